@@ -1,0 +1,103 @@
+//! What a provider can do, declared up front.
+
+use serde::{Deserialize, Serialize};
+
+/// A flat description of what an adapter supports and which rules its
+/// provider enforces.
+///
+/// Every operation whose flag is `false` answers
+/// [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) without sending
+/// anything; no argument is ever silently dropped. Callers (and the shared
+/// contract suite) read this before choosing what to do.
+///
+/// `Default` is "supports nothing", so an adapter lists what it can do rather
+/// than what it cannot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// Users can be listed.
+    pub list_users: bool,
+    /// Lists are paginated by the server (otherwise one page holds everything).
+    pub server_side_pagination: bool,
+    /// A user can be read by id.
+    pub get_user: bool,
+    /// Users can be created.
+    pub create_user: bool,
+    /// Creating a user sends an invitation, and the user starts as invited.
+    pub create_is_invitation: bool,
+    /// Users can be updated.
+    pub update_user: bool,
+    /// A user's email can be changed.
+    pub update_email: bool,
+    /// A user's role can be changed.
+    pub update_role: bool,
+    /// A user's status (blocked, suspended, active) can be changed.
+    pub update_status: bool,
+    /// Users have a display name that create and update accept.
+    pub user_display_name: bool,
+    /// Users have an account-wide role that create accepts.
+    pub user_roles: bool,
+    /// Users can be deleted.
+    pub delete_user: bool,
+    /// Deleting a user also removes all their memberships.
+    pub delete_user_cascades_memberships: bool,
+    /// The identity behind the credentials can be read.
+    pub current_user: bool,
+
+    /// Tenants can be listed.
+    pub list_tenants: bool,
+    /// A tenant can be read by id.
+    pub get_tenant: bool,
+    /// Tenants can be created.
+    pub create_tenant: bool,
+    /// A tenant can be created together with its first members.
+    pub create_tenant_with_members: bool,
+    /// Tenants can be deleted.
+    pub delete_tenant: bool,
+
+    /// The members of a tenant can be listed.
+    pub list_members: bool,
+    /// The tenants of a user can be listed.
+    pub list_user_memberships: bool,
+    /// Users can be added to tenants.
+    pub add_member: bool,
+    /// Users can be removed from tenants.
+    pub remove_member: bool,
+    /// Memberships carry a tenant role.
+    pub membership_roles: bool,
+    /// Adding a member needs the user's WireGuard public key.
+    pub membership_requires_wireguard_key: bool,
+    /// The most tenants one user may belong to at once; `None` is unlimited.
+    pub max_tenants_per_user: Option<u32>,
+}
+
+impl Capabilities {
+    /// Whether a user may be in at most one tenant at a time.
+    pub fn single_tenant_per_user(&self) -> bool {
+        self.max_tenants_per_user == Some(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_supports_nothing_and_serializes_flat() {
+        let caps = Capabilities::default();
+        assert!(!caps.create_user && !caps.list_users && caps.max_tenants_per_user.is_none());
+        let json = serde_json::to_value(caps).expect("serialize");
+        let object = json.as_object().expect("flat object");
+        assert!(object.values().all(|v| !v.is_object() && !v.is_array()));
+        assert_eq!(object["create_is_invitation"], false);
+    }
+
+    #[test]
+    fn single_tenant_rule() {
+        let caps = Capabilities {
+            max_tenants_per_user: Some(1),
+            ..Capabilities::default()
+        };
+        assert!(caps.single_tenant_per_user());
+    }
+}

@@ -1,0 +1,108 @@
+//! The provider-neutral traits every adapter implements.
+//!
+//! The required methods are kept small; helpers built on them live in the
+//! blanket `*Ext` traits in [`crate::ext`], so adding a helper never breaks
+//! an adapter. All traits are object-safe: `Arc<dyn Directory>` works, and
+//! so do `Arc<dyn UserDirectory>` and friends.
+
+use async_trait::async_trait;
+
+use crate::capability::Capabilities;
+use crate::error::{Error, Operation, Result};
+use crate::model::{
+    Created, Membership, MembershipRequest, NewTenant, NewUser, Page, PageRequest, Principal,
+    Tenant, TenantId, User, UserId, UserUpdate,
+};
+
+/// What every adapter (and every layer wrapping one) says about itself.
+pub trait Provider: Send + Sync {
+    /// A short, stable identifier of the provider, such as `iaas-operator`.
+    fn provider_id(&self) -> &'static str;
+
+    /// What this adapter supports, and which rules its provider enforces.
+    fn capabilities(&self) -> Capabilities;
+}
+
+/// Users: list, read, create, update and delete.
+#[async_trait]
+pub trait UserDirectory: Provider {
+    /// Fetches one page of users. For the whole list as a lazy stream, use
+    /// [`UserDirectoryExt::list_users`](crate::UserDirectoryExt::list_users).
+    async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>>;
+
+    /// Reads one user. Answers [`ErrorKind::NotFound`](crate::ErrorKind::NotFound)
+    /// when there is none.
+    async fn get_user(&self, id: &UserId) -> Result<User>;
+
+    /// Creates a user (or invites one, where
+    /// [`Capabilities::create_is_invitation`] says so).
+    async fn create_user(&self, user: &NewUser) -> Result<Created<User>>;
+
+    /// Changes a user and returns it as it is afterwards.
+    async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User>;
+
+    /// Deletes a user.
+    async fn delete_user(&self, id: &UserId) -> Result<()>;
+
+    /// Reads the identity behind the client's credentials.
+    ///
+    /// The default answers `Unsupported`; adapters whose provider can do this
+    /// override it and set [`Capabilities::current_user`].
+    async fn current_user(&self) -> Result<Principal> {
+        Err(Error::unsupported(
+            self.provider_id(),
+            Operation::CurrentUser,
+            "reading the current user",
+        ))
+    }
+}
+
+/// Tenants: list, read, create and delete.
+#[async_trait]
+pub trait TenantDirectory: Provider {
+    /// Fetches one page of tenants. For the whole list as a lazy stream, use
+    /// [`TenantDirectoryExt::list_tenants`](crate::TenantDirectoryExt::list_tenants).
+    async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>>;
+
+    /// Reads one tenant.
+    async fn get_tenant(&self, id: &TenantId) -> Result<Tenant>;
+
+    /// Creates a tenant, with its first members where the provider can.
+    async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>>;
+
+    /// Deletes a tenant.
+    async fn delete_tenant(&self, id: &TenantId) -> Result<()>;
+}
+
+/// Memberships: who is in which tenant.
+#[async_trait]
+pub trait MembershipDirectory: Provider {
+    /// Lists the members of a tenant.
+    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>>;
+
+    /// Lists the tenants a user belongs to.
+    async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>>;
+
+    /// Adds a user to a tenant.
+    ///
+    /// On a provider that allows one tenant per user
+    /// ([`Capabilities::max_tenants_per_user`]), adding a user who is in
+    /// another tenant is a [`Conflict`](crate::ErrorKind::Conflict); use
+    /// [`MembershipDirectoryExt::move_user`](crate::MembershipDirectoryExt::move_user).
+    async fn add_member(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        request: &MembershipRequest,
+    ) -> Result<Membership>;
+
+    /// Removes a user from a tenant.
+    async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()>;
+}
+
+/// Everything: users, tenants and memberships. Implemented for every type
+/// that implements the three traits, so `Arc<dyn Directory>` holds any
+/// adapter.
+pub trait Directory: UserDirectory + TenantDirectory + MembershipDirectory {}
+
+impl<T: UserDirectory + TenantDirectory + MembershipDirectory + ?Sized> Directory for T {}

@@ -1,0 +1,451 @@
+//! The one error type every Roster operation returns.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A `Result` whose error is Roster's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, independent of the provider.
+///
+/// Match on this to decide what to do; read the [`Error`]'s other fields to
+/// report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The user, tenant or membership does not exist.
+    NotFound,
+    /// A create collided with an existing resource (same email, same name).
+    AlreadyExists,
+    /// The request conflicts with the current state, for example a user who
+    /// already belongs to another tenant on a provider that allows only one.
+    Conflict,
+    /// The input was rejected, by Roster before sending or by the provider.
+    InvalidInput,
+    /// The credentials are missing, expired or wrong.
+    Unauthenticated,
+    /// The credentials are valid but not allowed to do this.
+    PermissionDenied,
+    /// The provider asked us to slow down.
+    RateLimited,
+    /// The provider cannot do this operation or accept this argument.
+    Unsupported,
+    /// The request did not complete in time.
+    Timeout,
+    /// The connection failed or broke.
+    Transport,
+    /// The provider answered, but the body could not be understood.
+    Decode,
+    /// Anything else, including server errors.
+    Unexpected,
+}
+
+impl ErrorKind {
+    /// A short, stable, lower-case name, such as `not_found`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::AlreadyExists => "already_exists",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Unauthenticated => "unauthenticated",
+            ErrorKind::PermissionDenied => "permission_denied",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Transport => "transport",
+            ErrorKind::Decode => "decode",
+            ErrorKind::Unexpected => "unexpected",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The operation an error (or a log line, or a retry decision) belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Operation {
+    /// Listing users, one page or all of them.
+    ListUsers,
+    /// Reading one user.
+    GetUser,
+    /// Creating (or inviting) a user.
+    CreateUser,
+    /// Changing a user.
+    UpdateUser,
+    /// Deleting a user.
+    DeleteUser,
+    /// Reading the identity behind the credentials.
+    CurrentUser,
+    /// Listing tenants.
+    ListTenants,
+    /// Reading one tenant.
+    GetTenant,
+    /// Creating a tenant.
+    CreateTenant,
+    /// Deleting a tenant.
+    DeleteTenant,
+    /// Listing the members of a tenant.
+    ListMembers,
+    /// Listing the tenants a user belongs to.
+    ListUserMemberships,
+    /// Adding a user to a tenant.
+    AddMember,
+    /// Removing a user from a tenant.
+    RemoveMember,
+    /// Moving a user from one tenant to another.
+    MoveMember,
+    /// Logging in to obtain a session.
+    Login,
+    /// An adapter-specific operation, named by the adapter.
+    Other(&'static str),
+}
+
+impl Operation {
+    /// A short, stable, lower-case name, such as `create_user`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::ListUsers => "list_users",
+            Operation::GetUser => "get_user",
+            Operation::CreateUser => "create_user",
+            Operation::UpdateUser => "update_user",
+            Operation::DeleteUser => "delete_user",
+            Operation::CurrentUser => "current_user",
+            Operation::ListTenants => "list_tenants",
+            Operation::GetTenant => "get_tenant",
+            Operation::CreateTenant => "create_tenant",
+            Operation::DeleteTenant => "delete_tenant",
+            Operation::ListMembers => "list_members",
+            Operation::ListUserMemberships => "list_user_memberships",
+            Operation::AddMember => "add_member",
+            Operation::RemoveMember => "remove_member",
+            Operation::MoveMember => "move_member",
+            Operation::Login => "login",
+            Operation::Other(name) => name,
+        }
+    }
+
+    /// Whether sending this operation twice has the same effect as sending it
+    /// once. Retry policies use this to decide whether an ambiguous failure
+    /// (such as a 500 after the request was sent) may be re-sent blindly.
+    pub fn is_idempotent(self) -> bool {
+        !matches!(
+            self,
+            Operation::CreateUser
+                | Operation::CreateTenant
+                | Operation::MoveMember
+                | Operation::Login
+                | Operation::Other(_)
+        )
+    }
+
+    /// Whether this operation creates a resource, so that a conflict means the
+    /// resource already exists rather than a clash with other state.
+    pub fn is_create(self) -> bool {
+        matches!(self, Operation::CreateUser | Operation::CreateTenant)
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Roster's error: a [`kind`](Error::kind) to match on, plus what is known
+/// about where it happened.
+///
+/// Nothing in an `Error` carries a secret: messages and body snippets are
+/// redacted by the adapter before they get here, and transport errors have
+/// their URL (and with it any query token) removed.
+#[derive(thiserror::Error)]
+#[non_exhaustive]
+pub struct Error {
+    kind: ErrorKind,
+    provider: Option<&'static str>,
+    operation: Option<Operation>,
+    message: String,
+    status: Option<u16>,
+    request_id: Option<String>,
+    body_snippet: Option<String>,
+    retry_after: Option<Duration>,
+    #[source]
+    source: Option<BoxError>,
+}
+
+impl Error {
+    /// Longest body snippet an error keeps, in bytes.
+    pub const MAX_SNIPPET_BYTES: usize = 512;
+
+    /// Creates an error of `kind` with a human-readable `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            provider: None,
+            operation: None,
+            message: message.into(),
+            status: None,
+            request_id: None,
+            body_snippet: None,
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    /// Shorthand for an [`ErrorKind::InvalidInput`] error.
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidInput, message)
+    }
+
+    /// Shorthand for an [`ErrorKind::NotFound`] error.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::NotFound, message)
+    }
+
+    /// An [`ErrorKind::Unsupported`] error for `operation` on `provider`.
+    pub fn unsupported(provider: &'static str, operation: Operation, what: impl fmt::Display) -> Self {
+        Error::new(ErrorKind::Unsupported, format!("{provider} does not support {what}"))
+            .with_provider(provider)
+            .with_operation(operation)
+    }
+
+    /// Sets the provider the error came from.
+    pub fn with_provider(mut self, provider: &'static str) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// Sets the operation, unless one is already set: the innermost operation
+    /// is the most precise.
+    pub fn with_operation(mut self, operation: Operation) -> Self {
+        self.operation.get_or_insert(operation);
+        self
+    }
+
+    /// Sets the HTTP status.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Sets the provider's request id, for support tickets.
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.request_id = Some(request_id.into());
+        self
+    }
+
+    /// Sets a snippet of the response body. It must already be redacted; it is
+    /// cut to [`Error::MAX_SNIPPET_BYTES`] on a character boundary.
+    pub fn with_body_snippet(mut self, snippet: impl Into<String>) -> Self {
+        let mut snippet: String = snippet.into();
+        truncate_at_char_boundary(&mut snippet, Self::MAX_SNIPPET_BYTES);
+        self.body_snippet = Some(snippet);
+        self
+    }
+
+    /// Sets how long the provider asked us to wait before retrying.
+    pub fn with_retry_after(mut self, retry_after: Duration) -> Self {
+        self.retry_after = Some(retry_after);
+        self
+    }
+
+    /// Sets the underlying cause.
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// Prefixes the message with more context, keeping everything else.
+    pub fn with_context(mut self, context: impl fmt::Display) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The provider the error came from, such as `iaas-operator`.
+    pub fn provider(&self) -> Option<&'static str> {
+        self.provider
+    }
+
+    /// The operation that failed.
+    pub fn operation(&self) -> Option<Operation> {
+        self.operation
+    }
+
+    /// The human-readable message, with the provider's own text where it gave one.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The HTTP status, when the provider answered.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// The provider's request id, when it sent one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// A redacted snippet of the response body, at most
+    /// [`Error::MAX_SNIPPET_BYTES`] long.
+    pub fn body_snippet(&self) -> Option<&str> {
+        self.body_snippet.as_deref()
+    }
+
+    /// How long the provider asked us to wait (from `Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// Whether trying again later may succeed: rate limits, timeouts,
+    /// transport failures, and the statuses 408, 429, 500, 502, 503 and 504.
+    ///
+    /// A temporary error is not always safe to retry: a create that failed
+    /// with a 500 may have taken effect. Retry policies combine this with
+    /// [`Operation::is_idempotent`].
+    pub fn is_temporary(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::RateLimited | ErrorKind::Timeout | ErrorKind::Transport
+        ) || matches!(self.status, Some(408 | 429 | 500 | 502 | 503 | 504))
+    }
+}
+
+fn truncate_at_char_boundary(text: &mut String, max_bytes: usize) {
+    if text.len() > max_bytes {
+        let mut cut = max_bytes;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.provider, self.operation) {
+            (Some(provider), Some(operation)) => write!(f, "{provider} {operation}: ")?,
+            (Some(provider), None) => write!(f, "{provider}: ")?,
+            (None, Some(operation)) => write!(f, "{operation}: ")?,
+            (None, None) => {}
+        }
+        write!(f, "{}: {}", self.kind, self.message)?;
+        if let Some(status) = self.status {
+            write!(f, " (HTTP {status}")?;
+            if let Some(id) = &self.request_id {
+                write!(f, ", request id {id}")?;
+            }
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("Error");
+        debug
+            .field("kind", &self.kind)
+            .field("provider", &self.provider)
+            .field("operation", &self.operation)
+            .field("message", &self.message);
+        if let Some(status) = self.status {
+            debug.field("status", &status);
+        }
+        if let Some(id) = &self.request_id {
+            debug.field("request_id", id);
+        }
+        if let Some(snippet) = &self.body_snippet {
+            debug.field("body_snippet", snippet);
+        }
+        if let Some(wait) = self.retry_after {
+            debug.field("retry_after", &wait);
+        }
+        if let Some(source) = &self.source {
+            debug.field("source", &source.to_string());
+        }
+        debug.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_provider_operation_kind_and_status() {
+        let err = Error::new(ErrorKind::NotFound, "no such user")
+            .with_provider("iaas-operator")
+            .with_operation(Operation::GetUser)
+            .with_status(404)
+            .with_request_id("req-1");
+        assert_eq!(
+            err.to_string(),
+            "iaas-operator get_user: not_found: no such user (HTTP 404, request id req-1)"
+        );
+    }
+
+    #[test]
+    fn innermost_operation_wins() {
+        let err = Error::not_found("x")
+            .with_operation(Operation::GetUser)
+            .with_operation(Operation::UpdateUser);
+        assert_eq!(err.operation(), Some(Operation::GetUser));
+    }
+
+    #[test]
+    fn temporary_by_kind_and_status() {
+        for kind in [ErrorKind::RateLimited, ErrorKind::Timeout, ErrorKind::Transport] {
+            assert!(Error::new(kind, "").is_temporary(), "{kind}");
+        }
+        for status in [408, 429, 500, 502, 503, 504] {
+            assert!(
+                Error::new(ErrorKind::Unexpected, "").with_status(status).is_temporary(),
+                "{status}"
+            );
+        }
+        for status in [400, 401, 403, 404, 409, 422, 501] {
+            assert!(
+                !Error::new(ErrorKind::Unexpected, "").with_status(status).is_temporary(),
+                "{status}"
+            );
+        }
+        assert!(!Error::new(ErrorKind::Decode, "").is_temporary());
+    }
+
+    #[test]
+    fn snippet_is_cut_on_a_char_boundary() {
+        let long = "é".repeat(400); // 800 bytes
+        let err = Error::new(ErrorKind::Decode, "bad").with_body_snippet(long);
+        let snippet = err.body_snippet().expect("snippet");
+        assert!(snippet.len() <= Error::MAX_SNIPPET_BYTES);
+        assert_eq!(snippet.len(), 512);
+        assert!(snippet.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn creates_are_not_idempotent() {
+        assert!(!Operation::CreateUser.is_idempotent());
+        assert!(!Operation::CreateTenant.is_idempotent());
+        assert!(Operation::DeleteUser.is_idempotent());
+        assert!(Operation::AddMember.is_idempotent());
+        assert!(Operation::CreateUser.is_create());
+        assert!(!Operation::AddMember.is_create());
+    }
+}

@@ -1,0 +1,166 @@
+//! Helpers built on the core traits, implemented for every adapter (and
+//! every `dyn` trait object) by blanket impls.
+
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use futures::stream::BoxStream;
+
+use crate::directory::{MembershipDirectory, TenantDirectory, UserDirectory};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{
+    CreateOutcome, Created, Email, Membership, MembershipRequest, NewTenant, NewUser, PageRequest,
+    Tenant, TenantId, User, UserId,
+};
+use crate::pagination::paginate;
+
+/// Helpers for any [`UserDirectory`].
+#[async_trait]
+pub trait UserDirectoryExt: UserDirectory {
+    /// Every user, as a lazy stream that fetches pages as it is consumed.
+    fn list_users(&self) -> BoxStream<'_, Result<User>> {
+        paginate(move |cursor| {
+            self.list_users_page(PageRequest {
+                cursor,
+                page_size: None,
+            })
+        })
+    }
+
+    /// Finds the user with this email, ignoring letter case.
+    ///
+    /// This walks the user list until it finds a match, so it costs one
+    /// request per page read.
+    async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>> {
+        let mut users = self.list_users();
+        while let Some(user) = users.try_next().await? {
+            if user.email.as_ref().is_some_and(|e| email.matches(e.as_str())) {
+                return Ok(Some(user));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Returns the user with this email, creating it only if there is none.
+    ///
+    /// It never creates a duplicate: it looks first, and if a concurrent
+    /// create wins the race (the create answers `AlreadyExists`), it adopts
+    /// that user. An existing user is returned as it is, with
+    /// [`CreateOutcome::AlreadyPresent`]; its role and name are not changed.
+    async fn ensure_user(&self, user: &NewUser) -> Result<Created<User>> {
+        if let Some(found) = self.find_user_by_email(&user.email).await? {
+            return Ok(Created::with_outcome(found, CreateOutcome::AlreadyPresent));
+        }
+        match self.create_user(user).await {
+            Err(err) if err.kind() == ErrorKind::AlreadyExists => {
+                match self.find_user_by_email(&user.email).await? {
+                    Some(found) => Ok(Created::with_outcome(found, CreateOutcome::AlreadyPresent)),
+                    None => Err(err),
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+impl<T: UserDirectory + ?Sized> UserDirectoryExt for T {}
+
+/// Helpers for any [`TenantDirectory`].
+#[async_trait]
+pub trait TenantDirectoryExt: TenantDirectory {
+    /// Every tenant, as a lazy stream that fetches pages as it is consumed.
+    fn list_tenants(&self) -> BoxStream<'_, Result<Tenant>> {
+        paginate(move |cursor| {
+            self.list_tenants_page(PageRequest {
+                cursor,
+                page_size: None,
+            })
+        })
+    }
+
+    /// Finds the tenant with exactly this name.
+    async fn find_tenant_by_name(&self, name: &str) -> Result<Option<Tenant>> {
+        let mut tenants = self.list_tenants();
+        while let Some(tenant) = tenants.try_next().await? {
+            if tenant.name == name {
+                return Ok(Some(tenant));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Returns the tenant with this name, creating it only if there is none.
+    ///
+    /// An existing tenant is returned as it is: the members listed in
+    /// `tenant` are only used when it is created.
+    async fn ensure_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
+        if let Some(found) = self.find_tenant_by_name(&tenant.name).await? {
+            return Ok(Created::with_outcome(found, CreateOutcome::AlreadyPresent));
+        }
+        match self.create_tenant(tenant).await {
+            Err(err) if err.kind() == ErrorKind::AlreadyExists => {
+                match self.find_tenant_by_name(&tenant.name).await? {
+                    Some(found) => Ok(Created::with_outcome(found, CreateOutcome::AlreadyPresent)),
+                    None => Err(err),
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+impl<T: TenantDirectory + ?Sized> TenantDirectoryExt for T {}
+
+/// Helpers for any [`MembershipDirectory`].
+#[async_trait]
+pub trait MembershipDirectoryExt: MembershipDirectory {
+    /// Whether `user` is a member of `tenant`.
+    async fn is_member(&self, tenant: &TenantId, user: &UserId) -> Result<bool> {
+        Ok(self
+            .list_user_memberships(user)
+            .await?
+            .iter()
+            .any(|m| &m.tenant == tenant))
+    }
+
+    /// Moves a user from one tenant to another: removes them from `from`,
+    /// then adds them to `to` with `request` (which carries any credentials,
+    /// such as the WireGuard key, so they are kept across the move).
+    ///
+    /// Removing first is what a provider with one tenant per user needs. If
+    /// the add fails, it puts the user back in `from` with the same request
+    /// and returns the add's error, saying whether the restore worked.
+    async fn move_user(
+        &self,
+        user: &UserId,
+        from: &TenantId,
+        to: &TenantId,
+        request: &MembershipRequest,
+    ) -> Result<Membership> {
+        if from == to {
+            return Err(Error::invalid_input(format!(
+                "cannot move user {user} from tenant {from} to itself"
+            )));
+        }
+        self.remove_member(from, user)
+            .await
+            .map_err(|err| err.with_context(format!("moving user {user} out of tenant {from}")))?;
+        match self.add_member(to, user, request).await {
+            Ok(membership) => Ok(membership),
+            Err(err) => {
+                let restored = self.add_member(from, user, request).await;
+                let context = match restored {
+                    Ok(_) => format!(
+                        "moving user {user} into tenant {to} failed; they were put back in {from}"
+                    ),
+                    Err(restore) => format!(
+                        "moving user {user} into tenant {to} failed, and putting them back in \
+                         {from} failed too ({restore}); they are in neither"
+                    ),
+                };
+                Err(err.with_context(context))
+            }
+        }
+    }
+}
+
+impl<T: MembershipDirectory + ?Sized> MembershipDirectoryExt for T {}

@@ -1,0 +1,43 @@
+//! # roster-core
+//!
+//! The provider-neutral heart of Roster: the model ([`User`], [`Tenant`],
+//! [`Membership`] and validated identifiers), the traits every adapter
+//! implements ([`UserDirectory`], [`TenantDirectory`],
+//! [`MembershipDirectory`]), their blanket helpers ([`UserDirectoryExt`],
+//! [`TenantDirectoryExt`], [`MembershipDirectoryExt`]), the one [`Error`]
+//! type, the flat [`Capabilities`] struct and the [`paginate`] helper.
+//!
+//! This crate has no HTTP dependency. Adapters live in their own crates and
+//! the `roster` facade re-exports everything here.
+//!
+//! ```
+//! use roster_core::{Email, ErrorKind, NewUser, Role};
+//!
+//! let user = NewUser::new(Email::parse("alice+ops@example.com")?).with_role(Role::Member);
+//! assert_eq!(user.email.as_str(), "alice+ops@example.com");
+//! assert_eq!(Email::parse("not an email").unwrap_err().kind(), ErrorKind::InvalidInput);
+//! # Ok::<(), roster_core::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+pub mod capability;
+pub mod directory;
+pub mod error;
+pub mod ext;
+pub mod model;
+pub mod pagination;
+
+pub use capability::Capabilities;
+pub use directory::{Directory, MembershipDirectory, Provider, TenantDirectory, UserDirectory};
+pub use error::{Error, ErrorKind, Operation, Result};
+pub use ext::{MembershipDirectoryExt, TenantDirectoryExt, UserDirectoryExt};
+pub use model::{
+    CreateOutcome, Created, Email, Membership, MembershipRequest, NewTenant, NewUser, Page,
+    PageRequest, Principal, Role, RoleSpec, Tenant, TenantId, TenantMember, TenantRole, User,
+    UserId, UserStatus, UserUpdate, WireGuardKey,
+};
+pub use pagination::paginate;
+
+/// Re-exported so adapters and layers implement the traits with the same
+/// macro version.
+pub use async_trait::async_trait;

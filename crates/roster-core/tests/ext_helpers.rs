@@ -1,0 +1,304 @@
+//! The blanket helpers, checked against a tiny in-memory directory whose
+//! failures can be scripted.
+
+use std::sync::{Arc, Mutex};
+
+use futures::TryStreamExt;
+use roster_core::{
+    Capabilities, CreateOutcome, Created, Directory, Email, Error, ErrorKind, Membership,
+    MembershipDirectory, MembershipDirectoryExt, MembershipRequest, NewTenant, NewUser, Page,
+    PageRequest, Provider, Tenant, TenantDirectory, TenantDirectoryExt, TenantId, User,
+    UserDirectory, UserDirectoryExt, UserId, UserStatus, UserUpdate, async_trait,
+};
+
+#[derive(Default)]
+struct State {
+    users: Vec<User>,
+    tenants: Vec<Tenant>,
+    members: Vec<(TenantId, UserId)>,
+    /// Emails that a concurrent writer "creates" right after our lookup.
+    race_on_create: Vec<String>,
+    /// Tenants whose add fails.
+    refuse_add_to: Vec<TenantId>,
+    calls: Vec<String>,
+}
+
+#[derive(Default, Clone)]
+struct Fake(Arc<Mutex<State>>);
+
+impl Fake {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.0.lock().expect("lock")
+    }
+    fn user(id: &str, email: &str) -> User {
+        User {
+            id: UserId::new(id).expect("id"),
+            email: Some(Email::parse(email).expect("email")),
+            display_name: None,
+            role: None,
+            raw_role: None,
+            status: UserStatus::Active,
+        }
+    }
+}
+
+impl Provider for Fake {
+    fn provider_id(&self) -> &'static str {
+        "fake"
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+}
+
+#[async_trait]
+impl UserDirectory for Fake {
+    async fn list_users_page(&self, page: PageRequest) -> roster_core::Result<Page<User>> {
+        // Pages of two, cursor = offset.
+        let mut state = self.state();
+        state.calls.push("list_users".into());
+        let start: usize = page.cursor.map_or(0, |c| c.parse().expect("cursor"));
+        let end = (start + 2).min(state.users.len());
+        Ok(Page {
+            items: state.users[start..end].to_vec(),
+            next: (end < state.users.len()).then(|| end.to_string()),
+        })
+    }
+    async fn get_user(&self, id: &UserId) -> roster_core::Result<User> {
+        self.state()
+            .users
+            .iter()
+            .find(|u| &u.id == id)
+            .cloned()
+            .ok_or_else(|| Error::not_found("no user"))
+    }
+    async fn create_user(&self, user: &NewUser) -> roster_core::Result<Created<User>> {
+        let mut state = self.state();
+        state.calls.push("create_user".into());
+        let n = state.users.len();
+        let email = user.email.as_str().to_string();
+        if state.race_on_create.contains(&email) {
+            state.users.push(Fake::user(&format!("u{n}"), &email));
+            return Err(Error::new(ErrorKind::AlreadyExists, "taken"));
+        }
+        let created = Fake::user(&format!("u{n}"), &email);
+        state.users.push(created.clone());
+        Ok(Created::new(created))
+    }
+    async fn update_user(&self, id: &UserId, _: &UserUpdate) -> roster_core::Result<User> {
+        self.get_user(id).await
+    }
+    async fn delete_user(&self, id: &UserId) -> roster_core::Result<()> {
+        self.state().users.retain(|u| &u.id != id);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TenantDirectory for Fake {
+    async fn list_tenants_page(&self, _: PageRequest) -> roster_core::Result<Page<Tenant>> {
+        Ok(Page::complete(self.state().tenants.clone()))
+    }
+    async fn get_tenant(&self, id: &TenantId) -> roster_core::Result<Tenant> {
+        self.state()
+            .tenants
+            .iter()
+            .find(|t| &t.id == id)
+            .cloned()
+            .ok_or_else(|| Error::not_found("no tenant"))
+    }
+    async fn create_tenant(&self, tenant: &NewTenant) -> roster_core::Result<Created<Tenant>> {
+        let mut state = self.state();
+        state.calls.push("create_tenant".into());
+        let created = Tenant {
+            id: TenantId::new(format!("t{}", state.tenants.len())).expect("id"),
+            name: tenant.name.clone(),
+        };
+        state.tenants.push(created.clone());
+        Ok(Created::new(created))
+    }
+    async fn delete_tenant(&self, id: &TenantId) -> roster_core::Result<()> {
+        self.state().tenants.retain(|t| &t.id != id);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl MembershipDirectory for Fake {
+    async fn list_members(&self, tenant: &TenantId) -> roster_core::Result<Vec<Membership>> {
+        Ok(self
+            .state()
+            .members
+            .iter()
+            .filter(|(t, _)| t == tenant)
+            .map(|(t, u)| membership(t, u))
+            .collect())
+    }
+    async fn list_user_memberships(&self, user: &UserId) -> roster_core::Result<Vec<Membership>> {
+        Ok(self
+            .state()
+            .members
+            .iter()
+            .filter(|(_, u)| u == user)
+            .map(|(t, u)| membership(t, u))
+            .collect())
+    }
+    async fn add_member(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        _: &MembershipRequest,
+    ) -> roster_core::Result<Membership> {
+        let mut state = self.state();
+        state.calls.push(format!("add {tenant}"));
+        if state.refuse_add_to.contains(tenant) {
+            return Err(Error::new(ErrorKind::PermissionDenied, "no"));
+        }
+        state.members.push((tenant.clone(), user.clone()));
+        Ok(membership(tenant, user))
+    }
+    async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> roster_core::Result<()> {
+        let mut state = self.state();
+        state.calls.push(format!("remove {tenant}"));
+        state.members.retain(|(t, u)| !(t == tenant && u == user));
+        Ok(())
+    }
+}
+
+fn membership(tenant: &TenantId, user: &UserId) -> Membership {
+    Membership {
+        tenant: tenant.clone(),
+        user: user.clone(),
+        user_email: None,
+        role: None,
+    }
+}
+
+fn tid(s: &str) -> TenantId {
+    TenantId::new(s).expect("tenant id")
+}
+
+#[tokio::test]
+async fn list_users_streams_every_page() {
+    let fake = Fake::default();
+    for i in 0..5 {
+        fake.state()
+            .users
+            .push(Fake::user(&format!("u{i}"), &format!("p{i}@x.io")));
+    }
+    let all: Vec<User> = fake.list_users().try_collect().await.expect("list");
+    assert_eq!(all.len(), 5);
+    assert_eq!(fake.state().calls.len(), 3, "pages of two: 2 + 2 + 1");
+}
+
+#[tokio::test]
+async fn find_user_by_email_ignores_case_and_stops_early() {
+    let fake = Fake::default();
+    for i in 0..6 {
+        fake.state()
+            .users
+            .push(Fake::user(&format!("u{i}"), &format!("P{i}@X.io")));
+    }
+    let found = fake
+        .find_user_by_email(&Email::parse("p1@x.io").expect("email"))
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(found.id.as_str(), "u1");
+    assert_eq!(fake.state().calls.len(), 1, "match on the first page");
+}
+
+#[tokio::test]
+async fn ensure_user_creates_once_then_finds() {
+    let fake = Fake::default();
+    let request = NewUser::new(Email::parse("a+b@x.io").expect("email"));
+    let first = fake.ensure_user(&request).await.expect("create");
+    assert_eq!(first.outcome, CreateOutcome::Created);
+    let second = fake.ensure_user(&request).await.expect("find");
+    assert_eq!(second.outcome, CreateOutcome::AlreadyPresent);
+    assert_eq!(second.id, first.id);
+    assert_eq!(fake.state().users.len(), 1);
+}
+
+#[tokio::test]
+async fn ensure_user_adopts_the_winner_of_a_race() {
+    let fake = Fake::default();
+    fake.state().race_on_create.push("race@x.io".into());
+    let request = NewUser::new(Email::parse("race@x.io").expect("email"));
+    let ensured = fake.ensure_user(&request).await.expect("adopt");
+    assert_eq!(ensured.outcome, CreateOutcome::AlreadyPresent);
+    assert_eq!(fake.state().users.len(), 1, "no duplicate");
+}
+
+#[tokio::test]
+async fn ensure_tenant_is_idempotent() {
+    let fake = Fake::default();
+    let request = NewTenant::new("alpha").expect("name");
+    assert_eq!(
+        fake.ensure_tenant(&request).await.expect("create").outcome,
+        CreateOutcome::Created
+    );
+    assert_eq!(
+        fake.ensure_tenant(&request).await.expect("find").outcome,
+        CreateOutcome::AlreadyPresent
+    );
+    assert_eq!(fake.state().tenants.len(), 1);
+}
+
+#[tokio::test]
+async fn move_user_removes_then_adds() {
+    let fake = Fake::default();
+    let user = UserId::new("u1").expect("id");
+    fake.state().members.push((tid("a"), user.clone()));
+    let moved = fake
+        .move_user(&user, &tid("a"), &tid("b"), &MembershipRequest::new())
+        .await
+        .expect("move");
+    assert_eq!(moved.tenant, tid("b"));
+    assert_eq!(fake.state().calls, vec!["remove a", "add b"]);
+    assert!(fake.is_member(&tid("b"), &user).await.expect("check"));
+    assert!(!fake.is_member(&tid("a"), &user).await.expect("check"));
+}
+
+#[tokio::test]
+async fn move_user_puts_the_user_back_when_the_add_fails() {
+    let fake = Fake::default();
+    let user = UserId::new("u1").expect("id");
+    fake.state().members.push((tid("a"), user.clone()));
+    fake.state().refuse_add_to.push(tid("b"));
+    let err = fake
+        .move_user(&user, &tid("a"), &tid("b"), &MembershipRequest::new())
+        .await
+        .expect_err("add refused");
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    assert!(err.message().contains("put back in a"), "{err}");
+    assert_eq!(fake.state().calls, vec!["remove a", "add b", "add a"]);
+    assert!(fake.is_member(&tid("a"), &user).await.expect("check"));
+}
+
+#[tokio::test]
+async fn move_user_to_the_same_tenant_is_invalid_and_sends_nothing() {
+    let fake = Fake::default();
+    let user = UserId::new("u1").expect("id");
+    let err = fake
+        .move_user(&user, &tid("a"), &tid("a"), &MembershipRequest::new())
+        .await
+        .expect_err("same tenant");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(fake.state().calls.is_empty());
+}
+
+#[tokio::test]
+async fn traits_are_object_safe_and_helpers_work_through_dyn() {
+    let fake = Fake::default();
+    let directory: Arc<dyn Directory> = Arc::new(fake.clone());
+    let users: Arc<dyn UserDirectory> = directory.clone();
+    let created = users
+        .ensure_user(&NewUser::new(Email::parse("dyn@x.io").expect("email")))
+        .await
+        .expect("create through dyn");
+    assert_eq!(created.outcome, CreateOutcome::Created);
+    assert_eq!(directory.provider_id(), "fake");
+    let tenants: Arc<dyn TenantDirectory> = directory.clone();
+    assert!(tenants.find_tenant_by_name("none").await.expect("find").is_none());
+}
