@@ -10,10 +10,9 @@ use serde::{Deserialize, Serialize};
 /// anything; no argument is ever silently dropped. Callers (and the shared
 /// contract suite) read this before choosing what to do.
 ///
-/// `Default` is "supports nothing", so an adapter lists what it can do rather
-/// than what it cannot.
+/// `Default` is "supports nothing". Adapters list every field explicitly, so
+/// a field added here fails to compile in each adapter until it decides.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct Capabilities {
     /// Users can be listed.
     pub list_users: bool,

@@ -1,0 +1,253 @@
+//! The state every generated client carries, and the hooks that use it.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use progenitor_client::{OperationInfo, ResponseValue};
+use roster_core::{Error, ErrorKind, Operation, Result};
+
+use crate::auth::Authenticator;
+use crate::classify::{DescribeError, MAX_ERROR_BODY_BYTES, classify_response};
+use crate::redact::Redactor;
+use crate::settings::{BaseUrl, HttpSettings};
+
+/// The per-client state a progenitor-generated client holds as its `inner`
+/// value: which provider it talks to, how it authenticates, how its error
+/// bodies read, and what to redact.
+///
+/// Adapters never construct it field by field; [`ClientContext::connect`]
+/// builds it together with the base URL and the `reqwest::Client`.
+#[derive(Clone)]
+pub struct ClientContext {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    provider: &'static str,
+    auth: Arc<dyn Authenticator>,
+    describe_error: DescribeError,
+    redactor: Redactor,
+}
+
+/// Everything an adapter needs to construct its generated client with
+/// `Client::new_with_client(base_url.as_str(), client, context)`.
+#[derive(Debug)]
+pub struct Connection {
+    /// The checked base URL.
+    pub base_url: BaseUrl,
+    /// The HTTP client, built or injected per [`HttpSettings`].
+    pub client: reqwest::Client,
+    /// The context for the generated client's hooks.
+    pub context: ClientContext,
+}
+
+impl ClientContext {
+    /// A context for `provider`, authenticating with `auth` and reading error
+    /// bodies with `describe_error`.
+    pub fn new(
+        provider: &'static str,
+        auth: Arc<dyn Authenticator>,
+        describe_error: DescribeError,
+    ) -> Self {
+        let redactor = Redactor::new(auth.secrets());
+        ClientContext {
+            inner: Arc::new(Inner {
+                provider,
+                auth,
+                describe_error,
+                redactor,
+            }),
+        }
+    }
+
+    /// Checks `base_url`, builds the HTTP client from `settings` and the
+    /// context, in one step: the single place every adapter connects.
+    pub fn connect(
+        provider: &'static str,
+        base_url: &str,
+        settings: &HttpSettings,
+        auth: Arc<dyn Authenticator>,
+        describe_error: DescribeError,
+    ) -> Result<Connection> {
+        let base_url = settings
+            .base_url(base_url)
+            .map_err(|err| err.with_provider(provider))?;
+        let client = settings
+            .build_client()
+            .map_err(|err| err.with_provider(provider))?;
+        Ok(Connection {
+            base_url,
+            client,
+            context: ClientContext::new(provider, auth, describe_error),
+        })
+    }
+
+    /// The provider identifier.
+    pub fn provider(&self) -> &'static str {
+        self.inner.provider
+    }
+
+    /// The redactor holding this client's secrets.
+    pub fn redactor(&self) -> &Redactor {
+        &self.inner.redactor
+    }
+
+    /// The progenitor `pre` hook: adds credentials and drops the
+    /// `api-version` header progenitor adds to every request (it is the
+    /// spec's own version number, which no provider asked for).
+    pub async fn before_send<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> std::result::Result<(), progenitor_client::Error<E>> {
+        request.headers_mut().remove("api-version");
+        self.inner
+            .auth
+            .authorize(request)
+            .await
+            .map_err(|err| progenitor_client::Error::Custom(self.inner.redactor.redact(&err.to_string())))
+    }
+
+    /// The progenitor `exec` hook: sends the request and logs one `debug`
+    /// event with the method, path, status and duration. It never logs
+    /// headers, the query string or bodies, which is where credentials live.
+    pub async fn send(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let method = request.method().clone();
+        let path = request.url().path().to_owned();
+        let started = Instant::now();
+        let result = client.execute(request).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match &result {
+            Ok(response) => tracing::debug!(
+                provider = self.inner.provider,
+                operation = info.operation_id,
+                method = %method,
+                path = %path,
+                status = response.status().as_u16(),
+                elapsed_ms,
+                "http request"
+            ),
+            Err(err) => tracing::debug!(
+                provider = self.inner.provider,
+                operation = info.operation_id,
+                method = %method,
+                path = %path,
+                error = transport_failure(err),
+                elapsed_ms,
+                "http request failed"
+            ),
+        }
+        result
+    }
+
+    /// Awaits a generated-client call and returns its value, or the Roster
+    /// [`Error`] for whatever went wrong, classified in one place.
+    pub async fn call<T, E>(
+        &self,
+        operation: Operation,
+        call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+    ) -> Result<T> {
+        match call.await {
+            Ok(value) => Ok(value.into_inner()),
+            Err(err) => Err(self.convert(operation, err).await),
+        }
+    }
+
+    async fn convert<E>(&self, operation: Operation, err: progenitor_client::Error<E>) -> Error {
+        use progenitor_client::Error as P;
+        let provider = self.inner.provider;
+        let redactor = &self.inner.redactor;
+        let error = match err {
+            P::InvalidRequest(message) => Error::invalid_input(redactor.redact(&message)),
+            P::CommunicationError(err) => from_reqwest(err, "sending the request"),
+            P::ResponseBodyError(err) => from_reqwest(err, "reading the response body"),
+            P::InvalidUpgrade(err) => from_reqwest(err, "upgrading the connection"),
+            P::InvalidResponsePayload(body, err) => Error::new(
+                ErrorKind::Decode,
+                format!("could not decode the response: {err}"),
+            )
+            .with_body_snippet(redactor.snippet(&body, Error::MAX_SNIPPET_BYTES)),
+            P::ErrorResponse(value) => classify_response(
+                provider,
+                operation,
+                value.status().as_u16(),
+                value.headers(),
+                b"",
+                self.inner.describe_error,
+                redactor,
+            ),
+            P::UnexpectedResponse(response) => {
+                let status = response.status().as_u16();
+                let headers = response.headers().clone();
+                match read_capped(response).await {
+                    Ok(body) => classify_response(
+                        provider,
+                        operation,
+                        status,
+                        &headers,
+                        &body,
+                        self.inner.describe_error,
+                        redactor,
+                    ),
+                    Err(err) => from_reqwest(err, "reading the error body").with_status(status),
+                }
+            }
+            P::Custom(message) => Error::new(ErrorKind::Unauthenticated, message),
+        };
+        error.with_provider(provider).with_operation(operation)
+    }
+}
+
+/// Reads at most [`MAX_ERROR_BODY_BYTES`] of a body.
+async fn read_capped(mut response: reqwest::Response) -> reqwest::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = MAX_ERROR_BODY_BYTES - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_ERROR_BODY_BYTES {
+            break;
+        }
+    }
+    Ok(body)
+}
+
+fn transport_failure(err: &reqwest::Error) -> &'static str {
+    if err.is_timeout() {
+        "timeout"
+    } else if err.is_connect() {
+        "connect"
+    } else if err.is_body() || err.is_decode() {
+        "body"
+    } else {
+        "transport"
+    }
+}
+
+/// A transport error with its URL removed, since a URL can carry a query
+/// token.
+fn from_reqwest(err: reqwest::Error, doing: &str) -> Error {
+    let (kind, what) = if err.is_timeout() {
+        (ErrorKind::Timeout, "timed out")
+    } else if err.is_connect() {
+        (ErrorKind::Transport, "could not connect")
+    } else {
+        (ErrorKind::Transport, "connection failed")
+    };
+    Error::new(kind, format!("{what} while {doing}")).with_source(err.without_url())
+}
+
+impl fmt::Debug for ClientContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientContext")
+            .field("provider", &self.inner.provider)
+            .field("auth", &self.inner.auth)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,121 @@
+//! # roster-http
+//!
+//! The HTTP plumbing every Roster adapter shares, written once:
+//!
+//! - [`HttpSettings`] builds the `reqwest` client (rustls TLS, connect and
+//!   request timeouts, a `roster/<version>` user agent, no automatic
+//!   redirects) or takes one you inject, and [`BaseUrl`] refuses plain
+//!   `http://` to anything but loopback unless you opt in.
+//! - [`Authenticator`] and [`StaticToken`] hold credentials in
+//!   [`secrecy::SecretString`] and add them to each request through
+//!   progenitor's hooks; [`impl_client_hooks!`] wires a generated client to
+//!   a [`ClientContext`] in one line.
+//! - [`ClientContext::call`] turns every failure into a
+//!   [`roster_core::Error`]: status to [`ErrorKind`](roster_core::ErrorKind)
+//!   ([`kind_for_status`]), the provider's message (through the adapter's
+//!   [`DescribeError`]), request id, [`parse_retry_after`], and a
+//!   [`Redactor`]-cleaned body snippet.
+//!
+//! Adapters are "generated client + mapping + error classification"; this
+//! crate is everything else.
+#![warn(missing_docs)]
+
+mod auth;
+mod classify;
+mod context;
+mod redact;
+mod settings;
+
+pub use auth::{Authenticator, StaticToken};
+pub use classify::{
+    DescribeError, ErrorDetail, ErrorResponse, MAX_ERROR_BODY_BYTES, MAX_MESSAGE_BYTES,
+    classify_response, kind_for_status, no_detail, parse_retry_after, request_id,
+};
+pub use context::{ClientContext, Connection};
+pub use redact::{REDACTED, Redacted, Redactor};
+pub use settings::{BaseUrl, HttpSettings, USER_AGENT};
+
+pub use secrecy::{ExposeSecret, SecretString};
+
+use roster_core::{Error, Result};
+
+/// Checks that an identifier can travel as one URL path segment.
+///
+/// The generated clients percent-encode path parameters (including `/`,
+/// `?`, `#` and `%`), so almost anything is safe. The two exceptions are the
+/// dot segments `.` and `..`: URL parsers resolve them (even when written as
+/// `%2E%2E`), so `/tenants/..` would address a different resource. Those are
+/// refused before anything is sent.
+pub fn path_segment<'a>(what: &str, id: &'a str) -> Result<&'a str> {
+    match id {
+        "" => Err(Error::invalid_input(format!("{what} is empty"))),
+        "." | ".." => Err(Error::invalid_input(format!(
+            "{what} {id:?} cannot be sent as a URL path segment"
+        ))),
+        _ => Ok(id),
+    }
+}
+
+/// Implements progenitor's `ClientHooks` for a generated client whose inner
+/// type is [`ClientContext`]: the `pre` hook authenticates, the `exec` hook
+/// sends and logs.
+///
+/// It must be invoked in the crate that holds the generated code (Rust's
+/// orphan rule), which is why it is a macro rather than a blanket impl.
+///
+/// ```ignore
+/// roster_http::impl_client_hooks!(crate::generated::Client);
+/// ```
+#[macro_export]
+macro_rules! impl_client_hooks {
+    ($client:ty) => {
+        impl $crate::__private::progenitor_client::ClientHooks<$crate::ClientContext> for $client {
+            async fn pre<E>(
+                &self,
+                request: &mut $crate::__private::reqwest::Request,
+                info: &$crate::__private::progenitor_client::OperationInfo,
+            ) -> ::core::result::Result<(), $crate::__private::progenitor_client::Error<E>> {
+                <Self as $crate::__private::progenitor_client::ClientInfo<$crate::ClientContext>>::inner(self)
+                    .before_send(request, info)
+                    .await
+            }
+
+            async fn exec(
+                &self,
+                request: $crate::__private::reqwest::Request,
+                info: &$crate::__private::progenitor_client::OperationInfo,
+            ) -> $crate::__private::reqwest::Result<$crate::__private::reqwest::Response> {
+                let client =
+                    <Self as $crate::__private::progenitor_client::ClientInfo<$crate::ClientContext>>::client(self);
+                <Self as $crate::__private::progenitor_client::ClientInfo<$crate::ClientContext>>::inner(self)
+                    .send(client, request, info)
+                    .await
+            }
+        }
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use progenitor_client;
+    pub use reqwest;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roster_core::ErrorKind;
+
+    #[test]
+    fn dot_segments_are_refused_everything_else_passes() {
+        for bad in ["", ".", ".."] {
+            assert_eq!(
+                path_segment("tenant id", bad).expect_err(bad).kind(),
+                ErrorKind::InvalidInput
+            );
+        }
+        for ok in ["...", "a..b", "../x", "a/b", "%2e%2e", "x?y#z"] {
+            assert_eq!(path_segment("tenant id", ok).expect(ok), ok);
+        }
+    }
+}

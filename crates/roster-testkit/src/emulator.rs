@@ -1,0 +1,163 @@
+//! The emulator harness: one stateful model per provider, served by wiremock.
+//!
+//! A provider's rules live in a [`Model`]: plain state plus a `handle`
+//! function from request to response. [`Emulator`] serves a model on a
+//! loopback port through a single wiremock responder, so the same model
+//! backs the contract tests, the examples and (later) a standalone server.
+//! Tests can still mount ordinary wiremock mocks on [`Emulator::server`] to
+//! inject faults; those take priority over the model.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// A provider's behaviour: state plus a request handler.
+///
+/// `handle` must never panic, whatever it is sent: an emulator that crashes
+/// hides the bug it was meant to find.
+pub trait Model: Send + 'static {
+    /// The path every route lives under, such as `/api`; `""` for none.
+    fn base_path(&self) -> &str {
+        ""
+    }
+
+    /// Answers one request, updating the state.
+    fn handle(&mut self, request: &Request) -> ResponseTemplate;
+}
+
+/// A running emulator: a loopback HTTP server answering from a [`Model`].
+pub struct Emulator<M: Model> {
+    server: MockServer,
+    model: Arc<Mutex<M>>,
+}
+
+struct Dispatch<M>(Arc<Mutex<M>>);
+
+impl<M: Model> Respond for Dispatch<M> {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        lock(&self.0).handle(request)
+    }
+}
+
+fn lock<M>(model: &Mutex<M>) -> MutexGuard<'_, M> {
+    // A panic in a test thread must not wedge every later request.
+    model.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl<M: Model> Emulator<M> {
+    /// Serves `model` on a free loopback port.
+    pub async fn start(model: M) -> Self {
+        Self::serve(MockServer::start().await, model).await
+    }
+
+    /// Serves `model` on a listener the caller bound, for a fixed port.
+    pub async fn start_on(listener: std::net::TcpListener, model: M) -> Self {
+        Self::serve(MockServer::builder().listener(listener).start().await, model).await
+    }
+
+    async fn serve(server: MockServer, model: M) -> Self {
+        let model = Arc::new(Mutex::new(model));
+        Mock::given(any())
+            .respond_with(Dispatch(model.clone()))
+            // Lowest priority: fault mocks a test mounts win over the model.
+            .with_priority(u8::MAX)
+            .named("emulator model")
+            .mount(&server)
+            .await;
+        Emulator { server, model }
+    }
+
+    /// The base URL an adapter should be configured with (server address
+    /// plus the model's base path).
+    pub fn base_url(&self) -> String {
+        format!("{}{}", self.server.uri(), lock(&self.model).base_path())
+    }
+
+    /// The underlying wiremock server, for mounting fault-injection mocks.
+    pub fn server(&self) -> &MockServer {
+        &self.server
+    }
+
+    /// Reads or changes the model's state.
+    pub fn with_model<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
+        f(&mut lock(&self.model))
+    }
+
+    /// Every request the server received, in order.
+    pub async fn requests(&self) -> Vec<Request> {
+        self.server.received_requests().await.unwrap_or_default()
+    }
+
+    /// How many requests the server received.
+    pub async fn request_count(&self) -> usize {
+        self.requests().await.len()
+    }
+
+    /// How many requests with a method other than `GET` the server received.
+    pub async fn write_count(&self) -> usize {
+        self.requests()
+            .await
+            .iter()
+            .filter(|r| r.method.as_str() != "GET")
+            .count()
+    }
+
+    /// Forgets the recorded requests (the state is kept).
+    pub async fn reset_requests(&self) {
+        self.server.reset().await;
+        Mock::given(any())
+            .respond_with(Dispatch(self.model.clone()))
+            .with_priority(u8::MAX)
+            .named("emulator model")
+            .mount(&self.server)
+            .await;
+    }
+}
+
+/// The request's path segments after `base_path`, percent-decoded; `None`
+/// when the path is not under `base_path`.
+pub fn route_segments(request: &Request, base_path: &str) -> Option<Vec<String>> {
+    let path = request.url.path();
+    let rest = path.strip_prefix(base_path)?;
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return None;
+    }
+    Some(
+        rest.split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .collect(),
+    )
+}
+
+/// The credentials after `scheme` in the `Authorization` header.
+pub fn auth_credentials<'a>(request: &'a Request, scheme: &str) -> Option<&'a str> {
+    let value = request.headers.get("authorization")?.to_str().ok()?;
+    let (given, credentials) = value.split_once(' ')?;
+    given
+        .eq_ignore_ascii_case(scheme)
+        .then_some(credentials.trim())
+}
+
+/// The request body as JSON, or `Err(message)` when it is not valid JSON.
+pub fn json_body(request: &Request) -> Result<Value, String> {
+    serde_json::from_slice(&request.body).map_err(|err| err.to_string())
+}
+
+/// The request body decoded as `T`.
+pub fn typed_body<T: DeserializeOwned>(request: &Request) -> Result<T, String> {
+    serde_json::from_slice(&request.body).map_err(|err| err.to_string())
+}
+
+/// A JSON response with this status.
+pub fn json(status: u16, body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
+}
+
+/// An empty `204 No Content`.
+pub fn no_content() -> ResponseTemplate {
+    ResponseTemplate::new(204)
+}

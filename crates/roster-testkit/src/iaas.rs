@@ -1,0 +1,511 @@
+//! A stateful emulator of the NTY Gridworks IaaS operator API.
+//!
+//! It follows the server's documented rules and FastAPI's conventions:
+//!
+//! - routes live under `/api`, authenticated with `Authorization: Bearer`;
+//!   anything else answers `401 {"detail": "Not authenticated"}`;
+//! - ids are UUIDs; a path `user_id` that is not one answers FastAPI's 422;
+//! - a user belongs to at most one tenant: `PUT /tenants/{t}/users/{u}` for
+//!   a user in another tenant answers 409, while `POST /tenants` reassigns
+//!   the users it lists (as the server's own description says);
+//! - deleting a user removes them from their tenant;
+//! - unknown ids answer `404 {"detail": "... not found"}`, invalid bodies
+//!   answer `422 {"detail": [{loc, msg, type}]}`, a duplicate email or
+//!   tenant name answers 409.
+//!
+//! The exact texts of the 404 and 409 details are our assumptions; see
+//! `specs/iaas-operator/SOURCE.md`.
+
+use roster_core::{Email, WireGuardKey};
+use serde::Serialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use wiremock::{Request, ResponseTemplate};
+
+use crate::emulator::{Model, auth_credentials, json as reply, json_body, no_content, route_segments};
+
+/// A user as the emulator stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IaasUser {
+    /// The user's UUID.
+    pub id: Uuid,
+    /// Their email.
+    pub email: String,
+    /// `operator` or `member`.
+    pub role: String,
+    /// The SSH key assigned to them.
+    pub ssh_key_id: Option<Uuid>,
+}
+
+/// A tenant member: a user and their WireGuard public key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IaasMember {
+    /// The user.
+    pub user_id: Uuid,
+    /// Their WireGuard public key.
+    pub pubkey: String,
+}
+
+/// A tenant as the emulator stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IaasTenant {
+    /// The tenant id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its members, in the order they were added.
+    pub members: Vec<IaasMember>,
+}
+
+/// The IaaS operator API's state and rules.
+#[derive(Debug, Clone, Serialize)]
+pub struct IaasModel {
+    #[serde(skip)]
+    token: String,
+    /// The identity behind the token, answered by `GET /users/me`.
+    pub me: IaasUser,
+    /// Every user, in creation order.
+    pub users: Vec<IaasUser>,
+    /// Every tenant, in creation order.
+    pub tenants: Vec<IaasTenant>,
+}
+
+/// The token [`IaasModel::default`] accepts.
+pub const IAAS_TOKEN: &str = "iaas-operator-test-token";
+
+impl Default for IaasModel {
+    fn default() -> Self {
+        IaasModel::new(IAAS_TOKEN)
+    }
+}
+
+impl IaasModel {
+    /// An empty server that accepts `token`. The operator behind the token
+    /// is `operator@example.com`.
+    pub fn new(token: impl Into<String>) -> Self {
+        IaasModel {
+            token: token.into(),
+            me: IaasUser {
+                id: Uuid::new_v4(),
+                email: "operator@example.com".into(),
+                role: "operator".into(),
+                ssh_key_id: None,
+            },
+            users: Vec::new(),
+            tenants: Vec::new(),
+        }
+    }
+
+    /// Adds a user directly (test setup) and returns its id.
+    pub fn add_user(&mut self, email: &str, role: &str) -> Uuid {
+        let id = Uuid::new_v4();
+        self.users.push(IaasUser {
+            id,
+            email: email.into(),
+            role: role.into(),
+            ssh_key_id: None,
+        });
+        id
+    }
+
+    /// Adds a tenant directly (test setup) and returns its id.
+    pub fn add_tenant(&mut self, name: &str) -> String {
+        let id = Uuid::new_v4().to_string();
+        self.tenants.push(IaasTenant {
+            id: id.clone(),
+            name: name.into(),
+            members: Vec::new(),
+        });
+        id
+    }
+
+    /// Puts a user in a tenant directly (test setup), leaving any other.
+    pub fn assign(&mut self, tenant_id: &str, user_id: Uuid, pubkey: &str) {
+        for tenant in &mut self.tenants {
+            tenant.members.retain(|m| m.user_id != user_id);
+        }
+        if let Some(tenant) = self.tenants.iter_mut().find(|t| t.id == tenant_id) {
+            tenant.members.push(IaasMember {
+                user_id,
+                pubkey: pubkey.into(),
+            });
+        }
+    }
+
+    /// The user with this email, ignoring case.
+    pub fn user_by_email(&self, email: &str) -> Option<&IaasUser> {
+        self.users
+            .iter()
+            .find(|u| u.email.to_lowercase() == email.to_lowercase())
+    }
+
+    /// The tenant a user belongs to, if any.
+    pub fn tenant_of(&self, user_id: Uuid) -> Option<&IaasTenant> {
+        self.tenants
+            .iter()
+            .find(|t| t.members.iter().any(|m| m.user_id == user_id))
+    }
+
+    /// The tenant with this name.
+    pub fn tenant_by_name(&self, name: &str) -> Option<&IaasTenant> {
+        self.tenants.iter().find(|t| t.name == name)
+    }
+
+    fn user_json(user: &IaasUser) -> Value {
+        json!({"email": user.email, "role": user.role, "ssh_key_id": user.ssh_key_id, "id": user.id})
+    }
+
+    fn tenant_json(&self, tenant: &IaasTenant) -> Value {
+        let users: Vec<Value> = tenant
+            .members
+            .iter()
+            .filter_map(|m| self.users.iter().find(|u| u.id == m.user_id))
+            .map(|u| json!({"id": u.id, "email": u.email}))
+            .collect();
+        json!({"id": tenant.id, "name": tenant.name, "users": users})
+    }
+
+    fn list_users(&self) -> ResponseTemplate {
+        reply(200, self.users.iter().map(Self::user_json).collect())
+    }
+
+    fn create_user(&mut self, request: &Request) -> ResponseTemplate {
+        let body = match user_body(request) {
+            Ok(body) => body,
+            Err(response) => return response,
+        };
+        if self.user_by_email(&body.email).is_some() {
+            return detail(409, "User with this email already exists");
+        }
+        let user = IaasUser {
+            id: Uuid::new_v4(),
+            email: body.email,
+            role: body.role,
+            ssh_key_id: body.ssh_key_id,
+        };
+        let answer = Self::user_json(&user);
+        self.users.push(user);
+        reply(200, answer)
+    }
+
+    fn update_user(&mut self, user_id: &str, request: &Request) -> ResponseTemplate {
+        let id = match path_uuid(user_id) {
+            Ok(id) => id,
+            Err(response) => return response,
+        };
+        let body = match user_body(request) {
+            Ok(body) => body,
+            Err(response) => return response,
+        };
+        if !self.users.iter().any(|u| u.id == id) {
+            return detail(404, "User not found");
+        }
+        if self
+            .user_by_email(&body.email)
+            .is_some_and(|other| other.id != id)
+        {
+            return detail(409, "User with this email already exists");
+        }
+        let Some(user) = self.users.iter_mut().find(|u| u.id == id) else {
+            return detail(404, "User not found");
+        };
+        user.email = body.email;
+        user.role = body.role;
+        user.ssh_key_id = body.ssh_key_id;
+        reply(200, Self::user_json(user))
+    }
+
+    fn delete_user(&mut self, user_id: &str) -> ResponseTemplate {
+        let id = match path_uuid(user_id) {
+            Ok(id) => id,
+            Err(response) => return response,
+        };
+        let before = self.users.len();
+        self.users.retain(|u| u.id != id);
+        if self.users.len() == before {
+            return detail(404, "User not found");
+        }
+        for tenant in &mut self.tenants {
+            tenant.members.retain(|m| m.user_id != id);
+        }
+        no_content()
+    }
+
+    fn list_tenants(&self) -> ResponseTemplate {
+        reply(
+            200,
+            self.tenants.iter().map(|t| self.tenant_json(t)).collect(),
+        )
+    }
+
+    fn create_tenant(&mut self, request: &Request) -> ResponseTemplate {
+        let body = match json_body(request) {
+            Ok(body) => body,
+            Err(_) => return json_invalid(),
+        };
+        let mut errors = Vec::new();
+        let name = match body.get("name") {
+            Some(Value::String(name)) if !name.is_empty() => Some(name.clone()),
+            Some(Value::String(_)) => {
+                errors.push(validation(json!(["body", "name"]), "String should have at least 1 character", "string_too_short"));
+                None
+            }
+            Some(_) => {
+                errors.push(validation(json!(["body", "name"]), "Input should be a valid string", "string_type"));
+                None
+            }
+            None => {
+                errors.push(validation(json!(["body", "name"]), "Field required", "missing"));
+                None
+            }
+        };
+        let mut members = Vec::new();
+        match body.get("users") {
+            None => {}
+            Some(Value::Array(users)) => {
+                for (index, entry) in users.iter().enumerate() {
+                                        let user_id = entry
+                        .get("user_id")
+                        .and_then(Value::as_str)
+                        .and_then(|s| Uuid::parse_str(s).ok());
+                    let pubkey = entry.get("pubkey").and_then(Value::as_str);
+                    match (user_id, pubkey) {
+                        (Some(user_id), Some(pubkey)) if WireGuardKey::parse(pubkey).is_ok() => {
+                            members.push(IaasMember {
+                                user_id,
+                                pubkey: pubkey.into(),
+                            })
+                        }
+                        (None, _) => errors.push(validation(json!(["body", "users", index, "user_id"]),
+                            "Input should be a valid UUID",
+                            "uuid_parsing",
+                        )),
+                        (_, _) => errors.push(validation(json!(["body", "users", index, "pubkey"]),
+                            "Value error, invalid WireGuard public key",
+                            "value_error",
+                        )),
+                    }
+                }
+            }
+            Some(_) => errors.push(validation(json!(["body", "users"]), "Input should be a valid list", "list_type")),
+        }
+        if !errors.is_empty() {
+            return reply(422, json!({"detail": errors}));
+        }
+        let name = name.unwrap_or_default();
+        if self.tenant_by_name(&name).is_some() {
+            return detail(409, "Tenant with this name already exists");
+        }
+        if let Some(missing) = members
+            .iter()
+            .find(|m| !self.users.iter().any(|u| u.id == m.user_id))
+        {
+            return detail(404, &format!("User {} not found", missing.user_id));
+        }
+        // The server keeps one active tenant per user: listing a user here
+        // moves them.
+        for tenant in &mut self.tenants {
+            tenant
+                .members
+                .retain(|m| !members.iter().any(|n| n.user_id == m.user_id));
+        }
+        let tenant = IaasTenant {
+            id: Uuid::new_v4().to_string(),
+            name,
+            members,
+        };
+        let answer = self.tenant_json(&tenant);
+        self.tenants.push(tenant);
+        reply(200, answer)
+    }
+
+    fn delete_tenant(&mut self, tenant_id: &str) -> ResponseTemplate {
+        let before = self.tenants.len();
+        self.tenants.retain(|t| t.id != tenant_id);
+        if self.tenants.len() == before {
+            return detail(404, "Tenant not found");
+        }
+        no_content()
+    }
+
+    fn assign_user(&mut self, tenant_id: &str, user_id: &str, request: &Request) -> ResponseTemplate {
+        let user_id = match path_uuid(user_id) {
+            Ok(id) => id,
+            Err(response) => return response,
+        };
+        let body = match json_body(request) {
+            Ok(body) => body,
+            Err(_) => return json_invalid(),
+        };
+        let pubkey = match body.get("pubkey") {
+            Some(Value::String(key)) if WireGuardKey::parse(key.as_str()).is_ok() => key.clone(),
+            Some(_) => {
+                return reply(
+                    422,
+                    json!({"detail": [validation(json!(["body", "pubkey"]), "Value error, invalid WireGuard public key", "value_error")]}),
+                );
+            }
+            None => {
+                return reply(
+                    422,
+                    json!({"detail": [validation(json!(["body", "pubkey"]), "Field required", "missing")]}),
+                );
+            }
+        };
+        if !self.tenants.iter().any(|t| t.id == tenant_id) {
+            return detail(404, "Tenant not found");
+        }
+        if !self.users.iter().any(|u| u.id == user_id) {
+            return detail(404, "User not found");
+        }
+        if let Some(current) = self.tenant_of(user_id) {
+            if current.id != tenant_id {
+                let message = format!("User already belongs to tenant {}", current.id);
+                return detail(409, &message);
+            }
+        }
+        let Some(tenant) = self.tenants.iter_mut().find(|t| t.id == tenant_id) else {
+            return detail(404, "Tenant not found");
+        };
+        match tenant.members.iter_mut().find(|m| m.user_id == user_id) {
+            Some(member) => member.pubkey = pubkey,
+            None => tenant.members.push(IaasMember { user_id, pubkey }),
+        }
+        no_content()
+    }
+
+    fn remove_user(&mut self, tenant_id: &str, user_id: &str) -> ResponseTemplate {
+        let user_id = match path_uuid(user_id) {
+            Ok(id) => id,
+            Err(response) => return response,
+        };
+        let Some(tenant) = self.tenants.iter_mut().find(|t| t.id == tenant_id) else {
+            return detail(404, "Tenant not found");
+        };
+        let before = tenant.members.len();
+        tenant.members.retain(|m| m.user_id != user_id);
+        if tenant.members.len() == before {
+            return detail(404, "User is not a member of this tenant");
+        }
+        no_content()
+    }
+}
+
+impl Model for IaasModel {
+    fn base_path(&self) -> &str {
+        "/api"
+    }
+
+    fn handle(&mut self, request: &Request) -> ResponseTemplate {
+        let Some(segments) = route_segments(request, "/api") else {
+            return detail(404, "Not Found");
+        };
+        if auth_credentials(request, "Bearer") != Some(self.token.as_str()) {
+            return reply(401, json!({"detail": "Not authenticated"}))
+                .insert_header("www-authenticate", "Bearer");
+        }
+        let method = request.method.as_str();
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+        match (method, segments.as_slice()) {
+            ("GET", ["users"]) => self.list_users(),
+            ("POST", ["users"]) => self.create_user(request),
+            ("GET", ["users", "me"]) => reply(
+                200,
+                json!({"email": self.me.email, "name": "Operator", "role": self.me.role}),
+            ),
+            ("PUT", ["users", id]) => self.update_user(id, request),
+            ("DELETE", ["users", id]) => self.delete_user(id),
+            ("GET", ["tenants"]) => self.list_tenants(),
+            ("POST", ["tenants"]) => self.create_tenant(request),
+            ("DELETE", ["tenants", id]) => self.delete_tenant(id),
+            ("PUT", ["tenants", tenant, "users", user]) => self.assign_user(tenant, user, request),
+            ("DELETE", ["tenants", tenant, "users", user]) => self.remove_user(tenant, user),
+            (_, ["users"] | ["users", _] | ["tenants"] | ["tenants", _] | ["tenants", _, "users", _]) => {
+                detail(405, "Method Not Allowed")
+            }
+            _ => detail(404, "Not Found"),
+        }
+    }
+}
+
+struct UserBody {
+    email: String,
+    role: String,
+    ssh_key_id: Option<Uuid>,
+}
+
+fn user_body(request: &Request) -> Result<UserBody, ResponseTemplate> {
+    let body = json_body(request).map_err(|_| json_invalid())?;
+    let mut errors = Vec::new();
+    let email = match body.get("email") {
+        Some(Value::String(email)) if Email::parse(email.as_str()).is_ok() => Some(email.clone()),
+        Some(_) => {
+            errors.push(validation(json!(["body", "email"]),
+                "value is not a valid email address: An email address must have an @-sign.",
+                "value_error",
+            ));
+            None
+        }
+        None => {
+            errors.push(validation(json!(["body", "email"]), "Field required", "missing"));
+            None
+        }
+    };
+    let role = match body.get("role") {
+        Some(Value::String(role)) if role == "operator" || role == "member" => Some(role.clone()),
+        Some(_) => {
+            errors.push(validation(json!(["body", "role"]), "Input should be 'operator' or 'member'", "enum"));
+            None
+        }
+        None => {
+            errors.push(validation(json!(["body", "role"]), "Field required", "missing"));
+            None
+        }
+    };
+    let ssh_key_id = match body.get("ssh_key_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => match Uuid::parse_str(s) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.push(validation(json!(["body", "ssh_key_id"]), "Input should be a valid UUID", "uuid_parsing"));
+                None
+            }
+        },
+        Some(_) => {
+            errors.push(validation(json!(["body", "ssh_key_id"]), "Input should be a valid UUID", "uuid_type"));
+            None
+        }
+    };
+    match (email, role) {
+        (Some(email), Some(role)) if errors.is_empty() => Ok(UserBody {
+            email,
+            role,
+            ssh_key_id,
+        }),
+        _ => Err(reply(422, json!({"detail": errors}))),
+    }
+}
+
+fn path_uuid(value: &str) -> Result<Uuid, ResponseTemplate> {
+    Uuid::parse_str(value).map_err(|_| {
+        reply(
+            422,
+            json!({"detail": [validation(json!(["path", "user_id"]), "Input should be a valid UUID", "uuid_parsing")]}),
+        )
+    })
+}
+
+fn validation(loc: Value, msg: &str, kind: &str) -> Value {
+    json!({"loc": loc, "msg": msg, "type": kind})
+}
+
+fn detail(status: u16, message: &str) -> ResponseTemplate {
+    reply(status, json!({"detail": message}))
+}
+
+fn json_invalid() -> ResponseTemplate {
+    reply(
+        422,
+        json!({"detail": [validation(json!(["body"]), "JSON decode error", "json_invalid")]}),
+    )
+}

@@ -1,0 +1,16 @@
+//! # roster-testkit
+//!
+//! Test support for Roster adapters, shared by every provider:
+//!
+//! - [`emulator`]: the harness that serves a provider [`Model`](emulator::Model)
+//!   on a loopback port through wiremock, with its state open to assertions;
+//! - one stateful emulator per provider, such as [`iaas::IaasModel`];
+//! - [`contract`]: the behaviour suite every adapter runs against its
+//!   emulator, gated by the adapter's capabilities.
+#![warn(missing_docs)]
+
+pub mod contract;
+pub mod emulator;
+pub mod iaas;
+
+pub use emulator::{Emulator, Model};
