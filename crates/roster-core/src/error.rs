@@ -169,9 +169,15 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Nothing in an `Error` carries a secret: messages and body snippets are
 /// redacted by the adapter before they get here, and transport errors have
 /// their URL (and with it any query token) removed.
+///
+/// The details are boxed, so a `Result<T, Error>` stays one pointer wide.
 #[derive(thiserror::Error)]
-#[non_exhaustive]
+#[error(transparent)]
 pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
     kind: ErrorKind,
     provider: Option<&'static str>,
     operation: Option<Operation>,
@@ -180,7 +186,6 @@ pub struct Error {
     request_id: Option<String>,
     body_snippet: Option<String>,
     retry_after: Option<Duration>,
-    #[source]
     source: Option<BoxError>,
 }
 
@@ -191,15 +196,17 @@ impl Error {
     /// Creates an error of `kind` with a human-readable `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
-            kind,
-            provider: None,
-            operation: None,
-            message: message.into(),
-            status: None,
-            request_id: None,
-            body_snippet: None,
-            retry_after: None,
-            source: None,
+            inner: Box::new(Inner {
+                kind,
+                provider: None,
+                operation: None,
+                message: message.into(),
+                status: None,
+                request_id: None,
+                body_snippet: None,
+                retry_after: None,
+                source: None,
+            }),
         }
     }
 
@@ -222,26 +229,26 @@ impl Error {
 
     /// Sets the provider the error came from.
     pub fn with_provider(mut self, provider: &'static str) -> Self {
-        self.provider = Some(provider);
+        self.inner.provider = Some(provider);
         self
     }
 
     /// Sets the operation, unless one is already set: the innermost operation
     /// is the most precise.
     pub fn with_operation(mut self, operation: Operation) -> Self {
-        self.operation.get_or_insert(operation);
+        self.inner.operation.get_or_insert(operation);
         self
     }
 
     /// Sets the HTTP status.
     pub fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
+        self.inner.status = Some(status);
         self
     }
 
     /// Sets the provider's request id, for support tickets.
     pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
-        self.request_id = Some(request_id.into());
+        self.inner.request_id = Some(request_id.into());
         self
     }
 
@@ -250,67 +257,67 @@ impl Error {
     pub fn with_body_snippet(mut self, snippet: impl Into<String>) -> Self {
         let mut snippet: String = snippet.into();
         truncate_at_char_boundary(&mut snippet, Self::MAX_SNIPPET_BYTES);
-        self.body_snippet = Some(snippet);
+        self.inner.body_snippet = Some(snippet);
         self
     }
 
     /// Sets how long the provider asked us to wait before retrying.
     pub fn with_retry_after(mut self, retry_after: Duration) -> Self {
-        self.retry_after = Some(retry_after);
+        self.inner.retry_after = Some(retry_after);
         self
     }
 
     /// Sets the underlying cause.
     pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
-        self.source = Some(source.into());
+        self.inner.source = Some(source.into());
         self
     }
 
     /// Prefixes the message with more context, keeping everything else.
     pub fn with_context(mut self, context: impl fmt::Display) -> Self {
-        self.message = format!("{context}: {}", self.message);
+        self.inner.message = format!("{context}: {}", self.inner.message);
         self
     }
 
     /// What went wrong.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.inner.kind
     }
 
     /// The provider the error came from, such as `iaas-operator`.
     pub fn provider(&self) -> Option<&'static str> {
-        self.provider
+        self.inner.provider
     }
 
     /// The operation that failed.
     pub fn operation(&self) -> Option<Operation> {
-        self.operation
+        self.inner.operation
     }
 
     /// The human-readable message, with the provider's own text where it gave one.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
 
     /// The HTTP status, when the provider answered.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.inner.status
     }
 
     /// The provider's request id, when it sent one.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.inner.request_id.as_deref()
     }
 
     /// A redacted snippet of the response body, at most
     /// [`Error::MAX_SNIPPET_BYTES`] long.
     pub fn body_snippet(&self) -> Option<&str> {
-        self.body_snippet.as_deref()
+        self.inner.body_snippet.as_deref()
     }
 
     /// How long the provider asked us to wait (from `Retry-After`).
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.inner.retry_after
     }
 
     /// Whether trying again later may succeed: rate limits, timeouts,
@@ -321,9 +328,9 @@ impl Error {
     /// [`Operation::is_idempotent`].
     pub fn is_temporary(&self) -> bool {
         matches!(
-            self.kind,
+            self.inner.kind,
             ErrorKind::RateLimited | ErrorKind::Timeout | ErrorKind::Transport
-        ) || matches!(self.status, Some(408 | 429 | 500 | 502 | 503 | 504))
+        ) || matches!(self.inner.status, Some(408 | 429 | 500 | 502 | 503 | 504))
     }
 }
 
@@ -337,7 +344,7 @@ fn truncate_at_char_boundary(text: &mut String, max_bytes: usize) {
     }
 }
 
-impl fmt::Display for Error {
+impl fmt::Display for Inner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.provider, self.operation) {
             (Some(provider), Some(operation)) => write!(f, "{provider} {operation}: ")?,
@@ -357,7 +364,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl fmt::Debug for Error {
+impl fmt::Debug for Inner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("Error");
         debug
@@ -381,6 +388,20 @@ impl fmt::Debug for Error {
             debug.field("source", &source.to_string());
         }
         debug.finish()
+    }
+}
+
+impl std::error::Error for Inner {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.inner, f)
     }
 }
 
@@ -437,6 +458,16 @@ mod tests {
         assert!(snippet.len() <= Error::MAX_SNIPPET_BYTES);
         assert_eq!(snippet.len(), 512);
         assert!(snippet.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn result_stays_small_and_source_is_kept() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+        let err = Error::new(ErrorKind::Transport, "down")
+            .with_source(std::io::Error::other("connection reset"));
+        let source = std::error::Error::source(&err).expect("source");
+        assert_eq!(source.to_string(), "connection reset");
+        assert!(format!("{err:?}").contains("connection reset"));
     }
 
     #[test]

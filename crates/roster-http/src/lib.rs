@@ -39,10 +39,36 @@ pub use secrecy::{ExposeSecret, SecretString};
 
 use roster_core::{Error, Result};
 
+/// Characters left as they are in a path segment: RFC 3986's unreserved set.
+/// Everything else is percent-encoded.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes an identifier as one URL path segment.
+///
+/// The generated clients call this for every path parameter (`cargo xtask
+/// codegen` points them here instead of progenitor's own `encode_path`).
+/// progenitor's version leaves `|`, `\`, `^`, `[` and `]` as they are, and
+/// a URL parser turns a bare `\` into `/`, so an id like `a\b` would
+/// address `/a/b`. This one keeps only RFC 3986's unreserved characters,
+/// so an id is always exactly one segment and the server decodes it back
+/// to the same text.
+///
+/// ```
+/// assert_eq!(roster_http::encode_path("google-oauth2|42"), "google-oauth2%7C42");
+/// assert_eq!(roster_http::encode_path("a/b\\c?d#e%f"), "a%2Fb%5Cc%3Fd%23e%25f");
+/// ```
+pub fn encode_path(segment: &str) -> String {
+    percent_encoding::utf8_percent_encode(segment, PATH_SEGMENT).to_string()
+}
+
 /// Checks that an identifier can travel as one URL path segment.
 ///
-/// The generated clients percent-encode path parameters (including `/`,
-/// `?`, `#` and `%`), so almost anything is safe. The two exceptions are the
+/// The generated clients percent-encode path parameters with
+/// [`encode_path`], so almost anything is safe. The two exceptions are the
 /// dot segments `.` and `..`: URL parsers resolve them (even when written as
 /// `%2E%2E`), so `/tenants/..` would address a different resource. Those are
 /// refused before anything is sent.
@@ -116,6 +142,28 @@ mod tests {
         }
         for ok in ["...", "a..b", "../x", "a/b", "%2e%2e", "x?y#z"] {
             assert_eq!(path_segment("tenant id", ok).expect(ok), ok);
+        }
+    }
+
+    #[test]
+    fn encode_path_keeps_only_unreserved_characters() {
+        let cases = [
+            ("plain-id_1.2~3", "plain-id_1.2~3"),
+            ("a/b", "a%2Fb"),
+            ("a\\b", "a%5Cb"),
+            ("x?y#z", "x%3Fy%23z"),
+            ("100%", "100%25"),
+            ("%2F", "%252F"),
+            ("google-oauth2|277474792786460067937", "google-oauth2%7C277474792786460067937"),
+            ("with space", "with%20space"),
+            ("a+b@x.io", "a%2Bb%40x.io"),
+            ("zürich", "z%C3%BCrich"),
+            ("[^]", "%5B%5E%5D"),
+        ];
+        for (raw, encoded) in cases {
+            assert_eq!(encode_path(raw), encoded, "{raw:?}");
+            let decoded = percent_encoding::percent_decode_str(encoded).decode_utf8().expect("utf8");
+            assert_eq!(decoded, raw, "round trip");
         }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Test support for Roster adapters, shared by every provider:
 //!
-//! - [`emulator`]: the harness that serves a provider [`Model`](emulator::Model)
+//! - [`emulator`]: the harness that serves a provider [`Model`]
 //!   on a loopback port through wiremock, with its state open to assertions;
 //! - one stateful emulator per provider, such as [`iaas::IaasModel`];
 //! - [`contract`]: the behaviour suite every adapter runs against its

@@ -1,0 +1,849 @@
+//! Wire tests: every operation against wiremock, pinning the exact method,
+//! path, query, headers and body, and asserting the decoded result.
+
+use std::time::Duration;
+
+use roster_core::{
+    Email, ErrorKind, MembershipDirectory, MembershipDirectoryExt, MembershipRequest, NewTenant,
+    NewUser, PageRequest, Role, RoleSpec, TenantDirectory, TenantId, TenantRole, UserDirectory,
+    UserId, UserStatus, UserUpdate, WireGuardKey,
+};
+use roster_http::{HttpSettings, SecretString};
+use roster_iaas::{IaasClient, IaasConfig};
+use serde_json::{Value, json};
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.operator-token.signature";
+const JOHN: &str = "0b8a1c52-7f3e-4c8e-9a51-2d6f0e4b7a10";
+const ALICE: &str = "7e2d9f14-3b6a-4d85-b0c7-8a9e1f2d3c46";
+const ALICE_SSH_KEY: &str = "5d0c2a8e-91b4-4f37-8e2a-6c1b9d3f4e25";
+const DEV_TEAM: &str = "d3c1b2a0-5e4f-4a6b-8c7d-9e0f1a2b3c4d";
+const KEY_1: &str = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+const KEY_2: &str = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=";
+
+fn fixture(name: &str) -> Value {
+    let text = match name {
+        "users" => include_str!("fixtures/users.json"),
+        "tenants" => include_str!("fixtures/tenants.json"),
+        "me" => include_str!("fixtures/me.json"),
+        "validation_error" => include_str!("fixtures/validation_error.json"),
+        other => panic!("no fixture {other}"),
+    };
+    serde_json::from_str(text).expect("fixture is JSON")
+}
+
+async fn setup() -> (MockServer, IaasClient) {
+    let server = MockServer::start().await;
+    let client = client_for(&server, HttpSettings::default());
+    (server, client)
+}
+
+fn client_for(server: &MockServer, http: HttpSettings) -> IaasClient {
+    let config = IaasConfig::new(
+        format!("{}/api", server.uri()),
+        SecretString::from(TOKEN.to_owned()),
+    )
+    .with_http(http);
+    IaasClient::new(config).expect("client")
+}
+
+/// Matches what every request must carry: the bearer token, our user
+/// agent, no query string, and none of progenitor's `api-version` header.
+fn authorized(m: &str, p: &str) -> wiremock::MockBuilder {
+    Mock::given(method(m))
+        .and(path(p))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .and(|req: &Request| req.url.query().is_none())
+        .and(|req: &Request| !req.headers.contains_key("api-version"))
+        .and(|req: &Request| {
+            req.headers
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ua| ua.starts_with("roster/"))
+        })
+}
+
+fn with_json_body(builder: wiremock::MockBuilder, body: Value) -> wiremock::MockBuilder {
+    builder
+        .and(header("content-type", "application/json"))
+        .and(body_json(body))
+}
+
+fn uid(id: &str) -> UserId {
+    UserId::new(id).expect("user id")
+}
+
+fn tid(id: &str) -> TenantId {
+    TenantId::new(id).expect("tenant id")
+}
+
+fn key(k: &str) -> MembershipRequest {
+    MembershipRequest::new().with_wireguard_key(WireGuardKey::parse(k).expect("key"))
+}
+
+async fn requests(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.expect("recording")
+}
+
+// ---------- users ----------
+
+#[tokio::test]
+async fn list_users_decodes_every_field() {
+    let (server, client) = setup().await;
+    authorized("GET", "/api/users")
+        .and(header("accept", "application/json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("users")))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let page = client.list_users_page(PageRequest::first()).await.expect("list");
+    assert_eq!(page.next, None, "the API does not paginate");
+    assert_eq!(page.items.len(), 2);
+    let john = &page.items[0];
+    assert_eq!(john.id.as_str(), JOHN);
+    assert_eq!(john.email.as_ref().map(Email::as_str), Some("john.doe@example.com"));
+    assert_eq!(john.role, Some(Role::Member));
+    assert_eq!(john.raw_role.as_deref(), Some("member"));
+    assert_eq!(john.status, UserStatus::Active);
+    assert_eq!(john.display_name, None);
+    let alice = &page.items[1];
+    assert_eq!(alice.email.as_ref().map(Email::as_str), Some("Alice.Smith+ops@company.com"));
+    assert_eq!(alice.role, Some(Role::Admin));
+    assert_eq!(alice.raw_role.as_deref(), Some("operator"));
+}
+
+#[tokio::test]
+async fn list_users_refuses_a_cursor_it_never_gave_out() {
+    let (server, client) = setup().await;
+    let err = client
+        .list_users_page(PageRequest::after("2"))
+        .await
+        .expect_err("no pages");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(requests(&server).await.is_empty());
+}
+
+#[tokio::test]
+async fn get_user_picks_from_the_list() {
+    let (server, client) = setup().await;
+    authorized("GET", "/api/users")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("users")))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let alice = client.get_user(&uid(ALICE)).await.expect("get");
+    assert_eq!(alice.email.as_ref().map(Email::as_str), Some("Alice.Smith+ops@company.com"));
+    let missing = "11111111-2222-4333-8444-555555555555";
+    let err = client.get_user(&uid(missing)).await.expect_err("missing");
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(err.message().contains(missing), "{err}");
+}
+
+#[tokio::test]
+async fn create_user_sends_the_guides_body() {
+    let (server, client) = setup().await;
+    let created = json!({"email": "alice.smith+new@company.com", "role": "member", "ssh_key_id": null, "id": ALICE});
+    with_json_body(
+        authorized("POST", "/api/users"),
+        json!({"email": "alice.smith+new@company.com", "role": "member", "ssh_key_id": null}),
+    )
+    .respond_with(ResponseTemplate::new(200).set_body_json(created))
+    .expect(1)
+    .mount(&server)
+    .await;
+
+    let user = client
+        .create_user(&NewUser::new(Email::parse("alice.smith+new@company.com").expect("email")))
+        .await
+        .expect("create");
+    assert_eq!(user.outcome, roster_core::CreateOutcome::Created);
+    assert_eq!(user.id.as_str(), ALICE);
+    assert_eq!(user.role, Some(Role::Member));
+}
+
+#[tokio::test]
+async fn create_operator_by_neutral_or_provider_role() {
+    let (server, client) = setup().await;
+    with_json_body(
+        authorized("POST", "/api/users"),
+        json!({"email": "ops@company.com", "role": "operator", "ssh_key_id": null}),
+    )
+    .respond_with(ResponseTemplate::new(200).set_body_json(
+        json!({"email": "ops@company.com", "role": "operator", "ssh_key_id": null, "id": JOHN}),
+    ))
+    .expect(2)
+    .mount(&server)
+    .await;
+    let email = Email::parse("ops@company.com").expect("email");
+    for role in [RoleSpec::Neutral(Role::Admin), RoleSpec::Provider("Operator".into())] {
+        let user = client
+            .create_user(&NewUser::new(email.clone()).with_role(role))
+            .await
+            .expect("create");
+        assert_eq!(user.role, Some(Role::Admin));
+    }
+}
+
+#[tokio::test]
+async fn update_user_writes_back_every_field_and_keeps_the_ssh_key() {
+    let (server, client) = setup().await;
+    authorized("GET", "/api/users")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("users")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    with_json_body(
+        authorized("PUT", &format!("/api/users/{ALICE}")),
+        json!({"email": "Alice.Smith+ops@company.com", "role": "member", "ssh_key_id": ALICE_SSH_KEY}),
+    )
+    .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+        "email": "Alice.Smith+ops@company.com", "role": "member", "ssh_key_id": ALICE_SSH_KEY, "id": ALICE
+    })))
+    .expect(1)
+    .mount(&server)
+    .await;
+
+    let user = client
+        .update_user(&uid(ALICE), &UserUpdate::new().role(Role::Member))
+        .await
+        .expect("update");
+    assert_eq!(user.role, Some(Role::Member));
+    assert_eq!(user.raw_role.as_deref(), Some("member"));
+}
+
+#[tokio::test]
+async fn update_user_changes_email_and_sends_null_ssh_key_when_none() {
+    let (server, client) = setup().await;
+    authorized("GET", "/api/users")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("users")))
+        .mount(&server)
+        .await;
+    with_json_body(
+        authorized("PUT", &format!("/api/users/{JOHN}")),
+        json!({"email": "john.smith@example.com", "role": "member", "ssh_key_id": null}),
+    )
+    .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+        "email": "john.smith@example.com", "role": "member", "ssh_key_id": null, "id": JOHN
+    })))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let user = client
+        .update_user(
+            &uid(JOHN),
+            &UserUpdate::new().email(Email::parse("john.smith@example.com").expect("email")),
+        )
+        .await
+        .expect("update");
+    assert_eq!(user.email.as_ref().map(Email::as_str), Some("john.smith@example.com"));
+}
+
+#[tokio::test]
+async fn delete_user_is_one_delete() {
+    let (server, client) = setup().await;
+    authorized("DELETE", &format!("/api/users/{JOHN}"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client.delete_user(&uid(JOHN)).await.expect("delete");
+}
+
+#[tokio::test]
+async fn current_user_reads_users_me() {
+    let (server, client) = setup().await;
+    authorized("GET", "/api/users/me")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("me")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let me = client.current_user().await.expect("me");
+    assert_eq!(me.email.as_ref().map(Email::as_str), Some("operator@company.com"));
+    assert_eq!(me.display_name.as_deref(), Some("Ops Person"));
+    assert_eq!(me.role, Some(Role::Admin));
+    assert_eq!(me.id, None);
+}
+
+// ---------- tenants ----------
+
+#[tokio::test]
+async fn list_and_get_tenants() {
+    let (server, client) = setup().await;
+    authorized("GET", "/api/tenants")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("tenants")))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let page = client.list_tenants_page(PageRequest::first()).await.expect("list");
+    let names: Vec<&str> = page.items.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["development-team", "project-alpha"]);
+    assert_eq!(page.items[0].id.as_str(), DEV_TEAM);
+    let alpha = client.get_tenant(&tid("project-alpha")).await.expect("get");
+    assert_eq!(alpha.name, "project-alpha");
+}
+
+#[tokio::test]
+async fn create_tenant_without_members_sends_an_empty_team_and_no_read() {
+    let (server, client) = setup().await;
+    with_json_body(
+        authorized("POST", "/api/tenants"),
+        json!({"name": "development-team", "users": []}),
+    )
+    .respond_with(ResponseTemplate::new(200).set_body_json(
+        json!({"id": DEV_TEAM, "name": "development-team", "users": []}),
+    ))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let tenant = client
+        .create_tenant(&NewTenant::new("development-team").expect("name"))
+        .await
+        .expect("create");
+    assert_eq!(tenant.id.as_str(), DEV_TEAM);
+    assert_eq!(requests(&server).await.len(), 1, "no GET when there is no team");
+}
+
+#[tokio::test]
+async fn create_tenant_with_its_team_sends_ids_and_keys() {
+    let (server, client) = setup().await;
+    authorized("GET", "/api/tenants")
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    with_json_body(
+        authorized("POST", "/api/tenants"),
+        json!({"name": "project-alpha", "users": [
+            {"user_id": JOHN, "pubkey": KEY_1},
+            {"user_id": ALICE, "pubkey": KEY_2}
+        ]}),
+    )
+    .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+        "id": "t-alpha", "name": "project-alpha",
+        "users": [{"id": JOHN, "email": "john.doe@example.com"}, {"id": ALICE, "email": "a@company.com"}]
+    })))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let tenant = NewTenant::new("project-alpha")
+        .expect("name")
+        .with_member(uid(JOHN), key(KEY_1))
+        .with_member(uid(ALICE), key(KEY_2));
+    let created = client.create_tenant(&tenant).await.expect("create");
+    assert_eq!(created.id.as_str(), "t-alpha");
+    assert_eq!(created.name, "project-alpha");
+}
+
+#[tokio::test]
+async fn create_tenant_refuses_to_steal_a_member_from_another_tenant() {
+    let (server, client) = setup().await;
+    authorized("GET", "/api/tenants")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("tenants")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let tenant = NewTenant::new("new-team")
+        .expect("name")
+        .with_member(uid(JOHN), key(KEY_1));
+    let err = client.create_tenant(&tenant).await.expect_err("john is taken");
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert!(err.message().contains("development-team"), "{err}");
+}
+
+#[tokio::test]
+async fn delete_tenant_is_one_delete() {
+    let (server, client) = setup().await;
+    authorized("DELETE", &format!("/api/tenants/{DEV_TEAM}"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client.delete_tenant(&tid(DEV_TEAM)).await.expect("delete");
+}
+
+// ---------- memberships ----------
+
+#[tokio::test]
+async fn add_member_checks_the_tenant_then_puts_the_pubkey() {
+    let (server, client) = setup().await;
+    authorized("GET", "/api/tenants")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("tenants")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    with_json_body(
+        authorized("PUT", &format!("/api/tenants/project-alpha/users/{ALICE}")),
+        json!({"pubkey": KEY_1}),
+    )
+    .respond_with(ResponseTemplate::new(204))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let membership = client
+        .add_member(&tid("project-alpha"), &uid(ALICE), &key(KEY_1))
+        .await
+        .expect("add");
+    assert_eq!(membership.tenant.as_str(), "project-alpha");
+    assert_eq!(membership.user.as_str(), ALICE);
+    assert_eq!(membership.role, None);
+}
+
+#[tokio::test]
+async fn add_member_in_another_tenant_is_a_conflict_and_writes_nothing() {
+    let (server, client) = setup().await;
+    authorized("GET", "/api/tenants")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("tenants")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let err = client
+        .add_member(&tid("project-alpha"), &uid(JOHN), &key(KEY_1))
+        .await
+        .expect_err("one tenant per user");
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert!(err.message().contains(DEV_TEAM), "{err}");
+    assert!(err.message().contains("move_user"), "{err}");
+}
+
+#[tokio::test]
+async fn add_member_to_an_unknown_tenant_is_not_found_and_writes_nothing() {
+    let (server, client) = setup().await;
+    authorized("GET", "/api/tenants")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("tenants")))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let err = client
+        .add_member(&tid("nope"), &uid(ALICE), &key(KEY_1))
+        .await
+        .expect_err("unknown tenant");
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn remove_member_is_one_delete() {
+    let (server, client) = setup().await;
+    authorized("DELETE", &format!("/api/tenants/{DEV_TEAM}/users/{JOHN}"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client.remove_member(&tid(DEV_TEAM), &uid(JOHN)).await.expect("remove");
+}
+
+#[tokio::test]
+async fn list_members_and_user_memberships_read_the_tenant_list() {
+    let (server, client) = setup().await;
+    authorized("GET", "/api/tenants")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("tenants")))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let members = client.list_members(&tid(DEV_TEAM)).await.expect("members");
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].user.as_str(), JOHN);
+    assert_eq!(
+        members[0].user_email.as_ref().map(Email::as_str),
+        Some("john.doe@example.com")
+    );
+    let johns = client.list_user_memberships(&uid(JOHN)).await.expect("john");
+    assert_eq!(johns.iter().map(|m| m.tenant.as_str()).collect::<Vec<_>>(), [DEV_TEAM]);
+    assert!(client.list_user_memberships(&uid(ALICE)).await.expect("alice").is_empty());
+}
+
+#[tokio::test]
+async fn move_user_removes_then_adds_with_the_same_key() {
+    let (server, client) = setup().await;
+    authorized("DELETE", &format!("/api/tenants/{DEV_TEAM}/users/{JOHN}"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // After the removal, John is in no tenant.
+    authorized("GET", "/api/tenants")
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": DEV_TEAM, "name": "development-team", "users": []},
+            {"id": "project-alpha", "name": "project-alpha", "users": []}
+        ])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    with_json_body(
+        authorized("PUT", &format!("/api/tenants/project-alpha/users/{JOHN}")),
+        json!({"pubkey": KEY_1}),
+    )
+    .respond_with(ResponseTemplate::new(204))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let moved = client
+        .move_user(&uid(JOHN), &tid(DEV_TEAM), &tid("project-alpha"), &key(KEY_1))
+        .await
+        .expect("move");
+    assert_eq!(moved.tenant.as_str(), "project-alpha");
+    let methods: Vec<String> = requests(&server)
+        .await
+        .iter()
+        .map(|r| r.method.to_string())
+        .collect();
+    assert_eq!(methods, ["DELETE", "GET", "PUT"]);
+}
+
+// ---------- encoding ----------
+
+#[tokio::test]
+async fn tenant_ids_are_percent_encoded_into_one_segment() {
+    let cases = [
+        ("a/b", "/api/tenants/a%2Fb"),
+        ("x?y", "/api/tenants/x%3Fy"),
+        ("p#q", "/api/tenants/p%23q"),
+        ("a..b", "/api/tenants/a..b"),
+        ("../etc", "/api/tenants/..%2Fetc"),
+        ("with space", "/api/tenants/with%20space"),
+        ("100%", "/api/tenants/100%25"),
+        ("%2F", "/api/tenants/%252F"),
+        ("google-oauth2|1", "/api/tenants/google-oauth2%7C1"),
+        ("zürich", "/api/tenants/z%C3%BCrich"),
+        ("back\\slash", "/api/tenants/back%5Cslash"),
+    ];
+    for (id, expected) in cases {
+        let (server, client) = setup().await;
+        authorized("DELETE", expected)
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1)
+            .mount(&server)
+            .await;
+        client
+            .delete_tenant(&tid(id))
+            .await
+            .unwrap_or_else(|e| panic!("{id:?}: {e}"));
+        let seen = requests(&server).await;
+        assert_eq!(seen.len(), 1, "{id:?}");
+        assert_eq!(seen[0].url.path(), expected, "{id:?}");
+    }
+}
+
+#[tokio::test]
+async fn membership_paths_encode_the_tenant_id() {
+    let (server, client) = setup().await;
+    authorized("DELETE", &format!("/api/tenants/team%2F1%3Fx%23y/users/{ALICE}"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client
+        .remove_member(&tid("team/1?x#y"), &uid(ALICE))
+        .await
+        .expect("remove");
+}
+
+// ---------- bad input sends nothing ----------
+
+#[tokio::test]
+async fn bad_input_is_refused_before_sending() {
+    let (server, client) = setup().await;
+    let invalid = ErrorKind::InvalidInput;
+    let good_tenant = tid("project-alpha");
+    for bad in ["..", ".", "a/b", "x?y", "p#q", "not-a-uuid", "with space"] {
+        let user = uid(bad);
+        assert_eq!(client.get_user(&user).await.expect_err(bad).kind(), invalid, "{bad}");
+        assert_eq!(client.delete_user(&user).await.expect_err(bad).kind(), invalid, "{bad}");
+        assert_eq!(
+            client
+                .update_user(&user, &UserUpdate::new().role(Role::Member))
+                .await
+                .expect_err(bad)
+                .kind(),
+            invalid,
+            "{bad}"
+        );
+        assert_eq!(
+            client.add_member(&good_tenant, &user, &key(KEY_1)).await.expect_err(bad).kind(),
+            invalid
+        );
+        assert_eq!(client.remove_member(&good_tenant, &user).await.expect_err(bad).kind(), invalid);
+        assert_eq!(client.list_user_memberships(&user).await.expect_err(bad).kind(), invalid);
+    }
+    for dots in [".", ".."] {
+        let tenant = tid(dots);
+        assert_eq!(client.delete_tenant(&tenant).await.expect_err(dots).kind(), invalid);
+        assert_eq!(client.get_tenant(&tenant).await.expect_err(dots).kind(), invalid);
+        assert_eq!(client.list_members(&tenant).await.expect_err(dots).kind(), invalid);
+        assert_eq!(
+            client.add_member(&tenant, &uid(ALICE), &key(KEY_1)).await.expect_err(dots).kind(),
+            invalid
+        );
+    }
+    // A membership without a key, a role the API lacks, a team member without a key.
+    let no_key = client
+        .add_member(&good_tenant, &uid(ALICE), &MembershipRequest::new())
+        .await
+        .expect_err("no key");
+    assert_eq!(no_key.kind(), invalid);
+    assert!(no_key.message().contains("WireGuard"), "{no_key}");
+    let owner = NewUser::new(Email::parse("o@x.io").expect("email")).with_role(Role::Owner);
+    assert_eq!(client.create_user(&owner).await.expect_err("owner").kind(), invalid);
+    let team = NewTenant::new("t")
+        .expect("name")
+        .with_member(uid(ALICE), MembershipRequest::new());
+    assert_eq!(client.create_tenant(&team).await.expect_err("keyless").kind(), invalid);
+    let twice = NewTenant::new("t")
+        .expect("name")
+        .with_member(uid(ALICE), key(KEY_1))
+        .with_member(uid(ALICE), key(KEY_2));
+    assert_eq!(client.create_tenant(&twice).await.expect_err("twice").kind(), invalid);
+    // Unsupported arguments are refused too, never dropped.
+    let named = NewUser::new(Email::parse("n@x.io").expect("email")).with_display_name("N");
+    assert_eq!(client.create_user(&named).await.expect_err("name").kind(), ErrorKind::Unsupported);
+    let suspend = UserUpdate::new().status(UserStatus::Suspended);
+    assert_eq!(
+        client.update_user(&uid(ALICE), &suspend).await.expect_err("status").kind(),
+        ErrorKind::Unsupported
+    );
+    let with_role = key(KEY_1).with_role(TenantRole::Admin);
+    assert_eq!(
+        client.add_member(&good_tenant, &uid(ALICE), &with_role).await.expect_err("role").kind(),
+        ErrorKind::Unsupported
+    );
+    assert!(requests(&server).await.is_empty(), "nothing reached the server");
+}
+
+// ---------- status mapping ----------
+
+async fn status_error(
+    status: u16,
+    body: ResponseTemplate,
+    call: impl AsyncFnOnce(&IaasClient) -> roster_core::Error,
+) -> roster_core::Error {
+    let _ = status;
+    let (server, client) = setup().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(body)
+        .mount(&server)
+        .await;
+    call(&client).await
+}
+
+#[tokio::test]
+async fn statuses_map_to_error_kinds() {
+    let create = NewUser::new(Email::parse("dup@x.io").expect("email"));
+    let cases: Vec<(u16, ErrorKind, bool)> = vec![
+        (400, ErrorKind::InvalidInput, false),
+        (401, ErrorKind::Unauthenticated, false),
+        (403, ErrorKind::PermissionDenied, false),
+        (404, ErrorKind::NotFound, false),
+        (409, ErrorKind::AlreadyExists, false),
+        (422, ErrorKind::InvalidInput, false),
+        (429, ErrorKind::RateLimited, true),
+        (500, ErrorKind::Unexpected, true),
+        (502, ErrorKind::Unexpected, true),
+        (503, ErrorKind::Unexpected, true),
+    ];
+    for (status, kind, temporary) in cases {
+        let err = status_error(
+            status,
+            ResponseTemplate::new(status).set_body_json(json!({"detail": format!("status {status}")})),
+            async |c| c.create_user(&create).await.expect_err("error"),
+        )
+        .await;
+        assert_eq!(err.kind(), kind, "{status}");
+        assert_eq!(err.status(), Some(status));
+        assert_eq!(err.is_temporary(), temporary, "{status}");
+        assert_eq!(err.message(), format!("status {status}"));
+        assert_eq!(err.provider(), Some("iaas-operator"));
+        assert_eq!(err.operation(), Some(roster_core::Operation::CreateUser));
+    }
+}
+
+#[tokio::test]
+async fn conflict_on_a_non_create_is_conflict() {
+    let err = status_error(
+        409,
+        ResponseTemplate::new(409).set_body_json(json!({"detail": "in use"})),
+        async |c| c.delete_tenant(&tid("t")).await.expect_err("conflict"),
+    )
+    .await;
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+}
+
+#[tokio::test]
+async fn a_422_carries_fastapis_detail() {
+    let err = status_error(
+        422,
+        ResponseTemplate::new(422).set_body_json(fixture("validation_error")),
+        async |c| {
+            c.create_user(&NewUser::new(Email::parse("a@b.io").expect("email")))
+                .await
+                .expect_err("422")
+        },
+    )
+    .await;
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        err.message(),
+        "body.email: value is not a valid email address: An email address must have an @-sign."
+    );
+    assert!(err.body_snippet().expect("snippet").contains("value_error"));
+}
+
+#[tokio::test]
+async fn a_429_carries_retry_after_and_the_request_id() {
+    for (value, expected) in [("7", 7u64), ("Fri, 01 Jan 2100 00:00:00 GMT", 0)] {
+        let err = status_error(
+            429,
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", value)
+                .insert_header("x-request-id", "req-42")
+                .set_body_json(json!({"detail": "Too Many Requests"})),
+            async |c| c.list_users_page(PageRequest::first()).await.expect_err("429"),
+        )
+        .await;
+        assert_eq!(err.kind(), ErrorKind::RateLimited);
+        assert_eq!(err.request_id(), Some("req-42"));
+        let wait = err.retry_after().expect("retry after");
+        if expected > 0 {
+            assert_eq!(wait, Duration::from_secs(expected));
+        } else {
+            assert!(wait > Duration::from_secs(365 * 24 * 3600), "HTTP-date in 2100: {wait:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unexpected_success_status_is_unexpected() {
+    let err = status_error(
+        200,
+        ResponseTemplate::new(200).set_body_json(json!({"ok": true})),
+        async |c| c.delete_user(&uid(JOHN)).await.expect_err("200 instead of 204"),
+    )
+    .await;
+    assert_eq!(err.kind(), ErrorKind::Unexpected);
+    assert_eq!(err.status(), Some(200));
+}
+
+// ---------- bodies the server should not send ----------
+
+#[tokio::test]
+async fn malformed_truncated_html_and_empty_bodies_are_decode_errors() {
+    let bodies: [(&str, &str); 5] = [
+        ("malformed", "[{\"email\": \"a@b.io\", \"role\": \"member\", \"id\": }]"),
+        ("truncated", "[{\"email\": \"a@b.io\", \"role\": \"mem"),
+        ("html", "<html><head><title>Maintenance</title></head><body>back soon</body></html>"),
+        ("empty", ""),
+        ("wrong shape", "{\"users\": []}"),
+    ];
+    for (label, body) in bodies {
+        let err = status_error(
+            200,
+            ResponseTemplate::new(200).set_body_raw(body, "application/json"),
+            async |c| c.list_users_page(PageRequest::first()).await.expect_err(label),
+        )
+        .await;
+        assert_eq!(err.kind(), ErrorKind::Decode, "{label}: {err}");
+        assert!(!err.is_temporary(), "{label}");
+        if !body.is_empty() {
+            let snippet = err.body_snippet().expect("snippet");
+            assert!(body.starts_with(&snippet[..snippet.len().min(20)]), "{label}: {snippet}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_role_from_the_server_is_a_decode_error() {
+    let err = status_error(
+        200,
+        ResponseTemplate::new(200).set_body_json(json!([{"email": "a@b.io", "role": "superuser", "id": JOHN}])),
+        async |c| c.list_users_page(PageRequest::first()).await.expect_err("role"),
+    )
+    .await;
+    assert_eq!(err.kind(), ErrorKind::Decode);
+}
+
+#[tokio::test]
+async fn a_slow_server_is_a_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let client = client_for(&server, HttpSettings::new().request_timeout(Duration::from_millis(200)));
+    let err = client
+        .list_users_page(PageRequest::first())
+        .await
+        .expect_err("timeout");
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert!(err.is_temporary());
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_transport_error_without_the_url() {
+    // Bind then drop a listener so the port is (almost certainly) closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let config = IaasConfig::new(
+        format!("http://127.0.0.1:{port}/api"),
+        SecretString::from(TOKEN.to_owned()),
+    );
+    let client = IaasClient::new(config).expect("client");
+    let err = client
+        .list_users_page(PageRequest::first())
+        .await
+        .expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::Transport);
+    assert!(err.is_temporary());
+    let everything = format!("{err} {err:?}");
+    assert!(!everything.contains("127.0.0.1"), "{everything}");
+}
+
+// ---------- configuration ----------
+
+#[tokio::test]
+async fn plain_http_to_a_remote_host_is_refused_unless_opted_in() {
+    let token = SecretString::from(TOKEN.to_owned());
+    let err = IaasClient::new(IaasConfig::new("http://iaas.example.com/api", token.clone()))
+        .expect_err("plain http");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.provider(), Some("iaas-operator"));
+    let opted_in = IaasConfig::new("http://iaas.example.com/api", token.clone())
+        .with_http(HttpSettings::new().allow_insecure_http(true));
+    assert!(IaasClient::new(opted_in).is_ok());
+    assert!(IaasClient::new(IaasConfig::new("https://iaas.example.com/api", token)).is_ok());
+}
+
+#[tokio::test]
+async fn an_injected_reqwest_client_is_used() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/users"))
+        .and(header("user-agent", "custom-agent/9"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let custom = reqwest::Client::builder()
+        .user_agent("custom-agent/9")
+        .build()
+        .expect("client");
+    let client = client_for(&server, HttpSettings::new().client(custom));
+    let page = client.list_users_page(PageRequest::first()).await.expect("list");
+    assert!(page.items.is_empty());
+}

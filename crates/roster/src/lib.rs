@@ -1,0 +1,47 @@
+//! # Roster
+//!
+//! Manage **users, tenants and memberships** on many providers through one
+//! set of provider-neutral async traits.
+//!
+//! This facade re-exports the neutral core ([`roster_core`]): the model
+//! ([`User`], [`Tenant`], [`Membership`], validated [`Email`], [`UserId`],
+//! [`TenantId`], [`WireGuardKey`]), the traits ([`UserDirectory`],
+//! [`TenantDirectory`], [`MembershipDirectory`], all of them as
+//! [`Directory`]) with their helpers ([`UserDirectoryExt`],
+//! [`TenantDirectoryExt`], [`MembershipDirectoryExt`]), the [`Error`] type
+//! and [`Capabilities`]. Each provider's adapter sits behind a cargo
+//! feature:
+//!
+//! | feature | module | provider |
+//! |---|---|---|
+//! | `iaas` (default) | [`iaas`] | NTY Gridworks IaaS operator API |
+//!
+//! ```no_run
+//! # async fn demo() -> roster::Result<()> {
+//! use std::sync::Arc;
+//! use roster::{Directory, Email, NewUser, UserDirectoryExt};
+//!
+//! let directory: Arc<dyn Directory> =
+//!     Arc::new(roster::iaas::IaasClient::new(roster::iaas::IaasConfig::require_env()?)?);
+//! let alice = directory
+//!     .ensure_user(&NewUser::new(Email::parse("alice@example.com")?))
+//!     .await?;
+//! println!("{} is {:?}", alice.id, alice.outcome);
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+pub use roster_core::*;
+
+/// Connection settings shared by every adapter (timeouts, user agent,
+/// plain-HTTP opt-in, an injected `reqwest::Client`) and the secret type
+/// tokens are held in.
+pub mod http {
+    pub use roster_http::{BaseUrl, HttpSettings, SecretString, USER_AGENT};
+}
+
+/// The NTY Gridworks IaaS operator API adapter.
+#[cfg(feature = "iaas")]
+pub mod iaas {
+    pub use roster_iaas::*;
+}
