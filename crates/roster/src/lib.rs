@@ -45,3 +45,8 @@ pub mod http {
 pub mod iaas {
     pub use roster_iaas::*;
 }
+
+/// The README's code blocks, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
