@@ -13,6 +13,35 @@ use crate::model::{
 };
 use crate::pagination::paginate;
 
+/// The first item of `items` that `matches`, reading no further pages.
+async fn first_match<T>(
+    mut items: BoxStream<'_, Result<T>>,
+    matches: impl Fn(&T) -> bool + Send,
+) -> Result<Option<T>> {
+    while let Some(item) = items.try_next().await? {
+        if matches(&item) {
+            return Ok(Some(item));
+        }
+    }
+    Ok(None)
+}
+
+/// After a create: if it lost a race (`AlreadyExists`), adopt what the
+/// winner created, found by the natural key.
+async fn adopt_if_taken<T, Find, Found>(created: Result<Created<T>>, find: Find) -> Result<Created<T>>
+where
+    Find: FnOnce() -> Found + Send,
+    Found: std::future::Future<Output = Result<Option<T>>> + Send,
+{
+    match created {
+        Err(err) if err.kind() == ErrorKind::AlreadyExists => match find().await? {
+            Some(found) => Ok(Created::with_outcome(found, CreateOutcome::AlreadyPresent)),
+            None => Err(err),
+        },
+        other => other,
+    }
+}
+
 /// Helpers for any [`UserDirectory`].
 #[async_trait]
 pub trait UserDirectoryExt: UserDirectory {
@@ -31,13 +60,10 @@ pub trait UserDirectoryExt: UserDirectory {
     /// This walks the user list until it finds a match, so it costs one
     /// request per page read.
     async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>> {
-        let mut users = self.list_users();
-        while let Some(user) = users.try_next().await? {
-            if user.email.as_ref().is_some_and(|e| email.matches(e.as_str())) {
-                return Ok(Some(user));
-            }
-        }
-        Ok(None)
+        first_match(self.list_users(), |user| {
+            user.email.as_ref().is_some_and(|e| email.matches(e.as_str()))
+        })
+        .await
     }
 
     /// Returns the user with this email, creating it only if there is none.
@@ -50,15 +76,8 @@ pub trait UserDirectoryExt: UserDirectory {
         if let Some(found) = self.find_user_by_email(&user.email).await? {
             return Ok(Created::with_outcome(found, CreateOutcome::AlreadyPresent));
         }
-        match self.create_user(user).await {
-            Err(err) if err.kind() == ErrorKind::AlreadyExists => {
-                match self.find_user_by_email(&user.email).await? {
-                    Some(found) => Ok(Created::with_outcome(found, CreateOutcome::AlreadyPresent)),
-                    None => Err(err),
-                }
-            }
-            other => other,
-        }
+        let created = self.create_user(user).await;
+        adopt_if_taken(created, || self.find_user_by_email(&user.email)).await
     }
 }
 
@@ -79,13 +98,7 @@ pub trait TenantDirectoryExt: TenantDirectory {
 
     /// Finds the tenant with exactly this name.
     async fn find_tenant_by_name(&self, name: &str) -> Result<Option<Tenant>> {
-        let mut tenants = self.list_tenants();
-        while let Some(tenant) = tenants.try_next().await? {
-            if tenant.name == name {
-                return Ok(Some(tenant));
-            }
-        }
-        Ok(None)
+        first_match(self.list_tenants(), |tenant| tenant.name == name).await
     }
 
     /// Returns the tenant with this name, creating it only if there is none.
@@ -96,15 +109,8 @@ pub trait TenantDirectoryExt: TenantDirectory {
         if let Some(found) = self.find_tenant_by_name(&tenant.name).await? {
             return Ok(Created::with_outcome(found, CreateOutcome::AlreadyPresent));
         }
-        match self.create_tenant(tenant).await {
-            Err(err) if err.kind() == ErrorKind::AlreadyExists => {
-                match self.find_tenant_by_name(&tenant.name).await? {
-                    Some(found) => Ok(Created::with_outcome(found, CreateOutcome::AlreadyPresent)),
-                    None => Err(err),
-                }
-            }
-            other => other,
-        }
+        let created = self.create_tenant(tenant).await;
+        adopt_if_taken(created, || self.find_tenant_by_name(&tenant.name)).await
     }
 }
 

@@ -117,6 +117,19 @@ impl IaasClient {
             .with_operation(operation)
     }
 
+    /// The API returns whole lists, so the only page is the first; a cursor
+    /// (which this adapter never hands out) is refused.
+    fn first_page_only(&self, page: &PageRequest, operation: Operation) -> Result<()> {
+        match page.cursor {
+            None => Ok(()),
+            Some(_) => Err(self.error(
+                ErrorKind::InvalidInput,
+                operation,
+                "the IaaS operator API does not paginate; there is no page after the first",
+            )),
+        }
+    }
+
     fn unsupported(&self, operation: Operation, what: &str) -> Error {
         Error::unsupported(PROVIDER, operation, what)
     }
@@ -220,13 +233,7 @@ impl UserDirectory for IaasClient {
     /// is never a next page. A cursor (which this adapter never hands out)
     /// is refused.
     async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
-        if page.cursor.is_some() {
-            return Err(self.error(
-                ErrorKind::InvalidInput,
-                Operation::ListUsers,
-                "the IaaS operator API does not paginate; there is no page after the first",
-            ));
-        }
+        self.first_page_only(&page, Operation::ListUsers)?;
         let users = self.all_users(Operation::ListUsers).await?;
         Ok(Page::complete(users.into_iter().map(user_from_api).collect()))
     }
@@ -322,13 +329,7 @@ impl UserDirectory for IaasClient {
 impl TenantDirectory for IaasClient {
     /// The API does not paginate: the first page holds every tenant.
     async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
-        if page.cursor.is_some() {
-            return Err(self.error(
-                ErrorKind::InvalidInput,
-                Operation::ListTenants,
-                "the IaaS operator API does not paginate; there is no page after the first",
-            ));
-        }
+        self.first_page_only(&page, Operation::ListTenants)?;
         let tenants = self.all_tenants(Operation::ListTenants).await?;
         Ok(Page::complete(
             tenants.iter().map(tenant_from_api).collect::<Result<_>>()?,
