@@ -40,24 +40,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "ROSTER_IAAS_URL/ROSTER_IAAS_TOKEN not set: using the in-process emulator at {}",
                 emulator.base_url()
             );
-            let config = IaasConfig::new(emulator.base_url(), SecretString::from(IAAS_TOKEN.to_owned()));
+            let config = IaasConfig::new(
+                emulator.base_url(),
+                SecretString::from(IAAS_TOKEN.to_owned()),
+            );
             (Some(emulator), config)
         }
     };
     let iaas = IaasClient::new(config)?;
     let me = iaas.current_user().await?;
-    println!("Signed in as {:?} ({:?})", me.email.map(String::from), me.raw_role);
+    println!(
+        "Signed in as {:?} ({:?})",
+        me.email.map(String::from),
+        me.raw_role
+    );
 
     heading("Use case 1: onboard a new employee into an existing tenant");
     let existing = iaas
         .ensure_tenant(&NewTenant::new("roster-example-development")?)
         .await?;
     let alice = iaas
-        .ensure_user(&NewUser::new(Email::parse("roster-example-alice@example.com")?).with_role(Role::Member))
+        .ensure_user(
+            &NewUser::new(Email::parse("roster-example-alice@example.com")?)
+                .with_role(Role::Member),
+        )
         .await?;
     let alice_key = random_wireguard_key();
-    iaas.add_member(&existing.id, &alice.id, &with_key(&alice_key)).await?;
-    println!("alice ({}) is {:?} and now in {}", alice.id, alice.outcome, existing.name);
+    iaas.add_member(&existing.id, &alice.id, &with_key(&alice_key))
+        .await?;
+    println!(
+        "alice ({}) is {:?} and now in {}",
+        alice.id, alice.outcome, existing.name
+    );
 
     heading("Use case 2: move alice to another project, keeping her key");
     let project = iaas
@@ -70,10 +84,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     heading("Use case 3: create a project with its team");
     let bob = iaas
-        .ensure_user(&NewUser::new(Email::parse("roster-example-bob@example.com")?))
+        .ensure_user(&NewUser::new(Email::parse(
+            "roster-example-bob@example.com",
+        )?))
         .await?;
     let team_name = "roster-example-beta";
-    let team = NewTenant::new(team_name)?.with_member(bob.id.clone(), with_key(&random_wireguard_key()));
+    let team =
+        NewTenant::new(team_name)?.with_member(bob.id.clone(), with_key(&random_wireguard_key()));
     let beta = iaas.create_tenant(&team).await?;
     let members = iaas.list_members(&beta.id).await?;
     println!("{team_name} created with {} member(s)", members.len());

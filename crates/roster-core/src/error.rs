@@ -221,10 +221,17 @@ impl Error {
     }
 
     /// An [`ErrorKind::Unsupported`] error for `operation` on `provider`.
-    pub fn unsupported(provider: &'static str, operation: Operation, what: impl fmt::Display) -> Self {
-        Error::new(ErrorKind::Unsupported, format!("{provider} does not support {what}"))
-            .with_provider(provider)
-            .with_operation(operation)
+    pub fn unsupported(
+        provider: &'static str,
+        operation: Operation,
+        what: impl fmt::Display,
+    ) -> Self {
+        Error::new(
+            ErrorKind::Unsupported,
+            format!("{provider} does not support {what}"),
+        )
+        .with_provider(provider)
+        .with_operation(operation)
     }
 
     /// Sets the provider the error came from.
@@ -432,18 +439,26 @@ mod tests {
 
     #[test]
     fn temporary_by_kind_and_status() {
-        for kind in [ErrorKind::RateLimited, ErrorKind::Timeout, ErrorKind::Transport] {
+        for kind in [
+            ErrorKind::RateLimited,
+            ErrorKind::Timeout,
+            ErrorKind::Transport,
+        ] {
             assert!(Error::new(kind, "").is_temporary(), "{kind}");
         }
         for status in [408, 429, 500, 502, 503, 504] {
             assert!(
-                Error::new(ErrorKind::Unexpected, "").with_status(status).is_temporary(),
+                Error::new(ErrorKind::Unexpected, "")
+                    .with_status(status)
+                    .is_temporary(),
                 "{status}"
             );
         }
         for status in [400, 401, 403, 404, 409, 422, 501] {
             assert!(
-                !Error::new(ErrorKind::Unexpected, "").with_status(status).is_temporary(),
+                !Error::new(ErrorKind::Unexpected, "")
+                    .with_status(status)
+                    .is_temporary(),
                 "{status}"
             );
         }

@@ -28,7 +28,10 @@ async fn first_match<T>(
 
 /// After a create: if it lost a race (`AlreadyExists`), adopt what the
 /// winner created, found by the natural key.
-async fn adopt_if_taken<T, Find, Found>(created: Result<Created<T>>, find: Find) -> Result<Created<T>>
+async fn adopt_if_taken<T, Find, Found>(
+    created: Result<Created<T>>,
+    find: Find,
+) -> Result<Created<T>>
 where
     Find: FnOnce() -> Found + Send,
     Found: std::future::Future<Output = Result<Option<T>>> + Send,
@@ -61,7 +64,9 @@ pub trait UserDirectoryExt: UserDirectory {
     /// request per page read.
     async fn find_user_by_email(&self, email: &Email) -> Result<Option<User>> {
         first_match(self.list_users(), |user| {
-            user.email.as_ref().is_some_and(|e| email.matches(e.as_str()))
+            user.email
+                .as_ref()
+                .is_some_and(|e| email.matches(e.as_str()))
         })
         .await
     }

@@ -766,12 +766,26 @@ mod tests {
 
     #[test]
     fn ids_are_opaque_but_never_empty() {
-        for odd in ["a/b", "..", "x?y#z", "100%", "google-oauth2|123", "with space", "ü"] {
+        for odd in [
+            "a/b",
+            "..",
+            "x?y#z",
+            "100%",
+            "google-oauth2|123",
+            "with space",
+            "ü",
+        ] {
             assert_eq!(UserId::new(odd).expect(odd).as_str(), odd);
             assert_eq!(TenantId::new(odd).expect(odd).as_str(), odd);
         }
-        assert_eq!(UserId::new("").expect_err("empty").kind(), ErrorKind::InvalidInput);
-        assert_eq!(TenantId::new("").expect_err("empty").kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            UserId::new("").expect_err("empty").kind(),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            TenantId::new("").expect_err("empty").kind(),
+            ErrorKind::InvalidInput
+        );
         assert!(serde_json::from_str::<UserId>("\"\"").is_err());
     }
 
@@ -785,11 +799,11 @@ mod tests {
         for bad in [
             "",
             "short",
-            "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg",   // 43 chars
+            "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg", // 43 chars
             "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg==", // 45 chars
-            "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8D!=",  // not base64
-            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",  // 33 bytes
-            "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8D_=",  // url-safe alphabet
+            "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8D!=", // not base64
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", // 33 bytes
+            "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8D_=", // url-safe alphabet
         ] {
             let err = WireGuardKey::parse(bad).expect_err(bad);
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");

@@ -300,5 +300,11 @@ async fn traits_are_object_safe_and_helpers_work_through_dyn() {
     assert_eq!(created.outcome, CreateOutcome::Created);
     assert_eq!(directory.provider_id(), "fake");
     let tenants: Arc<dyn TenantDirectory> = directory.clone();
-    assert!(tenants.find_tenant_by_name("none").await.expect("find").is_none());
+    assert!(
+        tenants
+            .find_tenant_by_name("none")
+            .await
+            .expect("find")
+            .is_none()
+    );
 }

@@ -57,7 +57,9 @@ impl StaticToken {
             ));
         }
         let mut header = HeaderValue::from_str(&format!("{scheme} {raw}")).map_err(|_| {
-            Error::invalid_input("the API token contains characters that cannot be sent in a header")
+            Error::invalid_input(
+                "the API token contains characters that cannot be sent in a header",
+            )
         })?;
         header.set_sensitive(true);
         Ok(StaticToken {

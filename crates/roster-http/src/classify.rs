@@ -110,9 +110,8 @@ const REQUEST_ID_HEADERS: [&str; 4] = [
 pub fn request_id(headers: &HeaderMap) -> Option<String> {
     REQUEST_ID_HEADERS.iter().find_map(|name| {
         let value = headers.get(*name)?.to_str().ok()?.trim();
-        let printable = !value.is_empty()
-            && value.len() <= 128
-            && value.bytes().all(|b| b.is_ascii_graphic());
+        let printable =
+            !value.is_empty() && value.len() <= 128 && value.bytes().all(|b| b.is_ascii_graphic());
         printable.then(|| value.to_owned())
     })
 }
@@ -214,7 +213,11 @@ mod tests {
             (418, Unexpected),
         ];
         for (status, kind) in cases {
-            assert_eq!(kind_for_status(status, Operation::UpdateUser), kind, "{status}");
+            assert_eq!(
+                kind_for_status(status, Operation::UpdateUser),
+                kind,
+                "{status}"
+            );
         }
         assert_eq!(kind_for_status(409, Operation::CreateUser), AlreadyExists);
         assert_eq!(kind_for_status(409, Operation::CreateTenant), AlreadyExists);
@@ -223,7 +226,10 @@ mod tests {
     #[test]
     fn retry_after_seconds_and_http_date() {
         let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").expect("date");
-        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
         assert_eq!(
             parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now),
@@ -316,7 +322,11 @@ mod tests {
         );
         assert_eq!(html.kind(), ErrorKind::Unexpected);
         assert_eq!(html.message(), "HTTP 502 Bad Gateway");
-        assert!(html.body_snippet().expect("snippet").contains("502 Bad Gateway"));
+        assert!(
+            html.body_snippet()
+                .expect("snippet")
+                .contains("502 Bad Gateway")
+        );
         assert!(html.is_temporary());
 
         let empty = classify_response(
@@ -351,7 +361,10 @@ mod tests {
     #[test]
     fn provider_messages_are_redacted_and_bounded() {
         let redactor = Redactor::new([secrecy::SecretString::from("my-secret-token".to_owned())]);
-        let body = format!(r#"{{"message":"bad token my-secret-token {}"}}"#, "x".repeat(900));
+        let body = format!(
+            r#"{{"message":"bad token my-secret-token {}"}}"#,
+            "x".repeat(900)
+        );
         let err = classify_response(
             "p",
             Operation::GetUser,

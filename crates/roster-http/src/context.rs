@@ -103,11 +103,9 @@ impl ClientContext {
         _info: &OperationInfo,
     ) -> std::result::Result<(), progenitor_client::Error<E>> {
         request.headers_mut().remove("api-version");
-        self.inner
-            .auth
-            .authorize(request)
-            .await
-            .map_err(|err| progenitor_client::Error::Custom(self.inner.redactor.redact(&err.to_string())))
+        self.inner.auth.authorize(request).await.map_err(|err| {
+            progenitor_client::Error::Custom(self.inner.redactor.redact(&err.to_string()))
+        })
     }
 
     /// The progenitor `exec` hook: sends the request and logs one `debug`

@@ -154,7 +154,10 @@ mod tests {
             ("x?y#z", "x%3Fy%23z"),
             ("100%", "100%25"),
             ("%2F", "%252F"),
-            ("google-oauth2|277474792786460067937", "google-oauth2%7C277474792786460067937"),
+            (
+                "google-oauth2|277474792786460067937",
+                "google-oauth2%7C277474792786460067937",
+            ),
             ("with space", "with%20space"),
             ("a+b@x.io", "a%2Bb%40x.io"),
             ("zürich", "z%C3%BCrich"),
@@ -162,7 +165,9 @@ mod tests {
         ];
         for (raw, encoded) in cases {
             assert_eq!(encode_path(raw), encoded, "{raw:?}");
-            let decoded = percent_encoding::percent_decode_str(encoded).decode_utf8().expect("utf8");
+            let decoded = percent_encoding::percent_decode_str(encoded)
+                .decode_utf8()
+                .expect("utf8");
             assert_eq!(decoded, raw, "round trip");
         }
     }

@@ -115,7 +115,8 @@ impl Redactor {
                     out = out.replace(secret, REDACTED);
                 }
                 // A secret may also appear percent-encoded, as in a query.
-                let encoded = percent_encoding::utf8_percent_encode(secret, QUERY_VALUE).to_string();
+                let encoded =
+                    percent_encoding::utf8_percent_encode(secret, QUERY_VALUE).to_string();
                 if encoded != secret && out.contains(&encoded) {
                     out = out.replace(&encoded, REDACTED);
                 }
@@ -195,9 +196,15 @@ mod tests {
             ("Cookie: sessionid=deadbeefcafe; csrftoken=x", "deadbeef"),
             ("GET /v2/user_list?token=AbCdEf123&x=1", "AbCdEf123"),
             ("https://h/x?a=1&api_key=k3y-value", "k3y-value"),
-            (r#"{"login_id":"a","password":"hunter2","api_key":"zzz"}"#, "hunter2"),
+            (
+                r#"{"login_id":"a","password":"hunter2","api_key":"zzz"}"#,
+                "hunter2",
+            ),
             (r#"{"token": "tok\"en"}"#, "tok\\\"en"),
-            ("sent Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig", "eyJhbGci"),
+            (
+                "sent Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
+                "eyJhbGci",
+            ),
         ];
         for (input, leaked) in cases {
             let out = redactor.redact(input);

@@ -226,7 +226,11 @@ mod tests {
         ] {
             assert!(BaseUrl::parse(ok, false).is_ok(), "{ok}");
         }
-        for refused in ["http://api.example.com", "http://10.0.0.5/api", "http://[::2]/"] {
+        for refused in [
+            "http://api.example.com",
+            "http://10.0.0.5/api",
+            "http://[::2]/",
+        ] {
             let err = BaseUrl::parse(refused, false).expect_err(refused);
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
             assert!(err.message().contains("allow_insecure_http"), "{err}");

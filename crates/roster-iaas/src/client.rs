@@ -103,7 +103,11 @@ impl IaasClient {
             .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no user {id}")))
     }
 
-    async fn find_tenant(&self, id: &TenantId, operation: Operation) -> Result<types::TenantResponseDto> {
+    async fn find_tenant(
+        &self,
+        id: &TenantId,
+        operation: Operation,
+    ) -> Result<types::TenantResponseDto> {
         self.all_tenants(operation)
             .await?
             .into_iter()
@@ -235,7 +239,9 @@ impl UserDirectory for IaasClient {
     async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
         self.first_page_only(&page, Operation::ListUsers)?;
         let users = self.all_users(Operation::ListUsers).await?;
-        Ok(Page::complete(users.into_iter().map(user_from_api).collect()))
+        Ok(Page::complete(
+            users.into_iter().map(user_from_api).collect(),
+        ))
     }
 
     /// There is no `GET /users/{id}`: this lists all users (one request) and
@@ -301,7 +307,10 @@ impl UserDirectory for IaasClient {
         };
         let updated = self
             .context()
-            .call(operation, self.api.update_user_users_user_id_put(&uuid, &body))
+            .call(
+                operation,
+                self.api.update_user_users_user_id_put(&uuid, &body),
+            )
             .await?;
         Ok(user_from_api(updated))
     }
@@ -319,7 +328,10 @@ impl UserDirectory for IaasClient {
     async fn current_user(&self) -> Result<Principal> {
         let me = self
             .context()
-            .call(Operation::CurrentUser, self.api.get_current_user_users_me_get())
+            .call(
+                Operation::CurrentUser,
+                self.api.get_current_user_users_me_get(),
+            )
             .await?;
         Ok(principal_from_api(me))
     }
@@ -351,8 +363,7 @@ impl TenantDirectory for IaasClient {
         let mut users = Vec::with_capacity(tenant.members.len());
         let mut seen = HashSet::new();
         for member in &tenant.members {
-            let user_id = user_uuid(&member.user)
-                .map_err(in_operation(operation))?;
+            let user_id = user_uuid(&member.user).map_err(in_operation(operation))?;
             if !seen.insert(user_id) {
                 return Err(self.error(
                     ErrorKind::InvalidInput,
@@ -384,7 +395,10 @@ impl TenantDirectory for IaasClient {
         let operation = Operation::DeleteTenant;
         let path = tenant_path(id).map_err(in_operation(operation))?;
         self.context()
-            .call(operation, self.api.delete_tenant_tenants_tenant_id_delete(path))
+            .call(
+                operation,
+                self.api.delete_tenant_tenants_tenant_id_delete(path),
+            )
             .await
     }
 }
@@ -430,7 +444,11 @@ impl MembershipDirectory for IaasClient {
         let uuid = user_uuid(user).map_err(in_operation(operation))?;
         let tenants = self.all_tenants(operation).await?;
         if !tenants.iter().any(|t| t.id == tenant.as_str()) {
-            return Err(self.error(ErrorKind::NotFound, operation, format!("no tenant {tenant}")));
+            return Err(self.error(
+                ErrorKind::NotFound,
+                operation,
+                format!("no tenant {tenant}"),
+            ));
         }
         self.check_single_tenant(&tenants, uuid, Some(tenant.as_str()), operation)?;
         let body = types::TenantUserAssignRequestDto { pubkey };

@@ -54,7 +54,9 @@ impl IaasConfig {
     /// Like [`IaasConfig::from_env`], but an error names what is missing.
     pub fn require_env() -> Result<Self> {
         IaasConfig::from_env().ok_or_else(|| {
-            Error::invalid_input(format!("set {URL_ENV} and {TOKEN_ENV} to reach a real server"))
+            Error::invalid_input(format!(
+                "set {URL_ENV} and {TOKEN_ENV} to reach a real server"
+            ))
         })
     }
 

@@ -66,19 +66,30 @@ mod tests {
     #[test]
     fn reads_string_and_validation_details() {
         assert_eq!(
-            describe_body(r#"{"detail":"User not found"}"#).message.as_deref(),
+            describe_body(r#"{"detail":"User not found"}"#)
+                .message
+                .as_deref(),
             Some("User not found")
         );
         let body = r#"{"detail":[{"loc":["body","email"],"msg":"value is not a valid email address","type":"value_error"},{"loc":["body","users",0,"pubkey"],"msg":"Field required","type":"missing"}]}"#;
         assert_eq!(
             describe_body(body).message.as_deref(),
-            Some("body.email: value is not a valid email address; body.users.0.pubkey: Field required")
+            Some(
+                "body.email: value is not a valid email address; body.users.0.pubkey: Field required"
+            )
         );
     }
 
     #[test]
     fn anything_else_gives_no_detail() {
-        for body in ["", "<html>502</html>", "{\"detail\": 5}", "[1,2]", "{\"detail\":[{}]}", "{\"det"] {
+        for body in [
+            "",
+            "<html>502</html>",
+            "{\"detail\": 5}",
+            "[1,2]",
+            "{\"detail\":[{}]}",
+            "{\"det",
+        ] {
             assert_eq!(describe_body(body), ErrorDetail::default(), "{body:?}");
         }
     }

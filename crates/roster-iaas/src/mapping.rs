@@ -15,7 +15,10 @@ const ROLE_NAMES: &str = "\"operator\" or \"member\"";
 /// refused before a request is sent.
 pub(crate) fn user_uuid(id: &UserId) -> Result<Uuid> {
     Uuid::parse_str(id.as_str()).map_err(|_| {
-        Error::invalid_input(format!("IaaS user ids are UUIDs; {:?} is not one", id.as_str()))
+        Error::invalid_input(format!(
+            "IaaS user ids are UUIDs; {:?} is not one",
+            id.as_str()
+        ))
     })
 }
 
@@ -84,7 +87,10 @@ pub(crate) fn principal_from_api(me: types::CurrentUserResponse) -> Principal {
 /// A tenant id from the server; an empty one is a malformed answer.
 fn tenant_id(id: &str) -> Result<TenantId> {
     TenantId::new(id).map_err(|_| {
-        Error::new(roster_core::ErrorKind::Decode, "the server sent a tenant with an empty id")
+        Error::new(
+            roster_core::ErrorKind::Decode,
+            "the server sent a tenant with an empty id",
+        )
     })
 }
 
@@ -128,8 +134,14 @@ mod tests {
             role_to_api(&RoleSpec::Provider("OPERATOR".into())),
             Ok(types::UserRole::Operator)
         ));
-        for bad in [RoleSpec::Neutral(Role::Owner), RoleSpec::Provider("admin".into())] {
-            assert_eq!(role_to_api(&bad).expect_err("unmapped").kind(), ErrorKind::InvalidInput);
+        for bad in [
+            RoleSpec::Neutral(Role::Owner),
+            RoleSpec::Provider("admin".into()),
+        ] {
+            assert_eq!(
+                role_to_api(&bad).expect_err("unmapped").kind(),
+                ErrorKind::InvalidInput
+            );
         }
         assert_eq!(
             role_from_api(types::UserRole::Operator),
@@ -144,6 +156,9 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
         }
         let id = Uuid::new_v4();
-        assert_eq!(user_uuid(&UserId::new(id.to_string()).expect("id")).expect("uuid"), id);
+        assert_eq!(
+            user_uuid(&UserId::new(id.to_string()).expect("id")).expect("uuid"),
+            id
+        );
     }
 }

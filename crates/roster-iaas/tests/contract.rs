@@ -10,7 +10,10 @@ use roster_testkit::iaas::{IAAS_TOKEN, IaasModel};
 
 async fn setup() -> (Emulator<IaasModel>, Arc<dyn Directory>) {
     let emulator = Emulator::start(IaasModel::default()).await;
-    let config = IaasConfig::new(emulator.base_url(), SecretString::from(IAAS_TOKEN.to_owned()));
+    let config = IaasConfig::new(
+        emulator.base_url(),
+        SecretString::from(IAAS_TOKEN.to_owned()),
+    );
     let client = IaasClient::new(config).expect("client");
     (emulator, Arc::new(client))
 }

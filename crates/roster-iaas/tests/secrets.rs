@@ -94,11 +94,16 @@ async fn a_full_run_logs_no_secret() {
     let emulator = Emulator::start(IaasModel::new(TOKEN)).await;
     let client = IaasClient::new(config(emulator.base_url())).expect("client");
     let user = client
-        .create_user(&NewUser::new(Email::parse("log@example.com").expect("email")))
+        .create_user(&NewUser::new(
+            Email::parse("log@example.com").expect("email"),
+        ))
         .await
         .expect("create");
     client.get_user(&user.id).await.expect("get");
-    let _ = client.list_users_page(PageRequest::first()).await.expect("list");
+    let _ = client
+        .list_users_page(PageRequest::first())
+        .await
+        .expect("list");
     let _ = client.current_user().await.expect("me");
     // And a failure, with the token echoed in the body.
     let wrong = IaasClient::new(IaasConfig::new(
@@ -106,12 +111,20 @@ async fn a_full_run_logs_no_secret() {
         SecretString::from(format!("{TOKEN}-wrong")),
     ))
     .expect("client");
-    let err = wrong.find_user_by_email(&Email::parse("x@y.io").expect("email")).await;
+    let err = wrong
+        .find_user_by_email(&Email::parse("x@y.io").expect("email"))
+        .await;
     assert!(err.is_err());
 
     let logs = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf8");
-    assert!(logs.contains("http request"), "the run logged its requests: {logs}");
+    assert!(
+        logs.contains("http request"),
+        "the run logged its requests: {logs}"
+    );
     assert!(logs.contains("status=401"), "{logs}");
     assert_clean("logs", &logs);
-    assert!(!logs.to_ascii_lowercase().contains("authorization"), "{logs}");
+    assert!(
+        !logs.to_ascii_lowercase().contains("authorization"),
+        "{logs}"
+    );
 }

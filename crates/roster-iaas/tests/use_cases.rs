@@ -2,8 +2,8 @@
 //! emulator, checking the server's state after each.
 
 use roster_core::{
-    Email, MembershipDirectory, MembershipDirectoryExt, MembershipRequest, NewTenant, NewUser, Role,
-    TenantDirectory, TenantDirectoryExt, TenantId, UserDirectory, UserDirectoryExt, UserId,
+    Email, MembershipDirectory, MembershipDirectoryExt, MembershipRequest, NewTenant, NewUser,
+    Role, TenantDirectory, TenantDirectoryExt, TenantId, UserDirectory, UserDirectoryExt, UserId,
     UserUpdate, WireGuardKey,
 };
 use roster_http::SecretString;
@@ -15,7 +15,10 @@ use uuid::Uuid;
 
 async fn setup() -> (Emulator<IaasModel>, IaasClient) {
     let emulator = Emulator::start(IaasModel::default()).await;
-    let config = IaasConfig::new(emulator.base_url(), SecretString::from(IAAS_TOKEN.to_owned()));
+    let config = IaasConfig::new(
+        emulator.base_url(),
+        SecretString::from(IAAS_TOKEN.to_owned()),
+    );
     (emulator, IaasClient::new(config).expect("client"))
 }
 
@@ -105,7 +108,10 @@ async fn create_a_project_with_its_team() {
     let (emulator, client) = setup().await;
     let mut team = Vec::new();
     for name in ["dev1@company.com", "dev2@company.com"] {
-        let user = client.create_user(&NewUser::new(email(name))).await.expect("create");
+        let user = client
+            .create_user(&NewUser::new(email(name)))
+            .await
+            .expect("create");
         team.push((user.id.clone(), random_wireguard_key()));
     }
     let mut request = NewTenant::new("project-alpha").expect("name");
@@ -142,14 +148,30 @@ async fn offboard_deletes_and_cascades() {
         .await
         .expect("lookup")
         .expect("found ignoring case");
-    assert_eq!(client.list_user_memberships(&found.id).await.expect("tenants").len(), 1);
+    assert_eq!(
+        client
+            .list_user_memberships(&found.id)
+            .await
+            .expect("tenants")
+            .len(),
+        1
+    );
 
     client.delete_user(&found.id).await.expect("delete");
 
-    assert!(client.find_user_by_email(&email("leaver@company.com")).await.expect("lookup").is_none());
+    assert!(
+        client
+            .find_user_by_email(&email("leaver@company.com"))
+            .await
+            .expect("lookup")
+            .is_none()
+    );
     emulator.with_model(|m| {
         assert!(m.users.iter().all(|u| u.id != user));
-        assert!(m.tenant_of(user).is_none(), "membership removed with the user");
+        assert!(
+            m.tenant_of(user).is_none(),
+            "membership removed with the user"
+        );
         assert_eq!(m.tenants.len(), 1, "the tenant stays");
     });
 }

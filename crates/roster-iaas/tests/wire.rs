@@ -98,18 +98,27 @@ async fn list_users_decodes_every_field() {
         .mount(&server)
         .await;
 
-    let page = client.list_users_page(PageRequest::first()).await.expect("list");
+    let page = client
+        .list_users_page(PageRequest::first())
+        .await
+        .expect("list");
     assert_eq!(page.next, None, "the API does not paginate");
     assert_eq!(page.items.len(), 2);
     let john = &page.items[0];
     assert_eq!(john.id.as_str(), JOHN);
-    assert_eq!(john.email.as_ref().map(Email::as_str), Some("john.doe@example.com"));
+    assert_eq!(
+        john.email.as_ref().map(Email::as_str),
+        Some("john.doe@example.com")
+    );
     assert_eq!(john.role, Some(Role::Member));
     assert_eq!(john.raw_role.as_deref(), Some("member"));
     assert_eq!(john.status, UserStatus::Active);
     assert_eq!(john.display_name, None);
     let alice = &page.items[1];
-    assert_eq!(alice.email.as_ref().map(Email::as_str), Some("Alice.Smith+ops@company.com"));
+    assert_eq!(
+        alice.email.as_ref().map(Email::as_str),
+        Some("Alice.Smith+ops@company.com")
+    );
     assert_eq!(alice.role, Some(Role::Admin));
     assert_eq!(alice.raw_role.as_deref(), Some("operator"));
 }
@@ -134,7 +143,10 @@ async fn get_user_picks_from_the_list() {
         .mount(&server)
         .await;
     let alice = client.get_user(&uid(ALICE)).await.expect("get");
-    assert_eq!(alice.email.as_ref().map(Email::as_str), Some("Alice.Smith+ops@company.com"));
+    assert_eq!(
+        alice.email.as_ref().map(Email::as_str),
+        Some("Alice.Smith+ops@company.com")
+    );
     let missing = "11111111-2222-4333-8444-555555555555";
     let err = client.get_user(&uid(missing)).await.expect_err("missing");
     assert_eq!(err.kind(), ErrorKind::NotFound);
@@ -155,7 +167,9 @@ async fn create_user_sends_the_guides_body() {
     .await;
 
     let user = client
-        .create_user(&NewUser::new(Email::parse("alice.smith+new@company.com").expect("email")))
+        .create_user(&NewUser::new(
+            Email::parse("alice.smith+new@company.com").expect("email"),
+        ))
         .await
         .expect("create");
     assert_eq!(user.outcome, roster_core::CreateOutcome::Created);
@@ -177,7 +191,10 @@ async fn create_operator_by_neutral_or_provider_role() {
     .mount(&server)
     .await;
     let email = Email::parse("ops@company.com").expect("email");
-    for role in [RoleSpec::Neutral(Role::Admin), RoleSpec::Provider("Operator".into())] {
+    for role in [
+        RoleSpec::Neutral(Role::Admin),
+        RoleSpec::Provider("Operator".into()),
+    ] {
         let user = client
             .create_user(&NewUser::new(email.clone()).with_role(role))
             .await
@@ -237,7 +254,10 @@ async fn update_user_changes_email_and_sends_null_ssh_key_when_none() {
         )
         .await
         .expect("update");
-    assert_eq!(user.email.as_ref().map(Email::as_str), Some("john.smith@example.com"));
+    assert_eq!(
+        user.email.as_ref().map(Email::as_str),
+        Some("john.smith@example.com")
+    );
 }
 
 #[tokio::test]
@@ -260,7 +280,10 @@ async fn current_user_reads_users_me() {
         .mount(&server)
         .await;
     let me = client.current_user().await.expect("me");
-    assert_eq!(me.email.as_ref().map(Email::as_str), Some("operator@company.com"));
+    assert_eq!(
+        me.email.as_ref().map(Email::as_str),
+        Some("operator@company.com")
+    );
     assert_eq!(me.display_name.as_deref(), Some("Ops Person"));
     assert_eq!(me.role, Some(Role::Admin));
     assert_eq!(me.id, None);
@@ -276,7 +299,10 @@ async fn list_and_get_tenants() {
         .expect(2)
         .mount(&server)
         .await;
-    let page = client.list_tenants_page(PageRequest::first()).await.expect("list");
+    let page = client
+        .list_tenants_page(PageRequest::first())
+        .await
+        .expect("list");
     let names: Vec<&str> = page.items.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["development-team", "project-alpha"]);
     assert_eq!(page.items[0].id.as_str(), DEV_TEAM);
@@ -291,9 +317,10 @@ async fn create_tenant_without_members_sends_an_empty_team_and_no_read() {
         authorized("POST", "/api/tenants"),
         json!({"name": "development-team", "users": []}),
     )
-    .respond_with(ResponseTemplate::new(200).set_body_json(
-        json!({"id": DEV_TEAM, "name": "development-team", "users": []}),
-    ))
+    .respond_with(
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"id": DEV_TEAM, "name": "development-team", "users": []})),
+    )
     .expect(1)
     .mount(&server)
     .await;
@@ -302,7 +329,11 @@ async fn create_tenant_without_members_sends_an_empty_team_and_no_read() {
         .await
         .expect("create");
     assert_eq!(tenant.id.as_str(), DEV_TEAM);
-    assert_eq!(requests(&server).await.len(), 1, "no GET when there is no team");
+    assert_eq!(
+        requests(&server).await.len(),
+        1,
+        "no GET when there is no team"
+    );
 }
 
 #[tokio::test]
@@ -352,7 +383,10 @@ async fn create_tenant_refuses_to_steal_a_member_from_another_tenant() {
     let tenant = NewTenant::new("new-team")
         .expect("name")
         .with_member(uid(JOHN), key(KEY_1));
-    let err = client.create_tenant(&tenant).await.expect_err("john is taken");
+    let err = client
+        .create_tenant(&tenant)
+        .await
+        .expect_err("john is taken");
     assert_eq!(err.kind(), ErrorKind::Conflict);
     assert!(err.message().contains("development-team"), "{err}");
 }
@@ -444,7 +478,10 @@ async fn remove_member_is_one_delete() {
         .expect(1)
         .mount(&server)
         .await;
-    client.remove_member(&tid(DEV_TEAM), &uid(JOHN)).await.expect("remove");
+    client
+        .remove_member(&tid(DEV_TEAM), &uid(JOHN))
+        .await
+        .expect("remove");
 }
 
 #[tokio::test]
@@ -462,9 +499,21 @@ async fn list_members_and_user_memberships_read_the_tenant_list() {
         members[0].user_email.as_ref().map(Email::as_str),
         Some("john.doe@example.com")
     );
-    let johns = client.list_user_memberships(&uid(JOHN)).await.expect("john");
-    assert_eq!(johns.iter().map(|m| m.tenant.as_str()).collect::<Vec<_>>(), [DEV_TEAM]);
-    assert!(client.list_user_memberships(&uid(ALICE)).await.expect("alice").is_empty());
+    let johns = client
+        .list_user_memberships(&uid(JOHN))
+        .await
+        .expect("john");
+    assert_eq!(
+        johns.iter().map(|m| m.tenant.as_str()).collect::<Vec<_>>(),
+        [DEV_TEAM]
+    );
+    assert!(
+        client
+            .list_user_memberships(&uid(ALICE))
+            .await
+            .expect("alice")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -493,7 +542,12 @@ async fn move_user_removes_then_adds_with_the_same_key() {
     .mount(&server)
     .await;
     let moved = client
-        .move_user(&uid(JOHN), &tid(DEV_TEAM), &tid("project-alpha"), &key(KEY_1))
+        .move_user(
+            &uid(JOHN),
+            &tid(DEV_TEAM),
+            &tid("project-alpha"),
+            &key(KEY_1),
+        )
         .await
         .expect("move");
     assert_eq!(moved.tenant.as_str(), "project-alpha");
@@ -542,11 +596,14 @@ async fn tenant_ids_are_percent_encoded_into_one_segment() {
 #[tokio::test]
 async fn membership_paths_encode_the_tenant_id() {
     let (server, client) = setup().await;
-    authorized("DELETE", &format!("/api/tenants/team%2F1%3Fx%23y/users/{ALICE}"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    authorized(
+        "DELETE",
+        &format!("/api/tenants/team%2F1%3Fx%23y/users/{ALICE}"),
+    )
+    .respond_with(ResponseTemplate::new(204))
+    .expect(1)
+    .mount(&server)
+    .await;
     client
         .remove_member(&tid("team/1?x#y"), &uid(ALICE))
         .await
@@ -562,8 +619,16 @@ async fn bad_input_is_refused_before_sending() {
     let good_tenant = tid("project-alpha");
     for bad in ["..", ".", "a/b", "x?y", "p#q", "not-a-uuid", "with space"] {
         let user = uid(bad);
-        assert_eq!(client.get_user(&user).await.expect_err(bad).kind(), invalid, "{bad}");
-        assert_eq!(client.delete_user(&user).await.expect_err(bad).kind(), invalid, "{bad}");
+        assert_eq!(
+            client.get_user(&user).await.expect_err(bad).kind(),
+            invalid,
+            "{bad}"
+        );
+        assert_eq!(
+            client.delete_user(&user).await.expect_err(bad).kind(),
+            invalid,
+            "{bad}"
+        );
         assert_eq!(
             client
                 .update_user(&user, &UserUpdate::new().role(Role::Member))
@@ -574,19 +639,50 @@ async fn bad_input_is_refused_before_sending() {
             "{bad}"
         );
         assert_eq!(
-            client.add_member(&good_tenant, &user, &key(KEY_1)).await.expect_err(bad).kind(),
+            client
+                .add_member(&good_tenant, &user, &key(KEY_1))
+                .await
+                .expect_err(bad)
+                .kind(),
             invalid
         );
-        assert_eq!(client.remove_member(&good_tenant, &user).await.expect_err(bad).kind(), invalid);
-        assert_eq!(client.list_user_memberships(&user).await.expect_err(bad).kind(), invalid);
+        assert_eq!(
+            client
+                .remove_member(&good_tenant, &user)
+                .await
+                .expect_err(bad)
+                .kind(),
+            invalid
+        );
+        assert_eq!(
+            client
+                .list_user_memberships(&user)
+                .await
+                .expect_err(bad)
+                .kind(),
+            invalid
+        );
     }
     for dots in [".", ".."] {
         let tenant = tid(dots);
-        assert_eq!(client.delete_tenant(&tenant).await.expect_err(dots).kind(), invalid);
-        assert_eq!(client.get_tenant(&tenant).await.expect_err(dots).kind(), invalid);
-        assert_eq!(client.list_members(&tenant).await.expect_err(dots).kind(), invalid);
         assert_eq!(
-            client.add_member(&tenant, &uid(ALICE), &key(KEY_1)).await.expect_err(dots).kind(),
+            client.delete_tenant(&tenant).await.expect_err(dots).kind(),
+            invalid
+        );
+        assert_eq!(
+            client.get_tenant(&tenant).await.expect_err(dots).kind(),
+            invalid
+        );
+        assert_eq!(
+            client.list_members(&tenant).await.expect_err(dots).kind(),
+            invalid
+        );
+        assert_eq!(
+            client
+                .add_member(&tenant, &uid(ALICE), &key(KEY_1))
+                .await
+                .expect_err(dots)
+                .kind(),
             invalid
         );
     }
@@ -598,30 +694,61 @@ async fn bad_input_is_refused_before_sending() {
     assert_eq!(no_key.kind(), invalid);
     assert!(no_key.message().contains("WireGuard"), "{no_key}");
     let owner = NewUser::new(Email::parse("o@x.io").expect("email")).with_role(Role::Owner);
-    assert_eq!(client.create_user(&owner).await.expect_err("owner").kind(), invalid);
+    assert_eq!(
+        client.create_user(&owner).await.expect_err("owner").kind(),
+        invalid
+    );
     let team = NewTenant::new("t")
         .expect("name")
         .with_member(uid(ALICE), MembershipRequest::new());
-    assert_eq!(client.create_tenant(&team).await.expect_err("keyless").kind(), invalid);
+    assert_eq!(
+        client
+            .create_tenant(&team)
+            .await
+            .expect_err("keyless")
+            .kind(),
+        invalid
+    );
     let twice = NewTenant::new("t")
         .expect("name")
         .with_member(uid(ALICE), key(KEY_1))
         .with_member(uid(ALICE), key(KEY_2));
-    assert_eq!(client.create_tenant(&twice).await.expect_err("twice").kind(), invalid);
+    assert_eq!(
+        client
+            .create_tenant(&twice)
+            .await
+            .expect_err("twice")
+            .kind(),
+        invalid
+    );
     // Unsupported arguments are refused too, never dropped.
     let named = NewUser::new(Email::parse("n@x.io").expect("email")).with_display_name("N");
-    assert_eq!(client.create_user(&named).await.expect_err("name").kind(), ErrorKind::Unsupported);
+    assert_eq!(
+        client.create_user(&named).await.expect_err("name").kind(),
+        ErrorKind::Unsupported
+    );
     let suspend = UserUpdate::new().status(UserStatus::Suspended);
     assert_eq!(
-        client.update_user(&uid(ALICE), &suspend).await.expect_err("status").kind(),
+        client
+            .update_user(&uid(ALICE), &suspend)
+            .await
+            .expect_err("status")
+            .kind(),
         ErrorKind::Unsupported
     );
     let with_role = key(KEY_1).with_role(TenantRole::Admin);
     assert_eq!(
-        client.add_member(&good_tenant, &uid(ALICE), &with_role).await.expect_err("role").kind(),
+        client
+            .add_member(&good_tenant, &uid(ALICE), &with_role)
+            .await
+            .expect_err("role")
+            .kind(),
         ErrorKind::Unsupported
     );
-    assert!(requests(&server).await.is_empty(), "nothing reached the server");
+    assert!(
+        requests(&server).await.is_empty(),
+        "nothing reached the server"
+    );
 }
 
 // ---------- status mapping ----------
@@ -658,7 +785,8 @@ async fn statuses_map_to_error_kinds() {
     for (status, kind, temporary) in cases {
         let err = status_error(
             status,
-            ResponseTemplate::new(status).set_body_json(json!({"detail": format!("status {status}")})),
+            ResponseTemplate::new(status)
+                .set_body_json(json!({"detail": format!("status {status}")})),
             async |c| c.create_user(&create).await.expect_err("error"),
         )
         .await;
@@ -711,7 +839,11 @@ async fn a_429_carries_retry_after_and_the_request_id() {
                 .insert_header("retry-after", value)
                 .insert_header("x-request-id", "req-42")
                 .set_body_json(json!({"detail": "Too Many Requests"})),
-            async |c| c.list_users_page(PageRequest::first()).await.expect_err("429"),
+            async |c| {
+                c.list_users_page(PageRequest::first())
+                    .await
+                    .expect_err("429")
+            },
         )
         .await;
         assert_eq!(err.kind(), ErrorKind::RateLimited);
@@ -720,7 +852,10 @@ async fn a_429_carries_retry_after_and_the_request_id() {
         if expected > 0 {
             assert_eq!(wait, Duration::from_secs(expected));
         } else {
-            assert!(wait > Duration::from_secs(365 * 24 * 3600), "HTTP-date in 2100: {wait:?}");
+            assert!(
+                wait > Duration::from_secs(365 * 24 * 3600),
+                "HTTP-date in 2100: {wait:?}"
+            );
         }
     }
 }
@@ -730,7 +865,11 @@ async fn an_unexpected_success_status_is_unexpected() {
     let err = status_error(
         200,
         ResponseTemplate::new(200).set_body_json(json!({"ok": true})),
-        async |c| c.delete_user(&uid(JOHN)).await.expect_err("200 instead of 204"),
+        async |c| {
+            c.delete_user(&uid(JOHN))
+                .await
+                .expect_err("200 instead of 204")
+        },
     )
     .await;
     assert_eq!(err.kind(), ErrorKind::Unexpected);
@@ -742,9 +881,15 @@ async fn an_unexpected_success_status_is_unexpected() {
 #[tokio::test]
 async fn malformed_truncated_html_and_empty_bodies_are_decode_errors() {
     let bodies: [(&str, &str); 5] = [
-        ("malformed", "[{\"email\": \"a@b.io\", \"role\": \"member\", \"id\": }]"),
+        (
+            "malformed",
+            "[{\"email\": \"a@b.io\", \"role\": \"member\", \"id\": }]",
+        ),
         ("truncated", "[{\"email\": \"a@b.io\", \"role\": \"mem"),
-        ("html", "<html><head><title>Maintenance</title></head><body>back soon</body></html>"),
+        (
+            "html",
+            "<html><head><title>Maintenance</title></head><body>back soon</body></html>",
+        ),
         ("empty", ""),
         ("wrong shape", "{\"users\": []}"),
     ];
@@ -752,14 +897,21 @@ async fn malformed_truncated_html_and_empty_bodies_are_decode_errors() {
         let err = status_error(
             200,
             ResponseTemplate::new(200).set_body_raw(body, "application/json"),
-            async |c| c.list_users_page(PageRequest::first()).await.expect_err(label),
+            async |c| {
+                c.list_users_page(PageRequest::first())
+                    .await
+                    .expect_err(label)
+            },
         )
         .await;
         assert_eq!(err.kind(), ErrorKind::Decode, "{label}: {err}");
         assert!(!err.is_temporary(), "{label}");
         if !body.is_empty() {
             let snippet = err.body_snippet().expect("snippet");
-            assert!(body.starts_with(&snippet[..snippet.len().min(20)]), "{label}: {snippet}");
+            assert!(
+                body.starts_with(&snippet[..snippet.len().min(20)]),
+                "{label}: {snippet}"
+            );
         }
     }
 }
@@ -768,8 +920,13 @@ async fn malformed_truncated_html_and_empty_bodies_are_decode_errors() {
 async fn an_unknown_role_from_the_server_is_a_decode_error() {
     let err = status_error(
         200,
-        ResponseTemplate::new(200).set_body_json(json!([{"email": "a@b.io", "role": "superuser", "id": JOHN}])),
-        async |c| c.list_users_page(PageRequest::first()).await.expect_err("role"),
+        ResponseTemplate::new(200)
+            .set_body_json(json!([{"email": "a@b.io", "role": "superuser", "id": JOHN}])),
+        async |c| {
+            c.list_users_page(PageRequest::first())
+                .await
+                .expect_err("role")
+        },
     )
     .await;
     assert_eq!(err.kind(), ErrorKind::Decode);
@@ -779,10 +936,17 @@ async fn an_unknown_role_from_the_server_is_a_decode_error() {
 async fn a_slow_server_is_a_timeout() {
     let server = MockServer::start().await;
     Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])).set_delay(Duration::from_secs(5)))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([]))
+                .set_delay(Duration::from_secs(5)),
+        )
         .mount(&server)
         .await;
-    let client = client_for(&server, HttpSettings::new().request_timeout(Duration::from_millis(200)));
+    let client = client_for(
+        &server,
+        HttpSettings::new().request_timeout(Duration::from_millis(200)),
+    );
     let err = client
         .list_users_page(PageRequest::first())
         .await
@@ -819,8 +983,11 @@ async fn a_refused_connection_is_a_transport_error_without_the_url() {
 #[tokio::test]
 async fn plain_http_to_a_remote_host_is_refused_unless_opted_in() {
     let token = SecretString::from(TOKEN.to_owned());
-    let err = IaasClient::new(IaasConfig::new("http://iaas.example.com/api", token.clone()))
-        .expect_err("plain http");
+    let err = IaasClient::new(IaasConfig::new(
+        "http://iaas.example.com/api",
+        token.clone(),
+    ))
+    .expect_err("plain http");
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert_eq!(err.provider(), Some("iaas-operator"));
     let opted_in = IaasConfig::new("http://iaas.example.com/api", token.clone())
@@ -844,6 +1011,9 @@ async fn an_injected_reqwest_client_is_used() {
         .build()
         .expect("client");
     let client = client_for(&server, HttpSettings::new().client(custom));
-    let page = client.list_users_page(PageRequest::first()).await.expect("list");
+    let page = client
+        .list_users_page(PageRequest::first())
+        .await
+        .expect("list");
     assert!(page.items.is_empty());
 }

@@ -77,7 +77,13 @@ impl Subject<'_> {
             Err(err) => assert_eq!(err.kind(), kind, "{}: {what}: {err}", self.name()),
             Ok(value) => panic!("{}: {what}: expected {kind}, got {value:?}", self.name()),
         }
-        assert_eq!(after, before, "{}: {what}: sent {} request(s)", self.name(), after - before);
+        assert_eq!(
+            after,
+            before,
+            "{}: {what}: sent {} request(s)",
+            self.name(),
+            after - before
+        );
     }
 }
 
@@ -164,7 +170,10 @@ async fn tenant_ids_of(subject: &Subject<'_>, user: &UserId) -> HashSet<TenantId
 pub async fn capabilities_are_consistent(subject: &Subject<'_>) {
     let caps = subject.caps();
     let name = subject.name();
-    assert!(!caps.create_is_invitation || caps.create_user, "{name}: invitation without create");
+    assert!(
+        !caps.create_is_invitation || caps.create_user,
+        "{name}: invitation without create"
+    );
     assert!(
         !caps.create_tenant_with_members || caps.create_tenant,
         "{name}: members on create without create"
@@ -177,8 +186,15 @@ pub async fn capabilities_are_consistent(subject: &Subject<'_>) {
         !(caps.update_email || caps.update_role || caps.update_status) || caps.update_user,
         "{name}: field updates without update"
     );
-    assert!(!caps.update_role || caps.user_roles, "{name}: role update without roles");
-    assert_ne!(caps.max_tenants_per_user, Some(0), "{name}: zero tenants per user");
+    assert!(
+        !caps.update_role || caps.user_roles,
+        "{name}: role update without roles"
+    );
+    assert_ne!(
+        caps.max_tenants_per_user,
+        Some(0),
+        "{name}: zero tenants per user"
+    );
 }
 
 /// Create, read, list, update and delete a user; a deleted user is gone.
@@ -196,7 +212,10 @@ pub async fn user_crud(subject: &Subject<'_>) {
         .unwrap_or_else(|e| panic!("{name}: create: {e}"));
     assert_eq!(created.outcome, CreateOutcome::Created, "{name}");
     assert!(
-        created.email.as_ref().is_some_and(|e| email.matches(e.as_str())),
+        created
+            .email
+            .as_ref()
+            .is_some_and(|e| email.matches(e.as_str())),
         "{name}: created user has email {:?}",
         created.email
     );
@@ -219,7 +238,11 @@ pub async fn user_crud(subject: &Subject<'_>) {
     }
     if caps.list_users {
         let users = all_users(subject).await;
-        assert_eq!(users.iter().filter(|u| u.id == id).count(), 1, "{name}: listed once");
+        assert_eq!(
+            users.iter().filter(|u| u.id == id).count(),
+            1,
+            "{name}: listed once"
+        );
     }
     if caps.update_role {
         for role in [Role::Admin, Role::Member] {
@@ -253,13 +276,24 @@ pub async fn user_crud(subject: &Subject<'_>) {
             .unwrap_or_else(|e| panic!("{name}: delete: {e}"));
         if caps.get_user {
             let err = subject.directory.get_user(&id).await.expect_err("deleted");
-            assert_eq!(err.kind(), ErrorKind::NotFound, "{name}: get after delete: {err}");
+            assert_eq!(
+                err.kind(),
+                ErrorKind::NotFound,
+                "{name}: get after delete: {err}"
+            );
         }
         if caps.list_users {
-            assert!(!all_users(subject).await.iter().any(|u| u.id == id), "{name}");
+            assert!(
+                !all_users(subject).await.iter().any(|u| u.id == id),
+                "{name}"
+            );
         }
         let err = subject.directory.delete_user(&id).await.expect_err("twice");
-        assert_eq!(err.kind(), ErrorKind::NotFound, "{name}: second delete: {err}");
+        assert_eq!(
+            err.kind(),
+            ErrorKind::NotFound,
+            "{name}: second delete: {err}"
+        );
     }
 }
 
@@ -273,9 +307,17 @@ pub async fn no_duplicate_users(subject: &Subject<'_>) {
     let name = subject.name();
     let email = unique_email("dup");
     let request = NewUser::new(email.clone());
-    let first = subject.directory.ensure_user(&request).await.expect("ensure");
+    let first = subject
+        .directory
+        .ensure_user(&request)
+        .await
+        .expect("ensure");
     assert_eq!(first.outcome, CreateOutcome::Created, "{name}");
-    let second = subject.directory.ensure_user(&request).await.expect("ensure again");
+    let second = subject
+        .directory
+        .ensure_user(&request)
+        .await
+        .expect("ensure again");
     assert_eq!(second.outcome, CreateOutcome::AlreadyPresent, "{name}");
     assert_eq!(second.id, first.id, "{name}");
     if !caps.create_is_invitation {
@@ -307,9 +349,18 @@ pub async fn list_streams_all_pages(subject: &Subject<'_>) {
     let listed = all_users(subject).await;
     let ids: Vec<&UserId> = listed.iter().map(|u| &u.id).collect();
     let unique: HashSet<&UserId> = ids.iter().copied().collect();
-    assert_eq!(ids.len(), unique.len(), "{}: a user was listed twice", subject.name());
+    assert_eq!(
+        ids.len(),
+        unique.len(),
+        "{}: a user was listed twice",
+        subject.name()
+    );
     for id in &created {
-        assert!(unique.contains(id), "{}: {id} missing from the list", subject.name());
+        assert!(
+            unique.contains(id),
+            "{}: {id} missing from the list",
+            subject.name()
+        );
     }
 }
 
@@ -350,12 +401,24 @@ pub async fn tenant_crud(subject: &Subject<'_>) {
         assert_eq!(again.id, id, "{name}");
     }
     if caps.delete_tenant {
-        subject.directory.delete_tenant(&id).await.expect("delete tenant");
+        subject
+            .directory
+            .delete_tenant(&id)
+            .await
+            .expect("delete tenant");
         if caps.get_tenant {
-            let err = subject.directory.get_tenant(&id).await.expect_err("deleted");
+            let err = subject
+                .directory
+                .get_tenant(&id)
+                .await
+                .expect_err("deleted");
             assert_eq!(err.kind(), ErrorKind::NotFound, "{name}: {err}");
         }
-        let err = subject.directory.delete_tenant(&id).await.expect_err("twice");
+        let err = subject
+            .directory
+            .delete_tenant(&id)
+            .await
+            .expect_err("twice");
         assert_eq!(err.kind(), ErrorKind::NotFound, "{name}: {err}");
     }
 }
@@ -377,10 +440,16 @@ pub async fn membership_roundtrip(subject: &Subject<'_>) {
     assert_eq!(membership.tenant, tenant.id, "{name}");
     assert_eq!(membership.user, user.id, "{name}");
     if caps.list_members {
-        assert!(member_ids(subject, &tenant.id).await.contains(&user.id), "{name}");
+        assert!(
+            member_ids(subject, &tenant.id).await.contains(&user.id),
+            "{name}"
+        );
     }
     if caps.list_user_memberships {
-        assert!(tenant_ids_of(subject, &user.id).await.contains(&tenant.id), "{name}");
+        assert!(
+            tenant_ids_of(subject, &user.id).await.contains(&tenant.id),
+            "{name}"
+        );
     }
     if caps.remove_member {
         subject
@@ -389,10 +458,16 @@ pub async fn membership_roundtrip(subject: &Subject<'_>) {
             .await
             .unwrap_or_else(|e| panic!("{name}: remove member: {e}"));
         if caps.list_members {
-            assert!(!member_ids(subject, &tenant.id).await.contains(&user.id), "{name}");
+            assert!(
+                !member_ids(subject, &tenant.id).await.contains(&user.id),
+                "{name}"
+            );
         }
         if caps.list_user_memberships {
-            assert!(!tenant_ids_of(subject, &user.id).await.contains(&tenant.id), "{name}");
+            assert!(
+                !tenant_ids_of(subject, &user.id).await.contains(&tenant.id),
+                "{name}"
+            );
         }
     }
 }
@@ -401,7 +476,10 @@ pub async fn membership_roundtrip(subject: &Subject<'_>) {
 /// that changes nothing, and `move_user` moves.
 pub async fn single_tenant_rule(subject: &Subject<'_>) {
     let caps = subject.caps();
-    if !(caps.single_tenant_per_user() && caps.create_user && caps.create_tenant && caps.remove_member)
+    if !(caps.single_tenant_per_user()
+        && caps.create_user
+        && caps.create_tenant
+        && caps.remove_member)
     {
         return;
     }
@@ -452,7 +530,11 @@ pub async fn delete_user_cascades(subject: &Subject<'_>) {
         .add_member(&tenant.id, &user.id, &membership_request(&caps))
         .await
         .expect("add");
-    subject.directory.delete_user(&user.id).await.expect("delete");
+    subject
+        .directory
+        .delete_user(&user.id)
+        .await
+        .expect("delete");
     assert!(
         !member_ids(subject, &tenant.id).await.contains(&user.id),
         "{}: membership survived the delete",
@@ -492,10 +574,20 @@ pub async fn bad_input_sends_nothing(subject: &Subject<'_>) {
     let dir = subject.directory;
     // Values that cannot even be built.
     for bad in ["", " ", "no-at", "a b@example.com", "@example.com", "a@"] {
-        assert_eq!(Email::parse(bad).expect_err(bad).kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            Email::parse(bad).expect_err(bad).kind(),
+            ErrorKind::InvalidInput
+        );
     }
-    for bad in ["", "short", "not base64 at all but exactly forty-four chars"] {
-        assert_eq!(WireGuardKey::parse(bad).expect_err(bad).kind(), ErrorKind::InvalidInput);
+    for bad in [
+        "",
+        "short",
+        "not base64 at all but exactly forty-four chars",
+    ] {
+        assert_eq!(
+            WireGuardKey::parse(bad).expect_err(bad).kind(),
+            ErrorKind::InvalidInput
+        );
     }
     assert!(UserId::new("").is_err() && TenantId::new("").is_err());
     assert!(NewTenant::new("").is_err());
@@ -506,10 +598,14 @@ pub async fn bad_input_sends_nothing(subject: &Subject<'_>) {
         let tenant = TenantId::new(dots).expect("opaque");
         let invalid = ErrorKind::InvalidInput;
         if caps.get_user {
-            subject.assert_refused_locally("get_user ..", invalid, dir.get_user(&user)).await;
+            subject
+                .assert_refused_locally("get_user ..", invalid, dir.get_user(&user))
+                .await;
         }
         if caps.delete_user {
-            subject.assert_refused_locally("delete_user ..", invalid, dir.delete_user(&user)).await;
+            subject
+                .assert_refused_locally("delete_user ..", invalid, dir.delete_user(&user))
+                .await;
         }
         if caps.update_user {
             let update = UserUpdate::new().role(Role::Member);
@@ -518,7 +614,9 @@ pub async fn bad_input_sends_nothing(subject: &Subject<'_>) {
                 .await;
         }
         if caps.get_tenant {
-            subject.assert_refused_locally("get_tenant ..", invalid, dir.get_tenant(&tenant)).await;
+            subject
+                .assert_refused_locally("get_tenant ..", invalid, dir.get_tenant(&tenant))
+                .await;
         }
         if caps.delete_tenant {
             subject
@@ -528,12 +626,20 @@ pub async fn bad_input_sends_nothing(subject: &Subject<'_>) {
         if caps.add_member {
             let request = membership_request(&caps);
             subject
-                .assert_refused_locally("add_member ..", invalid, dir.add_member(&tenant, &user, &request))
+                .assert_refused_locally(
+                    "add_member ..",
+                    invalid,
+                    dir.add_member(&tenant, &user, &request),
+                )
                 .await;
         }
         if caps.remove_member {
             subject
-                .assert_refused_locally("remove_member ..", invalid, dir.remove_member(&tenant, &user))
+                .assert_refused_locally(
+                    "remove_member ..",
+                    invalid,
+                    dir.remove_member(&tenant, &user),
+                )
                 .await;
         }
     }
@@ -553,7 +659,11 @@ pub async fn bad_input_sends_nothing(subject: &Subject<'_>) {
         let request = NewUser::new(unique_email("badrole"))
             .with_role(RoleSpec::Provider("no-such-role-at-all".into()));
         subject
-            .assert_refused_locally("unknown role", ErrorKind::InvalidInput, dir.create_user(&request))
+            .assert_refused_locally(
+                "unknown role",
+                ErrorKind::InvalidInput,
+                dir.create_user(&request),
+            )
             .await;
     }
 }
@@ -577,33 +687,63 @@ pub async fn unsupported_is_error(subject: &Subject<'_>) {
     };
 
     if !caps.current_user {
-        subject.assert_refused_locally("current_user", unsupported, dir.current_user()).await;
+        subject
+            .assert_refused_locally("current_user", unsupported, dir.current_user())
+            .await;
     }
     if !caps.create_user {
         let request = NewUser::new(unique_email("unsup"));
-        subject.assert_refused_locally("create_user", unsupported, dir.create_user(&request)).await;
+        subject
+            .assert_refused_locally("create_user", unsupported, dir.create_user(&request))
+            .await;
     }
     if caps.create_user && !caps.user_display_name {
         let request = NewUser::new(unique_email("named")).with_display_name("Named Person");
         subject
-            .assert_refused_locally("create_user with a display name", unsupported, dir.create_user(&request))
+            .assert_refused_locally(
+                "create_user with a display name",
+                unsupported,
+                dir.create_user(&request),
+            )
             .await;
     }
     if caps.create_user && !caps.user_roles {
         let request = NewUser::new(unique_email("roled")).with_role(Role::Admin);
         subject
-            .assert_refused_locally("create_user with a role", unsupported, dir.create_user(&request))
+            .assert_refused_locally(
+                "create_user with a role",
+                unsupported,
+                dir.create_user(&request),
+            )
             .await;
     }
     if !caps.update_user {
         let update = UserUpdate::new().role(Role::Member);
-        subject.assert_refused_locally("update_user", unsupported, dir.update_user(&user, &update)).await;
+        subject
+            .assert_refused_locally("update_user", unsupported, dir.update_user(&user, &update))
+            .await;
     } else {
         let checks = [
-            (caps.update_status, UserUpdate::new().status(UserStatus::Suspended), "status"),
-            (caps.update_role, UserUpdate::new().role(Role::Admin), "role"),
-            (caps.update_email, UserUpdate::new().email(unique_email("moved")), "email"),
-            (caps.user_display_name, UserUpdate::new().display_name("New Name"), "display name"),
+            (
+                caps.update_status,
+                UserUpdate::new().status(UserStatus::Suspended),
+                "status",
+            ),
+            (
+                caps.update_role,
+                UserUpdate::new().role(Role::Admin),
+                "role",
+            ),
+            (
+                caps.update_email,
+                UserUpdate::new().email(unique_email("moved")),
+                "email",
+            ),
+            (
+                caps.user_display_name,
+                UserUpdate::new().display_name("New Name"),
+                "display name",
+            ),
         ];
         for (supported, update, what) in checks {
             if !supported {
@@ -618,44 +758,72 @@ pub async fn unsupported_is_error(subject: &Subject<'_>) {
         }
     }
     if !caps.delete_user {
-        subject.assert_refused_locally("delete_user", unsupported, dir.delete_user(&user)).await;
+        subject
+            .assert_refused_locally("delete_user", unsupported, dir.delete_user(&user))
+            .await;
     }
     if !caps.create_tenant {
         let request = NewTenant::new(unique_name("unsup")).expect("name");
-        subject.assert_refused_locally("create_tenant", unsupported, dir.create_tenant(&request)).await;
+        subject
+            .assert_refused_locally("create_tenant", unsupported, dir.create_tenant(&request))
+            .await;
     } else if !caps.create_tenant_with_members {
         let request = NewTenant::new(unique_name("unsup"))
             .expect("name")
             .with_member(user.clone(), membership_request(&caps));
         subject
-            .assert_refused_locally("create_tenant with members", unsupported, dir.create_tenant(&request))
+            .assert_refused_locally(
+                "create_tenant with members",
+                unsupported,
+                dir.create_tenant(&request),
+            )
             .await;
     }
     if !caps.delete_tenant {
-        subject.assert_refused_locally("delete_tenant", unsupported, dir.delete_tenant(&tenant)).await;
+        subject
+            .assert_refused_locally("delete_tenant", unsupported, dir.delete_tenant(&tenant))
+            .await;
     }
     if !caps.add_member {
         let request = membership_request(&caps);
         subject
-            .assert_refused_locally("add_member", unsupported, dir.add_member(&tenant, &user, &request))
+            .assert_refused_locally(
+                "add_member",
+                unsupported,
+                dir.add_member(&tenant, &user, &request),
+            )
             .await;
     } else if !caps.membership_roles {
         let request = membership_request(&caps).with_role(TenantRole::Admin);
         subject
-            .assert_refused_locally("add_member with a role", unsupported, dir.add_member(&tenant, &user, &request))
+            .assert_refused_locally(
+                "add_member with a role",
+                unsupported,
+                dir.add_member(&tenant, &user, &request),
+            )
             .await;
     }
     if !caps.remove_member {
         subject
-            .assert_refused_locally("remove_member", unsupported, dir.remove_member(&tenant, &user))
+            .assert_refused_locally(
+                "remove_member",
+                unsupported,
+                dir.remove_member(&tenant, &user),
+            )
             .await;
     }
     if !caps.list_members {
-        subject.assert_refused_locally("list_members", unsupported, dir.list_members(&tenant)).await;
+        subject
+            .assert_refused_locally("list_members", unsupported, dir.list_members(&tenant))
+            .await;
     }
     if !caps.list_user_memberships {
         subject
-            .assert_refused_locally("list_user_memberships", unsupported, dir.list_user_memberships(&user))
+            .assert_refused_locally(
+                "list_user_memberships",
+                unsupported,
+                dir.list_user_memberships(&user),
+            )
             .await;
     }
 }

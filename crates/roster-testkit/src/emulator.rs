@@ -44,7 +44,9 @@ impl<M: Model> Respond for Dispatch<M> {
 
 fn lock<M>(model: &Mutex<M>) -> MutexGuard<'_, M> {
     // A panic in a test thread must not wedge every later request.
-    model.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    model
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl<M: Model> Emulator<M> {
@@ -55,7 +57,11 @@ impl<M: Model> Emulator<M> {
 
     /// Serves `model` on a listener the caller bound, for a fixed port.
     pub async fn start_on(listener: std::net::TcpListener, model: M) -> Self {
-        Self::serve(MockServer::builder().listener(listener).start().await, model).await
+        Self::serve(
+            MockServer::builder().listener(listener).start().await,
+            model,
+        )
+        .await
     }
 
     async fn serve(server: MockServer, model: M) -> Self {
@@ -128,7 +134,11 @@ pub fn route_segments(request: &Request, base_path: &str) -> Option<Vec<String>>
     Some(
         rest.split('/')
             .filter(|s| !s.is_empty())
-            .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .map(|s| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
             .collect(),
     )
 }

@@ -26,7 +26,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use wiremock::{Request, ResponseTemplate};
 
-use crate::emulator::{Model, auth_credentials, json as reply, json_body, no_content, route_segments};
+use crate::emulator::{
+    Model, auth_credentials, json as reply, json_body, no_content, route_segments,
+};
 
 /// A user as the emulator stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -251,15 +253,27 @@ impl IaasModel {
         let name = match body.get("name") {
             Some(Value::String(name)) if !name.is_empty() => Some(name.clone()),
             Some(Value::String(_)) => {
-                errors.push(validation(json!(["body", "name"]), "String should have at least 1 character", "string_too_short"));
+                errors.push(validation(
+                    json!(["body", "name"]),
+                    "String should have at least 1 character",
+                    "string_too_short",
+                ));
                 None
             }
             Some(_) => {
-                errors.push(validation(json!(["body", "name"]), "Input should be a valid string", "string_type"));
+                errors.push(validation(
+                    json!(["body", "name"]),
+                    "Input should be a valid string",
+                    "string_type",
+                ));
                 None
             }
             None => {
-                errors.push(validation(json!(["body", "name"]), "Field required", "missing"));
+                errors.push(validation(
+                    json!(["body", "name"]),
+                    "Field required",
+                    "missing",
+                ));
                 None
             }
         };
@@ -268,7 +282,7 @@ impl IaasModel {
             None => {}
             Some(Value::Array(users)) => {
                 for (index, entry) in users.iter().enumerate() {
-                                        let user_id = entry
+                    let user_id = entry
                         .get("user_id")
                         .and_then(Value::as_str)
                         .and_then(|s| Uuid::parse_str(s).ok());
@@ -280,18 +294,24 @@ impl IaasModel {
                                 pubkey: pubkey.into(),
                             })
                         }
-                        (None, _) => errors.push(validation(json!(["body", "users", index, "user_id"]),
+                        (None, _) => errors.push(validation(
+                            json!(["body", "users", index, "user_id"]),
                             "Input should be a valid UUID",
                             "uuid_parsing",
                         )),
-                        (_, _) => errors.push(validation(json!(["body", "users", index, "pubkey"]),
+                        (_, _) => errors.push(validation(
+                            json!(["body", "users", index, "pubkey"]),
                             "Value error, invalid WireGuard public key",
                             "value_error",
                         )),
                     }
                 }
             }
-            Some(_) => errors.push(validation(json!(["body", "users"]), "Input should be a valid list", "list_type")),
+            Some(_) => errors.push(validation(
+                json!(["body", "users"]),
+                "Input should be a valid list",
+                "list_type",
+            )),
         }
         if !errors.is_empty() {
             return reply(422, json!({"detail": errors}));
@@ -332,7 +352,12 @@ impl IaasModel {
         no_content()
     }
 
-    fn assign_user(&mut self, tenant_id: &str, user_id: &str, request: &Request) -> ResponseTemplate {
+    fn assign_user(
+        &mut self,
+        tenant_id: &str,
+        user_id: &str,
+        request: &Request,
+    ) -> ResponseTemplate {
         let user_id = match path_uuid(user_id) {
             Ok(id) => id,
             Err(response) => return response,
@@ -424,9 +449,14 @@ impl Model for IaasModel {
             ("DELETE", ["tenants", id]) => self.delete_tenant(id),
             ("PUT", ["tenants", tenant, "users", user]) => self.assign_user(tenant, user, request),
             ("DELETE", ["tenants", tenant, "users", user]) => self.remove_user(tenant, user),
-            (_, ["users"] | ["users", _] | ["tenants"] | ["tenants", _] | ["tenants", _, "users", _]) => {
-                detail(405, "Method Not Allowed")
-            }
+            (
+                _,
+                ["users"]
+                | ["users", _]
+                | ["tenants"]
+                | ["tenants", _]
+                | ["tenants", _, "users", _],
+            ) => detail(405, "Method Not Allowed"),
             _ => detail(404, "Not Found"),
         }
     }
@@ -444,25 +474,38 @@ fn user_body(request: &Request) -> Result<UserBody, ResponseTemplate> {
     let email = match body.get("email") {
         Some(Value::String(email)) if Email::parse(email.as_str()).is_ok() => Some(email.clone()),
         Some(_) => {
-            errors.push(validation(json!(["body", "email"]),
+            errors.push(validation(
+                json!(["body", "email"]),
                 "value is not a valid email address: An email address must have an @-sign.",
                 "value_error",
             ));
             None
         }
         None => {
-            errors.push(validation(json!(["body", "email"]), "Field required", "missing"));
+            errors.push(validation(
+                json!(["body", "email"]),
+                "Field required",
+                "missing",
+            ));
             None
         }
     };
     let role = match body.get("role") {
         Some(Value::String(role)) if role == "operator" || role == "member" => Some(role.clone()),
         Some(_) => {
-            errors.push(validation(json!(["body", "role"]), "Input should be 'operator' or 'member'", "enum"));
+            errors.push(validation(
+                json!(["body", "role"]),
+                "Input should be 'operator' or 'member'",
+                "enum",
+            ));
             None
         }
         None => {
-            errors.push(validation(json!(["body", "role"]), "Field required", "missing"));
+            errors.push(validation(
+                json!(["body", "role"]),
+                "Field required",
+                "missing",
+            ));
             None
         }
     };
@@ -471,12 +514,20 @@ fn user_body(request: &Request) -> Result<UserBody, ResponseTemplate> {
         Some(Value::String(s)) => match Uuid::parse_str(s) {
             Ok(id) => Some(id),
             Err(_) => {
-                errors.push(validation(json!(["body", "ssh_key_id"]), "Input should be a valid UUID", "uuid_parsing"));
+                errors.push(validation(
+                    json!(["body", "ssh_key_id"]),
+                    "Input should be a valid UUID",
+                    "uuid_parsing",
+                ));
                 None
             }
         },
         Some(_) => {
-            errors.push(validation(json!(["body", "ssh_key_id"]), "Input should be a valid UUID", "uuid_type"));
+            errors.push(validation(
+                json!(["body", "ssh_key_id"]),
+                "Input should be a valid UUID",
+                "uuid_type",
+            ));
             None
         }
     };

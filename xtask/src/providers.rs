@@ -1,0 +1,53 @@
+//! The providers whose HTTP clients `cargo xtask codegen` generates.
+//!
+//! Adding a provider is one row in [`PROVIDERS`]: where its spec is, where its
+//! generated client goes and, rarely, which schema types progenitor should not
+//! generate but take from elsewhere. Paths are relative to the repository root
+//! and use `/`.
+
+/// One generated client.
+#[derive(Debug, Clone, Copy)]
+pub struct Provider {
+    /// The spec, `specs/<provider>/openapi.json` (or `.yaml` / `.yml`).
+    pub spec: &'static str,
+    /// The single generated file, `crates/<crate>/src/generated/mod.rs`.
+    pub output: &'static str,
+    /// `(schema name, Rust type path)` pairs passed to progenitor's
+    /// `GenerationSettings::with_replacement`: the named component schema is
+    /// not generated and every use of it becomes the given type.
+    pub replacements: &'static [(&'static str, &'static str)],
+}
+
+/// Every provider, in the order codegen processes them.
+pub const PROVIDERS: &[Provider] = &[
+    // NTY Gridworks IaaS operator API (FastAPI, OpenAPI 3.1).
+    Provider {
+        spec: "specs/iaas-operator/openapi.json",
+        output: "crates/roster-iaas/src/generated/mod.rs",
+        replacements: &[],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn rows_are_well_formed_and_distinct() {
+        let mut outputs = BTreeSet::new();
+        for p in PROVIDERS {
+            assert!(p.spec.starts_with("specs/"), "{}", p.spec);
+            assert!(
+                [".json", ".yaml", ".yml"]
+                    .iter()
+                    .any(|e| p.spec.ends_with(e)),
+                "{}",
+                p.spec
+            );
+            assert!(p.output.starts_with("crates/"), "{}", p.output);
+            assert!(p.output.ends_with("/src/generated/mod.rs"), "{}", p.output);
+            assert!(outputs.insert(p.output), "two rows write {}", p.output);
+        }
+    }
+}
