@@ -173,6 +173,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// The details are boxed, so a `Result<T, Error>` stays one pointer wide.
 #[derive(thiserror::Error)]
 #[error(transparent)]
+#[non_exhaustive]
 pub struct Error {
     inner: Box<Inner>,
 }

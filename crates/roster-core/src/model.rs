@@ -665,8 +665,11 @@ pub enum CreateOutcome {
 pub struct PageRequest {
     /// The cursor from the previous page's [`Page::next`]; `None` for the first.
     pub cursor: Option<String>,
-    /// How many items to ask for. Adapters clamp it to the provider's limit
-    /// and use the provider's default when it is `None`.
+    /// How many items to ask for. Adapters whose provider paginates clamp
+    /// it to the provider's limit and use the provider's default when it is
+    /// `None`. A provider that does not paginate
+    /// ([`Capabilities::server_side_pagination`](crate::Capabilities::server_side_pagination)
+    /// is `false`) always answers everything in one page, whatever is asked.
     pub page_size: Option<u32>,
 }
 

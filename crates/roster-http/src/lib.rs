@@ -89,7 +89,7 @@ pub fn path_segment<'a>(what: &str, id: &'a str) -> Result<&'a str> {
 /// It must be invoked in the crate that holds the generated code (Rust's
 /// orphan rule), which is why it is a macro rather than a blanket impl.
 ///
-/// ```ignore
+/// ```text
 /// roster_http::impl_client_hooks!(crate::generated::Client);
 /// ```
 #[macro_export]

@@ -254,6 +254,28 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn the_built_client_speaks_tls() {
+        // A plain TCP listener that hangs up: a client without a TLS backend
+        // refuses https:// as a builder error before connecting; ours starts
+        // a TLS handshake and fails it as a connection error.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(4) {
+                drop(stream);
+            }
+        });
+        let client = HttpSettings::new().build_client().expect("client");
+        let err = client
+            .get(format!("https://127.0.0.1:{port}/"))
+            .send()
+            .await
+            .expect_err("no TLS server there");
+        assert!(!err.is_builder(), "https is not supported: {err}");
+        assert!(err.is_connect(), "expected a failed TLS handshake: {err:?}");
+    }
+
     #[test]
     fn settings_debug_and_user_agent() {
         let settings = HttpSettings::new().user_agent("my-app/1.2");

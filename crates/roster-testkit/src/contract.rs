@@ -9,7 +9,7 @@
 //!
 //! An adapter runs the whole suite with one line (see [`contract_tests!`]):
 //!
-//! ```ignore
+//! ```text
 //! roster_testkit::contract_tests!(crate::setup);
 //! ```
 //!
