@@ -2,11 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::MembershipRequest;
+
 /// A flat description of what an adapter supports and which rules its
 /// provider enforces.
 ///
 /// Every operation whose flag is `false` answers
-/// [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) without sending
+/// [`ErrorKind::Unsupported`] without sending
 /// anything; no argument is ever silently dropped. Callers (and the shared
 /// contract suite) read this before choosing what to do.
 ///
@@ -75,6 +78,30 @@ impl Capabilities {
     pub fn single_tenant_per_user(&self) -> bool {
         self.max_tenants_per_user == Some(1)
     }
+
+    /// Checks a membership request against what the provider accepts,
+    /// before anything is sent: a missing WireGuard key where one is
+    /// required is `InvalidInput`, a tenant role where there are none is
+    /// `Unsupported`.
+    ///
+    /// Adapters call it in `add_member`; composite operations such as
+    /// [`move_user`](crate::MembershipDirectoryExt::move_user) call it before
+    /// their first write, so they never stop half-way on input they could
+    /// have refused up front.
+    pub fn check_membership_request(&self, request: &MembershipRequest) -> Result<()> {
+        if request.role.is_some() && !self.membership_roles {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "this provider has no tenant roles",
+            ));
+        }
+        if request.wireguard_key.is_none() && self.membership_requires_wireguard_key {
+            return Err(Error::invalid_input(
+                "a membership on this provider needs the user's WireGuard public key",
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -89,6 +116,43 @@ mod tests {
         let object = json.as_object().expect("flat object");
         assert!(object.values().all(|v| !v.is_object() && !v.is_array()));
         assert_eq!(object["create_is_invitation"], false);
+    }
+
+    #[test]
+    fn membership_requests_are_checked_against_the_rules() {
+        use crate::model::{TenantRole, WireGuardKey};
+        let key = WireGuardKey::from_bytes([1; 32]);
+        let strict = Capabilities {
+            membership_requires_wireguard_key: true,
+            ..Capabilities::default()
+        };
+        let keyless = MembershipRequest::new();
+        assert_eq!(
+            strict
+                .check_membership_request(&keyless)
+                .expect_err("no key")
+                .kind(),
+            ErrorKind::InvalidInput
+        );
+        let with_key = MembershipRequest::new().with_wireguard_key(key);
+        assert!(strict.check_membership_request(&with_key).is_ok());
+        let with_role = with_key.clone().with_role(TenantRole::Admin);
+        assert_eq!(
+            strict
+                .check_membership_request(&with_role)
+                .expect_err("role")
+                .kind(),
+            ErrorKind::Unsupported
+        );
+        let roles = Capabilities {
+            membership_roles: true,
+            ..Capabilities::default()
+        };
+        assert!(
+            roles
+                .check_membership_request(&MembershipRequest::new().with_role(TenantRole::Member))
+                .is_ok()
+        );
     }
 
     #[test]

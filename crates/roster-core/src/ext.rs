@@ -6,7 +6,7 @@ use futures::TryStreamExt;
 use futures::stream::BoxStream;
 
 use crate::directory::{MembershipDirectory, TenantDirectory, UserDirectory};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::model::{
     CreateOutcome, Created, Email, Membership, MembershipRequest, NewTenant, NewUser, PageRequest,
     Tenant, TenantId, User, UserId,
@@ -111,11 +111,11 @@ pub trait TenantDirectoryExt: TenantDirectory {
     /// An existing tenant is returned as it is: the members listed in
     /// `tenant` are only used when it is created.
     async fn ensure_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
-        if let Some(found) = self.find_tenant_by_name(&tenant.name).await? {
+        if let Some(found) = self.find_tenant_by_name(tenant.name()).await? {
             return Ok(Created::with_outcome(found, CreateOutcome::AlreadyPresent));
         }
         let created = self.create_tenant(tenant).await;
-        adopt_if_taken(created, || self.find_tenant_by_name(&tenant.name)).await
+        adopt_if_taken(created, || self.find_tenant_by_name(tenant.name())).await
     }
 }
 
@@ -137,9 +137,13 @@ pub trait MembershipDirectoryExt: MembershipDirectory {
     /// then adds them to `to` with `request` (which carries any credentials,
     /// such as the WireGuard key, so they are kept across the move).
     ///
-    /// Removing first is what a provider with one tenant per user needs. If
-    /// the add fails, it puts the user back in `from` with the same request
-    /// and returns the add's error, saying whether the restore worked.
+    /// Removing first is what a provider with one tenant per user needs. The
+    /// request is checked against [`Capabilities`](crate::Capabilities)
+    /// first, so input the add would refuse (a missing WireGuard key, a
+    /// tenant role the provider lacks) fails before anything is removed. If
+    /// the add still fails, it puts the user back in `from` with the same
+    /// request and returns the add's error, saying whether the restore
+    /// worked.
     async fn move_user(
         &self,
         user: &UserId,
@@ -152,6 +156,12 @@ pub trait MembershipDirectoryExt: MembershipDirectory {
                 "cannot move user {user} from tenant {from} to itself"
             )));
         }
+        self.capabilities()
+            .check_membership_request(request)
+            .map_err(|err| {
+                err.with_provider(self.provider_id())
+                    .with_operation(Operation::MoveMember)
+            })?;
         self.remove_member(from, user)
             .await
             .map_err(|err| err.with_context(format!("moving user {user} out of tenant {from}")))?;

@@ -577,13 +577,32 @@ pub struct TenantMember {
 }
 
 /// What to create: a tenant, optionally with its first members.
+///
+/// The name can only be set through [`NewTenant::new`] (or deserialization,
+/// which applies the same check), so it is never blank.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "NewTenantFields")]
 #[non_exhaustive]
 pub struct NewTenant {
-    /// The tenant's name; it is the tenant's natural key.
-    pub name: String,
+    name: String,
     /// Members to add as part of the create, on providers that can.
     pub members: Vec<TenantMember>,
+}
+
+#[derive(Deserialize)]
+struct NewTenantFields {
+    name: String,
+    #[serde(default)]
+    members: Vec<TenantMember>,
+}
+
+impl TryFrom<NewTenantFields> for NewTenant {
+    type Error = Error;
+    fn try_from(fields: NewTenantFields) -> Result<Self> {
+        let mut tenant = NewTenant::new(fields.name)?;
+        tenant.members = fields.members;
+        Ok(tenant)
+    }
 }
 
 impl NewTenant {
@@ -597,6 +616,11 @@ impl NewTenant {
             name,
             members: Vec::new(),
         })
+    }
+
+    /// The tenant's name; it is the tenant's natural key.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Adds a member to create the tenant with.
@@ -816,7 +840,16 @@ mod tests {
     #[test]
     fn tenant_name_must_not_be_blank() {
         assert!(NewTenant::new("  ").is_err());
-        assert_eq!(NewTenant::new("alpha").expect("valid").name, "alpha");
+        assert_eq!(NewTenant::new("alpha").expect("valid").name(), "alpha");
+        let parsed: NewTenant = serde_json::from_str(r#"{"name":"beta"}"#).expect("valid");
+        assert_eq!(parsed.name(), "beta");
+        assert!(parsed.members.is_empty());
+        assert!(serde_json::from_str::<NewTenant>(r#"{"name":" "}"#).is_err());
+        let round_trip = serde_json::to_string(&parsed).expect("serialize");
+        assert_eq!(
+            serde_json::from_str::<NewTenant>(&round_trip).expect("parse"),
+            parsed
+        );
     }
 
     #[test]

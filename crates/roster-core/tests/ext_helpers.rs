@@ -24,7 +24,7 @@ struct State {
 }
 
 #[derive(Default, Clone)]
-struct Fake(Arc<Mutex<State>>);
+struct Fake(Arc<Mutex<State>>, Capabilities);
 
 impl Fake {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -47,7 +47,7 @@ impl Provider for Fake {
         "fake"
     }
     fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
+        self.1
     }
 }
 
@@ -112,7 +112,7 @@ impl TenantDirectory for Fake {
         state.calls.push("create_tenant".into());
         let created = Tenant {
             id: TenantId::new(format!("t{}", state.tenants.len())).expect("id"),
-            name: tenant.name.clone(),
+            name: tenant.name().to_owned(),
         };
         state.tenants.push(created.clone());
         Ok(Created::new(created))
@@ -274,6 +274,36 @@ async fn move_user_puts_the_user_back_when_the_add_fails() {
     assert!(err.message().contains("put back in a"), "{err}");
     assert_eq!(fake.state().calls, vec!["remove a", "add b", "add a"]);
     assert!(fake.is_member(&tid("a"), &user).await.expect("check"));
+}
+
+#[tokio::test]
+async fn move_user_refuses_what_the_add_would_refuse_before_removing() {
+    let strict = Capabilities {
+        membership_requires_wireguard_key: true,
+        ..Capabilities::default()
+    };
+    let fake = Fake(Arc::default(), strict);
+    let user = UserId::new("u1").expect("id");
+    fake.state().members.push((tid("a"), user.clone()));
+    let err = fake
+        .move_user(&user, &tid("a"), &tid("b"), &MembershipRequest::new())
+        .await
+        .expect_err("no key");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.provider(), Some("fake"));
+    assert_eq!(err.operation(), Some(roster_core::Operation::MoveMember));
+    assert!(fake.state().calls.is_empty(), "nothing removed");
+    assert!(fake.is_member(&tid("a"), &user).await.expect("check"));
+
+    let with_role = MembershipRequest::new()
+        .with_wireguard_key(roster_core::WireGuardKey::from_bytes([3; 32]))
+        .with_role(roster_core::TenantRole::Admin);
+    let err = fake
+        .move_user(&user, &tid("a"), &tid("b"), &with_role)
+        .await
+        .expect_err("no tenant roles");
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+    assert!(fake.state().calls.is_empty());
 }
 
 #[tokio::test]

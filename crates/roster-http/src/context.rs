@@ -167,9 +167,11 @@ impl ClientContext {
             P::CommunicationError(err) => from_reqwest(err, "sending the request"),
             P::ResponseBodyError(err) => from_reqwest(err, "reading the response body"),
             P::InvalidUpgrade(err) => from_reqwest(err, "upgrading the connection"),
+            // serde's message can quote a value from the body, so it is
+            // redacted like the snippet.
             P::InvalidResponsePayload(body, err) => Error::new(
                 ErrorKind::Decode,
-                format!("could not decode the response: {err}"),
+                redactor.redact(&format!("could not decode the response: {err}")),
             )
             .with_body_snippet(redactor.snippet(&body, Error::MAX_SNIPPET_BYTES)),
             P::ErrorResponse(value) => classify_response(

@@ -15,8 +15,8 @@ use uuid::Uuid;
 use crate::config::IaasConfig;
 use crate::generated::{self, types};
 use crate::mapping::{
-    memberships_from_api, principal_from_api, role_to_api, tenant_from_api, tenant_path,
-    user_from_api, user_uuid,
+    canonical_user_id, memberships_from_api, principal_from_api, role_to_api, tenant_from_api,
+    tenant_path, user_from_api, user_uuid,
 };
 
 /// The provider identifier used in errors, logs and capabilities.
@@ -138,12 +138,12 @@ impl IaasClient {
         Error::unsupported(PROVIDER, operation, what)
     }
 
-    /// Checks a membership request for what this API can carry, before
-    /// anything is sent.
+    /// The WireGuard key of a membership request, after checking the
+    /// request against this API's rules (key required, no tenant roles).
     fn membership_key(&self, request: &MembershipRequest, operation: Operation) -> Result<String> {
-        if request.role.is_some() {
-            return Err(self.unsupported(operation, "tenant roles"));
-        }
+        capabilities()
+            .check_membership_request(request)
+            .map_err(in_operation(operation))?;
         request
             .wireguard_key
             .as_ref()
@@ -343,8 +343,9 @@ impl TenantDirectory for IaasClient {
     async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
         self.first_page_only(&page, Operation::ListTenants)?;
         let tenants = self.all_tenants(Operation::ListTenants).await?;
+        let tenants = tenants.iter().map(tenant_from_api).collect::<Result<_>>();
         Ok(Page::complete(
-            tenants.iter().map(tenant_from_api).collect::<Result<_>>()?,
+            tenants.map_err(in_operation(Operation::ListTenants))?,
         ))
     }
 
@@ -352,6 +353,7 @@ impl TenantDirectory for IaasClient {
     async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
         tenant_path(id).map_err(in_operation(Operation::GetTenant))?;
         tenant_from_api(&self.find_tenant(id, Operation::GetTenant).await?)
+            .map_err(in_operation(Operation::GetTenant))
     }
 
     /// Creates a tenant, optionally with its team. Each member needs a
@@ -381,14 +383,16 @@ impl TenantDirectory for IaasClient {
             }
         }
         let body = types::TenantPostRequestDto {
-            name: tenant.name.clone(),
+            name: tenant.name().to_owned(),
             users,
         };
         let created = self
             .context()
             .call(operation, self.api.post_tenant_tenants_post(&body))
             .await?;
-        Ok(Created::new(tenant_from_api(&created)?))
+        Ok(Created::new(
+            tenant_from_api(&created).map_err(in_operation(operation))?,
+        ))
     }
 
     async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
@@ -410,19 +414,19 @@ impl MembershipDirectory for IaasClient {
         let operation = Operation::ListMembers;
         tenant_path(tenant).map_err(in_operation(operation))?;
         memberships_from_api(&self.find_tenant(tenant, operation).await?)
+            .map_err(in_operation(operation))
     }
 
     /// Lists all tenants (one request) and returns the user's (at most one).
     async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
         let operation = Operation::ListUserMemberships;
-        user_uuid(user).map_err(in_operation(operation))?;
+        let uuid = user_uuid(user).map_err(in_operation(operation))?;
         let mut memberships = Vec::new();
-        for tenant in self.all_tenants(operation).await? {
-            memberships.extend(
-                memberships_from_api(&tenant)?
-                    .into_iter()
-                    .filter(|m| &m.user == user),
-            );
+        for mut tenant in self.all_tenants(operation).await? {
+            // Compare parsed UUIDs: the caller may spell the id in another
+            // accepted form (upper case, no hyphens) than the server does.
+            tenant.users.retain(|member| member.id == uuid);
+            memberships.extend(memberships_from_api(&tenant).map_err(in_operation(operation))?);
         }
         Ok(memberships)
     }
@@ -461,7 +465,7 @@ impl MembershipDirectory for IaasClient {
             .await?;
         Ok(Membership {
             tenant: tenant.clone(),
-            user: user.clone(),
+            user: canonical_user_id(uuid),
             user_email: None,
             role: None,
         })

@@ -22,6 +22,12 @@ pub(crate) fn user_uuid(id: &UserId) -> Result<Uuid> {
     })
 }
 
+/// The id the server uses for a user: the UUID's canonical lower-case,
+/// hyphenated form.
+pub(crate) fn canonical_user_id(id: Uuid) -> UserId {
+    UserId::new(id.to_string()).expect("a UUID is never empty")
+}
+
 /// Checks a tenant id can be sent as one path segment.
 pub(crate) fn tenant_path(id: &TenantId) -> Result<&str> {
     roster_http::path_segment("tenant id", id.as_str())
@@ -64,7 +70,7 @@ fn server_email(email: String) -> Option<Email> {
 pub(crate) fn user_from_api(user: types::UserGetResponseDto) -> User {
     let (role, raw_role) = role_from_api(user.role);
     User {
-        id: UserId::new(user.id.to_string()).expect("a UUID is never empty"),
+        id: canonical_user_id(user.id),
         email: server_email(user.email),
         display_name: None,
         role: Some(role),
@@ -108,7 +114,7 @@ pub(crate) fn memberships_from_api(tenant: &types::TenantResponseDto) -> Result<
         .iter()
         .map(|user| Membership {
             tenant: id.clone(),
-            user: UserId::new(user.id.to_string()).expect("a UUID is never empty"),
+            user: canonical_user_id(user.id),
             user_email: server_email(user.email.clone()),
             role: None,
         })

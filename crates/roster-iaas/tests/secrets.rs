@@ -82,6 +82,23 @@ async fn errors_never_carry_the_token_even_when_the_server_echoes_it() {
 }
 
 #[tokio::test]
+async fn a_decode_error_quoting_the_token_is_redacted() {
+    let emulator = Emulator::start(IaasModel::new("a-different-token")).await;
+    Mock::given(any())
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"email": "a@b.io", "role": TOKEN})),
+        )
+        .mount(emulator.server())
+        .await;
+    let client = IaasClient::new(config(emulator.base_url())).expect("client");
+    let err = client.current_user().await.expect_err("unknown role");
+    assert_eq!(err.kind(), roster_core::ErrorKind::Decode);
+    assert!(err.message().contains("unknown variant"), "{err}");
+    assert_clean("Display", &err.to_string());
+    assert_clean("Debug", &format!("{err:?}"));
+}
+
+#[tokio::test]
 async fn a_full_run_logs_no_secret() {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()

@@ -559,6 +559,58 @@ async fn move_user_removes_then_adds_with_the_same_key() {
     assert_eq!(methods, ["DELETE", "GET", "PUT"]);
 }
 
+#[tokio::test]
+async fn move_user_without_a_key_sends_nothing() {
+    let (server, client) = setup().await;
+    let err = client
+        .move_user(
+            &uid(JOHN),
+            &tid(DEV_TEAM),
+            &tid("project-alpha"),
+            &MembershipRequest::new(),
+        )
+        .await
+        .expect_err("no key");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(requests(&server).await.is_empty(), "nothing removed");
+}
+
+#[tokio::test]
+async fn user_ids_in_any_uuid_spelling_name_the_same_user() {
+    let (server, client) = setup().await;
+    authorized("GET", "/api/tenants")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("tenants")))
+        .mount(&server)
+        .await;
+    authorized("GET", "/api/users")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("users")))
+        .mount(&server)
+        .await;
+    let spellings = [
+        JOHN.to_owned(),
+        JOHN.to_uppercase(),
+        JOHN.replace('-', ""),
+        format!("{{{JOHN}}}"),
+    ];
+    for spelling in spellings {
+        let memberships = client
+            .list_user_memberships(&uid(&spelling))
+            .await
+            .expect("memberships");
+        assert_eq!(memberships.len(), 1, "{spelling}");
+        assert_eq!(memberships[0].user.as_str(), JOHN, "canonical id back");
+        assert_eq!(
+            client
+                .get_user(&uid(&spelling))
+                .await
+                .expect("get")
+                .id
+                .as_str(),
+            JOHN
+        );
+    }
+}
+
 // ---------- encoding ----------
 
 #[tokio::test]

@@ -23,8 +23,9 @@ use async_trait::async_trait;
 use futures::TryStreamExt;
 use roster_core::{
     Capabilities, CreateOutcome, Directory, Email, ErrorKind, MembershipDirectoryExt,
-    MembershipRequest, NewTenant, NewUser, Result, Role, RoleSpec, Tenant, TenantDirectoryExt,
-    TenantId, TenantRole, User, UserDirectoryExt, UserId, UserStatus, UserUpdate, WireGuardKey,
+    MembershipRequest, NewTenant, NewUser, PageRequest, Result, Role, RoleSpec, Tenant,
+    TenantDirectoryExt, TenantId, TenantRole, User, UserDirectoryExt, UserId, UserStatus,
+    UserUpdate, WireGuardKey,
 };
 use uuid::Uuid;
 
@@ -654,6 +655,26 @@ pub async fn bad_input_sends_nothing(subject: &Subject<'_>) {
                 dir.add_member(&tenant.id, &user.id, &MembershipRequest::new()),
             )
             .await;
+        // A move must refuse the same input before it removes anything.
+        if caps.remove_member && caps.list_user_memberships {
+            dir.add_member(&tenant.id, &user.id, &membership_request(&caps))
+                .await
+                .expect("add with a key");
+            let other = new_tenant(subject, "nokey-target").await;
+            subject
+                .assert_refused_locally(
+                    "move_user without a WireGuard key",
+                    ErrorKind::InvalidInput,
+                    dir.move_user(&user.id, &tenant.id, &other.id, &MembershipRequest::new()),
+                )
+                .await;
+            assert_eq!(
+                tenant_ids_of(subject, &user.id).await,
+                HashSet::from([tenant.id.clone()]),
+                "{}: the refused move left the user where they were",
+                subject.name()
+            );
+        }
     }
     if caps.create_user && caps.user_roles {
         let request = NewUser::new(unique_email("badrole"))
@@ -689,6 +710,34 @@ pub async fn unsupported_is_error(subject: &Subject<'_>) {
     if !caps.current_user {
         subject
             .assert_refused_locally("current_user", unsupported, dir.current_user())
+            .await;
+    }
+    if !caps.list_users {
+        subject
+            .assert_refused_locally(
+                "list_users",
+                unsupported,
+                dir.list_users_page(PageRequest::first()),
+            )
+            .await;
+    }
+    if !caps.get_user {
+        subject
+            .assert_refused_locally("get_user", unsupported, dir.get_user(&user))
+            .await;
+    }
+    if !caps.list_tenants {
+        subject
+            .assert_refused_locally(
+                "list_tenants",
+                unsupported,
+                dir.list_tenants_page(PageRequest::first()),
+            )
+            .await;
+    }
+    if !caps.get_tenant {
+        subject
+            .assert_refused_locally("get_tenant", unsupported, dir.get_tenant(&tenant))
             .await;
     }
     if !caps.create_user {
