@@ -33,9 +33,10 @@ use error::{Context, Error, Result};
 
 const USAGE: &str = "\
 usage:
-  cargo xtask codegen [--check]
+  cargo xtask codegen [--check] [--only NAME]
       Generate every provider's client from its spec (see xtask/src/providers.rs).
       --check: write nothing; fail if a generated file is stale or missing.
+      --only NAME: just the provider whose spec is under specs/NAME/.
   cargo xtask fetch-spec <provider> --url <URL> [--token-env VAR] [--allow-http]
       Download a live server's OpenAPI document to specs/<provider>/openapi.json.
       --token-env VAR: send `Authorization: Bearer $VAR`.
@@ -64,12 +65,25 @@ pub fn run(args: &[String], ctx: &Ctx<'_>, out: &mut dyn Write) -> Result<()> {
     };
     match command.as_str() {
         "codegen" => {
-            let check = match rest {
-                [] => false,
-                [flag] if flag == "--check" => true,
-                _ => return Err(Error::msg(format!("codegen takes only --check\n\n{USAGE}"))),
+            let (check, only) = parse_codegen_args(rest)?;
+            let selected: Vec<providers::Provider> = match &only {
+                None => providers::PROVIDERS.to_vec(),
+                Some(name) => {
+                    let dir = format!("specs/{name}/");
+                    let found: Vec<_> = providers::PROVIDERS
+                        .iter()
+                        .filter(|p| p.spec.starts_with(&dir))
+                        .copied()
+                        .collect();
+                    if found.is_empty() {
+                        return Err(Error::msg(format!(
+                            "no provider has its spec under {dir}\n\n{USAGE}"
+                        )));
+                    }
+                    found
+                }
             };
-            codegen::codegen(&ctx.root, providers::PROVIDERS, check, out)
+            codegen::codegen(&ctx.root, &selected, check, out)
         }
         "fetch-spec" => {
             let fetch_args =
@@ -81,6 +95,28 @@ pub fn run(args: &[String], ctx: &Ctx<'_>, out: &mut dyn Write) -> Result<()> {
         }
         other => Err(Error::msg(format!("unknown command {other:?}\n\n{USAGE}"))),
     }
+}
+
+/// `[--check] [--only NAME]`, in any order.
+fn parse_codegen_args(args: &[String]) -> Result<(bool, Option<String>)> {
+    let mut check = false;
+    let mut only = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--check" if !check => check = true,
+            "--only" if only.is_none() => match args.next() {
+                Some(name) if !name.starts_with('-') => only = Some(name.clone()),
+                _ => return Err(Error::msg(format!("--only needs a name\n\n{USAGE}"))),
+            },
+            _ => {
+                return Err(Error::msg(format!(
+                    "codegen takes only --check and --only NAME\n\n{USAGE}"
+                )));
+            }
+        }
+    }
+    Ok((check, only))
 }
 
 fn main() -> ExitCode {
@@ -141,6 +177,11 @@ mod tests {
             (&[][..], "no command given"),
             (&["build"][..], "unknown command \"build\""),
             (&["codegen", "--write"][..], "codegen takes only --check"),
+            (&["codegen", "--only"][..], "--only needs a name"),
+            (
+                &["codegen", "--only", "nope"][..],
+                "no provider has its spec under specs/nope/",
+            ),
             (&["fetch-spec"][..], "needs a provider name"),
         ] {
             let err = call(args, &ctx).0.unwrap_err().to_string();

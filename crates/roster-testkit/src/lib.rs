@@ -9,8 +9,17 @@
 //!   emulator, gated by the adapter's capabilities.
 #![warn(missing_docs)]
 
+#[cfg(feature = "adverity")]
+pub mod adverity;
+#[cfg(feature = "astra")]
+pub mod astra;
 pub mod contract;
 pub mod emulator;
+#[cfg(feature = "iaas")]
 pub mod iaas;
+#[cfg(feature = "medium-one")]
+pub mod medium_one;
+#[cfg(feature = "netbird")]
+pub mod netbird;
 
 pub use emulator::{Emulator, Model};

@@ -46,6 +46,30 @@ pub mod iaas {
     pub use roster_iaas::*;
 }
 
+/// The NetBird adapter.
+#[cfg(feature = "netbird")]
+pub mod netbird {
+    pub use roster_netbird::*;
+}
+
+/// The Adverity adapter.
+#[cfg(feature = "adverity")]
+pub mod adverity {
+    pub use roster_adverity::*;
+}
+
+/// The DataStax Astra DevOps adapter.
+#[cfg(feature = "astra")]
+pub mod astra {
+    pub use roster_astra::*;
+}
+
+/// The Medium One adapter.
+#[cfg(feature = "medium-one")]
+pub mod medium_one {
+    pub use roster_medium_one::*;
+}
+
 /// The README's code blocks, compiled as doctests so they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]

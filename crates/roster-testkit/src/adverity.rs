@@ -1,0 +1,1 @@
+//! A stateful Adverity emulator (work in progress).

@@ -1,0 +1,1 @@
+//! A stateful DataStax Astra DevOps emulator (work in progress).

@@ -1,0 +1,1 @@
+//! A stateful Medium One emulator (work in progress).

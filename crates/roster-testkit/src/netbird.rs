@@ -1,0 +1,1 @@
+//! A stateful NetBird emulator (work in progress).

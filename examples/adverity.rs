@@ -1,0 +1,3 @@
+//! Adverity through Roster (work in progress).
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! DataStax Astra DevOps through Roster (work in progress).
+
+fn main() {}

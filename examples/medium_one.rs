@@ -1,0 +1,3 @@
+//! Medium One through Roster (work in progress).
+
+fn main() {}

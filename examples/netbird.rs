@@ -1,0 +1,3 @@
+//! NetBird through Roster (work in progress).
+
+fn main() {}
