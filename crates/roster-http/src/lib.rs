@@ -15,6 +15,8 @@
 //!   ([`kind_for_status`]), the provider's message (through the adapter's
 //!   [`DescribeError`]), request id, [`parse_retry_after`], and a
 //!   [`Redactor`]-cleaned body snippet.
+//! - [`KeyedLocks`] serialises read-modify-write updates per user, for
+//!   providers whose membership lists are rewritten whole.
 //!
 //! Adapters are "generated client + mapping + error classification"; this
 //! crate is everything else.
@@ -23,6 +25,7 @@
 mod auth;
 mod classify;
 mod context;
+mod locks;
 mod redact;
 mod settings;
 
@@ -32,6 +35,7 @@ pub use classify::{
     classify_response, kind_for_status, no_detail, parse_retry_after, request_id,
 };
 pub use context::{ClientContext, Connection};
+pub use locks::{KeyedGuard, KeyedLocks};
 pub use redact::{REDACTED, Redacted, Redactor};
 pub use settings::{BaseUrl, HttpSettings, USER_AGENT};
 

@@ -1,3 +1,4 @@
+#![cfg(feature = "iaas")]
 //! The IaaS emulator's own rules, driven with raw HTTP: the answers an
 //! adapter never provokes because it refuses bad input first.
 
