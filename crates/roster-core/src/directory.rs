@@ -106,3 +106,86 @@ pub trait MembershipDirectory: Provider {
 pub trait Directory: UserDirectory + TenantDirectory + MembershipDirectory {}
 
 impl<T: UserDirectory + TenantDirectory + MembershipDirectory + ?Sized> Directory for T {}
+
+// A shared client is still a client: `Arc<IaasClient>` and
+// `Arc<dyn Directory>` implement the traits too, so layers, fleets and
+// helpers can hold adapters behind an `Arc` without wrapper types.
+impl<T: Provider + ?Sized> Provider for std::sync::Arc<T> {
+    fn provider_id(&self) -> &'static str {
+        (**self).provider_id()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        (**self).capabilities()
+    }
+}
+
+#[async_trait]
+impl<T: UserDirectory + ?Sized> UserDirectory for std::sync::Arc<T> {
+    async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
+        (**self).list_users_page(page).await
+    }
+
+    async fn get_user(&self, id: &UserId) -> Result<User> {
+        (**self).get_user(id).await
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
+        (**self).create_user(user).await
+    }
+
+    async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
+        (**self).update_user(id, update).await
+    }
+
+    async fn delete_user(&self, id: &UserId) -> Result<()> {
+        (**self).delete_user(id).await
+    }
+
+    async fn current_user(&self) -> Result<Principal> {
+        (**self).current_user().await
+    }
+}
+
+#[async_trait]
+impl<T: TenantDirectory + ?Sized> TenantDirectory for std::sync::Arc<T> {
+    async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
+        (**self).list_tenants_page(page).await
+    }
+
+    async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
+        (**self).get_tenant(id).await
+    }
+
+    async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
+        (**self).create_tenant(tenant).await
+    }
+
+    async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
+        (**self).delete_tenant(id).await
+    }
+}
+
+#[async_trait]
+impl<T: MembershipDirectory + ?Sized> MembershipDirectory for std::sync::Arc<T> {
+    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
+        (**self).list_members(tenant).await
+    }
+
+    async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
+        (**self).list_user_memberships(user).await
+    }
+
+    async fn add_member(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        request: &MembershipRequest,
+    ) -> Result<Membership> {
+        (**self).add_member(tenant, user, request).await
+    }
+
+    async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
+        (**self).remove_member(tenant, user).await
+    }
+}

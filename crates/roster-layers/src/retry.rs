@@ -1,0 +1,302 @@
+//! Retrying temporary failures, without ever creating anything twice.
+
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use futures::future::BoxFuture;
+use roster_core::{Error, ErrorKind, Operation, Result};
+use tokio::time::Instant;
+
+use crate::layered::{Call, Layer};
+
+/// Retries operations that failed for a reason that may pass.
+///
+/// - **What is retried.** Errors that are temporary
+///   ([`Error::is_temporary`]): 408, 429, 502, 503, 504, transport failures
+///   and timeouts. A 500 is retried only for idempotent operations
+///   ([`Operation::is_idempotent`]). Everything else (400, 401, 403, 404,
+///   409, 412, 422, decode errors, unsupported operations) fails at once.
+/// - **How long it waits.** Exponential backoff from 200 ms, doubling up to
+///   10 s, with jitter (each wait is between one and two times the step),
+///   computed by the `backon` crate. A `Retry-After` from the server, in
+///   seconds or as an HTTP date, replaces the computed wait.
+/// - **When it stops.** After [`max_attempts`](Retry::max_attempts) attempts
+///   (4 by default, the first included), or when the next wait would end
+///   past the [`deadline`](Retry::deadline) (60 s from the first attempt by
+///   default): it never sleeps past the deadline, and returns the last
+///   error instead.
+/// - **Creates are never re-sent blindly.** When a create fails ambiguously
+///   (a timeout, a lost connection, or a 5xx: the server may have acted),
+///   the layer first looks the user up by email, or the tenant by name,
+///   through the layers inside it. If the earlier attempt took effect, the
+///   result is that resource with [`CreateOutcome::Adopted`]
+///   (roster_core::CreateOutcome::Adopted) and nothing is sent again. If the
+///   lookup itself fails, the create's error is returned rather than risk a
+///   duplicate.
+///
+/// Each retry is logged as a `debug` event, and the attempt number is
+/// recorded on the current span (the [`Trace`](crate::Trace) layer's).
+///
+/// ```
+/// # fn demo(client: impl roster_core::Directory + 'static) {
+/// use std::time::Duration;
+/// use roster_layers::{LayerExt, Retry, Timeout};
+///
+/// let retry = Retry::default()
+///     .max_attempts(6)
+///     .deadline(Some(Duration::from_secs(30)))
+///     .delays(Duration::from_millis(100), Duration::from_secs(5));
+/// let directory = client
+///     .layer(Timeout::per_attempt(Duration::from_secs(10)))
+///     .layer(retry);
+/// // Or switch retries off, keeping the same types:
+/// let _no_retries = Retry::disabled();
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Retry {
+    enabled: bool,
+    max_attempts: usize,
+    deadline: Option<Duration>,
+    min_delay: Duration,
+    max_delay: Duration,
+    jitter: bool,
+    jitter_seed: Option<u64>,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            enabled: true,
+            max_attempts: 4,
+            deadline: Some(Duration::from_secs(60)),
+            min_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(10),
+            jitter: true,
+            jitter_seed: None,
+        }
+    }
+}
+
+impl Retry {
+    /// A layer that runs every operation exactly once.
+    pub fn disabled() -> Self {
+        Retry {
+            enabled: false,
+            ..Retry::default()
+        }
+    }
+
+    /// At most `attempts` attempts, the first included; `1` (or `0`) means
+    /// no retries.
+    pub fn max_attempts(mut self, attempts: usize) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// No wait may end later than `deadline` after the first attempt
+    /// started; `None` removes the limit (the attempt count still applies).
+    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The first wait and the largest one; waits double in between.
+    pub fn delays(mut self, first: Duration, largest: Duration) -> Self {
+        self.min_delay = first;
+        self.max_delay = largest.max(first);
+        self
+    }
+
+    /// Whether waits are randomised (on by default), so that many clients
+    /// failing together do not retry together.
+    pub fn jitter(mut self, jitter: bool) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// Makes the jitter reproducible, for tests.
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.jitter_seed = Some(seed);
+        self
+    }
+
+    /// Whether this layer retries at all.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled && self.max_attempts > 1
+    }
+
+    fn backoff(&self) -> impl Iterator<Item = Duration> + Send + use<> {
+        let mut builder = ExponentialBuilder::new()
+            .with_min_delay(self.min_delay)
+            .with_max_delay(self.max_delay)
+            .with_max_times(self.max_attempts.saturating_sub(1));
+        if self.jitter {
+            builder = builder.with_jitter();
+        }
+        if let Some(seed) = self.jitter_seed {
+            builder = builder.with_jitter_seed(seed);
+        }
+        builder.build()
+    }
+
+    async fn run<T: Send>(&self, call: Call<'_, T>) -> Result<T> {
+        let operation = call.operation();
+        let started = Instant::now();
+        let mut waits = self.backoff();
+        let mut attempt: usize = 1;
+        loop {
+            if attempt > 1 {
+                tracing::Span::current().record("attempt", attempt);
+            }
+            let error = match call.attempt().await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            if operation.is_create() && may_have_taken_effect(&error) {
+                match check_create(&call).await {
+                    Ok(Some(adopted)) => {
+                        tracing::debug!(
+                            provider = call.provider(),
+                            operation = operation.as_str(),
+                            attempt,
+                            "the create failed ambiguously but had taken effect; adopting it"
+                        );
+                        return Ok(adopted);
+                    }
+                    Ok(None) => {}
+                    Err(lookup) => {
+                        return Err(error.with_context(format!(
+                            "not retried: checking whether the create took effect failed ({})",
+                            lookup.message()
+                        )));
+                    }
+                }
+            }
+            if !may_resend(operation, &error) {
+                return Err(error);
+            }
+            let Some(backoff) = waits.next() else {
+                return Err(error.with_context(format!("gave up after {attempt} attempts")));
+            };
+            let wait = error.retry_after().unwrap_or(backoff);
+            if let Some(deadline) = self.deadline
+                && started.elapsed() + wait > deadline
+            {
+                return Err(error.with_context(format!(
+                    "gave up after {attempt} attempts: waiting {wait:?} would pass the \
+                     {deadline:?} retry deadline"
+                )));
+            }
+            tracing::debug!(
+                provider = call.provider(),
+                operation = operation.as_str(),
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                kind = error.kind().as_str(),
+                status = error.status(),
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+}
+
+impl Layer for Retry {
+    fn call<'a, T: Send + 'a>(&'a self, call: Call<'a, T>) -> BoxFuture<'a, Result<T>> {
+        if !self.is_enabled() {
+            return call.attempt();
+        }
+        Box::pin(self.run(call))
+    }
+}
+
+/// Whether the server may have acted on a request that failed this way.
+fn may_have_taken_effect(error: &Error) -> bool {
+    matches!(error.kind(), ErrorKind::Timeout | ErrorKind::Transport)
+        || error.status().is_some_and(|status| status >= 500)
+}
+
+/// Whether sending the operation again is safe and may succeed.
+fn may_resend(operation: Operation, error: &Error) -> bool {
+    error.is_temporary() && (operation.is_idempotent() || error.status() != Some(500))
+}
+
+/// For a create that may have taken effect: the resource it made, if any.
+/// A create with no lookup is never re-sent.
+async fn check_create<T>(call: &Call<'_, T>) -> Result<Option<T>> {
+    match call.recover() {
+        Some(lookup) => lookup.await,
+        None => Err(Error::new(
+            ErrorKind::Unsupported,
+            "there is no way to look this resource up",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16) -> Error {
+        Error::new(ErrorKind::Unexpected, "x").with_status(code)
+    }
+
+    #[test]
+    fn what_is_resent() {
+        let read = Operation::GetUser;
+        let create = Operation::CreateUser;
+        for code in [408, 429, 502, 503, 504] {
+            assert!(may_resend(read, &status(code)), "{code}");
+            assert!(may_resend(create, &status(code)), "{code}");
+        }
+        assert!(may_resend(read, &status(500)));
+        assert!(!may_resend(create, &status(500)));
+        for code in [400, 401, 403, 404, 409, 412, 422, 501] {
+            assert!(!may_resend(read, &status(code)), "{code}");
+        }
+        assert!(may_resend(read, &Error::new(ErrorKind::Timeout, "t")));
+        assert!(may_resend(create, &Error::new(ErrorKind::Transport, "t")));
+        assert!(!may_resend(read, &Error::new(ErrorKind::Decode, "d")));
+    }
+
+    #[test]
+    fn which_failures_are_ambiguous() {
+        assert!(may_have_taken_effect(&Error::new(ErrorKind::Timeout, "t")));
+        assert!(may_have_taken_effect(&Error::new(
+            ErrorKind::Transport,
+            "t"
+        )));
+        for code in [500, 502, 503, 504] {
+            assert!(may_have_taken_effect(&status(code)), "{code}");
+        }
+        for code in [400, 408, 409, 429] {
+            assert!(!may_have_taken_effect(&status(code)), "{code}");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_within_jitter_and_stops_at_max_attempts() {
+        let retry = Retry::default()
+            .max_attempts(5)
+            .delays(Duration::from_millis(100), Duration::from_millis(350))
+            .jitter_seed(7);
+        let waits: Vec<_> = retry.backoff().collect();
+        assert_eq!(waits.len(), 4);
+        for (wait, step) in waits.iter().zip([100, 200, 350, 350]) {
+            let step = Duration::from_millis(step);
+            assert!(*wait >= step && *wait < step * 2, "{wait:?} vs {step:?}");
+        }
+        // backon computes in f32, so compare whole milliseconds.
+        let plain: Vec<u128> = retry
+            .clone()
+            .jitter(false)
+            .backoff()
+            .map(|wait| wait.as_millis())
+            .collect();
+        assert_eq!(plain, [100, 200, 350, 350]);
+        assert!(!Retry::disabled().is_enabled());
+        assert!(!Retry::default().max_attempts(1).is_enabled());
+    }
+}
