@@ -8,6 +8,7 @@
 //! inject faults; those take priority over the model.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -32,13 +33,40 @@ pub trait Model: Send + 'static {
 pub struct Emulator<M: Model> {
     server: MockServer,
     model: Arc<Mutex<M>>,
+    delays: Arc<Mutex<Vec<Delay>>>,
 }
 
-struct Dispatch<M>(Arc<Mutex<M>>);
+/// A request predicate for [`Emulator::delay_responses`].
+type RequestFilter = Box<dyn Fn(&Request) -> bool + Send>;
+
+/// Answers the next `remaining` matching requests late.
+struct Delay {
+    remaining: usize,
+    by: Duration,
+    matches: RequestFilter,
+}
+
+struct Dispatch<M> {
+    model: Arc<Mutex<M>>,
+    delays: Arc<Mutex<Vec<Delay>>>,
+}
 
 impl<M: Model> Respond for Dispatch<M> {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        lock(&self.0).handle(request)
+        // The model acts first: a delayed response is one the server has
+        // already carried out, which is what makes a timeout ambiguous.
+        let response = lock(&self.model).handle(request);
+        let mut delays = lock(&self.delays);
+        match delays
+            .iter_mut()
+            .find(|delay| delay.remaining > 0 && (delay.matches)(request))
+        {
+            Some(delay) => {
+                delay.remaining -= 1;
+                response.set_delay(delay.by)
+            }
+            None => response,
+        }
     }
 }
 
@@ -65,15 +93,42 @@ impl<M: Model> Emulator<M> {
     }
 
     async fn serve(server: MockServer, model: M) -> Self {
-        let model = Arc::new(Mutex::new(model));
+        let emulator = Emulator {
+            server,
+            model: Arc::new(Mutex::new(model)),
+            delays: Arc::default(),
+        };
+        emulator.mount_model().await;
+        emulator
+    }
+
+    async fn mount_model(&self) {
         Mock::given(any())
-            .respond_with(Dispatch(model.clone()))
+            .respond_with(Dispatch {
+                model: self.model.clone(),
+                delays: self.delays.clone(),
+            })
             // Lowest priority: fault mocks a test mounts win over the model.
             .with_priority(u8::MAX)
             .named("emulator model")
-            .mount(&server)
+            .mount(&self.server)
             .await;
-        Emulator { server, model }
+    }
+
+    /// Carries out the next `count` requests that `matches` accepts at
+    /// once, but answers them `by` late: the server-side effect of a
+    /// request whose response the client gave up waiting for.
+    pub fn delay_responses(
+        &self,
+        count: usize,
+        by: Duration,
+        matches: impl Fn(&Request) -> bool + Send + 'static,
+    ) {
+        lock(&self.delays).push(Delay {
+            remaining: count,
+            by,
+            matches: Box::new(matches),
+        });
     }
 
     /// The base URL an adapter should be configured with (server address
@@ -114,12 +169,7 @@ impl<M: Model> Emulator<M> {
     /// Forgets the recorded requests (the state is kept).
     pub async fn reset_requests(&self) {
         self.server.reset().await;
-        Mock::given(any())
-            .respond_with(Dispatch(self.model.clone()))
-            .with_priority(u8::MAX)
-            .named("emulator model")
-            .mount(&self.server)
-            .await;
+        self.mount_model().await;
     }
 }
 

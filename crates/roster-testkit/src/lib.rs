@@ -6,7 +6,9 @@
 //!   on a loopback port through wiremock, with its state open to assertions;
 //! - one stateful emulator per provider, such as [`iaas::IaasModel`];
 //! - [`contract`]: the behaviour suite every adapter runs against its
-//!   emulator, gated by the adapter's capabilities.
+//!   emulator, gated by the adapter's capabilities;
+//! - [`faults`]: the fault matrix every adapter runs on wiremock, through
+//!   the retry layer.
 #![warn(missing_docs)]
 
 #[cfg(feature = "adverity")]
@@ -15,6 +17,7 @@ pub mod adverity;
 pub mod astra;
 pub mod contract;
 pub mod emulator;
+pub mod faults;
 #[cfg(feature = "iaas")]
 pub mod iaas;
 #[cfg(feature = "medium-one")]

@@ -1,0 +1,577 @@
+//! The fault matrix every adapter runs: each fault a server can throw at a
+//! client, against a read, a create, an update and a delete, through the
+//! [`Retry`] layer.
+//!
+//! For every cell it asserts the [`ErrorKind`], whether the error is
+//! temporary, how many attempts were made, how long the client waited in
+//! between (tokio's clock is paused, so the waits are exact and take no real
+//! time) and that nothing panicked. A separate check,
+//! [`timed_out_create_is_adopted`], proves against the stateful emulator
+//! that a create whose response never arrived is not made twice.
+//!
+//! An adapter joins with one line in a test file:
+//!
+//! ```text
+//! roster_testkit::fault_matrix_tests!(MySubject, Emulator::start(MyModel::default()).await);
+//! ```
+//!
+//! where `MySubject` implements [`FaultSubject`].
+
+use std::ops::RangeInclusive;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use futures::future::BoxFuture;
+use futures::{FutureExt, TryStreamExt};
+use roster_core::{
+    CreateOutcome, Directory, Email, Error, ErrorKind, NewUser, Operation, Result, Role,
+    UserDirectory, UserDirectoryExt, UserId, UserUpdate,
+};
+use roster_layers::{Call, Layer, LayerExt, Retry, Timeout};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
+use wiremock::http::Method;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::emulator::{Emulator, Model};
+
+/// What the matrix needs to know about an adapter.
+pub trait FaultSubject: Send + Sync {
+    /// The adapter, pointed at `base_url`, sending through `http` (a client
+    /// the matrix builds without timers, so that tokio's paused clock only
+    /// moves when the retry layer waits).
+    fn connect(&self, base_url: &str, http: reqwest::Client) -> Arc<dyn Directory>;
+
+    /// Mounts whatever every operation needs before the request under test
+    /// (a login, say) on `server`. Mount at priority 1: the fault itself is
+    /// mounted at priority 10 and answers everything else.
+    fn prepare<'a>(&'a self, server: &'a MockServer) -> BoxFuture<'a, ()> {
+        let _ = server;
+        Box::pin(async {})
+    }
+
+    /// A user id the adapter accepts, so the request is sent.
+    fn user_id(&self) -> UserId;
+
+    /// An update the adapter supports.
+    fn update(&self) -> UserUpdate {
+        UserUpdate::new().role(Role::Admin)
+    }
+
+    /// The status the provider answers `operation` with when it succeeds;
+    /// the body faults use it, so the body is what is wrong.
+    fn success_status(&self, operation: Operation) -> u16 {
+        let _ = operation;
+        200
+    }
+
+    /// The kind a status becomes for `operation`, where the provider
+    /// differs from the shared table.
+    fn expected_kind(&self, operation: Operation, status: u16) -> ErrorKind {
+        roster_http::kind_for_status(status, operation)
+    }
+
+    /// Whether `operation` decodes a response body. Body faults are only
+    /// meaningful for those that do.
+    fn reads_body(&self, operation: Operation) -> bool {
+        operation != Operation::DeleteUser
+    }
+
+    /// Recognises the request that creates a user.
+    fn create_user_request(&self) -> fn(&Request) -> bool {
+        |request| request.method == Method::POST
+    }
+}
+
+/// One fault a server (or the network) can produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// This status, with a small JSON error body.
+    Status(u16),
+    /// 429 with `Retry-After: 7`.
+    RetryAfterSeconds,
+    /// 429 with `Retry-After` as an HTTP date 7 seconds ahead.
+    RetryAfterDate,
+    /// A response that comes later than the per-attempt timeout.
+    Slow,
+    /// The connection closes halfway through the response headers.
+    ClosedMidResponse,
+    /// A success status with a body that is not JSON.
+    MalformedJson,
+    /// A success status with JSON cut short.
+    TruncatedBody,
+    /// A success status with an HTML page (a proxy's error page).
+    HtmlPage,
+    /// A success status with no body where JSON is expected.
+    EmptyBody,
+}
+
+/// Every fault, in the order the matrix runs them.
+pub const FAULTS: [Fault; 19] = [
+    Fault::Status(400),
+    Fault::Status(401),
+    Fault::Status(403),
+    Fault::Status(404),
+    Fault::Status(409),
+    Fault::Status(412),
+    Fault::Status(422),
+    Fault::Status(429),
+    Fault::RetryAfterSeconds,
+    Fault::RetryAfterDate,
+    Fault::Status(500),
+    Fault::Status(502),
+    Fault::Status(503),
+    Fault::Slow,
+    Fault::ClosedMidResponse,
+    Fault::MalformedJson,
+    Fault::TruncatedBody,
+    Fault::HtmlPage,
+    Fault::EmptyBody,
+];
+
+/// The operations every cell runs.
+pub const OPERATIONS: [Operation; 4] = [
+    Operation::GetUser,
+    Operation::CreateUser,
+    Operation::UpdateUser,
+    Operation::DeleteUser,
+];
+
+/// The retry policy of the matrix: three attempts, waits of 1 s then 2 s,
+/// no jitter.
+pub fn matrix_retry() -> Retry {
+    Retry::default()
+        .jitter(false)
+        .max_attempts(3)
+        .delays(Duration::from_secs(1), Duration::from_secs(8))
+        .deadline(Some(Duration::from_secs(60)))
+}
+
+/// The per-attempt timeout of the slow-response cells.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+
+const RETRY_AFTER_SECONDS: u64 = 7;
+
+/// What a cell must come to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    /// The error's kind.
+    pub kind: ErrorKind,
+    /// [`Error::is_temporary`].
+    pub temporary: bool,
+    /// How many times the operation ran.
+    pub attempts: usize,
+    /// How much (paused) time passed.
+    pub elapsed: RangeInclusive<Duration>,
+}
+
+/// The expected outcome of `fault` on `operation`, or `None` when the
+/// fault does not apply (a body fault on an operation that reads none).
+pub fn expected(
+    subject: &dyn FaultSubject,
+    fault: Fault,
+    operation: Operation,
+) -> Option<Expected> {
+    let create = operation.is_create();
+    let secs = Duration::from_secs;
+    let exactly = |d: Duration| d..=d;
+    // A failure after which the server may have acted: a create is looked
+    // up instead of re-sent, and the lookup meets the same fault.
+    let retried = |ambiguous: bool, resendable: bool| {
+        if create && ambiguous {
+            1
+        } else if resendable {
+            3
+        } else {
+            1
+        }
+    };
+    Some(match fault {
+        Fault::Status(status) => {
+            let temporary = matches!(status, 408 | 429 | 500 | 502 | 503 | 504);
+            let resendable = temporary && (operation.is_idempotent() || status != 500);
+            let attempts = retried(status >= 500, resendable);
+            Expected {
+                kind: subject.expected_kind(operation, status),
+                temporary,
+                attempts,
+                elapsed: exactly(if attempts == 3 { secs(3) } else { secs(0) }),
+            }
+        }
+        Fault::RetryAfterSeconds => Expected {
+            kind: subject.expected_kind(operation, 429),
+            temporary: true,
+            attempts: 3,
+            elapsed: exactly(secs(2 * RETRY_AFTER_SECONDS)),
+        },
+        // An HTTP date has whole seconds, so each wait is a little under 7 s.
+        Fault::RetryAfterDate => Expected {
+            kind: subject.expected_kind(operation, 429),
+            temporary: true,
+            attempts: 3,
+            elapsed: secs(2 * RETRY_AFTER_SECONDS - 2)..=secs(2 * RETRY_AFTER_SECONDS),
+        },
+        Fault::Slow => {
+            let attempts = retried(true, true);
+            Expected {
+                kind: ErrorKind::Timeout,
+                temporary: true,
+                attempts,
+                elapsed: exactly(if create {
+                    // The attempt, then the lookup, each cut at the limit.
+                    ATTEMPT_TIMEOUT * 2
+                } else {
+                    ATTEMPT_TIMEOUT * 3 + secs(3)
+                }),
+            }
+        }
+        Fault::ClosedMidResponse => {
+            let attempts = retried(true, true);
+            Expected {
+                kind: ErrorKind::Transport,
+                temporary: true,
+                attempts,
+                elapsed: exactly(if attempts == 3 { secs(3) } else { secs(0) }),
+            }
+        }
+        Fault::MalformedJson | Fault::TruncatedBody | Fault::HtmlPage | Fault::EmptyBody => {
+            if !subject.reads_body(operation) {
+                return None;
+            }
+            Expected {
+                kind: ErrorKind::Decode,
+                temporary: false,
+                attempts: 1,
+                elapsed: exactly(secs(0)),
+            }
+        }
+    })
+}
+
+/// The response wiremock serves for `fault`; `None` for the one fault a
+/// whole response cannot express ([`Fault::ClosedMidResponse`]).
+fn fault_response(fault: Fault, success: u16) -> Option<ResponseTemplate> {
+    let json = |status: u16, body: &str| {
+        ResponseTemplate::new(status).set_body_raw(body.as_bytes().to_vec(), "application/json")
+    };
+    let error_body = r#"{"message": "injected fault", "detail": "injected fault"}"#;
+    Some(match fault {
+        Fault::Status(status) => json(status, error_body),
+        Fault::RetryAfterSeconds => json(429, error_body)
+            .insert_header("Retry-After", RETRY_AFTER_SECONDS.to_string().as_str()),
+        Fault::RetryAfterDate => {
+            let at = SystemTime::now() + Duration::from_secs(RETRY_AFTER_SECONDS);
+            json(429, error_body).insert_header("Retry-After", httpdate::fmt_http_date(at).as_str())
+        }
+        // Far longer than the per-attempt timeout; the paused clock makes
+        // the client give up long before.
+        Fault::Slow => json(success, "{}").set_delay(Duration::from_secs(30)),
+        Fault::MalformedJson => json(success, "{\"id\": 1,, oops}"),
+        Fault::TruncatedBody => json(success, "{\"id\": \"a1\", \"email\": \"trunc"),
+        Fault::HtmlPage => ResponseTemplate::new(success).set_body_raw(
+            b"<html><body><h1>502 Bad Gateway</h1></body></html>".to_vec(),
+            "text/html",
+        ),
+        Fault::EmptyBody => {
+            ResponseTemplate::new(success).insert_header("content-type", "application/json")
+        }
+        Fault::ClosedMidResponse => return None,
+    })
+}
+
+/// A server that reads each request and hangs up halfway through the
+/// response headers.
+struct HalfResponder {
+    base_url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HalfResponder {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding a loopback port");
+        let base_url = format!("http://{}", listener.local_addr().expect("local address"));
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buffer = vec![0_u8; 16 * 1024];
+                    let mut seen = Vec::new();
+                    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buffer).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => seen.extend_from_slice(&buffer[..n]),
+                        }
+                    }
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: applic")
+                        .await;
+                    let _ = stream.shutdown().await;
+                });
+            }
+        });
+        HalfResponder { base_url, task }
+    }
+}
+
+impl Drop for HalfResponder {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Counts the calls that reach it, per operation: placed inside the retry
+/// layer, it counts attempts (and a create's lookups, as `ListUsers`).
+#[derive(Clone, Default)]
+struct Attempts(Arc<Mutex<Vec<Operation>>>);
+
+impl Attempts {
+    fn of(&self, operation: Operation) -> usize {
+        let seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        seen.iter().filter(|op| **op == operation).count()
+    }
+}
+
+impl Layer for Attempts {
+    fn call<'a, T: Send + 'a>(&'a self, call: Call<'a, T>) -> BoxFuture<'a, Result<T>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(call.operation());
+        call.attempt()
+    }
+}
+
+/// An HTTP client with no timers of its own (no timeouts, no idle-pool
+/// sweeper), so a paused tokio clock stands still while a request is on
+/// the wire.
+pub fn timerless_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(None)
+        .build()
+        .expect("building a plain reqwest client")
+}
+
+async fn run_operation(
+    directory: &dyn Directory,
+    subject: &dyn FaultSubject,
+    operation: Operation,
+) -> Result<()> {
+    let id = subject.user_id();
+    match operation {
+        Operation::GetUser => directory.get_user(&id).await.map(drop),
+        Operation::CreateUser => {
+            let email = Email::parse("fault-matrix@example.com").expect("valid email");
+            directory.create_user(&NewUser::new(email)).await.map(drop)
+        }
+        Operation::UpdateUser => directory
+            .update_user(&id, &subject.update())
+            .await
+            .map(drop),
+        Operation::DeleteUser => directory.delete_user(&id).await,
+        other => Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("the matrix does not run {other}"),
+        )),
+    }
+}
+
+/// Runs one cell and describes every way it differs from `expected`.
+async fn run_cell(
+    subject: &dyn FaultSubject,
+    fault: Fault,
+    operation: Operation,
+    expected: &Expected,
+) -> Vec<String> {
+    let mut _server = None;
+    let mut _half = None;
+    let base_url = if let Some(response) = fault_response(fault, subject.success_status(operation))
+    {
+        let server = MockServer::start().await;
+        subject.prepare(&server).await;
+        Mock::given(any())
+            .respond_with(response)
+            .with_priority(10)
+            .named("injected fault")
+            .mount(&server)
+            .await;
+        let url = server.uri();
+        _server = Some(server);
+        url
+    } else {
+        let half = HalfResponder::start().await;
+        let url = half.base_url.clone();
+        _half = Some(half);
+        url
+    };
+
+    let adapter = subject.connect(&base_url, timerless_http_client());
+    let provider = adapter.provider_id();
+    let attempts = Attempts::default();
+    let directory: Arc<dyn Directory> = if fault == Fault::Slow {
+        Arc::new(
+            adapter
+                .layer(Timeout::per_attempt(ATTEMPT_TIMEOUT))
+                .layer(attempts.clone())
+                .layer(matrix_retry()),
+        )
+    } else {
+        Arc::new(adapter.layer(attempts.clone()).layer(matrix_retry()))
+    };
+
+    let started = Instant::now();
+    let outcome = AssertUnwindSafe(run_operation(&*directory, subject, operation))
+        .catch_unwind()
+        .await;
+    let elapsed = started.elapsed();
+
+    let mut problems = Vec::new();
+    let error = match outcome {
+        Err(_) => return vec!["panicked".to_owned()],
+        Ok(Ok(())) => return vec!["succeeded".to_owned()],
+        Ok(Err(error)) => error,
+    };
+    if error.kind() != expected.kind {
+        problems.push(format!(
+            "kind {:?}, expected {:?} ({error})",
+            error.kind(),
+            expected.kind
+        ));
+    }
+    if error.is_temporary() != expected.temporary {
+        problems.push(format!("is_temporary() is {}", error.is_temporary()));
+    }
+    let made = attempts.of(operation);
+    if made != expected.attempts {
+        problems.push(format!("{made} attempts, expected {}", expected.attempts));
+    }
+    if !expected.elapsed.contains(&elapsed) {
+        problems.push(format!(
+            "waited {elapsed:?}, expected {:?}",
+            expected.elapsed
+        ));
+    }
+    if error.provider() != Some(provider) {
+        problems.push(format!("provider {:?}", error.provider()));
+    }
+    if operation.is_create()
+        && made == 1
+        && expected.temporary
+        && attempts.of(Operation::ListUsers) == 0
+    {
+        problems.push("an ambiguous create was not looked up".to_owned());
+    }
+    let has_body = matches!(
+        fault,
+        Fault::MalformedJson | Fault::TruncatedBody | Fault::HtmlPage
+    );
+    if has_body && error.body_snippet().is_none_or(str::is_empty) {
+        problems.push("no body snippet".to_owned());
+    }
+    problems
+}
+
+/// Runs every fault against every operation and fails with a list of all
+/// the cells that went wrong. Call it from a test with tokio's clock
+/// paused (`#[tokio::test(start_paused = true)]`), as
+/// [`fault_matrix_tests!`](crate::fault_matrix_tests) does.
+pub async fn run_fault_matrix(subject: &dyn FaultSubject) {
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    for fault in FAULTS {
+        for operation in OPERATIONS {
+            let Some(expected) = expected(subject, fault, operation) else {
+                continue;
+            };
+            cells += 1;
+            for problem in run_cell(subject, fault, operation, &expected).await {
+                failures.push(format!("{fault:?} × {operation}: {problem}"));
+            }
+        }
+    }
+    assert!(cells >= 60, "only {cells} cells ran");
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} fault-matrix cells failed:\n  {}",
+        failures.len(),
+        failures.join("\n  ")
+    );
+}
+
+/// A create whose response is lost to a timeout, under the retry layer,
+/// leaves exactly one user behind: the retry looks the user up, adopts
+/// them, and sends no second create.
+///
+/// Runs in real time (the emulator answers the create 3 s late; the client
+/// gives up after 0.5 s).
+pub async fn timed_out_create_is_adopted<M: Model>(
+    subject: &dyn FaultSubject,
+    emulator: &Emulator<M>,
+) {
+    let is_create = subject.create_user_request();
+    emulator.delay_responses(1, Duration::from_secs(3), is_create);
+    let plain = subject.connect(&emulator.base_url(), reqwest::Client::new());
+    let directory = plain
+        .clone()
+        .layer(Timeout::per_attempt(Duration::from_millis(500)))
+        .layer(
+            Retry::default()
+                .jitter(false)
+                .delays(Duration::from_millis(50), Duration::from_millis(200)),
+        );
+    let email = crate::contract::unique_email("adopted");
+    let created = directory
+        .create_user(&NewUser::new(email.clone()))
+        .await
+        .expect("the retry layer should adopt the user the timed-out create made");
+    assert_eq!(created.outcome, CreateOutcome::Adopted);
+    assert!(
+        created
+            .value
+            .email
+            .as_ref()
+            .is_some_and(|e| email.matches(e.as_str()))
+    );
+    let same_email = plain
+        .list_users()
+        .try_filter(|user| {
+            std::future::ready(
+                user.email
+                    .as_ref()
+                    .is_some_and(|e| email.matches(e.as_str())),
+            )
+        })
+        .try_collect::<Vec<_>>()
+        .await
+        .expect("listing users");
+    assert_eq!(same_email.len(), 1, "{same_email:?}");
+    let creates = emulator
+        .requests()
+        .await
+        .iter()
+        .filter(|request| is_create(request))
+        .count();
+    assert_eq!(creates, 1, "the create was sent again");
+}
+
+/// Adds the fault matrix and the timed-out-create check to an adapter's
+/// tests: `fault_matrix_tests!(subject, emulator)`, where `subject`
+/// implements [`FaultSubject`] and `emulator` is an expression (it may
+/// `.await`) giving the adapter's stateful [`Emulator`].
+#[macro_export]
+macro_rules! fault_matrix_tests {
+    ($subject:expr, $emulator:expr $(,)?) => {
+        #[tokio::test(start_paused = true)]
+        async fn fault_matrix() {
+            $crate::faults::run_fault_matrix(&$subject).await;
+        }
+
+        #[tokio::test]
+        async fn a_timed_out_create_is_adopted_not_duplicated() {
+            let emulator = $emulator;
+            $crate::faults::timed_out_create_is_adopted(&$subject, &emulator).await;
+        }
+    };
+}
