@@ -27,6 +27,12 @@ pub trait Model: Send + 'static {
 
     /// Answers one request, updating the state.
     fn handle(&mut self, request: &Request) -> ResponseTemplate;
+
+    /// Secrets this emulator handed out (session tokens, cookies), which
+    /// the secrets check must also never find in logs or errors.
+    fn issued_secrets(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A running emulator: a loopback HTTP server answering from a [`Model`].

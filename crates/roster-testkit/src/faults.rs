@@ -12,10 +12,10 @@
 //! An adapter joins with one line in a test file:
 //!
 //! ```text
-//! roster_testkit::fault_matrix_tests!(MySubject, Emulator::start(MyModel::default()).await);
+//! roster_testkit::reliability_tests!(MySubject, Emulator::start(MyModel::default()).await);
 //! ```
 //!
-//! where `MySubject` implements [`FaultSubject`].
+//! where `MySubject` implements [`WireSubject`].
 
 use std::ops::RangeInclusive;
 use std::panic::AssertUnwindSafe;
@@ -28,6 +28,7 @@ use roster_core::{
     CreateOutcome, Directory, Email, Error, ErrorKind, NewUser, Operation, Result, Role,
     UserDirectory, UserDirectoryExt, UserId, UserUpdate,
 };
+use roster_http::HttpSettings;
 use roster_layers::{Call, Layer, LayerExt, Retry, Timeout};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
@@ -37,12 +38,12 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::emulator::{Emulator, Model};
 
-/// What the matrix needs to know about an adapter.
-pub trait FaultSubject: Send + Sync {
-    /// The adapter, pointed at `base_url`, sending through `http` (a client
-    /// the matrix builds without timers, so that tokio's paused clock only
-    /// moves when the retry layer waits).
-    fn connect(&self, base_url: &str, http: reqwest::Client) -> Arc<dyn Directory>;
+/// What the fault, bad-input, robustness and secrets matrices need to know
+/// about an adapter. One small impl per adapter, in its tests.
+pub trait WireSubject: Send + Sync {
+    /// The adapter, pointed at `base_url` with `http` as its connection
+    /// settings (the matrices inject their own client through it).
+    fn connect(&self, base_url: &str, http: HttpSettings) -> Result<Arc<dyn Directory>>;
 
     /// Mounts whatever every operation needs before the request under test
     /// (a login, say) on `server`. Mount at priority 1: the fault itself is
@@ -83,6 +84,49 @@ pub trait FaultSubject: Send + Sync {
     fn create_user_request(&self) -> fn(&Request) -> bool {
         |request| request.method == Method::POST
     }
+
+    /// The exact path (with its query, if any) of `delete_user` for a user
+    /// id that percent-encodes to `encoded`; see [`IdOnWire`].
+    fn delete_user_path(&self, encoded: &str) -> IdOnWire;
+
+    /// The exact path (with its query, if any) of `delete_tenant` for a
+    /// tenant id that percent-encodes to `encoded`.
+    fn delete_tenant_path(&self, encoded: &str) -> IdOnWire;
+
+    /// The email a create-user request carried, decoded; by default the
+    /// JSON body's `email` field.
+    fn email_on_wire(&self, request: &Request) -> Option<String> {
+        let body: serde_json::Value = serde_json::from_slice(&request.body).ok()?;
+        body.get("email")?.as_str().map(str::to_owned)
+    }
+
+    /// A valid response body for `operation`, which the robustness check
+    /// mutates; `None` to feed it arbitrary bytes only.
+    fn sample_body(&self, operation: Operation) -> Option<Vec<u8>> {
+        let _ = operation;
+        None
+    }
+
+    /// Every secret `connect` uses (tokens, passwords, API keys), which must
+    /// never appear in a log line, an error or a `Debug` output.
+    fn secrets(&self) -> Vec<String>;
+
+    /// `Debug` renderings of the adapter's config and client for
+    /// `base_url`, checked for secrets.
+    fn debug_views(&self, base_url: &str) -> Vec<String>;
+}
+
+/// Where an id ends up in a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdOnWire {
+    /// In this exact path (and query).
+    At(String),
+    /// Nowhere: the adapter refuses such ids (for example, ones that are
+    /// not numeric) with `InvalidInput` and sends nothing.
+    Refused,
+    /// Nowhere: the adapter resolves the id locally (for example, to an
+    /// email through a list) and sends something else.
+    Resolved,
 }
 
 /// One fault a server (or the network) can produce.
@@ -169,11 +213,7 @@ pub struct Expected {
 
 /// The expected outcome of `fault` on `operation`, or `None` when the
 /// fault does not apply (a body fault on an operation that reads none).
-pub fn expected(
-    subject: &dyn FaultSubject,
-    fault: Fault,
-    operation: Operation,
-) -> Option<Expected> {
+pub fn expected(subject: &dyn WireSubject, fault: Fault, operation: Operation) -> Option<Expected> {
     let create = operation.is_create();
     let secs = Duration::from_secs;
     let exactly = |d: Duration| d..=d;
@@ -206,12 +246,13 @@ pub fn expected(
             attempts: 3,
             elapsed: exactly(secs(2 * RETRY_AFTER_SECONDS)),
         },
-        // An HTTP date has whole seconds, so each wait is a little under 7 s.
+        // The date is 7 s ahead when the mock is mounted, in whole seconds,
+        // so each wait is between 5 and 7 s.
         Fault::RetryAfterDate => Expected {
             kind: subject.expected_kind(operation, 429),
             temporary: true,
             attempts: 3,
-            elapsed: secs(2 * RETRY_AFTER_SECONDS - 2)..=secs(2 * RETRY_AFTER_SECONDS),
+            elapsed: secs(2 * (RETRY_AFTER_SECONDS - 2))..=secs(2 * RETRY_AFTER_SECONDS),
         },
         Fault::Slow => {
             let attempts = retried(true, true);
@@ -354,9 +395,10 @@ pub fn timerless_http_client() -> reqwest::Client {
         .expect("building a plain reqwest client")
 }
 
-async fn run_operation(
+/// Runs `operation` once against `directory` with the subject's inputs.
+pub(crate) async fn run_operation(
     directory: &dyn Directory,
-    subject: &dyn FaultSubject,
+    subject: &dyn WireSubject,
     operation: Operation,
 ) -> Result<()> {
     let id = subject.user_id();
@@ -380,7 +422,7 @@ async fn run_operation(
 
 /// Runs one cell and describes every way it differs from `expected`.
 async fn run_cell(
-    subject: &dyn FaultSubject,
+    subject: &dyn WireSubject,
     fault: Fault,
     operation: Operation,
     expected: &Expected,
@@ -407,7 +449,12 @@ async fn run_cell(
         url
     };
 
-    let adapter = subject.connect(&base_url, timerless_http_client());
+    let adapter = subject
+        .connect(
+            &base_url,
+            HttpSettings::new().client(timerless_http_client()),
+        )
+        .expect("connecting to a loopback server");
     let provider = adapter.provider_id();
     let attempts = Attempts::default();
     let directory: Arc<dyn Directory> = if fault == Fault::Slow {
@@ -476,8 +523,8 @@ async fn run_cell(
 /// Runs every fault against every operation and fails with a list of all
 /// the cells that went wrong. Call it from a test with tokio's clock
 /// paused (`#[tokio::test(start_paused = true)]`), as
-/// [`fault_matrix_tests!`](crate::fault_matrix_tests) does.
-pub async fn run_fault_matrix(subject: &dyn FaultSubject) {
+/// [`reliability_tests!`](crate::reliability_tests) does.
+pub async fn run_fault_matrix(subject: &dyn WireSubject) {
     let mut failures = Vec::new();
     let mut cells = 0;
     for fault in FAULTS {
@@ -507,12 +554,14 @@ pub async fn run_fault_matrix(subject: &dyn FaultSubject) {
 /// Runs in real time (the emulator answers the create 3 s late; the client
 /// gives up after 0.5 s).
 pub async fn timed_out_create_is_adopted<M: Model>(
-    subject: &dyn FaultSubject,
+    subject: &dyn WireSubject,
     emulator: &Emulator<M>,
 ) {
     let is_create = subject.create_user_request();
     emulator.delay_responses(1, Duration::from_secs(3), is_create);
-    let plain = subject.connect(&emulator.base_url(), reqwest::Client::new());
+    let plain = subject
+        .connect(&emulator.base_url(), HttpSettings::new())
+        .expect("connecting to the emulator");
     let directory = plain
         .clone()
         .layer(Timeout::per_attempt(Duration::from_millis(500)))
@@ -556,12 +605,25 @@ pub async fn timed_out_create_is_adopted<M: Model>(
     assert_eq!(creates, 1, "the create was sent again");
 }
 
-/// Adds the fault matrix and the timed-out-create check to an adapter's
-/// tests: `fault_matrix_tests!(subject, emulator)`, where `subject`
-/// implements [`FaultSubject`] and `emulator` is an expression (it may
-/// `.await`) giving the adapter's stateful [`Emulator`].
+/// Adds the reliability checks to an adapter's tests in one line:
+/// `reliability_tests!(subject, emulator)`, where `subject` implements
+/// [`WireSubject`] and `emulator` is an expression (it may `.await`)
+/// giving the adapter's stateful [`Emulator`]. It adds:
+///
+/// - `fault_matrix`: [`run_fault_matrix`], with tokio's clock paused;
+/// - `a_timed_out_create_is_adopted_not_duplicated`:
+///   [`timed_out_create_is_adopted`];
+/// - `tricky_values_reach_the_wire_encoded`:
+///   [`crate::bad_input::tricky_values_reach_the_wire`];
+/// - `decoders_never_panic`: [`crate::robustness::decoders_never_panic`];
+/// - `plain_http_is_refused_unless_opted_in`:
+///   [`crate::leaks::plain_http_is_refused_unless_opted_in`].
+///
+/// The secrets check installs a global log subscriber, so it has its own
+/// macro, [`secrets_tests!`](crate::secrets_tests), for a test file of its
+/// own.
 #[macro_export]
-macro_rules! fault_matrix_tests {
+macro_rules! reliability_tests {
     ($subject:expr, $emulator:expr $(,)?) => {
         #[tokio::test(start_paused = true)]
         async fn fault_matrix() {
@@ -572,6 +634,22 @@ macro_rules! fault_matrix_tests {
         async fn a_timed_out_create_is_adopted_not_duplicated() {
             let emulator = $emulator;
             $crate::faults::timed_out_create_is_adopted(&$subject, &emulator).await;
+        }
+
+        #[tokio::test]
+        async fn tricky_values_reach_the_wire_encoded() {
+            let emulator = $emulator;
+            $crate::bad_input::tricky_values_reach_the_wire(&$subject, &emulator).await;
+        }
+
+        #[tokio::test]
+        async fn decoders_never_panic() {
+            $crate::robustness::decoders_never_panic(&$subject).await;
+        }
+
+        #[test]
+        fn plain_http_is_refused_unless_opted_in() {
+            $crate::leaks::plain_http_is_refused_unless_opted_in(&$subject);
         }
     };
 }

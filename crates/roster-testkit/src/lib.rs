@@ -8,21 +8,28 @@
 //! - [`contract`]: the behaviour suite every adapter runs against its
 //!   emulator, gated by the adapter's capabilities;
 //! - [`faults`]: the fault matrix every adapter runs on wiremock, through
-//!   the retry layer.
+//!   the retry layer, and the [`WireSubject`](faults::WireSubject) an
+//!   adapter implements to run it; [`bad_input`] (awkward values reach the
+//!   wire exactly encoded), [`robustness`] (hostile bodies never panic) and
+//!   [`leaks`] (secrets never reach logs, errors or `Debug`) use the same
+//!   subject.
 #![warn(missing_docs)]
 
 #[cfg(feature = "adverity")]
 pub mod adverity;
 #[cfg(feature = "astra")]
 pub mod astra;
+pub mod bad_input;
 pub mod contract;
 pub mod emulator;
 pub mod faults;
 #[cfg(feature = "iaas")]
 pub mod iaas;
+pub mod leaks;
 #[cfg(feature = "medium-one")]
 pub mod medium_one;
 #[cfg(feature = "netbird")]
 pub mod netbird;
+pub mod robustness;
 
 pub use emulator::{Emulator, Model};
