@@ -40,6 +40,14 @@ pub mod http {
     pub use roster_http::{BaseUrl, HttpSettings, SecretString, USER_AGENT};
 }
 
+/// Layers that wrap any directory and implement the same traits: retry
+/// (honouring `Retry-After`, never re-sending a create blindly), timeouts,
+/// concurrency and rate limits, tracing; and [`Stack`](layers::Stack), the
+/// recommended order in one call.
+pub mod layers {
+    pub use roster_layers::*;
+}
+
 /// The NTY Gridworks IaaS operator API adapter.
 #[cfg(feature = "iaas")]
 pub mod iaas {
