@@ -15,6 +15,8 @@ use serde_json::Value;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use crate::snapshot::Snapshot;
+
 /// A provider's behaviour: state plus a request handler.
 ///
 /// `handle` must never panic, whatever it is sent: an emulator that crashes
@@ -32,6 +34,18 @@ pub trait Model: Send + 'static {
     /// the secrets check must also never find in logs or errors.
     fn issued_secrets(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// Loads users, tenants and memberships (in neutral shapes) into the
+    /// state, as `roster-emulator --seed` does.
+    fn seed(&mut self, snapshot: &Snapshot) -> Result<(), String> {
+        let _ = snapshot;
+        Err("this emulator cannot be seeded".to_owned())
+    }
+
+    /// The state in neutral shapes, as `roster-emulator --dump` writes it.
+    fn snapshot(&self) -> Result<Snapshot, String> {
+        Err("this emulator cannot dump its state".to_owned())
     }
 }
 

@@ -29,6 +29,7 @@ use wiremock::{Request, ResponseTemplate};
 use crate::emulator::{
     Model, auth_credentials, json as reply, json_body, no_content, route_segments,
 };
+use crate::snapshot::{Snapshot, SnapshotMembership, SnapshotTenant, SnapshotUser};
 
 /// A user as the emulator stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -423,6 +424,117 @@ impl IaasModel {
 impl Model for IaasModel {
     fn base_path(&self) -> &str {
         "/api"
+    }
+
+    /// Neutral roles map as the adapter maps them: `admin` is `operator`;
+    /// no role is `member`. Every membership needs a WireGuard key, and a
+    /// user can be in one tenant only.
+    fn seed(&mut self, snapshot: &Snapshot) -> Result<(), String> {
+        snapshot.check()?;
+        for user in &snapshot.users {
+            if self.user_by_email(user.email.as_str()).is_some() {
+                return Err(format!("{} is listed twice", user.email));
+            }
+            if user.display_name.is_some() {
+                return Err(format!(
+                    "{}: the IaaS API keeps no display name",
+                    user.email
+                ));
+            }
+            let role = match user.role.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("member") => "member",
+                Some("admin" | "operator") => "operator",
+                Some(other) => {
+                    return Err(format!(
+                        "{}: the IaaS API has no role {other:?}",
+                        user.email
+                    ));
+                }
+            };
+            self.add_user(user.email.as_str(), role);
+        }
+        for tenant in &snapshot.tenants {
+            if self.tenant_by_name(&tenant.name).is_some() {
+                return Err(format!("tenant {:?} is listed twice", tenant.name));
+            }
+            self.add_tenant(&tenant.name);
+        }
+        for membership in &snapshot.memberships {
+            let user = self
+                .user_by_email(membership.user.as_str())
+                .map(|u| u.id)
+                .ok_or_else(|| format!("no user {}", membership.user))?;
+            if let Some(current) = self.tenant_of(user) {
+                return Err(format!(
+                    "{} is already in {:?}; an IaaS user is in one tenant only",
+                    membership.user, current.name
+                ));
+            }
+            if membership.role.is_some() {
+                return Err(format!(
+                    "{}: the IaaS API has no tenant roles",
+                    membership.user
+                ));
+            }
+            let key = membership.wireguard_key.as_ref().ok_or_else(|| {
+                format!(
+                    "{}: an IaaS membership needs a wireguard_key",
+                    membership.user
+                )
+            })?;
+            let tenant = self
+                .tenant_by_name(&membership.tenant)
+                .map(|t| t.id.clone())
+                .ok_or_else(|| format!("no tenant {:?}", membership.tenant))?;
+            self.assign(&tenant, user, key.as_str());
+        }
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Result<Snapshot, String> {
+        let email = |id: Uuid| {
+            self.users
+                .iter()
+                .find(|u| u.id == id)
+                .and_then(|u| Email::parse(&u.email).ok())
+        };
+        Ok(Snapshot {
+            users: self
+                .users
+                .iter()
+                .map(|user| {
+                    Ok(SnapshotUser {
+                        email: Email::parse(&user.email).map_err(|e| e.to_string())?,
+                        role: Some(match user.role.as_str() {
+                            "operator" => "admin".to_owned(),
+                            other => other.to_owned(),
+                        }),
+                        display_name: None,
+                    })
+                })
+                .collect::<Result<_, String>>()?,
+            tenants: self
+                .tenants
+                .iter()
+                .map(|t| SnapshotTenant {
+                    name: t.name.clone(),
+                })
+                .collect(),
+            memberships: self
+                .tenants
+                .iter()
+                .flat_map(|tenant| {
+                    tenant.members.iter().filter_map(move |member| {
+                        Some(SnapshotMembership {
+                            tenant: tenant.name.clone(),
+                            user: email(member.user_id)?,
+                            role: None,
+                            wireguard_key: WireGuardKey::parse(&member.pubkey).ok(),
+                        })
+                    })
+                })
+                .collect(),
+        })
     }
 
     fn handle(&mut self, request: &Request) -> ResponseTemplate {

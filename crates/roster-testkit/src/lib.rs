@@ -31,5 +31,7 @@ pub mod medium_one;
 #[cfg(feature = "netbird")]
 pub mod netbird;
 pub mod robustness;
+pub mod server;
+pub mod snapshot;
 
 pub use emulator::{Emulator, Model};

@@ -1,0 +1,216 @@
+//! `roster-emulator`: serve a provider's stateful emulator on 127.0.0.1.
+//!
+//! ```text
+//! cargo run -p roster-testkit --bin roster-emulator -- iaas --port 0
+//! ```
+//!
+//! It prints the base URL on one line (with `--all`, one `provider URL`
+//! line per provider), then serves until Ctrl-C or SIGTERM, writing its
+//! state to `--dump FILE` on the way out when asked.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+use roster_testkit::server::{self, Credentials, Served, Snapshots};
+use roster_testkit::snapshot::Snapshot;
+
+const USAGE: &str = "\
+usage: roster-emulator <PROVIDER | --all> [--port N] [--seed FILE] [--dump FILE]
+                       [--token TOKEN] [--login ID --password PW --api-key KEY]
+
+  PROVIDER         one of: PROVIDERS
+  --all            serve every provider, each on its own port
+  --port N         the port (0, the default, picks a free one; with --all,
+                   providers get N, N+1, ...)
+  --seed FILE      preload users, tenants and memberships (JSON, or TOML if
+                   FILE ends in .toml); with --all, a table per provider
+  --dump FILE      write the state there on exit (same formats and shapes)
+  --token TOKEN    the API token to accept (default: the testkit's test token)
+  --login, --password, --api-key
+                   Medium One's credentials to accept
+
+Prints the base URL on one line (with --all: `PROVIDER URL` per line), then
+serves until Ctrl-C or SIGTERM.";
+
+#[derive(Debug, Default)]
+struct Args {
+    providers: Vec<String>,
+    all: bool,
+    port: u16,
+    seed: Option<String>,
+    dump: Option<String>,
+    credentials: Credentials,
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
+    let mut parsed = Args::default();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--all" => parsed.all = true,
+            "--port" => {
+                let port = value("--port")?;
+                parsed.port = port
+                    .parse()
+                    .map_err(|_| format!("--port {port:?} is not a port number"))?;
+            }
+            "--seed" => parsed.seed = Some(value("--seed")?),
+            "--dump" => parsed.dump = Some(value("--dump")?),
+            "--token" => parsed.credentials.token = Some(value("--token")?),
+            "--login" => parsed.credentials.login = Some(value("--login")?),
+            "--password" => parsed.credentials.password = Some(value("--password")?),
+            "--api-key" => parsed.credentials.api_key = Some(value("--api-key")?),
+            flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
+            provider => parsed.providers.push(provider.to_owned()),
+        }
+    }
+    match (parsed.all, parsed.providers.len()) {
+        (true, 0) => parsed.providers = server::providers().iter().map(|p| p.to_string()).collect(),
+        (false, 1) => {}
+        (true, _) => return Err("give either --all or one provider, not both".into()),
+        (false, 0) => return Err("name a provider, or give --all".into()),
+        (false, _) => return Err("name one provider (or give --all)".into()),
+    }
+    Ok(parsed)
+}
+
+fn read_seeds(args: &Args) -> Result<Snapshots, String> {
+    let Some(path) = &args.seed else {
+        return Ok(Snapshots::new());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?;
+    if args.all {
+        let seeds: Snapshots = if path.ends_with(".toml") {
+            toml::from_str(&text).map_err(|e| format!("{path}: {e}"))?
+        } else {
+            serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?
+        };
+        if let Some(unknown) = seeds.keys().find(|p| !args.providers.contains(p)) {
+            return Err(format!("{path}: no provider {unknown:?} is served"));
+        }
+        Ok(seeds)
+    } else {
+        let snapshot = Snapshot::parse(&text, path)?;
+        Ok(Snapshots::from([(args.providers[0].clone(), snapshot)]))
+    }
+}
+
+fn write_dump(path: &str, all: bool, served: &[Box<dyn Served>]) -> Result<(), String> {
+    let mut snapshots = Snapshots::new();
+    for server in served {
+        snapshots.insert(server.provider().to_owned(), server.snapshot()?);
+    }
+    let text = if all {
+        if path.ends_with(".toml") {
+            toml::to_string_pretty(&snapshots).map_err(|e| e.to_string())?
+        } else {
+            serde_json::to_string_pretty(&snapshots).map_err(|e| e.to_string())?
+        }
+    } else {
+        let (_, only) = snapshots.pop_first().ok_or("nothing was served")?;
+        only.render(path)?
+    };
+    std::fs::write(path, text).map_err(|e| format!("writing {path}: {e}"))
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let seeds = read_seeds(&args)?;
+    let mut served = Vec::new();
+    for (i, provider) in args.providers.iter().enumerate() {
+        let port = if args.port == 0 {
+            0
+        } else {
+            args.port.saturating_add(i as u16)
+        };
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .map_err(|e| format!("binding 127.0.0.1:{port}: {e}"))?;
+        let server = server::serve(provider, listener, &args.credentials).await?;
+        if let Some(seed) = seeds.get(provider) {
+            server
+                .seed(seed)
+                .map_err(|e| format!("seeding {provider}: {e}"))?;
+        }
+        served.push(server);
+    }
+    let mut out = std::io::stdout().lock();
+    for server in &served {
+        let line = if args.all {
+            format!("{} {}", server.provider(), server.base_url())
+        } else {
+            server.base_url()
+        };
+        writeln!(out, "{line}").map_err(|e| e.to_string())?;
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    drop(out);
+
+    shutdown_signal().await;
+    if let Some(path) = &args.dump {
+        write_dump(path, args.all, &served)?;
+        eprintln!("roster-emulator: state written to {path}");
+    }
+    eprintln!("roster-emulator: stopped");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = USAGE.replace("PROVIDERS", &server::providers().join(", "));
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{usage}");
+        return ExitCode::SUCCESS;
+    }
+    let args = match parse(&args) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("roster-emulator: {message}\n\n{usage}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("roster-emulator: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("roster-emulator: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

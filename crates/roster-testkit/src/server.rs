@@ -1,0 +1,119 @@
+//! The emulators as standalone servers: what the `roster-emulator` binary
+//! runs. Each provider is served by the very [`Model`] the in-process tests
+//! use, so paths, status codes and bodies are the same by construction.
+
+use std::collections::BTreeMap;
+
+use crate::emulator::{Emulator, Model};
+use crate::snapshot::Snapshot;
+
+/// The credentials a served emulator accepts. Token providers use
+/// `token`; Medium One uses `login`, `password` and `api_key`. Anything
+/// left out falls back to the testkit's documented test credentials.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    /// The API token (IaaS, NetBird, Adverity, Astra).
+    pub token: Option<String>,
+    /// Medium One's login id.
+    pub login: Option<String>,
+    /// Medium One's password.
+    pub password: Option<String>,
+    /// Medium One's API key.
+    pub api_key: Option<String>,
+}
+
+/// A running emulator, whatever its provider.
+pub trait Served: Send + Sync {
+    /// The provider's name, as given on the command line.
+    fn provider(&self) -> &'static str;
+    /// The base URL clients use (the adapter's `..._URL` variable).
+    fn base_url(&self) -> String;
+    /// Loads a snapshot into the state.
+    fn seed(&self, snapshot: &Snapshot) -> Result<(), String>;
+    /// The state as a snapshot.
+    fn snapshot(&self) -> Result<Snapshot, String>;
+}
+
+struct Running<M: Model> {
+    provider: &'static str,
+    emulator: Emulator<M>,
+}
+
+impl<M: Model> Served for Running<M> {
+    fn provider(&self) -> &'static str {
+        self.provider
+    }
+
+    fn base_url(&self) -> String {
+        self.emulator.base_url()
+    }
+
+    fn seed(&self, snapshot: &Snapshot) -> Result<(), String> {
+        self.emulator.with_model(|model| model.seed(snapshot))
+    }
+
+    fn snapshot(&self) -> Result<Snapshot, String> {
+        self.emulator.with_model(|model| model.snapshot())
+    }
+}
+
+async fn run<M: Model>(
+    provider: &'static str,
+    listener: std::net::TcpListener,
+    model: M,
+) -> Box<dyn Served> {
+    Box::new(Running {
+        provider,
+        emulator: Emulator::start_on(listener, model).await,
+    })
+}
+
+/// Every provider this build can serve, by name.
+pub fn providers() -> Vec<&'static str> {
+    [
+        #[cfg(feature = "iaas")]
+        "iaas",
+    ]
+    .to_vec()
+}
+
+fn token_only(provider: &str, credentials: &Credentials) -> Result<(), String> {
+    if credentials.login.is_some()
+        || credentials.password.is_some()
+        || credentials.api_key.is_some()
+    {
+        return Err(format!(
+            "{provider} takes a --token, not a login, password or API key"
+        ));
+    }
+    Ok(())
+}
+
+/// Serves `provider` on `listener` with `credentials`.
+pub async fn serve(
+    provider: &str,
+    listener: std::net::TcpListener,
+    credentials: &Credentials,
+) -> Result<Box<dyn Served>, String> {
+    let token = |default: &str| {
+        credentials
+            .token
+            .clone()
+            .unwrap_or_else(|| default.to_owned())
+    };
+    match provider {
+        #[cfg(feature = "iaas")]
+        "iaas" => {
+            token_only(provider, credentials)?;
+            let model = crate::iaas::IaasModel::new(token(crate::iaas::IAAS_TOKEN));
+            Ok(run("iaas", listener, model).await)
+        }
+        other => Err(format!(
+            "unknown provider {other:?}; this build serves {}",
+            providers().join(", ")
+        )),
+    }
+}
+
+/// Snapshots keyed by provider, the shape of `--all` seeds and dumps.
+pub type Snapshots = BTreeMap<String, Snapshot>;
