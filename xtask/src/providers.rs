@@ -26,6 +26,38 @@ pub const PROVIDERS: &[Provider] = &[
         output: "crates/roster-iaas/src/generated/mod.rs",
         replacements: &[],
     },
+    // NetBird management API (users and groups subset, OpenAPI 3.0).
+    Provider {
+        spec: "specs/netbird/openapi.yaml",
+        output: "crates/roster-netbird/src/generated/mod.rs",
+        replacements: &[],
+    },
+    // DataStax Astra DevOps API v2 (users and roles; the live service answers
+    // in PascalCase, so the response types are hand-written in roster-astra).
+    Provider {
+        spec: "specs/astra-devops/openapi.yaml",
+        output: "crates/roster-astra/src/generated/mod.rs",
+        replacements: &[
+            ("Organization", "crate::wire::Organization"),
+            ("OrganizationUsers", "crate::wire::OrgUsers"),
+            ("UserResponse", "crate::wire::OrgUser"),
+            ("Role", "crate::wire::Role"),
+            ("Policy", "crate::wire::Policy"),
+        ],
+    },
+    // Adverity Management API (users, workspaces as tenants); written by us
+    // from the public guides, see specs/adverity/SOURCE.md.
+    Provider {
+        spec: "specs/adverity/openapi.yaml",
+        output: "crates/roster-adverity/src/generated/mod.rs",
+        replacements: &[],
+    },
+    // Medium One Accounts & Users API (written by us, OpenAPI 3.0).
+    Provider {
+        spec: "specs/medium-one/openapi.yaml",
+        output: "crates/roster-medium-one/src/generated/mod.rs",
+        replacements: &[("LoginRequest", "crate::wire::LoginRequest")],
+    },
 ];
 
 #[cfg(test)]
