@@ -34,6 +34,7 @@ use wiremock::{Request, ResponseTemplate};
 use crate::emulator::{
     Model, auth_credentials, json as reply, json_body, no_content, route_segments,
 };
+use crate::snapshot::{Snapshot, SnapshotMembership, SnapshotTenant, SnapshotUser};
 
 /// The token [`AstraModel::default`] accepts.
 pub const ASTRA_TOKEN: &str = "AstraCS:emulator:0123456789abcdef0123456789abcdef";
@@ -299,7 +300,92 @@ impl AstraModel {
     }
 }
 
+/// Neutral role names and the built-in roles they stand for, as the
+/// adapter maps them.
+const NEUTRAL_ROLES: [(&str, &str); 4] = [
+    ("admin", "Organization Administrator"),
+    ("member", "R/W User"),
+    ("auditor", "Read Only User"),
+    ("billing_admin", "Billing Administrator"),
+];
+
 impl Model for AstraModel {
+    /// The one tenant is the organization: a snapshot tenant renames it,
+    /// and every user is its member. Users are seeded as active; a role is
+    /// a neutral name or a role's own name (none is `Read Only User`).
+    fn seed(&mut self, snapshot: &Snapshot) -> Result<(), String> {
+        snapshot.check()?;
+        match snapshot.tenants.as_slice() {
+            [] => {}
+            [org] => self.org_name = org.name.clone(),
+            _ => {
+                return Err("an Astra token sees one organization: give at most one tenant".into());
+            }
+        }
+        for membership in &snapshot.memberships {
+            if membership.role.is_some() || membership.wireguard_key.is_some() {
+                return Err(format!(
+                    "{}: Astra memberships carry no tenant role or WireGuard key; give user roles",
+                    membership.user
+                ));
+            }
+        }
+        for user in &snapshot.users {
+            if self.user_by_email(user.email.as_str()).is_some() {
+                return Err(format!("{} is listed twice", user.email));
+            }
+            if user.display_name.is_some() {
+                return Err(format!("{}: Astra keeps no display name", user.email));
+            }
+            let role = match user.role.as_deref() {
+                None => "Read Only User".to_owned(),
+                Some(name) => NEUTRAL_ROLES
+                    .iter()
+                    .find(|(neutral, _)| neutral.eq_ignore_ascii_case(name))
+                    .map(|(_, role)| role.to_string())
+                    .or_else(|| {
+                        self.roles
+                            .iter()
+                            .find(|r| r.name == name)
+                            .map(|r| r.name.clone())
+                    })
+                    .ok_or_else(|| format!("{}: no Astra role {name:?}", user.email))?,
+            };
+            self.add_user(user.email.as_str(), "active", &[role.as_str()]);
+        }
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Result<Snapshot, String> {
+        let mut snapshot = Snapshot {
+            tenants: vec![SnapshotTenant {
+                name: self.org_name.clone(),
+            }],
+            ..Snapshot::default()
+        };
+        for user in &self.users {
+            let email = Email::parse(&user.email).map_err(|e| e.to_string())?;
+            let role = self.role_names(user).into_iter().next().map(|name| {
+                NEUTRAL_ROLES
+                    .iter()
+                    .find(|(_, role)| *role == name)
+                    .map_or(name, |(neutral, _)| neutral.to_string())
+            });
+            snapshot.users.push(SnapshotUser {
+                email: email.clone(),
+                role,
+                display_name: None,
+            });
+            snapshot.memberships.push(SnapshotMembership {
+                tenant: self.org_name.clone(),
+                user: email,
+                role: None,
+                wireguard_key: None,
+            });
+        }
+        Ok(snapshot)
+    }
+
     fn handle(&mut self, request: &Request) -> ResponseTemplate {
         let Some(segments) = route_segments(request, "") else {
             return errors(404, "not found");

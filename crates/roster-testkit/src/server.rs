@@ -1,6 +1,17 @@
 //! The emulators as standalone servers: what the `roster-emulator` binary
 //! runs. Each provider is served by the very [`Model`] the in-process tests
 //! use, so paths, status codes and bodies are the same by construction.
+// A build with no provider feature serves nothing, and says so.
+#![cfg_attr(
+    not(any(
+        feature = "iaas",
+        feature = "netbird",
+        feature = "adverity",
+        feature = "astra",
+        feature = "medium-one"
+    )),
+    allow(dead_code, unused_variables)
+)]
 
 use std::collections::BTreeMap;
 
@@ -73,6 +84,8 @@ pub fn providers() -> Vec<&'static str> {
     [
         #[cfg(feature = "iaas")]
         "iaas",
+        #[cfg(feature = "astra")]
+        "astra",
     ]
     .to_vec()
 }
@@ -107,6 +120,12 @@ pub async fn serve(
             token_only(provider, credentials)?;
             let model = crate::iaas::IaasModel::new(token(crate::iaas::IAAS_TOKEN));
             Ok(run("iaas", listener, model).await)
+        }
+        #[cfg(feature = "astra")]
+        "astra" => {
+            token_only(provider, credentials)?;
+            let model = crate::astra::AstraModel::new(token(crate::astra::ASTRA_TOKEN));
+            Ok(run("astra", listener, model).await)
         }
         other => Err(format!(
             "unknown provider {other:?}; this build serves {}",

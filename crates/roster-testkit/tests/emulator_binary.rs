@@ -1,0 +1,250 @@
+//! `roster-emulator` as a child process: it prints its URL, serves the
+//! real adapters, answers a wrong token with the provider's own 401 shape,
+//! stops cleanly on SIGTERM and dumps its state.
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use futures::TryStreamExt;
+use roster_core::{Directory, Email, NewTenant, NewUser, TenantDirectoryExt, UserDirectoryExt};
+use roster_http::SecretString;
+use roster_testkit::contract::{membership_request, unique_email};
+use roster_testkit::snapshot::Snapshot;
+use serde_json::Value;
+
+/// One provider the binary serves, and how to talk to it.
+struct Case {
+    provider: &'static str,
+    connect: fn(&str) -> Arc<dyn Directory>,
+    /// A path (below the base URL) that needs the token.
+    protected: &'static str,
+    /// Whether a 401 body has the provider's shape.
+    is_401_shape: fn(&Value) -> bool,
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            provider: "iaas",
+            connect: |url| {
+                let token = SecretString::from(roster_testkit::iaas::IAAS_TOKEN.to_owned());
+                let config = roster_iaas::IaasConfig::new(url, token);
+                Arc::new(roster_iaas::IaasClient::new(config).expect("client"))
+            },
+            protected: "/users",
+            is_401_shape: |body| body["detail"].is_string(),
+        },
+        Case {
+            provider: "astra",
+            connect: |url| {
+                let token = SecretString::from(roster_testkit::astra::ASTRA_TOKEN.to_owned());
+                let config = roster_astra::AstraConfig::new(token).with_base_url(url);
+                Arc::new(roster_astra::AstraClient::new(config).expect("client"))
+            },
+            protected: "/v2/organizations/users",
+            is_401_shape: |body| body["errors"][0]["message"].is_string(),
+        },
+    ]
+}
+
+struct Running {
+    child: Child,
+    url: String,
+}
+
+fn start(args: &[&str]) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_roster-emulator"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting roster-emulator");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("reading the URL line");
+    Running {
+        child,
+        url: line.trim().to_owned(),
+    }
+}
+
+/// Sends SIGTERM and returns whether the process exited successfully, and
+/// what it wrote to stderr.
+fn stop(mut running: Running) -> (bool, String) {
+    let pid = running.child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("running kill");
+    assert!(killed.success());
+    let output = running.child.wait_with_output().expect("waiting");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn temp_file(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "roster-emulator-{}-{}-{name}",
+        std::process::id(),
+        uuid::Uuid::new_v4()
+    ))
+}
+
+#[tokio::test]
+async fn every_provider_serves_the_sdk_and_dumps_its_state() {
+    for case in cases() {
+        let dump = temp_file(&format!("{}.json", case.provider));
+        let running = start(&[
+            case.provider,
+            "--port",
+            "0",
+            "--dump",
+            dump.to_str().expect("utf-8 path"),
+        ]);
+        assert!(
+            running.url.starts_with("http://127.0.0.1:"),
+            "{}",
+            running.url
+        );
+
+        let directory = (case.connect)(&running.url);
+        let caps = directory.capabilities();
+        let keep = directory
+            .create_user(&NewUser::new(unique_email("keep")))
+            .await
+            .expect("create")
+            .into_inner();
+        let leave = directory
+            .create_user(&NewUser::new(unique_email("leave")))
+            .await
+            .expect("create")
+            .into_inner();
+        let listed: Vec<_> = directory.list_users().try_collect().await.expect("list");
+        assert!(listed.iter().any(|u| u.id == keep.id) && listed.iter().any(|u| u.id == leave.id));
+        let tenant = if caps.create_tenant {
+            directory
+                .create_tenant(&NewTenant::new("binary-team").expect("name"))
+                .await
+                .expect("create tenant")
+                .into_inner()
+        } else {
+            let tenants: Vec<_> = directory
+                .list_tenants()
+                .try_collect()
+                .await
+                .expect("tenants");
+            tenants.into_iter().next().expect("one tenant")
+        };
+        directory
+            .add_member(&tenant.id, &keep.id, &membership_request(&caps))
+            .await
+            .expect("add member");
+        directory.delete_user(&leave.id).await.expect("delete");
+
+        let wrong = reqwest::Client::new()
+            .get(format!("{}{}", running.url, case.protected))
+            .bearer_auth("not-the-token")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(wrong.status(), 401, "{}", case.provider);
+        let body: Value = wrong.json().await.expect("a JSON 401 body");
+        assert!((case.is_401_shape)(&body), "{}: {body}", case.provider);
+
+        let (clean, stderr) = stop(running);
+        assert!(clean, "{}: {stderr}", case.provider);
+        assert!(stderr.contains("stopped"), "{stderr}");
+        let text = std::fs::read_to_string(&dump).expect("the dump was written");
+        let _ = std::fs::remove_file(&dump);
+        let state = Snapshot::parse(&text, "dump.json").expect("a snapshot");
+        let email = |user: &roster_core::User| user.email.clone().expect("email");
+        let (kept, left) = (email(&keep), email(&leave));
+        assert!(state.users.iter().any(|u| u.email == kept), "{text}");
+        assert!(!state.users.iter().any(|u| u.email == left), "{text}");
+        assert!(
+            state
+                .memberships
+                .iter()
+                .any(|m| m.user == kept && m.tenant == tenant.name),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_seed_is_served_and_dumped_back_unchanged() {
+    let seed = temp_file("seed.toml");
+    let dump = temp_file("dump.toml");
+    std::fs::write(
+        &seed,
+        r#"
+[[users]]
+email = "alice@example.com"
+role = "admin"
+
+[[users]]
+email = "bob@example.com"
+role = "member"
+
+[[tenants]]
+name = "alpha"
+
+[[memberships]]
+tenant = "alpha"
+user = "alice@example.com"
+wireguard_key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+"#,
+    )
+    .expect("writing the seed");
+    let running = start(&[
+        "iaas",
+        "--seed",
+        seed.to_str().expect("utf-8"),
+        "--dump",
+        dump.to_str().expect("utf-8"),
+    ]);
+    let directory = (cases()[0].connect)(&running.url);
+    let alice = directory
+        .find_user_by_email(&Email::parse("alice@example.com").expect("email"))
+        .await
+        .expect("list")
+        .expect("alice was seeded");
+    assert_eq!(alice.raw_role.as_deref(), Some("operator"));
+    let (clean, stderr) = stop(running);
+    assert!(clean, "{stderr}");
+    let seeded = Snapshot::parse(&std::fs::read_to_string(&seed).expect("seed"), "s.toml");
+    let dumped = Snapshot::parse(&std::fs::read_to_string(&dump).expect("dump"), "d.toml");
+    let _ = (std::fs::remove_file(&seed), std::fs::remove_file(&dump));
+    assert_eq!(
+        dumped.expect("dump").sorted(),
+        seeded.expect("seed").sorted()
+    );
+}
+
+#[test]
+fn bad_arguments_exit_2_with_usage() {
+    for args in [
+        &[][..],
+        &["nope"][..],
+        &["iaas", "--port", "x"][..],
+        &["iaas", "astra"][..],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_roster-emulator"))
+            .args(args)
+            .output()
+            .expect("running");
+        assert_eq!(
+            output.status.code(),
+            Some(if args == ["nope"] { 1 } else { 2 }),
+            "{args:?}"
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("roster-emulator:"), "{stderr}");
+    }
+}
