@@ -74,7 +74,7 @@ fn start(args: &[&str]) -> Running {
 
 /// Sends SIGTERM and returns whether the process exited successfully, and
 /// what it wrote to stderr.
-fn stop(mut running: Running) -> (bool, String) {
+fn stop(running: Running) -> (bool, String) {
     let pid = running.child.id().to_string();
     let killed = Command::new("kill")
         .args(["-TERM", &pid])
