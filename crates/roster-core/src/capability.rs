@@ -85,7 +85,7 @@ impl Capabilities {
     /// `Unsupported`.
     ///
     /// Adapters call it in `add_member`; composite operations such as
-    /// [`move_user`](crate::MembershipDirectoryExt::move_user) call it before
+    /// [`move_user`](crate::MembershipDirectory::move_user) call it before
     /// their first write, so they never stop half-way on input they could
     /// have refused up front.
     pub fn check_membership_request(&self, request: &MembershipRequest) -> Result<()> {

@@ -88,7 +88,7 @@ pub trait MembershipDirectory: Provider {
     /// On a provider that allows one tenant per user
     /// ([`Capabilities::max_tenants_per_user`]), adding a user who is in
     /// another tenant is a [`Conflict`](crate::ErrorKind::Conflict); use
-    /// [`MembershipDirectoryExt::move_user`](crate::MembershipDirectoryExt::move_user).
+    /// [`MembershipDirectory::move_user`].
     async fn add_member(
         &self,
         tenant: &TenantId,
@@ -98,6 +98,24 @@ pub trait MembershipDirectory: Provider {
 
     /// Removes a user from a tenant.
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()>;
+
+    /// Moves a user from tenant `from` to tenant `to`, adding them with
+    /// `request` (which carries any credentials the provider needs, such as
+    /// a WireGuard key).
+    ///
+    /// The default removes, then adds, and puts the user back if the add
+    /// fails ([`remove_then_add`](crate::ext::remove_then_add)). Adapters
+    /// override it where the provider moves natively, or to keep what the
+    /// old membership carried.
+    async fn move_user(
+        &self,
+        user: &UserId,
+        from: &TenantId,
+        to: &TenantId,
+        request: &MembershipRequest,
+    ) -> Result<Membership> {
+        crate::ext::remove_then_add(self, user, from, to, request).await
+    }
 }
 
 /// Everything: users, tenants and memberships. Implemented for every type
@@ -187,5 +205,15 @@ impl<T: MembershipDirectory + ?Sized> MembershipDirectory for std::sync::Arc<T> 
 
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
         (**self).remove_member(tenant, user).await
+    }
+
+    async fn move_user(
+        &self,
+        user: &UserId,
+        from: &TenantId,
+        to: &TenantId,
+        request: &MembershipRequest,
+    ) -> Result<Membership> {
+        (**self).move_user(user, from, to, request).await
     }
 }

@@ -132,56 +132,60 @@ pub trait MembershipDirectoryExt: MembershipDirectory {
             .iter()
             .any(|m| &m.tenant == tenant))
     }
-
-    /// Moves a user from one tenant to another: removes them from `from`,
-    /// then adds them to `to` with `request` (which carries any credentials,
-    /// such as the WireGuard key, so they are kept across the move).
-    ///
-    /// Removing first is what a provider with one tenant per user needs. The
-    /// request is checked against [`Capabilities`](crate::Capabilities)
-    /// first, so input the add would refuse (a missing WireGuard key, a
-    /// tenant role the provider lacks) fails before anything is removed. If
-    /// the add still fails, it puts the user back in `from` with the same
-    /// request and returns the add's error, saying whether the restore
-    /// worked.
-    async fn move_user(
-        &self,
-        user: &UserId,
-        from: &TenantId,
-        to: &TenantId,
-        request: &MembershipRequest,
-    ) -> Result<Membership> {
-        if from == to {
-            return Err(Error::invalid_input(format!(
-                "cannot move user {user} from tenant {from} to itself"
-            )));
-        }
-        self.capabilities()
-            .check_membership_request(request)
-            .map_err(|err| {
-                err.with_provider(self.provider_id())
-                    .with_operation(Operation::MoveMember)
-            })?;
-        self.remove_member(from, user)
-            .await
-            .map_err(|err| err.with_context(format!("moving user {user} out of tenant {from}")))?;
-        match self.add_member(to, user, request).await {
-            Ok(membership) => Ok(membership),
-            Err(err) => {
-                let restored = self.add_member(from, user, request).await;
-                let context = match restored {
-                    Ok(_) => format!(
-                        "moving user {user} into tenant {to} failed; they were put back in {from}"
-                    ),
-                    Err(restore) => format!(
-                        "moving user {user} into tenant {to} failed, and putting them back in \
-                         {from} failed too ({restore}); they are in neither"
-                    ),
-                };
-                Err(err.with_context(context))
-            }
-        }
-    }
 }
 
 impl<T: MembershipDirectory + ?Sized> MembershipDirectoryExt for T {}
+
+/// Moves a user by removing them from `from` and adding them to `to` with
+/// `request`: the default [`MembershipDirectory::move_user`], public so an
+/// adapter that overrides it (say, to fill in a key it reads first) can
+/// still finish the same way.
+///
+/// Removing first is what a provider with one tenant per user needs. The
+/// request is checked against [`Capabilities`](crate::Capabilities) first,
+/// so input the add would refuse (a missing WireGuard key, a tenant role
+/// the provider lacks) fails before anything is removed. If the add still
+/// fails, it puts the user back in `from` with the same request and returns
+/// the add's error, saying whether the restore worked.
+pub async fn remove_then_add<D: MembershipDirectory + ?Sized>(
+    directory: &D,
+    user: &UserId,
+    from: &TenantId,
+    to: &TenantId,
+    request: &MembershipRequest,
+) -> Result<Membership> {
+    if from == to {
+        return Err(Error::invalid_input(format!(
+            "cannot move user {user} from tenant {from} to itself"
+        ))
+        .with_provider(directory.provider_id())
+        .with_operation(Operation::MoveMember));
+    }
+    directory
+        .capabilities()
+        .check_membership_request(request)
+        .map_err(|err| {
+            err.with_provider(directory.provider_id())
+                .with_operation(Operation::MoveMember)
+        })?;
+    directory
+        .remove_member(from, user)
+        .await
+        .map_err(|err| err.with_context(format!("moving user {user} out of tenant {from}")))?;
+    match directory.add_member(to, user, request).await {
+        Ok(membership) => Ok(membership),
+        Err(err) => {
+            let restored = directory.add_member(from, user, request).await;
+            let context = match restored {
+                Ok(_) => format!(
+                    "moving user {user} into tenant {to} failed; they were put back in {from}"
+                ),
+                Err(restore) => format!(
+                    "moving user {user} into tenant {to} failed, and putting them back in \
+                     {from} failed too ({restore}); they are in neither"
+                ),
+            };
+            Err(err.with_context(context))
+        }
+    }
+}

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use roster_core::{
-    Email, ErrorKind, MembershipDirectory, MembershipDirectoryExt, MembershipRequest, NewTenant,
-    NewUser, PageRequest, Role, RoleSpec, TenantDirectory, TenantId, TenantRole, UserDirectory,
-    UserId, UserStatus, UserUpdate, WireGuardKey,
+    Email, ErrorKind, MembershipDirectory, MembershipRequest, NewTenant, NewUser, PageRequest,
+    Role, RoleSpec, TenantDirectory, TenantId, TenantRole, UserDirectory, UserId, UserStatus,
+    UserUpdate, WireGuardKey,
 };
 use roster_http::{HttpSettings, SecretString};
 use roster_iaas::{IaasClient, IaasConfig};

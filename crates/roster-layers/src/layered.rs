@@ -277,4 +277,23 @@ impl<D: MembershipDirectory, L: Layer> MembershipDirectory for Layered<D, L> {
         )
         .await
     }
+
+    /// Moves through the inner directory's own `move_user`, so a provider's
+    /// native move is kept; the move is one operation to the layer (and not
+    /// idempotent, so it is only re-sent after a failure that cannot have
+    /// taken effect).
+    async fn move_user(
+        &self,
+        user: &UserId,
+        from: &TenantId,
+        to: &TenantId,
+        request: &MembershipRequest,
+    ) -> Result<Membership> {
+        self.run(
+            Operation::MoveMember,
+            &|| self.inner.move_user(user, from, to, request),
+            None,
+        )
+        .await
+    }
 }

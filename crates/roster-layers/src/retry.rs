@@ -14,7 +14,9 @@ use crate::layered::{Call, Layer};
 /// - **What is retried.** Errors that are temporary
 ///   ([`Error::is_temporary`]): 408, 429, 502, 503, 504, transport failures
 ///   and timeouts. A 500 is retried only for idempotent operations
-///   ([`Operation::is_idempotent`]). Everything else (400, 401, 403, 404,
+///   ([`Operation::is_idempotent`]); other non-idempotent operations (a
+///   move) are re-sent only after a failure that cannot have taken effect
+///   (408, 429). Everything else (400, 401, 403, 404,
 ///   409, 412, 422, decode errors, unsupported operations) fails at once.
 /// - **How long it waits.** Exponential backoff from 200 ms, doubling up to
 ///   10 s, with jitter (each wait is between one and two times the step),
@@ -218,9 +220,16 @@ fn may_have_taken_effect(error: &Error) -> bool {
         || error.status().is_some_and(|status| status >= 500)
 }
 
-/// Whether sending the operation again is safe and may succeed.
+/// Whether sending the operation again is safe and may succeed. A
+/// non-idempotent operation is only re-sent when the failure cannot have
+/// taken effect (429, 408), or, for a create, once the lookup has shown it
+/// did not; a 500 is never re-sent for one.
 fn may_resend(operation: Operation, error: &Error) -> bool {
-    error.is_temporary() && (operation.is_idempotent() || error.status() != Some(500))
+    if !error.is_temporary() {
+        return false;
+    }
+    operation.is_idempotent()
+        || (error.status() != Some(500) && (operation.is_create() || !may_have_taken_effect(error)))
 }
 
 /// For a create that may have taken effect: the resource it made, if any.
@@ -259,6 +268,13 @@ mod tests {
         assert!(may_resend(read, &Error::new(ErrorKind::Timeout, "t")));
         assert!(may_resend(create, &Error::new(ErrorKind::Transport, "t")));
         assert!(!may_resend(read, &Error::new(ErrorKind::Decode, "d")));
+        // A move may have half happened: only re-sent when it cannot have.
+        let moving = Operation::MoveMember;
+        assert!(may_resend(moving, &status(429)));
+        for code in [500, 502, 503] {
+            assert!(!may_resend(moving, &status(code)), "{code}");
+        }
+        assert!(!may_resend(moving, &Error::new(ErrorKind::Timeout, "t")));
     }
 
     #[test]

@@ -22,10 +22,9 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use roster_core::{
-    Capabilities, CreateOutcome, Directory, Email, ErrorKind, MembershipDirectoryExt,
-    MembershipRequest, NewTenant, NewUser, PageRequest, Result, Role, RoleSpec, Tenant,
-    TenantDirectoryExt, TenantId, TenantRole, User, UserDirectoryExt, UserId, UserStatus,
-    UserUpdate, WireGuardKey,
+    Capabilities, CreateOutcome, Directory, Email, ErrorKind, MembershipRequest, NewTenant,
+    NewUser, PageRequest, Result, Role, RoleSpec, Tenant, TenantDirectoryExt, TenantId, TenantRole,
+    User, UserDirectoryExt, UserId, UserStatus, UserUpdate, WireGuardKey,
 };
 use uuid::Uuid;
 
