@@ -1,0 +1,699 @@
+//! The adapter: Roster's traits over the generated Adverity client.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use futures::stream::BoxStream;
+use roster_core::{
+    Capabilities, Created, Error, ErrorKind, Membership, MembershipDirectory, MembershipRequest,
+    NewTenant, NewUser, Operation, Page, PageRequest, Provider, Result, Tenant, TenantDirectory,
+    TenantId, User, UserDirectory, UserId, UserUpdate, paginate,
+};
+use roster_http::{ClientContext, KeyedLocks, StaticToken};
+
+use crate::config::AdverityConfig;
+use crate::generated::{self, types};
+use crate::mapping::{
+    AdverityUser, Workspace, WorkspaceOptions, active_for_status, membership, split_display_name,
+    tenant_from_api, user_from_api, user_number, workspace_slug,
+};
+
+/// The provider identifier used in errors, logs and capabilities.
+pub const PROVIDER: &str = "adverity";
+
+/// The page size the API uses when none is asked for.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+
+/// The largest page size this adapter asks for. Adverity does not publish
+/// its limit; a server that silently caps a larger request would return
+/// short pages, which a bare-array listing reads as the last page, so
+/// requests are clamped to a size we assume every instance serves.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+roster_http::impl_client_hooks!(generated::Client);
+
+/// A Roster adapter for the Adverity Management API.
+///
+/// **Users** are Adverity users, addressed by their numeric id: a
+/// [`UserId`] that is not a number is `InvalidInput` before anything is
+/// sent. The neutral display name maps to `first_name` and `last_name` with
+/// [`split_display_name`](crate::split_display_name) and back with
+/// [`join_names`](crate::join_names); [`AdverityClient::adverity_user`]
+/// gives both raw names, and [`AdverityClient::set_names`] sets them
+/// exactly. `active: false` is [`Suspended`](roster_core::UserStatus::Suspended);
+/// suspend and reactivate with [`update_user`](UserDirectory::update_user),
+/// which `PATCH`es only the fields asked for. Adverity has no account-wide
+/// roles (access comes from groups), so roles are `Unsupported`. Delete is
+/// a real delete.
+///
+/// **Tenants** are workspaces (stacks). The [`TenantId`] is the workspace
+/// **slug**, because every workspace URL is `/api/stacks/{slug}/`: reading
+/// or deleting one is one request. Creating one needs a datalake id, from
+/// [`AdverityConfig::with_datalake_id`] or per call with
+/// [`AdverityClient::create_workspace`]; without one, nothing is sent and
+/// the answer is `InvalidInput`.
+///
+/// **Memberships** are a user's `workspaces` list, which holds numeric
+/// workspace ids, so the adapter maps slug to id by reading the workspace
+/// (`GET /api/stacks/{slug}/`) and id to slug by listing workspaces. What
+/// each operation costs:
+///
+/// | operation | requests |
+/// |---|---|
+/// | `add_member`, `remove_member` | 3: get workspace, get user, `PATCH` user (2 when nothing changes) |
+/// | `list_members` | 1 + every page of users |
+/// | `list_user_memberships` | 1 + pages of workspaces until all the user's ids are found (none if they have none) |
+///
+/// Add and remove `PATCH` only `workspaces`, and changes to one user made
+/// through this client (and its clones) are serialised, so two concurrent
+/// adds never lose one another's workspace. Other processes editing the
+/// same user at the same moment can still race.
+///
+/// **Lists** are paginated with `page` and `page_size` (default
+/// [`DEFAULT_PAGE_SIZE`], at most [`MAX_PAGE_SIZE`]); the cursor is the
+/// next page number. A paginated envelope is followed while it has a
+/// `next` link; a bare array (the docs do not say which form the user list
+/// takes, so both are accepted) ends at the first short page. `count` is
+/// never trusted. A `404` for a page after the first (Django REST
+/// framework's "Invalid page.") ends the list.
+///
+/// ```no_run
+/// # async fn demo() -> roster_core::Result<()> {
+/// use roster_core::{Email, NewUser, UserDirectory};
+/// use roster_adverity::{AdverityClient, AdverityConfig};
+///
+/// let client = AdverityClient::new(AdverityConfig::require_env()?)?;
+/// let ada = client
+///     .create_user(&NewUser::new(Email::parse("ada@example.com")?).with_display_name("Ada Lovelace"))
+///     .await?;
+/// println!("created {}", ada.id);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct AdverityClient {
+    api: Arc<generated::Client>,
+    datalake_id: Option<u64>,
+    user_locks: KeyedLocks,
+}
+
+impl AdverityClient {
+    /// Connects with `config`. Fails with `InvalidInput` for a bad base URL
+    /// (including plain `http://` to a non-loopback host without the
+    /// opt-in) or an unusable token; nothing is sent.
+    pub fn new(config: AdverityConfig) -> Result<Self> {
+        let auth = StaticToken::bearer(&config.token).map_err(|e| e.with_provider(PROVIDER))?;
+        let connection = ClientContext::connect(
+            PROVIDER,
+            &config.base_url,
+            &config.http,
+            Arc::new(auth),
+            crate::error::describe,
+        )?;
+        let api = generated::Client::new_with_client(
+            connection.base_url.as_str(),
+            connection.client,
+            connection.context,
+        );
+        Ok(AdverityClient {
+            api: Arc::new(api),
+            datalake_id: config.datalake_id,
+            user_locks: KeyedLocks::default(),
+        })
+    }
+
+    fn context(&self) -> &ClientContext {
+        &self.api.inner
+    }
+
+    fn error(&self, kind: ErrorKind, operation: Operation, message: impl Into<String>) -> Error {
+        Error::new(kind, message)
+            .with_provider(PROVIDER)
+            .with_operation(operation)
+    }
+
+    /// Reads one user with everything Adverity reports about them,
+    /// including the raw `first_name` and `last_name`. One request.
+    pub async fn adverity_user(&self, id: &UserId) -> Result<AdverityUser> {
+        let operation = Operation::GetUser;
+        let id = user_number(id).map_err(in_operation(operation))?;
+        Ok(AdverityUser::from_api(&self.raw_user(id, operation).await?))
+    }
+
+    /// Sets `first_name` and `last_name` exactly as given, for names the
+    /// display-name split rule cannot express. One `PATCH` of those two
+    /// fields.
+    pub async fn set_names(
+        &self,
+        id: &UserId,
+        first_name: &str,
+        last_name: &str,
+    ) -> Result<AdverityUser> {
+        let operation = Operation::UpdateUser;
+        let id = user_number(id).map_err(in_operation(operation))?;
+        let patch = types::UserPatch {
+            first_name: Some(first_name.to_owned()),
+            last_name: Some(last_name.to_owned()),
+            ..types::UserPatch::default()
+        };
+        let user = self.patch_user(id, &patch, operation).await?;
+        Ok(AdverityUser::from_api(&user))
+    }
+
+    /// Reads a workspace by slug, with the numeric id memberships use. One
+    /// request.
+    pub async fn workspace(&self, id: &TenantId) -> Result<Workspace> {
+        let operation = Operation::GetTenant;
+        let slug = workspace_slug(id).map_err(in_operation(operation))?;
+        Workspace::from_api(&self.raw_stack(slug, operation).await?)
+            .map_err(in_operation(operation))
+    }
+
+    /// Creates a workspace with per-call settings: the datalake id (which
+    /// overrides the config's) and an optional parent workspace, by slug
+    /// (resolved with one `GET`). Without a datalake id here or in the
+    /// config, nothing is sent and the answer is `InvalidInput`. Members
+    /// are `Unsupported`: add them afterwards.
+    pub async fn create_workspace(
+        &self,
+        tenant: &NewTenant,
+        options: &WorkspaceOptions,
+    ) -> Result<Created<Tenant>> {
+        let operation = Operation::CreateTenant;
+        if !tenant.members.is_empty() {
+            return Err(Error::unsupported(
+                PROVIDER,
+                operation,
+                "creating a workspace with members; add them with add_member afterwards",
+            ));
+        }
+        let datalake = options.datalake_id.or(self.datalake_id).ok_or_else(|| {
+            self.error(
+                ErrorKind::InvalidInput,
+                operation,
+                "creating an Adverity workspace needs a datalake id: set it with \
+                 AdverityConfig::with_datalake_id or WorkspaceOptions::with_datalake_id",
+            )
+        })?;
+        let datalake_id = i64::try_from(datalake).map_err(|_| {
+            self.error(
+                ErrorKind::InvalidInput,
+                operation,
+                format!("datalake id {datalake} is too large"),
+            )
+        })?;
+        let parent_slug = options
+            .parent
+            .as_ref()
+            .map(workspace_slug)
+            .transpose()
+            .map_err(in_operation(operation))?;
+        let parent_id = match parent_slug {
+            Some(slug) => Some(self.raw_stack(slug, operation).await?.id),
+            None => None,
+        };
+        let body = types::StackCreate {
+            datalake_id,
+            name: tenant.name().to_owned(),
+            parent_id,
+            destination: None,
+        };
+        let created = self
+            .context()
+            .call(operation, self.api.create_stack(&body))
+            .await?;
+        Ok(Created::new(
+            tenant_from_api(&created).map_err(in_operation(operation))?,
+        ))
+    }
+
+    async fn raw_user(&self, id: i64, operation: Operation) -> Result<types::User> {
+        self.context().call(operation, self.api.get_user(id)).await
+    }
+
+    async fn raw_stack(&self, slug: &str, operation: Operation) -> Result<types::Stack> {
+        self.context()
+            .call(operation, self.api.get_stack(slug))
+            .await
+    }
+
+    async fn patch_user(
+        &self,
+        id: i64,
+        patch: &types::UserPatch,
+        operation: Operation,
+    ) -> Result<types::User> {
+        self.context()
+            .call(operation, self.api.patch_user(id, patch))
+            .await
+    }
+
+    /// One page of users as the server sent them.
+    async fn raw_users_page(
+        &self,
+        operation: Operation,
+        page: PageRequest,
+    ) -> Result<Page<types::User>> {
+        let (number, size) = page_position(&page).map_err(in_operation(operation))?;
+        let answer = self
+            .context()
+            .call(
+                operation,
+                self.api.list_users(Some(number), Some(i64::from(size))),
+            )
+            .await;
+        let (users, has_next) = match answer {
+            Ok(types::UserList::UserPage(envelope)) => {
+                let has_next = envelope.next.is_some();
+                (envelope.results, has_next)
+            }
+            Ok(types::UserList::Array(users)) => {
+                let full = users.len() >= size as usize;
+                (users, full)
+            }
+            Err(err) if past_the_end(&err, number) => return Ok(Page::complete(Vec::new())),
+            Err(err) => return Err(err),
+        };
+        Ok(Page {
+            next: next_cursor(has_next, users.is_empty(), number),
+            items: users,
+        })
+    }
+
+    /// One page of workspaces as the server sent them.
+    async fn raw_stacks_page(
+        &self,
+        operation: Operation,
+        page: PageRequest,
+    ) -> Result<Page<types::Stack>> {
+        let (number, size) = page_position(&page).map_err(in_operation(operation))?;
+        let answer = self
+            .context()
+            .call(
+                operation,
+                self.api.list_stacks(Some(number), Some(i64::from(size))),
+            )
+            .await;
+        let envelope = match answer {
+            Ok(envelope) => envelope,
+            Err(err) if past_the_end(&err, number) => return Ok(Page::complete(Vec::new())),
+            Err(err) => return Err(err),
+        };
+        Ok(Page {
+            next: next_cursor(envelope.next.is_some(), envelope.results.is_empty(), number),
+            items: envelope.results,
+        })
+    }
+
+    /// Every user as the server sent them, one page at a time, lazily.
+    fn raw_users(&self, operation: Operation) -> BoxStream<'_, Result<types::User>> {
+        paginate(move |cursor| {
+            self.raw_users_page(
+                operation,
+                match cursor {
+                    Some(cursor) => PageRequest::after(cursor),
+                    None => PageRequest::first(),
+                },
+            )
+        })
+    }
+
+    /// Every workspace as the server sent them, one page at a time, lazily.
+    fn raw_stacks(&self, operation: Operation) -> BoxStream<'_, Result<types::Stack>> {
+        paginate(move |cursor| {
+            self.raw_stacks_page(
+                operation,
+                match cursor {
+                    Some(cursor) => PageRequest::after(cursor),
+                    None => PageRequest::first(),
+                },
+            )
+        })
+    }
+
+    /// Adds or removes one workspace id on a user's `workspaces` list:
+    /// read the user, edit the list, `PATCH` only `workspaces`, all under
+    /// the user's lock so that concurrent changes queue up instead of
+    /// overwriting each other. Answers the user as the server has it now,
+    /// and whether anything was written (nothing is when the list already
+    /// says what was asked).
+    async fn change_workspaces(
+        &self,
+        user: i64,
+        workspace: i64,
+        add: bool,
+        operation: Operation,
+    ) -> Result<(types::User, bool)> {
+        let _guard = self.user_locks.lock(&user.to_string()).await;
+        let current = self.raw_user(user, operation).await?;
+        if current.workspaces.contains(&workspace) == add {
+            return Ok((current, false));
+        }
+        let workspaces: Vec<i64> = if add {
+            current
+                .workspaces
+                .iter()
+                .copied()
+                .chain(std::iter::once(workspace))
+                .collect()
+        } else {
+            current
+                .workspaces
+                .iter()
+                .copied()
+                .filter(|id| *id != workspace)
+                .collect()
+        };
+        let patch = types::UserPatch {
+            workspaces: Some(workspaces),
+            ..types::UserPatch::default()
+        };
+        let updated = self.patch_user(user, &patch, operation).await?;
+        if updated.workspaces.contains(&workspace) != add {
+            return Err(self.error(
+                ErrorKind::Unexpected,
+                operation,
+                format!(
+                    "the server accepted the change to user {user}'s workspaces but did not \
+                     apply it (workspace {workspace})"
+                ),
+            ));
+        }
+        Ok((updated, true))
+    }
+}
+
+/// The page number and size a request asks for. The cursor is a page
+/// number this adapter handed out; anything else is `InvalidInput`.
+fn page_position(page: &PageRequest) -> Result<(i64, u32)> {
+    let number = match page.cursor.as_deref() {
+        None => 1,
+        Some(cursor) => match cursor.parse::<i64>() {
+            Ok(number) if number >= 1 => number,
+            _ => {
+                return Err(Error::invalid_input(format!(
+                    "{cursor:?} is not an Adverity page cursor (a page number from 1)"
+                )));
+            }
+        },
+    };
+    let size = page
+        .page_size
+        .unwrap_or(DEFAULT_PAGE_SIZE)
+        .clamp(1, MAX_PAGE_SIZE);
+    Ok((number, size))
+}
+
+/// Django REST framework answers `404 {"detail": "Invalid page."}` for a
+/// page past the last one: after a first page, that is the end of the list.
+fn past_the_end(err: &Error, number: i64) -> bool {
+    number > 1 && err.status() == Some(404)
+}
+
+fn next_cursor(has_next: bool, empty: bool, number: i64) -> Option<String> {
+    (has_next && !empty).then(|| (number + 1).to_string())
+}
+
+impl Provider for AdverityClient {
+    fn provider_id(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        capabilities()
+    }
+}
+
+/// Tags an error raised here, before any request, with where it happened.
+fn in_operation(operation: Operation) -> impl Fn(Error) -> Error {
+    move |err| err.with_provider(PROVIDER).with_operation(operation)
+}
+
+/// What the Adverity Management API supports.
+pub fn capabilities() -> Capabilities {
+    Capabilities {
+        list_users: true,
+        server_side_pagination: true,
+        get_user: true,
+        create_user: true,
+        create_is_invitation: false,
+        update_user: true,
+        update_email: true,
+        update_role: false,
+        update_status: true,
+        user_display_name: true,
+        user_roles: false,
+        delete_user: true,
+        // Memberships live on the user, so they go with it.
+        delete_user_cascades_memberships: true,
+        current_user: false,
+        list_tenants: true,
+        get_tenant: true,
+        create_tenant: true,
+        create_tenant_with_members: false,
+        delete_tenant: true,
+        list_members: true,
+        list_user_memberships: true,
+        add_member: true,
+        remove_member: true,
+        membership_roles: false,
+        membership_requires_wireguard_key: false,
+        max_tenants_per_user: None,
+    }
+}
+
+#[async_trait]
+impl UserDirectory for AdverityClient {
+    /// One page (`GET /api/v1/users/?page=N&page_size=S`); see the type's
+    /// docs for how the end of the list is found.
+    async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
+        let page = self.raw_users_page(Operation::ListUsers, page).await?;
+        Ok(Page {
+            items: page.items.iter().map(user_from_api).collect(),
+            next: page.next,
+        })
+    }
+
+    /// `GET /api/v1/users/{id}/`.
+    async fn get_user(&self, id: &UserId) -> Result<User> {
+        let operation = Operation::GetUser;
+        let id = user_number(id).map_err(in_operation(operation))?;
+        Ok(user_from_api(&self.raw_user(id, operation).await?))
+    }
+
+    /// `POST /api/v1/users/` with the documented body: the display name
+    /// split into first and last name (both empty without one), no groups,
+    /// no workspaces, active. Roles are `Unsupported`.
+    async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
+        let operation = Operation::CreateUser;
+        if user.role.is_some() {
+            return Err(Error::unsupported(
+                PROVIDER,
+                operation,
+                "account-wide roles (Adverity grants access through groups)",
+            ));
+        }
+        let (first_name, last_name) = user
+            .display_name
+            .as_deref()
+            .map(split_display_name)
+            .unwrap_or_default();
+        let body = types::UserCreate {
+            email: user.email.as_str().to_owned(),
+            first_name,
+            last_name,
+            groups: Vec::new(),
+            workspaces: Vec::new(),
+            active: true,
+        };
+        let created = self
+            .context()
+            .call(operation, self.api.create_user(&body))
+            .await?;
+        Ok(Created::new(user_from_api(&created)))
+    }
+
+    /// One `PATCH /api/v1/users/{id}/` carrying only what changes: `email`,
+    /// `first_name` and `last_name` (from the display name), `active`
+    /// (active or suspended; other statuses are `InvalidInput`). Roles are
+    /// `Unsupported`. An empty update reads the user instead.
+    async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
+        let operation = Operation::UpdateUser;
+        let id = user_number(id).map_err(in_operation(operation))?;
+        if update.role.is_some() {
+            return Err(Error::unsupported(
+                PROVIDER,
+                operation,
+                "account-wide roles (Adverity grants access through groups)",
+            ));
+        }
+        let active = update
+            .status
+            .map(active_for_status)
+            .transpose()
+            .map_err(in_operation(operation))?;
+        if update.is_empty() {
+            return Ok(user_from_api(&self.raw_user(id, operation).await?));
+        }
+        let (first_name, last_name) = match update.display_name.as_deref().map(split_display_name) {
+            Some((first, last)) => (Some(first), Some(last)),
+            None => (None, None),
+        };
+        let patch = types::UserPatch {
+            email: update.email.as_ref().map(|e| e.as_str().to_owned()),
+            first_name,
+            last_name,
+            active,
+            workspaces: None,
+        };
+        Ok(user_from_api(
+            &self.patch_user(id, &patch, operation).await?,
+        ))
+    }
+
+    /// `DELETE /api/v1/users/{id}/`: a real delete.
+    async fn delete_user(&self, id: &UserId) -> Result<()> {
+        let operation = Operation::DeleteUser;
+        let id = user_number(id).map_err(in_operation(operation))?;
+        self.context()
+            .call(operation, self.api.delete_user(id))
+            .await
+    }
+}
+
+#[async_trait]
+impl TenantDirectory for AdverityClient {
+    /// One page of workspaces (`GET /api/stacks/?page=N&page_size=S`),
+    /// with slugs as ids.
+    async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
+        let operation = Operation::ListTenants;
+        let page = self.raw_stacks_page(operation, page).await?;
+        let tenants = page
+            .items
+            .iter()
+            .map(tenant_from_api)
+            .collect::<Result<_>>();
+        Ok(Page {
+            items: tenants.map_err(in_operation(operation))?,
+            next: page.next,
+        })
+    }
+
+    /// `GET /api/stacks/{slug}/`.
+    async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
+        Ok(self.workspace(id).await?.tenant)
+    }
+
+    /// `POST /api/stacks/` with the config's datalake id; see
+    /// [`AdverityClient::create_workspace`] for per-call settings.
+    async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
+        self.create_workspace(tenant, &WorkspaceOptions::new())
+            .await
+    }
+
+    /// `DELETE /api/stacks/{slug}/`.
+    async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
+        let operation = Operation::DeleteTenant;
+        let slug = workspace_slug(id).map_err(in_operation(operation))?;
+        self.context()
+            .call(operation, self.api.delete_stack(slug))
+            .await
+    }
+}
+
+#[async_trait]
+impl MembershipDirectory for AdverityClient {
+    /// Reads the workspace (for its numeric id), then every page of users,
+    /// keeping those whose `workspaces` hold it.
+    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
+        let operation = Operation::ListMembers;
+        let slug = workspace_slug(tenant).map_err(in_operation(operation))?;
+        let stack = self.raw_stack(slug, operation).await?;
+        let users: Vec<types::User> = self
+            .raw_users(operation)
+            .try_filter(|user| futures::future::ready(user.workspaces.contains(&stack.id)))
+            .try_collect()
+            .await?;
+        users
+            .iter()
+            .map(|user| membership(&stack, user))
+            .collect::<Result<_>>()
+            .map_err(in_operation(operation))
+    }
+
+    /// Reads the user, then lists workspaces until every id in the user's
+    /// `workspaces` has its slug. Ids the API key cannot see in the
+    /// workspace list have no slug to name them by; they are left out and
+    /// logged at `warn`.
+    async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
+        let operation = Operation::ListUserMemberships;
+        let id = user_number(user).map_err(in_operation(operation))?;
+        let raw = self.raw_user(id, operation).await?;
+        let mut wanted: HashSet<i64> = raw.workspaces.iter().copied().collect();
+        let mut memberships = Vec::new();
+        let mut stacks = self.raw_stacks(operation);
+        while !wanted.is_empty() {
+            let Some(stack) = stacks.try_next().await? else {
+                break;
+            };
+            if wanted.remove(&stack.id) {
+                memberships.push(membership(&stack, &raw).map_err(in_operation(operation))?);
+            }
+        }
+        if !wanted.is_empty() {
+            let mut hidden: Vec<i64> = wanted.into_iter().collect();
+            hidden.sort_unstable();
+            tracing::warn!(
+                provider = PROVIDER,
+                user = id,
+                workspaces = ?hidden,
+                "user belongs to workspaces missing from the workspace list; left out"
+            );
+        }
+        Ok(memberships)
+    }
+
+    /// Reads the workspace (its numeric id), then the user, and `PATCH`es
+    /// the user's `workspaces` with the id added; nothing is written when
+    /// the user is already a member. Tenant roles are `Unsupported`.
+    async fn add_member(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        request: &MembershipRequest,
+    ) -> Result<Membership> {
+        let operation = Operation::AddMember;
+        capabilities()
+            .check_membership_request(request)
+            .map_err(in_operation(operation))?;
+        let slug = workspace_slug(tenant).map_err(in_operation(operation))?;
+        let user_id = user_number(user).map_err(in_operation(operation))?;
+        let stack = self.raw_stack(slug, operation).await?;
+        let (updated, _) = self
+            .change_workspaces(user_id, stack.id, true, operation)
+            .await?;
+        membership(&stack, &updated).map_err(in_operation(operation))
+    }
+
+    /// Reads the workspace, then the user, and `PATCH`es the user's
+    /// `workspaces` without it. A user who is not a member is `NotFound`,
+    /// and nothing is written.
+    async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
+        let operation = Operation::RemoveMember;
+        let slug = workspace_slug(tenant).map_err(in_operation(operation))?;
+        let user_id = user_number(user).map_err(in_operation(operation))?;
+        let stack = self.raw_stack(slug, operation).await?;
+        let (_, changed) = self
+            .change_workspaces(user_id, stack.id, false, operation)
+            .await?;
+        if !changed {
+            return Err(self.error(
+                ErrorKind::NotFound,
+                operation,
+                format!("user {user_id} is not a member of workspace {slug}"),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,410 @@
+#![cfg(feature = "adverity")]
+//! The Adverity emulator's own rules, driven with raw HTTP: the answers an
+//! adapter never provokes because it refuses bad input first.
+
+use roster_testkit::Emulator;
+use roster_testkit::adverity::{ADVERITY_DATALAKE_ID, ADVERITY_TOKEN, AdverityModel, UserListForm};
+use serde_json::{Value, json};
+
+struct Api {
+    emulator: Emulator<AdverityModel>,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn start(model: AdverityModel) -> Self {
+        Api {
+            emulator: Emulator::start(model).await,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+        }
+    }
+
+    async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.send_raw(
+            Some(ADVERITY_TOKEN),
+            method,
+            path,
+            body.map(|b| b.to_string()),
+        )
+        .await
+    }
+
+    async fn send_raw(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+    ) -> (u16, Value) {
+        let url = format!("{}{path}", self.emulator.base_url());
+        let mut request = self.http.request(method.parse().expect("method"), url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = request.send().await.expect("send");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).expect("emulator answers JSON")
+        };
+        (status, json)
+    }
+}
+
+#[tokio::test]
+async fn a_missing_or_wrong_key_is_drfs_401() {
+    let api = Api::start(AdverityModel::default()).await;
+    let (status, body) = api.send_raw(None, "GET", "/api/v1/users/", None).await;
+    assert_eq!(
+        (status, body),
+        (
+            401,
+            json!({"detail": "Authentication credentials were not provided."})
+        )
+    );
+    let (status, body) = api
+        .send_raw(Some("wrong"), "GET", "/api/stacks/", None)
+        .await;
+    assert_eq!((status, body), (401, json!({"detail": "Invalid token."})));
+    let url = format!("{}/api/v1/users/", api.emulator.base_url());
+    let token_scheme = api
+        .http
+        .get(url)
+        .header("authorization", format!("Token {ADVERITY_TOKEN}"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        token_scheme.status().as_u16(),
+        401,
+        "user endpoints take Bearer keys only"
+    );
+    assert_eq!(
+        token_scheme.headers()["www-authenticate"],
+        "Bearer realm=\"api\""
+    );
+}
+
+#[tokio::test]
+async fn a_path_without_its_trailing_slash_is_redirected() {
+    let api = Api::start(AdverityModel::default()).await;
+    let url = format!("{}/api/v1/users?page=2", api.emulator.base_url());
+    let response = api
+        .http
+        .get(url)
+        .bearer_auth(ADVERITY_TOKEN)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status().as_u16(), 301);
+    assert_eq!(response.headers()["location"], "/api/v1/users/?page=2");
+}
+
+#[tokio::test]
+async fn users_are_created_read_patched_and_deleted_by_number() {
+    let api = Api::start(AdverityModel::default()).await;
+    let (_, ws) = api
+        .send(
+            "POST",
+            "/api/stacks/",
+            Some(json!({"datalake_id": ADVERITY_DATALAKE_ID, "name": "Team A"})),
+        )
+        .await;
+    let (status, user) = api
+        .send(
+            "POST",
+            "/api/v1/users/",
+            Some(json!({"email": "a@example.com", "first_name": "A", "last_name": "B", "groups": [], "workspaces": [ws["id"]], "active": true})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(user["id"], 1);
+    assert_eq!(user["workspace_names"], json!(["Team A"]));
+    assert_eq!(user["last_login"], Value::Null);
+    let (status, patched) = api
+        .send("PATCH", "/api/v1/users/1/", Some(json!({"active": false})))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(patched["active"], false);
+    assert_eq!(
+        patched["first_name"], "A",
+        "a PATCH keeps what it does not name"
+    );
+    assert_eq!(patched["workspaces"], json!([ws["id"]]));
+    assert_eq!(api.send("DELETE", "/api/v1/users/1/", None).await.0, 204);
+    assert_eq!(
+        api.send("GET", "/api/v1/users/1/", None).await,
+        (404, json!({"detail": "Not found."}))
+    );
+    assert_eq!(api.send("GET", "/api/v1/users/abc/", None).await.0, 404);
+    assert_eq!(
+        api.send("PUT", "/api/v1/users/1/", Some(json!({}))).await,
+        (405, json!({"detail": "Method \"PUT\" not allowed."}))
+    );
+}
+
+#[tokio::test]
+async fn invalid_user_bodies_are_400_field_errors() {
+    let api = Api::start(AdverityModel::default()).await;
+    let (status, body) = api
+        .send(
+            "POST",
+            "/api/v1/users/",
+            Some(json!({"email": "not-an-email", "workspaces": [99], "active": "yes", "first_name": 5})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        json!({
+            "email": ["Enter a valid email address."],
+            "workspaces": ["Invalid pk \"99\" - object does not exist."],
+            "active": ["Must be a valid boolean."],
+            "first_name": ["Not a valid string."],
+        })
+    );
+    let (status, body) = api.send("POST", "/api/v1/users/", Some(json!({}))).await;
+    assert_eq!(
+        (status, body),
+        (400, json!({"email": ["This field is required."]}))
+    );
+    let (status, body) = api
+        .send_raw(
+            Some(ADVERITY_TOKEN),
+            "POST",
+            "/api/v1/users/",
+            Some("{\"email\":".into()),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .starts_with("JSON parse error")
+    );
+    let (status, body) = api.send("POST", "/api/v1/users/", Some(json!([1]))).await;
+    assert_eq!(status, 400);
+    assert!(body["non_field_errors"].is_array());
+}
+
+#[tokio::test]
+async fn a_duplicate_email_is_drfs_uniqueness_error() {
+    let api = Api::start(AdverityModel::default()).await;
+    api.emulator
+        .with_model(|m| m.add_user("taken@example.com", "", ""));
+    let (status, body) = api
+        .send(
+            "POST",
+            "/api/v1/users/",
+            Some(json!({"email": "TAKEN@example.com"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"email": ["user with this email already exists."]})
+        )
+    );
+}
+
+#[tokio::test]
+async fn lists_paginate_with_page_and_page_size() {
+    let api = Api::start(AdverityModel::default()).await;
+    api.emulator.with_model(|m| {
+        for n in 0..5 {
+            m.add_user(&format!("u{n}@example.com"), "", "");
+        }
+    });
+    let (status, body) = api
+        .send("GET", "/api/v1/users/?page=2&page_size=2", None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["count"], 5);
+    let ids: Vec<i64> = body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|u| u["id"].as_i64().expect("id"))
+        .collect();
+    assert_eq!(ids, [3, 4]);
+    assert!(
+        body["next"]
+            .as_str()
+            .expect("next")
+            .ends_with("/api/v1/users/?page=3&page_size=2")
+    );
+    assert!(
+        body["previous"]
+            .as_str()
+            .expect("previous")
+            .contains("page=1")
+    );
+    let (_, last) = api
+        .send("GET", "/api/v1/users/?page=3&page_size=2", None)
+        .await;
+    assert_eq!(last["next"], Value::Null);
+    assert_eq!(
+        api.send("GET", "/api/v1/users/?page=4&page_size=2", None)
+            .await,
+        (404, json!({"detail": "Invalid page."}))
+    );
+    assert_eq!(
+        api.send("GET", "/api/v1/users/?page=zero", None).await.0,
+        404
+    );
+    let (_, defaults) = api.send("GET", "/api/v1/users/?page_size=oops", None).await;
+    assert_eq!(
+        defaults["results"].as_array().expect("results").len(),
+        5,
+        "default size 50"
+    );
+    // An empty list still has a first page.
+    let (status, stacks) = api.send("GET", "/api/stacks/?page=1", None).await;
+    assert_eq!((status, stacks["results"].clone()), (200, json!([])));
+}
+
+#[tokio::test]
+async fn page_sizes_are_capped_and_the_bare_form_is_an_array() {
+    let mut model = AdverityModel::default().with_user_list_form(UserListForm::BareArray);
+    model.max_page_size = 2;
+    let api = Api::start(model).await;
+    api.emulator.with_model(|m| {
+        for n in 0..3 {
+            m.add_user(&format!("u{n}@example.com"), "", "");
+        }
+    });
+    let (status, body) = api
+        .send("GET", "/api/v1/users/?page=1&page_size=50", None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body.as_array().expect("a bare array").len(), 2);
+}
+
+#[tokio::test]
+async fn workspaces_are_addressed_by_a_slug_that_never_changes() {
+    let api = Api::start(AdverityModel::default()).await;
+    let (status, first) = api
+        .send(
+            "POST",
+            "/api/stacks/",
+            Some(json!({"datalake_id": 1, "name": "Marketing & Sales!"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(first["slug"], "marketing-sales");
+    let (_, child) = api
+        .send(
+            "POST",
+            "/api/stacks/",
+            Some(json!({"datalake_id": 1, "name": "Marketing  Sales", "parent_id": first["id"]})),
+        )
+        .await;
+    assert_eq!(child["slug"], "marketing-sales-2", "slugs are unique");
+    assert_eq!(child["parent_id"], first["id"]);
+    let (status, renamed) = api
+        .send(
+            "PATCH",
+            "/api/stacks/marketing-sales/",
+            Some(json!({"name": "Growth"})),
+        )
+        .await;
+    assert_eq!(
+        (status, renamed["slug"].clone()),
+        (200, json!("marketing-sales"))
+    );
+    let (status, fetched) = api.send("GET", "/api/stacks/marketing-sales/", None).await;
+    assert_eq!((status, fetched["name"].clone()), (200, json!("Growth")));
+    assert_eq!(
+        api.send("GET", "/api/stacks/2/", None).await.0,
+        404,
+        "not by id"
+    );
+}
+
+#[tokio::test]
+async fn invalid_workspace_bodies_are_400_field_errors() {
+    let api = Api::start(AdverityModel::default()).await;
+    let (status, body) = api
+        .send("POST", "/api/stacks/", Some(json!({"name": " "})))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        json!({"name": ["This field may not be blank."], "datalake_id": ["This field is required."]})
+    );
+    let (_, body) = api
+        .send(
+            "POST",
+            "/api/stacks/",
+            Some(json!({"name": "X", "datalake_id": 99})),
+        )
+        .await;
+    assert_eq!(
+        body,
+        json!({"datalake_id": ["Invalid pk \"99\" - object does not exist."]})
+    );
+    api.send(
+        "POST",
+        "/api/stacks/",
+        Some(json!({"name": "X", "datalake_id": 1})),
+    )
+    .await;
+    let (status, body) = api
+        .send(
+            "POST",
+            "/api/stacks/",
+            Some(json!({"name": "X", "datalake_id": 1})),
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"name": ["stack with this name already exists."]})
+        )
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_workspace_deletes_its_children_and_memberships() {
+    let api = Api::start(AdverityModel::default()).await;
+    let (_, parent) = api
+        .send(
+            "POST",
+            "/api/stacks/",
+            Some(json!({"name": "Parent", "datalake_id": 1})),
+        )
+        .await;
+    let (_, child) = api
+        .send(
+            "POST",
+            "/api/stacks/",
+            Some(json!({"name": "Child", "datalake_id": 1, "parent_id": parent["id"]})),
+        )
+        .await;
+    let user = api.emulator.with_model(|m| {
+        let user = m.add_user("m@example.com", "", "");
+        m.assign(user, parent["id"].as_i64().expect("id"));
+        m.assign(user, child["id"].as_i64().expect("id"));
+        user
+    });
+    assert_eq!(api.send("DELETE", "/api/stacks/parent/", None).await.0, 204);
+    assert_eq!(api.send("GET", "/api/stacks/child/", None).await.0, 404);
+    assert!(
+        api.emulator
+            .with_model(|m| m.user(user).expect("user").workspaces.is_empty())
+    );
+    assert_eq!(api.send("DELETE", "/api/stacks/parent/", None).await.0, 404);
+}
