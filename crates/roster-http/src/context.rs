@@ -158,6 +158,21 @@ impl ClientContext {
         }
     }
 
+    /// Like [`ClientContext::call`], but keeps the whole answer: status and
+    /// headers as well as the value. Session logins need it to read the
+    /// `Set-Cookie` headers of a successful answer; errors are classified
+    /// exactly as `call` does.
+    pub async fn call_response<T, E>(
+        &self,
+        operation: Operation,
+        call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+    ) -> Result<ResponseValue<T>> {
+        match call.await {
+            Ok(value) => Ok(value),
+            Err(err) => Err(self.convert(operation, err).await),
+        }
+    }
+
     async fn convert<E>(&self, operation: Operation, err: progenitor_client::Error<E>) -> Error {
         use progenitor_client::Error as P;
         let provider = self.inner.provider;
