@@ -1,0 +1,693 @@
+//! The adapter: Roster's traits over the generated NetBird client.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use roster_core::{
+    Capabilities, Created, Error, ErrorKind, Membership, MembershipDirectory, MembershipRequest,
+    NewTenant, NewUser, Operation, Page, PageRequest, Principal, Provider, Result, RoleSpec,
+    Tenant, TenantDirectory, TenantId, User, UserDirectory, UserId, UserStatus, UserUpdate,
+};
+use roster_http::{ClientContext, KeyedLocks, StaticToken};
+
+use crate::config::NetbirdConfig;
+use crate::generated::{self, types};
+use crate::mapping::{
+    DEFAULT_ROLE, group_path, membership, principal_from_api, role_to_api, tenant_from_api,
+    user_from_api, user_path,
+};
+
+/// The provider identifier used in errors, logs and capabilities.
+pub const PROVIDER: &str = "netbird";
+
+/// The operation name [`NetbirdClient::resend_invitation`] reports in errors.
+pub const RESEND_INVITATION: Operation = Operation::Other("resend_invitation");
+/// The operation name [`NetbirdClient::rename_group`] reports in errors.
+pub const RENAME_GROUP: Operation = Operation::Other("rename_group");
+
+roster_http::impl_client_hooks!(generated::Client);
+
+/// A Roster adapter for the NetBird management API: users, groups as
+/// tenants, and each user's `auto_groups` as their memberships.
+///
+/// It implements [`UserDirectory`], [`TenantDirectory`] and
+/// [`MembershipDirectory`], and follows NetBird's rules:
+///
+/// - **Creating a user invites them** (`POST /api/users` with
+///   `is_service_user: false`): the user starts as
+///   [`Invited`](UserStatus::Invited) and NetBird emails them. The server
+///   answers `412` ([`Conflict`](ErrorKind::Conflict)) when it has no
+///   identity provider to send invitations through. Service users, which
+///   have a name and no email, are made with
+///   [`create_service_user`](NetbirdClient::create_service_user).
+/// - **There is no `GET /api/users/{id}`.** [`get_user`](UserDirectory::get_user),
+///   [`update_user`](UserDirectory::update_user) and every membership
+///   operation list all users (one request, the whole account, since the
+///   API does not paginate) and pick the one they need. On an account with
+///   thousands of users, that list is the cost of each of those calls.
+/// - **Memberships are `auto_groups`.** `PUT /api/users/{id}` replaces
+///   `role`, `auto_groups` and `is_blocked` together, so adding or removing
+///   a membership reads the user and writes all three back, with the role
+///   and blocked flag exactly as read. Changes to one user through this
+///   client (and its clones) are serialised, so two concurrent changes
+///   never overwrite each other; changes made elsewhere at the same moment
+///   can still race, as with any read-modify-write.
+/// - **Roles** are `owner`, `admin`, `user`, `billing_admin`, `auditor` and
+///   `network_admin`, matched case-insensitively; [`Role::Member`](roster_core::Role::Member)
+///   is NetBird's `user`, the default for new users. The role NetBird sent
+///   is kept in [`User::raw_role`].
+/// - **Deleting a group NetBird still uses** (the `All` group, or a group
+///   in a user's `auto_groups`, a policy, a route, DNS settings or a setup
+///   key) answers [`Conflict`](ErrorKind::Conflict) with NetBird's message,
+///   which names what uses it.
+/// - **Moving** between groups ([`move_user`](MembershipDirectory::move_user))
+///   is one read and one `PUT` that swaps the group in place, never a
+///   remove followed by an add.
+/// - User ids such as `google-oauth2|277474792786460067937` are
+///   percent-encoded into one path segment (`google-oauth2%7C2774...`).
+///
+/// ```no_run
+/// # async fn demo() -> roster_core::Result<()> {
+/// use roster_core::{Email, NewUser, Role, UserDirectory};
+/// use roster_netbird::{NetbirdClient, NetbirdConfig};
+///
+/// let client = NetbirdClient::new(NetbirdConfig::require_env()?)?;
+/// let alice = client
+///     .create_user(&NewUser::new(Email::parse("alice@example.com")?).with_role(Role::Member))
+///     .await?;
+/// println!("invited {} ({})", alice.id, alice.status);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct NetbirdClient {
+    api: Arc<generated::Client>,
+    user_locks: KeyedLocks,
+}
+
+impl NetbirdClient {
+    /// Connects with `config`. Fails with `InvalidInput` for a bad base URL
+    /// (including plain `http://` to a non-loopback host without the opt-in)
+    /// or an unusable token; nothing is sent.
+    pub fn new(config: NetbirdConfig) -> Result<Self> {
+        let credential = &config.credential;
+        let auth = StaticToken::with_scheme(credential.scheme(), credential.secret())
+            .map_err(|e| e.with_provider(PROVIDER))?;
+        let connection = roster_http::ClientContext::connect(
+            PROVIDER,
+            &config.base_url,
+            &config.http,
+            Arc::new(auth),
+            crate::error::describe,
+        )?;
+        let api = generated::Client::new_with_client(
+            connection.base_url.as_str(),
+            connection.client,
+            connection.context,
+        );
+        Ok(NetbirdClient {
+            api: Arc::new(api),
+            user_locks: KeyedLocks::default(),
+        })
+    }
+
+    /// Sends a pending user's invitation again (`POST
+    /// /api/users/{id}/invite`).
+    ///
+    /// NetBird answers `412` ([`Conflict`](ErrorKind::Conflict)) for a user
+    /// who has already signed in, or when it has no identity provider to
+    /// send invitations through, and `404` for an unknown user.
+    pub async fn resend_invitation(&self, user: &UserId) -> Result<()> {
+        let path = user_path(user).map_err(in_operation(RESEND_INVITATION))?;
+        self.context()
+            .call(RESEND_INVITATION, self.api.resend_user_invite(path))
+            .await
+    }
+
+    /// Creates a service user: an account with a name and no email, for
+    /// automation (it signs in only with personal access tokens). It is
+    /// `POST /api/users` with `is_service_user: true`, and starts active.
+    ///
+    /// The role defaults to NetBird's `user`. An empty name, an unknown
+    /// role or `owner` (NetBird does not create owners) is `InvalidInput`
+    /// and nothing is sent.
+    pub async fn create_service_user(
+        &self,
+        name: &str,
+        role: Option<&RoleSpec>,
+    ) -> Result<Created<User>> {
+        let operation = Operation::CreateUser;
+        if name.trim().is_empty() {
+            return Err(self.error(
+                ErrorKind::InvalidInput,
+                operation,
+                "a service user needs a name",
+            ));
+        }
+        let body = types::UserCreateRequest {
+            email: None,
+            name: Some(name.to_owned()),
+            role: self.role_for_create(role, operation)?.to_owned(),
+            auto_groups: Vec::new(),
+            is_service_user: true,
+        };
+        self.create(operation, &body).await
+    }
+
+    /// Lists only the service users (`GET /api/users?service_user=true`).
+    pub async fn list_service_users(&self) -> Result<Vec<User>> {
+        let operation = Operation::ListUsers;
+        let users = self
+            .context()
+            .call(operation, self.api.list_users(Some(true)))
+            .await?;
+        users
+            .iter()
+            .map(user_from_api)
+            .collect::<Result<_>>()
+            .map_err(in_operation(operation))
+    }
+
+    /// Finds the group with exactly this name with one request (`GET
+    /// /api/groups?name=...`), where
+    /// [`find_tenant_by_name`](roster_core::TenantDirectoryExt::find_tenant_by_name)
+    /// lists every group. NetBird answers `404` when there is none, which
+    /// is `Ok(None)` here.
+    pub async fn find_group_by_name(&self, name: &str) -> Result<Option<Tenant>> {
+        let operation = Operation::ListTenants;
+        if name.is_empty() {
+            return Err(self.error(ErrorKind::InvalidInput, operation, "group name is empty"));
+        }
+        let groups = match self
+            .context()
+            .call(operation, self.api.list_groups(Some(name)))
+            .await
+        {
+            Ok(groups) => groups,
+            Err(err) if err.status() == Some(404) => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        groups
+            .iter()
+            .find(|group| group.name == name)
+            .map(tenant_from_api)
+            .transpose()
+            .map_err(in_operation(operation))
+    }
+
+    /// Renames a group. `PUT /api/groups/{id}` replaces the name, peers and
+    /// resources together, so this reads the group first (one request) and
+    /// writes its peers and resources back unchanged.
+    pub async fn rename_group(&self, id: &TenantId, name: &str) -> Result<Tenant> {
+        let operation = RENAME_GROUP;
+        let path = group_path(id).map_err(in_operation(operation))?;
+        if name.trim().is_empty() {
+            return Err(self.error(ErrorKind::InvalidInput, operation, "group name is empty"));
+        }
+        let current = self
+            .context()
+            .call(operation, self.api.get_group(path))
+            .await?;
+        let body = types::GroupRequest {
+            name: name.to_owned(),
+            peers: current.peers.into_iter().map(|peer| peer.id).collect(),
+            resources: current.resources,
+        };
+        let renamed = self
+            .context()
+            .call(operation, self.api.update_group(path, &body))
+            .await?;
+        tenant_from_api(&renamed).map_err(in_operation(operation))
+    }
+
+    fn context(&self) -> &ClientContext {
+        &self.api.inner
+    }
+
+    async fn create(
+        &self,
+        operation: Operation,
+        body: &types::UserCreateRequest,
+    ) -> Result<Created<User>> {
+        let created = self
+            .context()
+            .call(operation, self.api.create_user(body))
+            .await?;
+        Ok(Created::new(
+            user_from_api(&created).map_err(in_operation(operation))?,
+        ))
+    }
+
+    /// The API role for a new user; `owner` is refused because NetBird does
+    /// not create owners (ownership is transferred instead).
+    fn role_for_create(
+        &self,
+        role: Option<&RoleSpec>,
+        operation: Operation,
+    ) -> Result<&'static str> {
+        let Some(role) = role else {
+            return Ok(DEFAULT_ROLE);
+        };
+        match role_to_api(role).map_err(in_operation(operation))? {
+            "owner" => Err(self.error(
+                ErrorKind::InvalidInput,
+                operation,
+                "NetBird does not create users with the owner role; create an admin and \
+                 transfer ownership",
+            )),
+            api => Ok(api),
+        }
+    }
+
+    async fn all_users(&self, operation: Operation) -> Result<Vec<types::User>> {
+        self.context()
+            .call(operation, self.api.list_users(None))
+            .await
+    }
+
+    /// There is no `GET /api/users/{id}`: one list request, then a pick.
+    async fn find_user(&self, id: &UserId, operation: Operation) -> Result<types::User> {
+        self.all_users(operation)
+            .await?
+            .into_iter()
+            .find(|user| user.id == id.as_str())
+            .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no user {id}")))
+    }
+
+    /// Writes a user's role, groups and blocked flag back in one `PUT`.
+    async fn put_user(
+        &self,
+        path: &str,
+        body: &types::UserRequest,
+        operation: Operation,
+    ) -> Result<types::User> {
+        self.context()
+            .call(operation, self.api.update_user(path, body))
+            .await
+    }
+
+    fn error(&self, kind: ErrorKind, operation: Operation, message: impl Into<String>) -> Error {
+        Error::new(kind, message)
+            .with_provider(PROVIDER)
+            .with_operation(operation)
+    }
+
+    /// The API returns whole lists, so the only page is the first; a cursor
+    /// (which this adapter never hands out) is refused.
+    fn first_page_only(&self, page: &PageRequest, operation: Operation) -> Result<()> {
+        match page.cursor {
+            None => Ok(()),
+            Some(_) => Err(self.error(
+                ErrorKind::InvalidInput,
+                operation,
+                "the NetBird API does not paginate; there is no page after the first",
+            )),
+        }
+    }
+
+    fn unsupported(&self, operation: Operation, what: &str) -> Error {
+        Error::unsupported(PROVIDER, operation, what)
+    }
+}
+
+impl Provider for NetbirdClient {
+    fn provider_id(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        capabilities()
+    }
+}
+
+/// Tags an error raised here, before any request, with where it happened.
+fn in_operation(operation: Operation) -> impl Fn(Error) -> Error {
+    move |err| err.with_provider(PROVIDER).with_operation(operation)
+}
+
+/// What the NetBird adapter supports.
+///
+/// `user_display_name` is `true` because a new user's name is sent with the
+/// invitation; NetBird takes names from the identity provider afterwards,
+/// so changing one with `update_user` is `Unsupported`, as is changing an
+/// email.
+pub fn capabilities() -> Capabilities {
+    Capabilities {
+        list_users: true,
+        server_side_pagination: false,
+        get_user: true,
+        create_user: true,
+        create_is_invitation: true,
+        update_user: true,
+        update_email: false,
+        update_role: true,
+        update_status: true,
+        user_display_name: true,
+        user_roles: true,
+        delete_user: true,
+        delete_user_cascades_memberships: true,
+        current_user: true,
+        list_tenants: true,
+        get_tenant: true,
+        create_tenant: true,
+        create_tenant_with_members: false,
+        delete_tenant: true,
+        list_members: true,
+        list_user_memberships: true,
+        add_member: true,
+        remove_member: true,
+        membership_roles: false,
+        membership_requires_wireguard_key: false,
+        max_tenants_per_user: None,
+    }
+}
+
+#[async_trait]
+impl UserDirectory for NetbirdClient {
+    /// Every user, regular and service users alike, in one page: the API
+    /// does not paginate. A cursor (which this adapter never hands out) is
+    /// refused.
+    async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
+        let operation = Operation::ListUsers;
+        self.first_page_only(&page, operation)?;
+        let users = self.all_users(operation).await?;
+        let users = users.iter().map(user_from_api).collect::<Result<_>>();
+        Ok(Page::complete(users.map_err(in_operation(operation))?))
+    }
+
+    /// There is no `GET /api/users/{id}`: this lists every user of the
+    /// account (one request, however many users there are) and picks the
+    /// one asked for.
+    async fn get_user(&self, id: &UserId) -> Result<User> {
+        let operation = Operation::GetUser;
+        user_path(id).map_err(in_operation(operation))?;
+        user_from_api(&self.find_user(id, operation).await?).map_err(in_operation(operation))
+    }
+
+    /// Invites a user (`is_service_user: false`); they start as
+    /// [`Invited`](UserStatus::Invited). The display name is sent as
+    /// NetBird's `name`; the role defaults to `user`. `owner` is refused
+    /// before sending (NetBird does not create owners). An existing account
+    /// with this email is `AlreadyExists`.
+    async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
+        let operation = Operation::CreateUser;
+        let body = types::UserCreateRequest {
+            email: Some(user.email.as_str().to_owned()),
+            name: user.display_name.clone(),
+            role: self
+                .role_for_create(user.role.as_ref(), operation)?
+                .to_owned(),
+            auto_groups: Vec::new(),
+            is_service_user: false,
+        };
+        self.create(operation, &body).await
+    }
+
+    /// Changes the role and/or blocks ([`UserStatus::Blocked`]) or unblocks
+    /// ([`UserStatus::Active`]) the user. `PUT /api/users/{id}` replaces
+    /// role, `auto_groups` and `is_blocked` together, so this reads the user
+    /// (one list request) and writes back the groups and whatever it does
+    /// not change exactly as read. Email, display name and the other
+    /// statuses are `Unsupported`.
+    async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
+        let operation = Operation::UpdateUser;
+        if update.email.is_some() {
+            return Err(self.unsupported(operation, "changing a user's email"));
+        }
+        if update.display_name.is_some() {
+            return Err(self.unsupported(
+                operation,
+                "changing a display name (NetBird takes it from the identity provider)",
+            ));
+        }
+        let block = match update.status {
+            None => None,
+            Some(UserStatus::Blocked) => Some(true),
+            Some(UserStatus::Active) => Some(false),
+            Some(other) => {
+                return Err(self.unsupported(
+                    operation,
+                    &format!("setting status {other}; NetBird can block or unblock"),
+                ));
+            }
+        };
+        let role = update
+            .role
+            .as_ref()
+            .map(role_to_api)
+            .transpose()
+            .map_err(in_operation(operation))?;
+        let path = user_path(id).map_err(in_operation(operation))?;
+        let _guard = self.user_locks.lock(id.as_str()).await;
+        let current = self.find_user(id, operation).await?;
+        if update.is_empty() {
+            return user_from_api(&current).map_err(in_operation(operation));
+        }
+        let body = types::UserRequest {
+            role: role.map_or(current.role, str::to_owned),
+            auto_groups: current.auto_groups,
+            is_blocked: block.unwrap_or(current.is_blocked),
+        };
+        let updated = self.put_user(path, &body, operation).await?;
+        user_from_api(&updated).map_err(in_operation(operation))
+    }
+
+    /// Deletes the user; their memberships (`auto_groups`) go with them.
+    async fn delete_user(&self, id: &UserId) -> Result<()> {
+        let operation = Operation::DeleteUser;
+        let path = user_path(id).map_err(in_operation(operation))?;
+        self.context()
+            .call(operation, self.api.delete_user(path))
+            .await
+    }
+
+    /// `GET /api/users/current`, with the user's id.
+    async fn current_user(&self) -> Result<Principal> {
+        let operation = Operation::CurrentUser;
+        let me = self
+            .context()
+            .call(operation, self.api.get_current_user())
+            .await?;
+        principal_from_api(&me).map_err(in_operation(operation))
+    }
+}
+
+#[async_trait]
+impl TenantDirectory for NetbirdClient {
+    /// Every group, in one page (the API does not paginate), including
+    /// NetBird's built-in `All` group.
+    async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
+        let operation = Operation::ListTenants;
+        self.first_page_only(&page, operation)?;
+        let groups = self
+            .context()
+            .call(operation, self.api.list_groups(None))
+            .await?;
+        let tenants = groups.iter().map(tenant_from_api).collect::<Result<_>>();
+        Ok(Page::complete(tenants.map_err(in_operation(operation))?))
+    }
+
+    async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
+        let operation = Operation::GetTenant;
+        let path = group_path(id).map_err(in_operation(operation))?;
+        let group = self
+            .context()
+            .call(operation, self.api.get_group(path))
+            .await?;
+        tenant_from_api(&group).map_err(in_operation(operation))
+    }
+
+    /// Creates an empty group. A group's members here are users (through
+    /// their `auto_groups`), which NetBird cannot set while creating the
+    /// group, so a tenant with members is `Unsupported`: create it, then
+    /// [`add_member`](MembershipDirectory::add_member). A duplicate name is
+    /// `AlreadyExists`.
+    async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
+        let operation = Operation::CreateTenant;
+        if !tenant.members.is_empty() {
+            return Err(self.unsupported(operation, "creating a group together with its users"));
+        }
+        let body = types::GroupRequest {
+            name: tenant.name().to_owned(),
+            peers: Vec::new(),
+            resources: Vec::new(),
+        };
+        let created = self
+            .context()
+            .call(operation, self.api.create_group(&body))
+            .await?;
+        Ok(Created::new(
+            tenant_from_api(&created).map_err(in_operation(operation))?,
+        ))
+    }
+
+    /// Deletes the group. A group NetBird refuses to delete (`All`, or one
+    /// still in a user's `auto_groups`, a policy, a route, DNS settings or a
+    /// setup key) is [`Conflict`](ErrorKind::Conflict) with NetBird's
+    /// message.
+    async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
+        let operation = Operation::DeleteTenant;
+        let path = group_path(id).map_err(in_operation(operation))?;
+        self.context()
+            .call(operation, self.api.delete_group(path))
+            .await
+    }
+}
+
+#[async_trait]
+impl MembershipDirectory for NetbirdClient {
+    /// The users whose `auto_groups` hold this group: two requests, one to
+    /// check the group exists (`NotFound` otherwise) and one listing every
+    /// user.
+    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
+        let operation = Operation::ListMembers;
+        let path = group_path(tenant).map_err(in_operation(operation))?;
+        self.context()
+            .call(operation, self.api.get_group(path))
+            .await?;
+        self.all_users(operation)
+            .await?
+            .iter()
+            .filter(|user| user.auto_groups.iter().any(|g| g == tenant.as_str()))
+            .map(|user| membership(tenant, user))
+            .collect::<Result<_>>()
+            .map_err(in_operation(operation))
+    }
+
+    /// The user's `auto_groups`, from one request listing every user.
+    async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
+        let operation = Operation::ListUserMemberships;
+        user_path(user).map_err(in_operation(operation))?;
+        let found = self.find_user(user, operation).await?;
+        found
+            .auto_groups
+            .iter()
+            .map(|group| {
+                let tenant = TenantId::new(group.as_str()).map_err(|_| {
+                    Error::new(ErrorKind::Decode, "the server sent an empty group id")
+                })?;
+                membership(&tenant, &found)
+            })
+            .collect::<Result<_>>()
+            .map_err(in_operation(operation))
+    }
+
+    /// Adds the group to the user's `auto_groups`: reads the user (one list
+    /// request) and, unless the group is already there, writes role,
+    /// groups and blocked flag back in one `PUT`, with role and blocked
+    /// flag exactly as read. Concurrent changes to the same user through
+    /// this client are serialised. Tenant roles are `Unsupported`; an
+    /// unknown group is refused by NetBird (`422`, `InvalidInput`).
+    async fn add_member(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        request: &MembershipRequest,
+    ) -> Result<Membership> {
+        let operation = Operation::AddMember;
+        capabilities()
+            .check_membership_request(request)
+            .map_err(in_operation(operation))?;
+        group_path(tenant).map_err(in_operation(operation))?;
+        let path = user_path(user).map_err(in_operation(operation))?;
+        let _guard = self.user_locks.lock(user.as_str()).await;
+        let current = self.find_user(user, operation).await?;
+        if current.auto_groups.iter().any(|g| g == tenant.as_str()) {
+            return membership(tenant, &current).map_err(in_operation(operation));
+        }
+        let mut auto_groups = current.auto_groups.clone();
+        auto_groups.push(tenant.as_str().to_owned());
+        let body = types::UserRequest {
+            role: current.role.clone(),
+            auto_groups,
+            is_blocked: current.is_blocked,
+        };
+        let updated = self.put_user(path, &body, operation).await?;
+        membership(tenant, &updated).map_err(in_operation(operation))
+    }
+
+    /// Takes the group out of the user's `auto_groups`, the same way as
+    /// [`add_member`](MembershipDirectory::add_member). A user who is not in
+    /// the group is `NotFound`, and nothing is written.
+    async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
+        let operation = Operation::RemoveMember;
+        group_path(tenant).map_err(in_operation(operation))?;
+        let path = user_path(user).map_err(in_operation(operation))?;
+        let _guard = self.user_locks.lock(user.as_str()).await;
+        let current = self.find_user(user, operation).await?;
+        if !current.auto_groups.iter().any(|g| g == tenant.as_str()) {
+            return Err(self.error(
+                ErrorKind::NotFound,
+                operation,
+                format!("user {user} is not in group {tenant}"),
+            ));
+        }
+        let body = types::UserRequest {
+            role: current.role,
+            auto_groups: current
+                .auto_groups
+                .into_iter()
+                .filter(|g| g != tenant.as_str())
+                .collect(),
+            is_blocked: current.is_blocked,
+        };
+        self.put_user(path, &body, operation).await?;
+        Ok(())
+    }
+
+    /// Moves the user from group `from` to group `to` in one `PUT`: reads
+    /// the user (one list request) and writes back `auto_groups` with `from`
+    /// replaced by `to` in place, role and blocked flag exactly as read. The
+    /// server never sees the user in neither group, so there is nothing to
+    /// put back if it refuses (an unknown `to` answers 422, `InvalidInput`).
+    /// A user who is not in `from` is `NotFound`, and nothing is written;
+    /// tenant roles are `Unsupported`.
+    async fn move_user(
+        &self,
+        user: &UserId,
+        from: &TenantId,
+        to: &TenantId,
+        request: &MembershipRequest,
+    ) -> Result<Membership> {
+        let operation = Operation::MoveMember;
+        capabilities()
+            .check_membership_request(request)
+            .map_err(in_operation(operation))?;
+        group_path(from).map_err(in_operation(operation))?;
+        group_path(to).map_err(in_operation(operation))?;
+        let path = user_path(user).map_err(in_operation(operation))?;
+        if from == to {
+            return Err(self.error(
+                ErrorKind::InvalidInput,
+                operation,
+                format!("cannot move user {user} from group {from} to itself"),
+            ));
+        }
+        let _guard = self.user_locks.lock(user.as_str()).await;
+        let current = self.find_user(user, operation).await?;
+        if !current.auto_groups.iter().any(|g| g == from.as_str()) {
+            return Err(self.error(
+                ErrorKind::NotFound,
+                operation,
+                format!("user {user} is not in group {from}"),
+            ));
+        }
+        let already_in_target = current.auto_groups.iter().any(|g| g == to.as_str());
+        let mut auto_groups = Vec::with_capacity(current.auto_groups.len());
+        for group in &current.auto_groups {
+            if group == from.as_str() {
+                if !already_in_target {
+                    auto_groups.push(to.as_str().to_owned());
+                }
+            } else {
+                auto_groups.push(group.clone());
+            }
+        }
+        let body = types::UserRequest {
+            role: current.role.clone(),
+            auto_groups,
+            is_blocked: current.is_blocked,
+        };
+        let updated = self.put_user(path, &body, operation).await?;
+        membership(to, &updated).map_err(in_operation(operation))
+    }
+}
