@@ -547,6 +547,10 @@ impl Model for MediumOneModel {
         "/v2"
     }
 
+    fn issued_secrets(&self) -> Vec<String> {
+        self.session_tokens()
+    }
+
     /// Users have no account-wide role, so a user role is refused; a
     /// display name is the `full_name`; a membership's role is
     /// `tenant-admin` for admin and `tenant-user` otherwise.
