@@ -47,6 +47,7 @@ use serde_json::{Map, Value, json};
 use wiremock::{Request, ResponseTemplate};
 
 use crate::emulator::{Model, auth_credentials, json as reply, no_content, route_segments};
+use crate::snapshot::{Snapshot, SnapshotMembership, SnapshotTenant, SnapshotUser};
 
 /// The API key [`AdverityModel::default`] accepts.
 pub const ADVERITY_TOKEN: &str = "adverity-test-api-key";
@@ -698,6 +699,75 @@ impl AdverityModel {
 }
 
 impl Model for AdverityModel {
+    /// Adverity has no roles; a display name splits as the adapter splits
+    /// it (the first word is the first name, the rest the last name).
+    fn seed(&mut self, snapshot: &Snapshot) -> Result<(), String> {
+        snapshot.check()?;
+        let mut ids = std::collections::HashMap::new();
+        for user in &snapshot.users {
+            if self.user_by_email(user.email.as_str()).is_some() {
+                return Err(format!("{} is listed twice", user.email));
+            }
+            if user.role.is_some() {
+                return Err(format!("{}: Adverity users have no role", user.email));
+            }
+            let name = user.display_name.as_deref().unwrap_or("").trim();
+            let (first, last) = name.split_once(' ').unwrap_or((name, ""));
+            let id = self.add_user(user.email.as_str(), first, last.trim());
+            ids.insert(user.email.as_str().to_owned(), id);
+        }
+        let mut stacks = std::collections::HashMap::new();
+        for tenant in &snapshot.tenants {
+            if self.stack_by_name(&tenant.name).is_some() {
+                return Err(format!("workspace {:?} is listed twice", tenant.name));
+            }
+            let (id, _slug) = self.add_workspace(&tenant.name);
+            stacks.insert(tenant.name.clone(), id);
+        }
+        for membership in &snapshot.memberships {
+            if membership.role.is_some() || membership.wireguard_key.is_some() {
+                return Err(format!(
+                    "{}: Adverity memberships carry no role or WireGuard key",
+                    membership.user
+                ));
+            }
+            let user = ids[membership.user.as_str()];
+            let stack = stacks[&membership.tenant];
+            self.assign(user, stack);
+        }
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Result<Snapshot, String> {
+        let mut snapshot = Snapshot::default();
+        for stack in &self.stacks {
+            snapshot.tenants.push(SnapshotTenant {
+                name: stack.name.clone(),
+            });
+        }
+        for user in &self.users {
+            let email = Email::parse(&user.email).map_err(|e| e.to_string())?;
+            let name = format!("{} {}", user.first_name, user.last_name);
+            let name = name.trim();
+            snapshot.users.push(SnapshotUser {
+                email: email.clone(),
+                role: None,
+                display_name: (!name.is_empty()).then(|| name.to_owned()),
+            });
+            for workspace in &user.workspaces {
+                if let Some(stack) = self.stacks.iter().find(|s| s.id == *workspace) {
+                    snapshot.memberships.push(SnapshotMembership {
+                        tenant: stack.name.clone(),
+                        user: email.clone(),
+                        role: None,
+                        wireguard_key: None,
+                    });
+                }
+            }
+        }
+        Ok(snapshot)
+    }
+
     fn handle(&mut self, request: &Request) -> ResponseTemplate {
         let response = self.answer(request);
         match self.latency {

@@ -19,8 +19,10 @@ use crate::emulator::{Emulator, Model};
 use crate::snapshot::Snapshot;
 
 /// The credentials a served emulator accepts. Token providers use
-/// `token`; Medium One uses `login`, `password` and `api_key`. Anything
-/// left out falls back to the testkit's documented test credentials.
+/// `token`; Medium One uses `login`, `password` and `api_key` (each
+/// provider reads only its own; `roster-emulator` refuses a flag the one
+/// provider it serves would not read). Anything left out falls back to the
+/// testkit's documented test credentials.
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
     /// The API token (IaaS, NetBird, Adverity, Astra).
@@ -31,6 +33,13 @@ pub struct Credentials {
     pub password: Option<String>,
     /// Medium One's API key.
     pub api_key: Option<String>,
+}
+
+impl Credentials {
+    /// The token to accept, or `default`.
+    pub fn token_or(&self, default: &str) -> String {
+        self.token.clone().unwrap_or_else(|| default.to_owned())
+    }
 }
 
 /// A running emulator, whatever its provider.
@@ -84,22 +93,16 @@ pub fn providers() -> Vec<&'static str> {
     [
         #[cfg(feature = "iaas")]
         "iaas",
+        #[cfg(feature = "netbird")]
+        "netbird",
+        #[cfg(feature = "adverity")]
+        "adverity",
         #[cfg(feature = "astra")]
         "astra",
+        #[cfg(feature = "medium-one")]
+        "medium-one",
     ]
     .to_vec()
-}
-
-fn token_only(provider: &str, credentials: &Credentials) -> Result<(), String> {
-    if credentials.login.is_some()
-        || credentials.password.is_some()
-        || credentials.api_key.is_some()
-    {
-        return Err(format!(
-            "{provider} takes a --token, not a login, password or API key"
-        ));
-    }
-    Ok(())
 }
 
 /// Serves `provider` on `listener` with `credentials`.
@@ -108,23 +111,45 @@ pub async fn serve(
     listener: std::net::TcpListener,
     credentials: &Credentials,
 ) -> Result<Box<dyn Served>, String> {
-    let token = |default: &str| {
-        credentials
-            .token
-            .clone()
-            .unwrap_or_else(|| default.to_owned())
-    };
     match provider {
         #[cfg(feature = "iaas")]
         "iaas" => {
-            token_only(provider, credentials)?;
-            let model = crate::iaas::IaasModel::new(token(crate::iaas::IAAS_TOKEN));
+            let model = crate::iaas::IaasModel::new(credentials.token_or(crate::iaas::IAAS_TOKEN));
             Ok(run("iaas", listener, model).await)
+        }
+        #[cfg(feature = "netbird")]
+        "netbird" => {
+            let model = crate::netbird::NetbirdModel::new(
+                credentials.token_or(crate::netbird::NETBIRD_TOKEN),
+            );
+            Ok(run("netbird", listener, model).await)
+        }
+        #[cfg(feature = "adverity")]
+        "adverity" => {
+            let model = crate::adverity::AdverityModel::new(
+                credentials.token_or(crate::adverity::ADVERITY_TOKEN),
+            );
+            Ok(run("adverity", listener, model).await)
+        }
+        #[cfg(feature = "medium-one")]
+        "medium-one" => {
+            use crate::medium_one::{
+                MEDIUMONE_API_KEY, MEDIUMONE_LOGIN, MEDIUMONE_PASSWORD, MediumOneModel,
+            };
+            let or = |given: &Option<String>, default: &str| {
+                given.clone().unwrap_or_else(|| default.to_owned())
+            };
+            let model = MediumOneModel::with_credentials(
+                &or(&credentials.login, MEDIUMONE_LOGIN),
+                &or(&credentials.password, MEDIUMONE_PASSWORD),
+                &or(&credentials.api_key, MEDIUMONE_API_KEY),
+            );
+            Ok(run("medium-one", listener, model).await)
         }
         #[cfg(feature = "astra")]
         "astra" => {
-            token_only(provider, credentials)?;
-            let model = crate::astra::AstraModel::new(token(crate::astra::ASTRA_TOKEN));
+            let model =
+                crate::astra::AstraModel::new(credentials.token_or(crate::astra::ASTRA_TOKEN));
             Ok(run("astra", listener, model).await)
         }
         other => Err(format!(

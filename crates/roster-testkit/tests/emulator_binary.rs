@@ -38,6 +38,45 @@ fn cases() -> Vec<Case> {
             is_401_shape: |body| body["detail"].is_string(),
         },
         Case {
+            provider: "netbird",
+            connect: |url| {
+                let token = SecretString::from(roster_testkit::netbird::NETBIRD_TOKEN.to_owned());
+                let config =
+                    roster_netbird::NetbirdConfig::personal_access_token(token).with_base_url(url);
+                Arc::new(roster_netbird::NetbirdClient::new(config).expect("client"))
+            },
+            protected: "/api/users",
+            is_401_shape: |body| body["message"].is_string() && body["code"] == 401,
+        },
+        Case {
+            provider: "adverity",
+            connect: |url| {
+                let token = SecretString::from(roster_testkit::adverity::ADVERITY_TOKEN.to_owned());
+                let config = roster_adverity::AdverityConfig::new(url, token)
+                    .with_datalake_id(roster_testkit::adverity::ADVERITY_DATALAKE_ID as u64);
+                Arc::new(roster_adverity::AdverityClient::new(config).expect("client"))
+            },
+            protected: "/api/v1/users/",
+            is_401_shape: |body| body["detail"].is_string(),
+        },
+        Case {
+            provider: "medium-one",
+            connect: |url| {
+                use roster_testkit::medium_one::{
+                    MEDIUMONE_API_KEY, MEDIUMONE_LOGIN, MEDIUMONE_PASSWORD,
+                };
+                let config = roster_medium_one::MediumOneConfig::new(
+                    MEDIUMONE_LOGIN,
+                    SecretString::from(MEDIUMONE_PASSWORD.to_owned()),
+                    SecretString::from(MEDIUMONE_API_KEY.to_owned()),
+                )
+                .with_base_url(url);
+                Arc::new(roster_medium_one::MediumOneClient::new(config).expect("client"))
+            },
+            protected: "/user_list",
+            is_401_shape: |body| body["errors"].is_array() || body["message"].is_string(),
+        },
+        Case {
             provider: "astra",
             connect: |url| {
                 let token = SecretString::from(roster_testkit::astra::ASTRA_TOKEN.to_owned());
@@ -247,4 +286,46 @@ fn bad_arguments_exit_2_with_usage() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("roster-emulator:"), "{stderr}");
     }
+}
+
+#[tokio::test]
+async fn all_serves_every_provider_on_its_own_port() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_roster-emulator"))
+        .args(["--all", "--token", "shared-dev-token"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting roster-emulator");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut served = Vec::new();
+    for _ in cases() {
+        let line = lines.next().expect("a line").expect("utf-8");
+        let (provider, url) = line.split_once(' ').expect("`provider url`");
+        served.push((provider.to_owned(), url.to_owned()));
+    }
+    let mut providers: Vec<_> = served.iter().map(|(p, _)| p.clone()).collect();
+    providers.sort();
+    assert_eq!(
+        providers,
+        ["adverity", "astra", "iaas", "medium-one", "netbird"]
+    );
+    let ports: std::collections::HashSet<_> = served
+        .iter()
+        .map(|(_, url)| url.split(':').nth(2).expect("port").to_owned())
+        .collect();
+    assert_eq!(ports.len(), served.len(), "{served:?}");
+    // --token applies to the token providers.
+    let (_, iaas) = served.iter().find(|(p, _)| p == "iaas").expect("iaas");
+    let answer = reqwest::Client::new()
+        .get(format!("{iaas}/users"))
+        .bearer_auth("shared-dev-token")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(answer.status(), 200);
+    let (clean, stderr) = stop(Running {
+        child,
+        url: String::new(),
+    });
+    assert!(clean, "{stderr}");
 }

@@ -26,9 +26,11 @@ usage: roster-emulator <PROVIDER | --all> [--port N] [--seed FILE] [--dump FILE]
   --seed FILE      preload users, tenants and memberships (JSON, or TOML if
                    FILE ends in .toml); with --all, a table per provider
   --dump FILE      write the state there on exit (same formats and shapes)
-  --token TOKEN    the API token to accept (default: the testkit's test token)
+  --token TOKEN    the API token the token providers accept (default: the
+                   testkit's test token for each)
   --login, --password, --api-key
-                   Medium One's credentials to accept
+                   the credentials Medium One accepts (default: the
+                   testkit's test account)
 
 Prints the base URL on one line (with --all: `PROVIDER URL` per line), then
 serves until Ctrl-C or SIGTERM.";
@@ -72,7 +74,25 @@ fn parse(args: &[String]) -> Result<Args, String> {
     }
     match (parsed.all, parsed.providers.len()) {
         (true, 0) => parsed.providers = server::providers().iter().map(|p| p.to_string()).collect(),
-        (false, 1) => {}
+        (false, 1) => {
+            let session = &parsed.credentials;
+            let logs_in = parsed.providers[0] == "medium-one";
+            if logs_in && session.token.is_some() {
+                return Err(
+                    "medium-one takes --login, --password and --api-key, not --token".into(),
+                );
+            }
+            if !logs_in
+                && (session.login.is_some()
+                    || session.password.is_some()
+                    || session.api_key.is_some())
+            {
+                return Err(format!(
+                    "{} takes --token, not --login, --password or --api-key",
+                    parsed.providers[0]
+                ));
+            }
+        }
         (true, _) => return Err("give either --all or one provider, not both".into()),
         (false, 0) => return Err("name a provider, or give --all".into()),
         (false, _) => return Err("name one provider (or give --all)".into()),
