@@ -26,6 +26,7 @@ pub mod error;
 pub mod ext;
 pub mod model;
 pub mod pagination;
+pub mod state;
 
 pub use capability::Capabilities;
 pub use directory::{Directory, MembershipDirectory, Provider, TenantDirectory, UserDirectory};

@@ -47,7 +47,7 @@ use serde_json::{Map, Value, json};
 use wiremock::{Request, ResponseTemplate};
 
 use crate::emulator::{Model, auth_credentials, json as reply, no_content, route_segments};
-use crate::snapshot::{Snapshot, SnapshotMembership, SnapshotTenant, SnapshotUser};
+use roster_core::state::{DirectoryState, MembershipState, TenantState, UserState};
 
 /// The API key [`AdverityModel::default`] accepts.
 pub const ADVERITY_TOKEN: &str = "adverity-test-api-key";
@@ -701,8 +701,8 @@ impl AdverityModel {
 impl Model for AdverityModel {
     /// Adverity has no roles; a display name splits as the adapter splits
     /// it (the first word is the first name, the rest the last name).
-    fn seed(&mut self, snapshot: &Snapshot) -> Result<(), String> {
-        snapshot.check()?;
+    fn seed(&mut self, snapshot: &DirectoryState) -> Result<(), String> {
+        snapshot.check().map_err(|e| e.to_string())?;
         let mut ids = std::collections::HashMap::new();
         for user in &snapshot.users {
             if self.user_by_email(user.email.as_str()).is_some() {
@@ -738,10 +738,10 @@ impl Model for AdverityModel {
         Ok(())
     }
 
-    fn snapshot(&self) -> Result<Snapshot, String> {
-        let mut snapshot = Snapshot::default();
+    fn snapshot(&self) -> Result<DirectoryState, String> {
+        let mut snapshot = DirectoryState::default();
         for stack in &self.stacks {
-            snapshot.tenants.push(SnapshotTenant {
+            snapshot.tenants.push(TenantState {
                 name: stack.name.clone(),
             });
         }
@@ -749,14 +749,14 @@ impl Model for AdverityModel {
             let email = Email::parse(&user.email).map_err(|e| e.to_string())?;
             let name = format!("{} {}", user.first_name, user.last_name);
             let name = name.trim();
-            snapshot.users.push(SnapshotUser {
+            snapshot.users.push(UserState {
                 email: email.clone(),
                 role: None,
                 display_name: (!name.is_empty()).then(|| name.to_owned()),
             });
             for workspace in &user.workspaces {
                 if let Some(stack) = self.stacks.iter().find(|s| s.id == *workspace) {
-                    snapshot.memberships.push(SnapshotMembership {
+                    snapshot.memberships.push(MembershipState {
                         tenant: stack.name.clone(),
                         user: email.clone(),
                         role: None,

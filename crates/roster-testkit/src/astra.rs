@@ -34,7 +34,7 @@ use wiremock::{Request, ResponseTemplate};
 use crate::emulator::{
     Model, auth_credentials, json as reply, json_body, no_content, route_segments,
 };
-use crate::snapshot::{Snapshot, SnapshotMembership, SnapshotTenant, SnapshotUser};
+use roster_core::state::{DirectoryState, MembershipState, TenantState, UserState};
 
 /// The token [`AstraModel::default`] accepts.
 pub const ASTRA_TOKEN: &str = "AstraCS:emulator:0123456789abcdef0123456789abcdef";
@@ -313,8 +313,8 @@ impl Model for AstraModel {
     /// The one tenant is the organization: a snapshot tenant renames it,
     /// and every user is its member. Users are seeded as active; a role is
     /// a neutral name or a role's own name (none is `Read Only User`).
-    fn seed(&mut self, snapshot: &Snapshot) -> Result<(), String> {
-        snapshot.check()?;
+    fn seed(&mut self, snapshot: &DirectoryState) -> Result<(), String> {
+        snapshot.check().map_err(|e| e.to_string())?;
         match snapshot.tenants.as_slice() {
             [] => {}
             [org] => self.org_name = org.name.clone(),
@@ -356,12 +356,12 @@ impl Model for AstraModel {
         Ok(())
     }
 
-    fn snapshot(&self) -> Result<Snapshot, String> {
-        let mut snapshot = Snapshot {
-            tenants: vec![SnapshotTenant {
+    fn snapshot(&self) -> Result<DirectoryState, String> {
+        let mut snapshot = DirectoryState {
+            tenants: vec![TenantState {
                 name: self.org_name.clone(),
             }],
-            ..Snapshot::default()
+            ..DirectoryState::default()
         };
         for user in &self.users {
             let email = Email::parse(&user.email).map_err(|e| e.to_string())?;
@@ -371,12 +371,12 @@ impl Model for AstraModel {
                     .find(|(_, role)| *role == name)
                     .map_or(name, |(neutral, _)| neutral.to_string())
             });
-            snapshot.users.push(SnapshotUser {
+            snapshot.users.push(UserState {
                 email: email.clone(),
                 role,
                 display_name: None,
             });
-            snapshot.memberships.push(SnapshotMembership {
+            snapshot.memberships.push(MembershipState {
                 tenant: self.org_name.clone(),
                 user: email,
                 role: None,

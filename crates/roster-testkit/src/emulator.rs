@@ -15,7 +15,7 @@ use serde_json::Value;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::snapshot::Snapshot;
+use roster_core::state::DirectoryState;
 
 /// A provider's behaviour: state plus a request handler.
 ///
@@ -38,13 +38,13 @@ pub trait Model: Send + 'static {
 
     /// Loads users, tenants and memberships (in neutral shapes) into the
     /// state, as `roster-emulator --seed` does.
-    fn seed(&mut self, snapshot: &Snapshot) -> Result<(), String> {
+    fn seed(&mut self, snapshot: &DirectoryState) -> Result<(), String> {
         let _ = snapshot;
         Err("this emulator cannot be seeded".to_owned())
     }
 
     /// The state in neutral shapes, as `roster-emulator --dump` writes it.
-    fn snapshot(&self) -> Result<Snapshot, String> {
+    fn snapshot(&self) -> Result<DirectoryState, String> {
         Err("this emulator cannot dump its state".to_owned())
     }
 }

@@ -29,7 +29,7 @@ use wiremock::{Request, ResponseTemplate};
 use crate::emulator::{
     Model, auth_credentials, json as reply, json_body, no_content, route_segments,
 };
-use crate::snapshot::{Snapshot, SnapshotMembership, SnapshotTenant, SnapshotUser};
+use roster_core::state::{DirectoryState, MembershipState, TenantState, UserState};
 
 /// A user as the emulator stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -429,8 +429,8 @@ impl Model for IaasModel {
     /// Neutral roles map as the adapter maps them: `admin` is `operator`;
     /// no role is `member`. Every membership needs a WireGuard key, and a
     /// user can be in one tenant only.
-    fn seed(&mut self, snapshot: &Snapshot) -> Result<(), String> {
-        snapshot.check()?;
+    fn seed(&mut self, snapshot: &DirectoryState) -> Result<(), String> {
+        snapshot.check().map_err(|e| e.to_string())?;
         for user in &snapshot.users {
             if self.user_by_email(user.email.as_str()).is_some() {
                 return Err(format!("{} is listed twice", user.email));
@@ -491,19 +491,19 @@ impl Model for IaasModel {
         Ok(())
     }
 
-    fn snapshot(&self) -> Result<Snapshot, String> {
+    fn snapshot(&self) -> Result<DirectoryState, String> {
         let email = |id: Uuid| {
             self.users
                 .iter()
                 .find(|u| u.id == id)
                 .and_then(|u| Email::parse(&u.email).ok())
         };
-        Ok(Snapshot {
+        Ok(DirectoryState {
             users: self
                 .users
                 .iter()
                 .map(|user| {
-                    Ok(SnapshotUser {
+                    Ok(UserState {
                         email: Email::parse(&user.email).map_err(|e| e.to_string())?,
                         role: Some(match user.role.as_str() {
                             "operator" => "admin".to_owned(),
@@ -516,7 +516,7 @@ impl Model for IaasModel {
             tenants: self
                 .tenants
                 .iter()
-                .map(|t| SnapshotTenant {
+                .map(|t| TenantState {
                     name: t.name.clone(),
                 })
                 .collect(),
@@ -525,7 +525,7 @@ impl Model for IaasModel {
                 .iter()
                 .flat_map(|tenant| {
                     tenant.members.iter().filter_map(move |member| {
-                        Some(SnapshotMembership {
+                        Some(MembershipState {
                             tenant: tenant.name.clone(),
                             user: email(member.user_id)?,
                             role: None,

@@ -35,7 +35,7 @@ use uuid::Uuid;
 use wiremock::{Request, ResponseTemplate};
 
 use crate::emulator::{Model, json as reply, json_body, route_segments};
-use crate::snapshot::{Snapshot, SnapshotMembership, SnapshotTenant, SnapshotUser};
+use roster_core::state::{DirectoryState, MembershipState, TenantState, UserState};
 
 /// The system admin login [`MediumOneModel::default`] accepts.
 pub const MEDIUMONE_LOGIN: &str = "sa@example.com";
@@ -554,8 +554,8 @@ impl Model for MediumOneModel {
     /// Users have no account-wide role, so a user role is refused; a
     /// display name is the `full_name`; a membership's role is
     /// `tenant-admin` for admin and `tenant-user` otherwise.
-    fn seed(&mut self, snapshot: &Snapshot) -> Result<(), String> {
-        snapshot.check()?;
+    fn seed(&mut self, snapshot: &DirectoryState) -> Result<(), String> {
+        snapshot.check().map_err(|e| e.to_string())?;
         for user in &snapshot.users {
             if user.role.is_some() {
                 return Err(format!(
@@ -601,17 +601,17 @@ impl Model for MediumOneModel {
         Ok(())
     }
 
-    fn snapshot(&self) -> Result<Snapshot, String> {
-        let mut snapshot = Snapshot::default();
+    fn snapshot(&self) -> Result<DirectoryState, String> {
+        let mut snapshot = DirectoryState::default();
         for tenant in &self.tenants {
-            snapshot.tenants.push(SnapshotTenant {
+            snapshot.tenants.push(TenantState {
                 name: tenant.tenant_name.clone(),
             });
         }
         for user in &self.users {
             let email = Email::parse(user.user_name.as_str()).map_err(|e| e.to_string())?;
             for (tenant, role) in &user.tenant_roles {
-                snapshot.memberships.push(SnapshotMembership {
+                snapshot.memberships.push(MembershipState {
                     tenant: self.tenant_name(*tenant),
                     user: email.clone(),
                     role: match role.as_str() {
@@ -621,7 +621,7 @@ impl Model for MediumOneModel {
                     wireguard_key: None,
                 });
             }
-            snapshot.users.push(SnapshotUser {
+            snapshot.users.push(UserState {
                 email,
                 role: None,
                 display_name: Some(user.full_name.clone()).filter(|n| !n.is_empty()),

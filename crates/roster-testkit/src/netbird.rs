@@ -37,7 +37,7 @@ use uuid::Uuid;
 use wiremock::{Request, ResponseTemplate};
 
 use crate::emulator::{Model, auth_credentials, json as reply, json_body, route_segments};
-use crate::snapshot::{Snapshot, SnapshotMembership, SnapshotTenant, SnapshotUser};
+use roster_core::state::{DirectoryState, MembershipState, TenantState, UserState};
 
 /// The personal access token [`NetbirdModel::default`] accepts.
 pub const NETBIRD_TOKEN: &str = "nbp_RosterEmulatorTokenAbCdEfGhIjKlMnOpQr";
@@ -639,8 +639,8 @@ impl Model for NetbirdModel {
     /// memberships as `auto_groups`, which carry no role and no key. The
     /// built-in owner and `All` group are always there and are left out of
     /// dumps, so a dump seeds the next run.
-    fn seed(&mut self, snapshot: &Snapshot) -> Result<(), String> {
-        snapshot.check()?;
+    fn seed(&mut self, snapshot: &DirectoryState) -> Result<(), String> {
+        snapshot.check().map_err(|e| e.to_string())?;
         for user in &snapshot.users {
             if self.user_by_email(user.email.as_str()).is_some() {
                 return Err(format!("{} is listed twice", user.email));
@@ -684,7 +684,7 @@ impl Model for NetbirdModel {
         Ok(())
     }
 
-    fn snapshot(&self) -> Result<Snapshot, String> {
+    fn snapshot(&self) -> Result<DirectoryState, String> {
         let people: Vec<&NetbirdUser> = self
             .users
             .iter()
@@ -699,7 +699,7 @@ impl Model for NetbirdModel {
         let mut memberships = Vec::new();
         for user in people {
             let email = Email::parse(user.email.as_str()).map_err(|e| e.to_string())?;
-            users.push(SnapshotUser {
+            users.push(UserState {
                 email: email.clone(),
                 role: Some(match user.role.as_str() {
                     "user" => "member".to_owned(),
@@ -712,7 +712,7 @@ impl Model for NetbirdModel {
                 .iter()
                 .filter_map(|id| groups.iter().find(|g| &g.id == id))
             {
-                memberships.push(SnapshotMembership {
+                memberships.push(MembershipState {
                     tenant: group.name.clone(),
                     user: email.clone(),
                     role: None,
@@ -720,11 +720,11 @@ impl Model for NetbirdModel {
                 });
             }
         }
-        Ok(Snapshot {
+        Ok(DirectoryState {
             users,
             tenants: groups
                 .iter()
-                .map(|g| SnapshotTenant {
+                .map(|g| TenantState {
                     name: g.name.clone(),
                 })
                 .collect(),

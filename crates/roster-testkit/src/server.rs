@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 
 use crate::emulator::{Emulator, Model};
-use crate::snapshot::Snapshot;
+use roster_core::state::DirectoryState;
 
 /// The credentials a served emulator accepts. Token providers use
 /// `token`; Medium One uses `login`, `password` and `api_key` (each
@@ -49,9 +49,9 @@ pub trait Served: Send + Sync {
     /// The base URL clients use (the adapter's `..._URL` variable).
     fn base_url(&self) -> String;
     /// Loads a snapshot into the state.
-    fn seed(&self, snapshot: &Snapshot) -> Result<(), String>;
+    fn seed(&self, snapshot: &DirectoryState) -> Result<(), String>;
     /// The state as a snapshot.
-    fn snapshot(&self) -> Result<Snapshot, String>;
+    fn snapshot(&self) -> Result<DirectoryState, String>;
 }
 
 struct Running<M: Model> {
@@ -68,11 +68,11 @@ impl<M: Model> Served for Running<M> {
         self.emulator.base_url()
     }
 
-    fn seed(&self, snapshot: &Snapshot) -> Result<(), String> {
+    fn seed(&self, snapshot: &DirectoryState) -> Result<(), String> {
         self.emulator.with_model(|model| model.seed(snapshot))
     }
 
-    fn snapshot(&self) -> Result<Snapshot, String> {
+    fn snapshot(&self) -> Result<DirectoryState, String> {
         self.emulator.with_model(|model| model.snapshot())
     }
 }
@@ -160,4 +160,4 @@ pub async fn serve(
 }
 
 /// Snapshots keyed by provider, the shape of `--all` seeds and dumps.
-pub type Snapshots = BTreeMap<String, Snapshot>;
+pub type Snapshots = BTreeMap<String, DirectoryState>;

@@ -12,7 +12,7 @@ use futures::TryStreamExt;
 use roster_core::{Directory, Email, NewTenant, NewUser, TenantDirectoryExt, UserDirectoryExt};
 use roster_http::SecretString;
 use roster_testkit::contract::{membership_request, unique_email};
-use roster_testkit::snapshot::Snapshot;
+use roster_testkit::snapshot;
 use serde_json::Value;
 
 /// One provider the binary serves, and how to talk to it.
@@ -201,7 +201,7 @@ async fn every_provider_serves_the_sdk_and_dumps_its_state() {
         assert!(stderr.contains("stopped"), "{stderr}");
         let text = std::fs::read_to_string(&dump).expect("the dump was written");
         let _ = std::fs::remove_file(&dump);
-        let state = Snapshot::parse(&text, "dump.json").expect("a snapshot");
+        let state = snapshot::parse(&text, "dump.json").expect("a snapshot");
         let email = |user: &roster_core::User| user.email.clone().expect("email");
         let (kept, left) = (email(&keep), email(&leave));
         assert!(state.users.iter().any(|u| u.email == kept), "{text}");
@@ -257,8 +257,8 @@ wireguard_key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
     assert_eq!(alice.raw_role.as_deref(), Some("operator"));
     let (clean, stderr) = stop(running);
     assert!(clean, "{stderr}");
-    let seeded = Snapshot::parse(&std::fs::read_to_string(&seed).expect("seed"), "s.toml");
-    let dumped = Snapshot::parse(&std::fs::read_to_string(&dump).expect("dump"), "d.toml");
+    let seeded = snapshot::parse(&std::fs::read_to_string(&seed).expect("seed"), "s.toml");
+    let dumped = snapshot::parse(&std::fs::read_to_string(&dump).expect("dump"), "d.toml");
     let _ = (std::fs::remove_file(&seed), std::fs::remove_file(&dump));
     assert_eq!(
         dumped.expect("dump").sorted(),

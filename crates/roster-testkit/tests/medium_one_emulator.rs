@@ -388,7 +388,7 @@ async fn other_methods_and_paths_are_refused() {
 #[tokio::test]
 async fn a_seed_round_trips_through_a_snapshot() {
     use roster_testkit::Model;
-    use roster_testkit::snapshot::Snapshot;
+    use roster_testkit::snapshot;
     let text = r#"{
         "users": [
             {"email": "alice@example.com", "display_name": "Alice"},
@@ -400,7 +400,7 @@ async fn a_seed_round_trips_through_a_snapshot() {
             {"tenant": "plant-a", "user": "bob@example.com", "role": "member"}
         ]
     }"#;
-    let snapshot = Snapshot::parse(text, "seed.json").expect("snapshot");
+    let snapshot = snapshot::parse(text, "seed.json").expect("snapshot");
     let mut model = MediumOneModel::default();
     model.seed(&snapshot).expect("seed");
     let tenant = model.tenant_by_name("plant-a").expect("tenant").tenant_id;
@@ -409,7 +409,7 @@ async fn a_seed_round_trips_through_a_snapshot() {
         Some("tenant-admin")
     );
     assert_eq!(model.snapshot().expect("dump").sorted(), snapshot.sorted());
-    let with_role = Snapshot::parse(
+    let with_role = snapshot::parse(
         r#"{"users": [{"email": "c@example.com", "role": "admin"}]}"#,
         "seed.json",
     )

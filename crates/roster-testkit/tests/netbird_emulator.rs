@@ -339,8 +339,8 @@ async fn put_group_replaces_name_peers_and_resources() {
 #[tokio::test]
 async fn a_dump_seeds_the_next_run() {
     use roster_testkit::Model;
-    use roster_testkit::snapshot::Snapshot;
-    let seed = Snapshot::parse(
+    use roster_testkit::snapshot;
+    let seed = snapshot::parse(
         r#"{
             "users": [
                 {"email": "ivy@company.com", "role": "Member", "display_name": "Ivy"},
@@ -369,7 +369,7 @@ async fn a_dump_seeds_the_next_run() {
     next.seed(&dump).expect("a dump seeds");
     assert_eq!(next.snapshot().expect("dump").sorted(), dump.sorted());
 
-    let keyed = Snapshot::parse(
+    let keyed = snapshot::parse(
         r#"{"users": [{"email": "k@company.com"}], "tenants": [{"name": "t"}],
             "memberships": [{"tenant": "t", "user": "k@company.com",
                              "wireguard_key": "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="}]}"#,
@@ -377,7 +377,7 @@ async fn a_dump_seeds_the_next_run() {
     )
     .expect("parse");
     assert!(NetbirdModel::default().seed(&keyed).is_err());
-    let bad_role = Snapshot::parse(
+    let bad_role = snapshot::parse(
         r#"{"users": [{"email": "r@company.com", "role": "root"}]}"#,
         "s.json",
     )

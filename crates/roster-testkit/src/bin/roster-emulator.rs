@@ -13,7 +13,7 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 
 use roster_testkit::server::{self, Credentials, Served, Snapshots};
-use roster_testkit::snapshot::Snapshot;
+use roster_testkit::snapshot;
 
 const USAGE: &str = "\
 usage: roster-emulator <PROVIDER | --all> [--port N] [--seed FILE] [--dump FILE]
@@ -116,7 +116,7 @@ fn read_seeds(args: &Args) -> Result<Snapshots, String> {
         }
         Ok(seeds)
     } else {
-        let snapshot = Snapshot::parse(&text, path)?;
+        let snapshot = snapshot::parse(&text, path)?;
         Ok(Snapshots::from([(args.providers[0].clone(), snapshot)]))
     }
 }
@@ -134,7 +134,7 @@ fn write_dump(path: &str, all: bool, served: &[Box<dyn Served>]) -> Result<(), S
         }
     } else {
         let (_, only) = snapshots.pop_first().ok_or("nothing was served")?;
-        only.render(path)?
+        snapshot::render(&only, path)?
     };
     std::fs::write(path, text).map_err(|e| format!("writing {path}: {e}"))
 }
