@@ -33,6 +33,15 @@
 
 pub use roster_core::*;
 
+pub mod config;
+pub mod fleet;
+pub mod plan;
+mod table;
+
+pub use config::FleetConfig;
+pub use fleet::Fleet;
+pub use plan::{DesiredState, Plan};
+
 /// Connection settings shared by every adapter (timeouts, user agent,
 /// plain-HTTP opt-in, an injected `reqwest::Client`) and the secret type
 /// tokens are held in.

@@ -1,0 +1,608 @@
+//! Acting on every provider at once: offboard, onboard, move and audit a
+//! person across a named set of configured providers.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use futures::future::join_all;
+use roster_core::{
+    CreateOutcome, Directory, Email, Error, ErrorKind, Membership, MembershipRequest, NewUser,
+    Operation, Result, RoleSpec, Tenant, TenantDirectoryExt, TenantId, User, UserDirectoryExt,
+};
+
+use crate::table::write_table;
+
+/// A named set of configured providers, each held as an
+/// `Arc<dyn Directory>` with whatever layers it was given.
+///
+/// Build one in code with [`Fleet::builder`], or from a config file with
+/// [`Fleet::from_config`](crate::config::FleetConfig). Every operation runs
+/// on the providers concurrently, and a failure on one never stops the
+/// others: reports list every provider, in name order.
+///
+/// ```no_run
+/// # async fn demo(iaas: roster::iaas::IaasClient) -> roster::Result<()> {
+/// use std::sync::Arc;
+/// use roster::layers::Stack;
+/// use roster::{Email, Fleet};
+///
+/// let fleet = Fleet::builder()
+///     .provider("iaas", Stack::default().apply(iaas))
+///     .build()?;
+/// let report = fleet.offboard(&Email::parse("leaver@example.com")?).await;
+/// println!("{report}");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Fleet {
+    providers: BTreeMap<String, Arc<dyn Directory>>,
+}
+
+/// Collects the providers of a [`Fleet`].
+#[derive(Default)]
+pub struct FleetBuilder {
+    providers: Vec<(String, Arc<dyn Directory>)>,
+}
+
+impl FleetBuilder {
+    /// Adds a provider under `name` (the name reports and desired-state
+    /// files use).
+    pub fn provider(mut self, name: impl Into<String>, directory: Arc<dyn Directory>) -> Self {
+        self.providers.push((name.into(), directory));
+        self
+    }
+
+    /// The fleet; `InvalidInput` for an empty or repeated name.
+    pub fn build(self) -> Result<Fleet> {
+        let mut providers = BTreeMap::new();
+        for (name, directory) in self.providers {
+            if name.trim().is_empty() {
+                return Err(Error::invalid_input("a fleet provider needs a name"));
+            }
+            if providers.insert(name.clone(), directory).is_some() {
+                return Err(Error::invalid_input(format!(
+                    "the fleet has two providers named {name:?}"
+                )));
+            }
+        }
+        Ok(Fleet { providers })
+    }
+}
+
+impl fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(
+                self.providers
+                    .iter()
+                    .map(|(name, directory)| (name, directory.provider_id())),
+            )
+            .finish()
+    }
+}
+
+/// A person to onboard: who they are, everywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// Their email, which finds them on every provider.
+    pub email: Email,
+    /// A display name, kept where the provider keeps one.
+    pub display_name: Option<String>,
+}
+
+impl Person {
+    /// A person with this email.
+    pub fn new(email: Email) -> Self {
+        Person {
+            email,
+            display_name: None,
+        }
+    }
+
+    /// Adds a display name.
+    pub fn with_display_name(mut self, name: impl Into<String>) -> Self {
+        self.display_name = Some(name.into());
+        self
+    }
+}
+
+/// Where a person goes on one provider: an account (with a role) and the
+/// tenants to join.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// The provider's name in the fleet.
+    pub provider: String,
+    /// Their role on that provider, if it has roles.
+    pub role: Option<RoleSpec>,
+    /// The tenants to join, by name, each with its membership request.
+    pub tenants: Vec<(String, MembershipRequest)>,
+}
+
+impl Placement {
+    /// An account on `provider`, in no tenant yet.
+    pub fn new(provider: impl Into<String>) -> Self {
+        Placement {
+            provider: provider.into(),
+            role: None,
+            tenants: Vec::new(),
+        }
+    }
+
+    /// Sets the role.
+    pub fn role(mut self, role: impl Into<RoleSpec>) -> Self {
+        self.role = Some(role.into());
+        self
+    }
+
+    /// Adds a tenant to join, by name.
+    pub fn tenant(mut self, name: impl Into<String>, membership: MembershipRequest) -> Self {
+        self.tenants.push((name.into(), membership));
+        self
+    }
+}
+
+/// What offboarding did on one provider.
+#[derive(Debug)]
+pub enum OffboardOutcome {
+    /// The user was deleted.
+    Removed(User),
+    /// There was no user with that email.
+    NotPresent,
+    /// The provider cannot find or delete users with these credentials.
+    Unsupported(Error),
+    /// Something went wrong; the person may still be there.
+    Failed(Error),
+}
+
+/// What happened to one person on each provider.
+#[derive(Debug)]
+pub struct Report<T> {
+    /// The person.
+    pub email: Email,
+    /// One outcome per provider, in name order; none is left out.
+    pub outcomes: Vec<(String, T)>,
+}
+
+/// The result of [`Fleet::offboard`].
+pub type OffboardReport = Report<OffboardOutcome>;
+
+impl OffboardReport {
+    /// Whether the person is gone from every provider that could remove
+    /// them (nothing failed).
+    pub fn is_complete(&self) -> bool {
+        !self
+            .outcomes
+            .iter()
+            .any(|(_, outcome)| matches!(outcome, OffboardOutcome::Failed(_)))
+    }
+}
+
+impl fmt::Display for OffboardReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Offboarding {}", self.email)?;
+        let rows: Vec<Vec<String>> = self
+            .outcomes
+            .iter()
+            .map(|(provider, outcome)| {
+                let (what, detail) = match outcome {
+                    OffboardOutcome::Removed(user) => ("removed", format!("user {}", user.id)),
+                    OffboardOutcome::NotPresent => ("not present", String::new()),
+                    OffboardOutcome::Unsupported(e) => ("unsupported", e.message().to_owned()),
+                    OffboardOutcome::Failed(e) => ("FAILED", e.to_string()),
+                };
+                vec![provider.clone(), what.to_owned(), detail]
+            })
+            .collect();
+        write_table(f, &["provider", "outcome", "detail"], &rows)
+    }
+}
+
+/// What onboarding did on one provider.
+#[derive(Debug)]
+pub struct OnboardOutcome {
+    /// The account: created, already there, or the error.
+    pub user: Result<(User, CreateOutcome)>,
+    /// Each tenant named in the placement.
+    pub memberships: Vec<(String, MembershipOutcome)>,
+    /// Parts of the request this provider cannot keep (such as a display
+    /// name), said out loud rather than dropped.
+    pub notes: Vec<String>,
+}
+
+/// What onboarding did for one tenant.
+#[derive(Debug)]
+pub enum MembershipOutcome {
+    /// The person was added.
+    Added,
+    /// They were already a member; nothing was sent.
+    AlreadyMember,
+    /// It failed (an unknown tenant is `NotFound`).
+    Failed(Error),
+    /// Not tried, because the account could not be made.
+    Skipped,
+}
+
+/// The result of [`Fleet::onboard`].
+pub type OnboardReport = Report<OnboardOutcome>;
+
+impl OnboardReport {
+    /// Whether every account and membership is in place.
+    pub fn is_complete(&self) -> bool {
+        self.outcomes.iter().all(|(_, outcome)| {
+            outcome.user.is_ok()
+                && outcome.memberships.iter().all(|(_, m)| {
+                    matches!(m, MembershipOutcome::Added | MembershipOutcome::AlreadyMember)
+                })
+        })
+    }
+
+    /// How many things were changed (accounts made, memberships added).
+    pub fn changes(&self) -> usize {
+        self.outcomes
+            .iter()
+            .map(|(_, outcome)| {
+                let created = matches!(
+                    outcome.user,
+                    Ok((_, CreateOutcome::Created | CreateOutcome::InvitationResent))
+                );
+                usize::from(created)
+                    + outcome
+                        .memberships
+                        .iter()
+                        .filter(|(_, m)| matches!(m, MembershipOutcome::Added))
+                        .count()
+            })
+            .sum()
+    }
+}
+
+impl fmt::Display for OnboardReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Onboarding {}", self.email)?;
+        let mut rows = Vec::new();
+        for (provider, outcome) in &self.outcomes {
+            let account = match &outcome.user {
+                Ok((user, how)) => format!("{} ({})", how_created(*how), user.id),
+                Err(e) => format!("FAILED: {e}"),
+            };
+            rows.push(vec![provider.clone(), "account".into(), account]);
+            for (tenant, membership) in &outcome.memberships {
+                let what = match membership {
+                    MembershipOutcome::Added => "added".to_owned(),
+                    MembershipOutcome::AlreadyMember => "already a member".to_owned(),
+                    MembershipOutcome::Failed(e) => format!("FAILED: {e}"),
+                    MembershipOutcome::Skipped => "skipped".to_owned(),
+                };
+                rows.push(vec![provider.clone(), format!("tenant {tenant}"), what]);
+            }
+            for note in &outcome.notes {
+                rows.push(vec![provider.clone(), "note".into(), note.clone()]);
+            }
+        }
+        write_table(f, &["provider", "what", "outcome"], &rows)
+    }
+}
+
+fn how_created(outcome: CreateOutcome) -> &'static str {
+    match outcome {
+        CreateOutcome::Created => "created",
+        CreateOutcome::AlreadyPresent => "already there",
+        CreateOutcome::InvitationResent => "invitation re-sent",
+        CreateOutcome::Adopted => "adopted",
+        _ => "done",
+    }
+}
+
+/// Where a person is on one provider.
+#[derive(Debug)]
+pub enum AuditOutcome {
+    /// They have an account.
+    Present {
+        /// The account, with its role and status.
+        user: User,
+        /// The names of their tenants; `None` when the provider cannot
+        /// list a user's memberships.
+        tenants: Option<Vec<String>>,
+    },
+    /// No account with that email.
+    NotPresent,
+    /// The provider cannot list users with these credentials.
+    Unsupported(Error),
+    /// The provider could not be read.
+    Failed(Error),
+}
+
+/// The result of [`Fleet::audit`].
+pub type AuditReport = Report<AuditOutcome>;
+
+impl fmt::Display for AuditReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Where {} is", self.email)?;
+        let rows: Vec<Vec<String>> = self
+            .outcomes
+            .iter()
+            .map(|(provider, outcome)| match outcome {
+                AuditOutcome::Present { user, tenants } => vec![
+                    provider.clone(),
+                    user.status.to_string(),
+                    user.raw_role
+                        .clone()
+                        .or_else(|| user.role.map(|r| r.to_string()))
+                        .unwrap_or_else(|| "-".into()),
+                    match tenants {
+                        Some(names) if names.is_empty() => "-".into(),
+                        Some(names) => names.join(", "),
+                        None => "(cannot list)".into(),
+                    },
+                ],
+                AuditOutcome::NotPresent => {
+                    vec![provider.clone(), "not present".into(), String::new(), String::new()]
+                }
+                AuditOutcome::Unsupported(e) => {
+                    vec![provider.clone(), "unsupported".into(), e.message().to_owned(), String::new()]
+                }
+                AuditOutcome::Failed(e) => {
+                    vec![provider.clone(), "FAILED".into(), e.to_string(), String::new()]
+                }
+            })
+            .collect();
+        write_table(f, &["provider", "status", "role", "tenants"], &rows)
+    }
+}
+
+impl Fleet {
+    /// Starts a fleet.
+    pub fn builder() -> FleetBuilder {
+        FleetBuilder::default()
+    }
+
+    /// The providers' names, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.providers.keys().map(String::as_str)
+    }
+
+    /// One provider, by name.
+    pub fn provider(&self, name: &str) -> Option<&Arc<dyn Directory>> {
+        self.providers.get(name)
+    }
+
+    pub(crate) fn require(&self, name: &str) -> Result<&Arc<dyn Directory>> {
+        self.providers.get(name).ok_or_else(|| {
+            Error::not_found(format!(
+                "the fleet has no provider {name:?} (it has {})",
+                self.names().collect::<Vec<_>>().join(", ")
+            ))
+        })
+    }
+
+
+    /// Removes the person from every provider, concurrently: finds their
+    /// account by email and deletes it (which also ends their
+    /// memberships). Every provider gets an outcome in the report, and a
+    /// failure on one never stops the others.
+    pub async fn offboard(&self, email: &Email) -> OffboardReport {
+        let outcomes = join_all(self.providers.iter().map(|(name, directory)| async move {
+            (name.clone(), offboard_one(directory.as_ref(), email).await)
+        }))
+        .await;
+        Report {
+            email: email.clone(),
+            outcomes,
+        }
+    }
+
+    /// Gives the person an account on each provider in `placements`
+    /// (creating it only where missing, never a duplicate) and adds the
+    /// tenant memberships they lack. Running it again changes nothing.
+    /// Providers run concurrently; unknown provider names are refused
+    /// before anything is sent.
+    pub async fn onboard(&self, person: &Person, placements: &[Placement]) -> Result<OnboardReport> {
+        let mut seen = HashMap::new();
+        for placement in placements {
+            self.require(&placement.provider)?;
+            if seen.insert(placement.provider.as_str(), ()).is_some() {
+                return Err(Error::invalid_input(format!(
+                    "{} is placed twice; give one placement per provider",
+                    placement.provider
+                )));
+            }
+        }
+        let mut outcomes = join_all(placements.iter().map(|placement| async move {
+            let directory = &self.providers[&placement.provider];
+            (
+                placement.provider.clone(),
+                onboard_one(directory.as_ref(), person, placement).await,
+            )
+        }))
+        .await;
+        outcomes.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(Report {
+            email: person.email.clone(),
+            outcomes,
+        })
+    }
+
+    /// Moves the person between two tenants (by name) on one provider,
+    /// with that provider's own move: NetBird swaps the group in one
+    /// write; the IaaS API (one tenant per user) removes, then adds with
+    /// `request`, which carries the WireGuard key so it is kept; others
+    /// remove and add, putting the user back if the add fails.
+    pub async fn move_user(
+        &self,
+        provider: &str,
+        email: &Email,
+        from: &str,
+        to: &str,
+        request: &MembershipRequest,
+    ) -> Result<Membership> {
+        let directory = self.require(provider)?;
+        let in_move = |e: Error| e.with_operation(Operation::MoveMember);
+        let user = directory
+            .find_user_by_email(email)
+            .await?
+            .ok_or_else(|| in_move(Error::not_found(format!("{email} has no account on {provider}"))))?;
+        let from = find_tenant(directory.as_ref(), from).await?;
+        let to = find_tenant(directory.as_ref(), to).await?;
+        directory.move_user(&user.id, &from.id, &to.id, request).await
+    }
+
+    /// Where the person has an account, with their role, status and
+    /// tenants, on every provider, concurrently.
+    pub async fn audit(&self, email: &Email) -> AuditReport {
+        let outcomes = join_all(self.providers.iter().map(|(name, directory)| async move {
+            (name.clone(), audit_one(directory.as_ref(), email).await)
+        }))
+        .await;
+        Report {
+            email: email.clone(),
+            outcomes,
+        }
+    }
+}
+
+async fn find_tenant(directory: &dyn Directory, name: &str) -> Result<Tenant> {
+    directory
+        .find_tenant_by_name(name)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("no tenant named {name:?}")))
+}
+
+async fn offboard_one(directory: &dyn Directory, email: &Email) -> OffboardOutcome {
+    let user = match directory.find_user_by_email(email).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return OffboardOutcome::NotPresent,
+        Err(e) if e.kind() == ErrorKind::Unsupported => return OffboardOutcome::Unsupported(e),
+        Err(e) => return OffboardOutcome::Failed(e),
+    };
+    match directory.delete_user(&user.id).await {
+        Ok(()) => OffboardOutcome::Removed(user),
+        // Gone between the lookup and the delete: someone else was faster.
+        Err(e) if e.kind() == ErrorKind::NotFound => OffboardOutcome::NotPresent,
+        Err(e) if e.kind() == ErrorKind::Unsupported => OffboardOutcome::Unsupported(e),
+        Err(e) => OffboardOutcome::Failed(e),
+    }
+}
+
+async fn onboard_one(
+    directory: &dyn Directory,
+    person: &Person,
+    placement: &Placement,
+) -> OnboardOutcome {
+    let caps = directory.capabilities();
+    let mut notes = Vec::new();
+    let mut new_user = NewUser::new(person.email.clone());
+    if let Some(name) = &person.display_name {
+        if caps.user_display_name {
+            new_user = new_user.with_display_name(name.clone());
+        } else {
+            notes.push(format!("display name {name:?} not kept: this provider stores none"));
+        }
+    }
+    if let Some(role) = &placement.role {
+        new_user = new_user.with_role(role.clone());
+    }
+    let user = directory
+        .ensure_user(&new_user)
+        .await
+        .map(|created| (created.value, created.outcome));
+    let memberships = match &user {
+        Err(_) => placement
+            .tenants
+            .iter()
+            .map(|(tenant, _)| (tenant.clone(), MembershipOutcome::Skipped))
+            .collect(),
+        Ok((user, _)) => {
+            let mut outcomes = Vec::new();
+            let current = current_tenants(directory, &user.id).await;
+            for (name, request) in &placement.tenants {
+                let outcome = match join_tenant(directory, &user.id, name, request, &current).await
+                {
+                    Ok(true) => MembershipOutcome::Added,
+                    Ok(false) => MembershipOutcome::AlreadyMember,
+                    Err(e) => MembershipOutcome::Failed(e),
+                };
+                outcomes.push((name.clone(), outcome));
+            }
+            outcomes
+        }
+    };
+    OnboardOutcome {
+        user,
+        memberships,
+        notes,
+    }
+}
+
+/// The tenants the user is in, where the provider can say (one request).
+async fn current_tenants(directory: &dyn Directory, user: &roster_core::UserId) -> Option<Vec<TenantId>> {
+    if !directory.capabilities().list_user_memberships {
+        return None;
+    }
+    directory
+        .list_user_memberships(user)
+        .await
+        .ok()
+        .map(|memberships| memberships.into_iter().map(|m| m.tenant).collect())
+}
+
+/// Adds the user to the tenant named `name` unless they are in it; says
+/// whether anything was added.
+async fn join_tenant(
+    directory: &dyn Directory,
+    user: &roster_core::UserId,
+    name: &str,
+    request: &MembershipRequest,
+    current: &Option<Vec<TenantId>>,
+) -> Result<bool> {
+    let tenant = find_tenant(directory, name).await?;
+    let member = match current {
+        Some(tenants) => tenants.contains(&tenant.id),
+        None => directory
+            .list_members(&tenant.id)
+            .await?
+            .iter()
+            .any(|m| &m.user == user),
+    };
+    if member {
+        return Ok(false);
+    }
+    directory.add_member(&tenant.id, user, request).await?;
+    Ok(true)
+}
+
+async fn audit_one(directory: &dyn Directory, email: &Email) -> AuditOutcome {
+    let user = match directory.find_user_by_email(email).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return AuditOutcome::NotPresent,
+        Err(e) if e.kind() == ErrorKind::Unsupported => return AuditOutcome::Unsupported(e),
+        Err(e) => return AuditOutcome::Failed(e),
+    };
+    let tenants = match current_tenants(directory, &user.id).await {
+        None => None,
+        Some(ids) => {
+            let names: HashMap<TenantId, String> = match all_tenants(directory).await {
+                Ok(tenants) => tenants.into_iter().map(|t| (t.id, t.name)).collect(),
+                Err(e) => return AuditOutcome::Failed(e),
+            };
+            Some(
+                ids.into_iter()
+                    .map(|id| names.get(&id).cloned().unwrap_or_else(|| id.to_string()))
+                    .collect(),
+            )
+        }
+    };
+    AuditOutcome::Present { user, tenants }
+}
+
+/// A provider's whole tenant list.
+pub(crate) async fn all_tenants(directory: &dyn Directory) -> Result<Vec<Tenant>> {
+    use futures::TryStreamExt;
+    directory.list_tenants().try_collect().await
+}
+
+/// A provider's whole user list.
+pub(crate) async fn all_users(directory: &dyn Directory) -> Result<Vec<User>> {
+    use futures::TryStreamExt;
+    directory.list_users().try_collect().await
+}

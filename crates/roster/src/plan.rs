@@ -1,0 +1,842 @@
+//! Declarative plan and apply: describe the users, tenants and memberships
+//! that should exist on each provider, see what would change, then change
+//! exactly that, in dependency order.
+//!
+//! A desired-state file (TOML or JSON) has one section per fleet provider,
+//! in the neutral shape of [`DirectoryState`]:
+//!
+//! ```toml
+//! [providers.iaas]
+//! prune = false            # delete what is not listed? off by default
+//!
+//! [[providers.iaas.users]]
+//! email = "alice@example.com"
+//! role = "admin"
+//!
+//! [[providers.iaas.tenants]]
+//! name = "project-alpha"
+//!
+//! [[providers.iaas.memberships]]
+//! tenant = "project-alpha"
+//! user = "alice@example.com"
+//! wireguard_key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+//! ```
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use futures::future::join_all;
+use roster_core::state::{DirectoryState, MembershipState, TenantState, UserState};
+use roster_core::{
+    Directory, Email, Error, ErrorKind, MembershipRequest, NewTenant, NewUser, Result, RoleSpec,
+    TenantId, TenantRole, UserId, UserUpdate,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::fleet::{Fleet, all_tenants, all_users};
+use crate::table::write_table;
+
+/// What should exist, per fleet provider.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesiredState {
+    /// One section per provider, by its fleet name. Providers not listed
+    /// are left alone.
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderDesired>,
+}
+
+/// What should exist on one provider.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderDesired {
+    /// Whether users, tenants and memberships that are not listed are
+    /// deleted. Off by default: without it, a plan only adds and changes.
+    #[serde(default)]
+    pub prune: bool,
+    /// The users (by email).
+    #[serde(default)]
+    pub users: Vec<UserState>,
+    /// The tenants (by name). A membership's tenant must be listed here.
+    #[serde(default)]
+    pub tenants: Vec<TenantState>,
+    /// The memberships.
+    #[serde(default)]
+    pub memberships: Vec<MembershipState>,
+}
+
+impl ProviderDesired {
+    /// The section as a [`DirectoryState`].
+    pub fn state(&self) -> DirectoryState {
+        DirectoryState {
+            users: self.users.clone(),
+            tenants: self.tenants.clone(),
+            memberships: self.memberships.clone(),
+        }
+    }
+}
+
+impl DesiredState {
+    /// Parses a desired-state document: TOML, or JSON when `json`.
+    pub fn parse(text: &str, json: bool) -> Result<Self> {
+        let parsed: DesiredState = if json {
+            serde_json::from_str(text).map_err(|e| Error::invalid_input(e.to_string()))?
+        } else {
+            toml::from_str(text).map_err(|e| Error::invalid_input(e.to_string()))?
+        };
+        for (name, section) in &parsed.providers {
+            section
+                .state()
+                .check()
+                .map_err(|e| e.with_context(format!("desired state for {name}")))?;
+        }
+        Ok(parsed)
+    }
+
+    /// Reads a desired-state file (JSON if it ends in `.json`, else TOML).
+    pub fn read(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::invalid_input(format!("reading {}: {e}", path.display())).with_source(e)
+        })?;
+        Self::parse(&text, path.extension().is_some_and(|e| e == "json"))
+            .map_err(|e| e.with_context(path.display()))
+    }
+}
+
+/// One change a plan makes. Users are named by email and tenants by name,
+/// as in the desired state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Change {
+    /// Create a tenant.
+    CreateTenant {
+        /// Its name.
+        name: String,
+    },
+    /// Create (or invite) a user.
+    CreateUser {
+        /// The user to create.
+        user: UserState,
+    },
+    /// Change a user's role and/or display name.
+    UpdateUser {
+        /// The user.
+        email: Email,
+        /// The new role, if it changes.
+        role: Option<RoleSpec>,
+        /// The new display name, if it changes.
+        display_name: Option<String>,
+    },
+    /// Move a user between tenants (on a provider that allows one tenant
+    /// per user, instead of an add and a remove).
+    MoveMember {
+        /// The user.
+        user: Email,
+        /// The tenant they leave.
+        from: String,
+        /// The tenant they join.
+        to: String,
+        /// The membership in `to`.
+        request: MembershipRequest,
+    },
+    /// Remove a user from a tenant.
+    RemoveMember {
+        /// The tenant.
+        tenant: String,
+        /// The user.
+        user: Email,
+    },
+    /// Add a user to a tenant.
+    AddMember {
+        /// The tenant.
+        tenant: String,
+        /// The user.
+        user: Email,
+        /// The membership.
+        request: MembershipRequest,
+    },
+    /// Delete a user (only with `prune`).
+    DeleteUser {
+        /// The user.
+        email: Email,
+    },
+    /// Delete a tenant (only with `prune`).
+    DeleteTenant {
+        /// Its name.
+        name: String,
+    },
+}
+
+impl Change {
+    /// The apply phase: tenants are created first, then users; moves come
+    /// before adds (a provider with one tenant per user needs the old
+    /// membership gone); memberships are removed before adds and before
+    /// users are deleted; tenants are deleted last.
+    pub fn phase(&self) -> u8 {
+        match self {
+            Change::CreateTenant { .. } => 0,
+            Change::CreateUser { .. } => 1,
+            Change::UpdateUser { .. } => 2,
+            Change::MoveMember { .. } => 3,
+            Change::RemoveMember { .. } => 4,
+            Change::AddMember { .. } => 5,
+            Change::DeleteUser { .. } => 6,
+            Change::DeleteTenant { .. } => 7,
+        }
+    }
+
+    /// `+` adds, `~` changes, `-` destroys.
+    pub fn symbol(&self) -> char {
+        match self {
+            Change::CreateTenant { .. } | Change::CreateUser { .. } | Change::AddMember { .. } => {
+                '+'
+            }
+            Change::UpdateUser { .. } | Change::MoveMember { .. } => '~',
+            Change::RemoveMember { .. } | Change::DeleteUser { .. } | Change::DeleteTenant { .. } => {
+                '-'
+            }
+        }
+    }
+}
+
+fn tenant_role(role: Option<TenantRole>) -> String {
+    role.map(|r| format!(" as {r}")).unwrap_or_default()
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ", self.symbol())?;
+        match self {
+            Change::CreateTenant { name } => write!(f, "tenant {name:?}"),
+            Change::CreateUser { user } => {
+                write!(f, "user {}", user.email)?;
+                if let Some(role) = &user.role {
+                    write!(f, " (role {role})")?;
+                }
+                Ok(())
+            }
+            Change::UpdateUser {
+                email,
+                role,
+                display_name,
+            } => {
+                write!(f, "user {email}:")?;
+                if let Some(role) = role {
+                    write!(f, " role → {role}")?;
+                }
+                if let Some(name) = display_name {
+                    write!(f, " name → {name:?}")?;
+                }
+                Ok(())
+            }
+            Change::MoveMember {
+                user,
+                from,
+                to,
+                request,
+            } => write!(f, "move {user}: {from:?} → {to:?}{}", tenant_role(request.role)),
+            Change::RemoveMember { tenant, user } => write!(f, "membership {user} in {tenant:?}"),
+            Change::AddMember {
+                tenant,
+                user,
+                request,
+            } => write!(f, "membership {user} in {tenant:?}{}", tenant_role(request.role)),
+            Change::DeleteUser { email } => write!(f, "user {email}"),
+            Change::DeleteTenant { name } => write!(f, "tenant {name:?}"),
+        }
+    }
+}
+
+/// The changes for one provider, with the ids read while planning so that
+/// apply needs no second read.
+#[derive(Debug, Clone)]
+pub struct ProviderPlan {
+    /// The provider's fleet name.
+    pub provider: String,
+    /// The changes, in apply order.
+    pub changes: Vec<Change>,
+    users: HashMap<String, UserId>,
+    tenants: HashMap<String, TenantId>,
+}
+
+/// What [`Fleet::apply`] would do, per provider. Print it to review it.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// One entry per provider in the desired state, in name order.
+    pub providers: Vec<ProviderPlan>,
+}
+
+impl Plan {
+    /// How many changes in all.
+    pub fn len(&self) -> usize {
+        self.providers.iter().map(|p| p.changes.len()).sum()
+    }
+
+    /// Whether nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn count(&self, symbol: char) -> usize {
+        self.providers
+            .iter()
+            .flat_map(|p| &p.changes)
+            .filter(|c| c.symbol() == symbol)
+            .count()
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for provider in &self.providers {
+            writeln!(f, "{}:", provider.provider)?;
+            if provider.changes.is_empty() {
+                writeln!(f, "  (no changes)")?;
+            }
+            for change in &provider.changes {
+                writeln!(f, "  {change}")?;
+            }
+        }
+        writeln!(
+            f,
+            "Plan: {} to add, {} to change, {} to destroy.",
+            self.count('+'),
+            self.count('~'),
+            self.count('-')
+        )
+    }
+}
+
+/// What [`Fleet::apply`] does after a change fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// Skip the rest of that provider's changes (other providers go on).
+    #[default]
+    Stop,
+    /// Go on with every other change; one that needs what failed (a
+    /// membership of a user whose create failed) fails too.
+    Continue,
+}
+
+/// Called after each change is applied, for progress reporting.
+pub type Progress = Arc<dyn Fn(&JournalEntry) + Send + Sync>;
+
+/// How [`Fleet::apply`] runs.
+#[derive(Clone)]
+pub struct ApplyOptions {
+    /// How many changes of one phase run at once on one provider
+    /// (providers also run concurrently). At least one.
+    pub concurrency: usize,
+    /// What to do after a failure.
+    pub on_error: OnError,
+    /// Called after every change.
+    pub progress: Option<Progress>,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            concurrency: 8,
+            on_error: OnError::Stop,
+            progress: None,
+        }
+    }
+}
+
+impl fmt::Debug for ApplyOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApplyOptions")
+            .field("concurrency", &self.concurrency)
+            .field("on_error", &self.on_error)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What happened to one change.
+#[derive(Debug)]
+pub enum ChangeOutcome {
+    /// It was made.
+    Done,
+    /// It failed.
+    Failed(Error),
+    /// It was not tried, because an earlier change failed ([`OnError::Stop`]).
+    Skipped,
+}
+
+/// One line of the journal.
+#[derive(Debug)]
+pub struct JournalEntry {
+    /// The provider.
+    pub provider: String,
+    /// The change.
+    pub change: Change,
+    /// What happened.
+    pub outcome: ChangeOutcome,
+}
+
+/// Everything [`Fleet::apply`] did, in the order it did it.
+#[derive(Debug, Default)]
+pub struct Journal {
+    /// One entry per planned change; none is left out.
+    pub entries: Vec<JournalEntry>,
+}
+
+impl Journal {
+    /// Whether every change was made.
+    pub fn is_complete(&self) -> bool {
+        self.entries
+            .iter()
+            .all(|e| matches!(e.outcome, ChangeOutcome::Done))
+    }
+
+    /// The entries that failed.
+    pub fn failures(&self) -> impl Iterator<Item = &JournalEntry> {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.outcome, ChangeOutcome::Failed(_)))
+    }
+}
+
+impl fmt::Display for Journal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<Vec<String>> = self
+            .entries
+            .iter()
+            .map(|entry| {
+                let outcome = match &entry.outcome {
+                    ChangeOutcome::Done => "done".to_owned(),
+                    ChangeOutcome::Failed(e) => format!("FAILED: {e}"),
+                    ChangeOutcome::Skipped => "skipped".to_owned(),
+                };
+                vec![entry.provider.clone(), entry.change.to_string(), outcome]
+            })
+            .collect();
+        write_table(f, &["provider", "change", "outcome"], &rows)
+    }
+}
+
+fn email_key(email: &Email) -> String {
+    email.as_str().to_lowercase()
+}
+
+impl Fleet {
+    /// Reads each provider named in `desired` (concurrently) and computes
+    /// the changes that make it match. Nothing is written. Deletions are
+    /// planned only for providers whose section says `prune = true`.
+    ///
+    /// Reads: the user list, the tenant list, and the members of each
+    /// tenant that matters (the listed ones; every tenant with `prune`, or
+    /// on a provider that allows one tenant per user).
+    pub async fn plan(&self, desired: &DesiredState) -> Result<Plan> {
+        for name in desired.providers.keys() {
+            self.require(name)?;
+        }
+        let plans = join_all(desired.providers.iter().map(|(name, section)| async move {
+            let directory = self.require(name)?;
+            plan_provider(name, directory.as_ref(), section)
+                .await
+                .map_err(|e| e.with_context(format!("planning {name}")))
+        }))
+        .await;
+        Ok(Plan {
+            providers: plans.into_iter().collect::<Result<_>>()?,
+        })
+    }
+
+    /// Makes the changes of `plan`, each provider concurrently, each in
+    /// dependency order ([`Change::phase`]), at most
+    /// [`ApplyOptions::concurrency`] changes of one phase at once. Writes
+    /// only the planned changes: applying an empty plan sends nothing.
+    pub async fn apply(&self, plan: &Plan, options: &ApplyOptions) -> Journal {
+        let journals = join_all(plan.providers.iter().map(|provider| async move {
+            match self.require(&provider.provider) {
+                Ok(directory) => apply_provider(directory.as_ref(), provider, options).await,
+                Err(e) => provider
+                    .changes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, change)| JournalEntry {
+                        provider: provider.provider.clone(),
+                        change: change.clone(),
+                        outcome: if i == 0 {
+                            ChangeOutcome::Failed(Error::not_found(e.message().to_owned()))
+                        } else {
+                            ChangeOutcome::Skipped
+                        },
+                    })
+                    .collect(),
+            }
+        }))
+        .await;
+        Journal {
+            entries: journals.into_iter().flatten().collect(),
+        }
+    }
+}
+
+async fn plan_provider(
+    name: &str,
+    directory: &dyn Directory,
+    desired: &ProviderDesired,
+) -> Result<ProviderPlan> {
+    desired.state().check()?;
+    let caps = directory.capabilities();
+    let users = all_users(directory).await?;
+    let tenants = all_tenants(directory).await?;
+    let by_email: HashMap<String, &roster_core::User> = users
+        .iter()
+        .filter_map(|u| u.email.as_ref().map(|e| (email_key(e), u)))
+        .collect();
+    let by_name: HashMap<&str, &roster_core::Tenant> =
+        tenants.iter().map(|t| (t.name.as_str(), t)).collect();
+    let email_of: HashMap<&UserId, &Email> = users
+        .iter()
+        .filter_map(|u| u.email.as_ref().map(|e| (&u.id, e)))
+        .collect();
+
+    let mut changes = Vec::new();
+
+    let wanted_tenants: HashSet<&str> = desired.tenants.iter().map(|t| t.name.as_str()).collect();
+    for tenant in &desired.tenants {
+        if !by_name.contains_key(tenant.name.as_str()) {
+            changes.push(Change::CreateTenant {
+                name: tenant.name.clone(),
+            });
+        }
+    }
+    if desired.prune {
+        for tenant in &tenants {
+            if !wanted_tenants.contains(tenant.name.as_str()) {
+                changes.push(Change::DeleteTenant {
+                    name: tenant.name.clone(),
+                });
+            }
+        }
+    }
+
+    let wanted_users: HashSet<String> = desired.users.iter().map(|u| email_key(&u.email)).collect();
+    for wanted in &desired.users {
+        match by_email.get(&email_key(&wanted.email)) {
+            None => changes.push(Change::CreateUser {
+                user: wanted.clone(),
+            }),
+            Some(actual) => {
+                let role = wanted
+                    .role
+                    .as_deref()
+                    .map(RoleSpec::parse)
+                    .filter(|role| !role.held_by(actual));
+                let display_name = wanted
+                    .display_name
+                    .clone()
+                    .filter(|name| actual.display_name.as_ref() != Some(name));
+                if role.is_some() || display_name.is_some() {
+                    changes.push(Change::UpdateUser {
+                        email: wanted.email.clone(),
+                        role,
+                        display_name,
+                    });
+                }
+            }
+        }
+    }
+    if desired.prune {
+        for user in &users {
+            if let Some(email) = &user.email
+                && !wanted_users.contains(&email_key(email))
+            {
+                changes.push(Change::DeleteUser {
+                    email: email.clone(),
+                });
+            }
+        }
+    }
+
+    // Memberships: read the members of every tenant that matters.
+    let single_tenant = caps.single_tenant_per_user();
+    let read_all = desired.prune || single_tenant;
+    let mut actual: HashMap<(String, String), Option<TenantRole>> = HashMap::new();
+    let mut tenant_of: HashMap<String, String> = HashMap::new();
+    if caps.list_members {
+        for tenant in &tenants {
+            if !(read_all || wanted_tenants.contains(tenant.name.as_str())) {
+                continue;
+            }
+            for member in directory.list_members(&tenant.id).await? {
+                let email = member
+                    .user_email
+                    .as_ref()
+                    .or_else(|| email_of.get(&member.user).copied());
+                if let Some(email) = email {
+                    actual.insert((tenant.name.clone(), email_key(email)), member.role);
+                    tenant_of.insert(email_key(email), tenant.name.clone());
+                }
+            }
+        }
+    } else if !desired.memberships.is_empty() {
+        return Err(Error::unsupported(
+            directory.provider_id(),
+            roster_core::Operation::ListMembers,
+            "listing a tenant's members, which planning memberships needs",
+        ));
+    }
+
+    let wanted: HashSet<(String, String)> = desired
+        .memberships
+        .iter()
+        .map(|m| (m.tenant.clone(), email_key(&m.user)))
+        .collect();
+    let mut moved_out: HashSet<(String, String)> = HashSet::new();
+    for membership in &desired.memberships {
+        let key = (membership.tenant.clone(), email_key(&membership.user));
+        let mut request = MembershipRequest::new();
+        if let Some(role) = membership.role {
+            request = request.with_role(role);
+        }
+        if let Some(key) = &membership.wireguard_key {
+            request = request.with_wireguard_key(key.clone());
+        }
+        match actual.get(&key) {
+            Some(role) => {
+                if membership.role.is_some() && *role != membership.role {
+                    changes.push(Change::RemoveMember {
+                        tenant: membership.tenant.clone(),
+                        user: membership.user.clone(),
+                    });
+                    changes.push(Change::AddMember {
+                        tenant: membership.tenant.clone(),
+                        user: membership.user.clone(),
+                        request,
+                    });
+                }
+            }
+            None => {
+                let current = tenant_of.get(&key.1).cloned();
+                match current {
+                    Some(from)
+                        if single_tenant && !wanted.contains(&(from.clone(), key.1.clone())) =>
+                    {
+                        moved_out.insert((from.clone(), key.1.clone()));
+                        changes.push(Change::MoveMember {
+                            user: membership.user.clone(),
+                            from,
+                            to: membership.tenant.clone(),
+                            request,
+                        });
+                    }
+                    _ => changes.push(Change::AddMember {
+                        tenant: membership.tenant.clone(),
+                        user: membership.user.clone(),
+                        request,
+                    }),
+                }
+            }
+        }
+    }
+    if desired.prune {
+        let mut extra: Vec<&(String, String)> = actual
+            .keys()
+            .filter(|key| !wanted.contains(*key) && !moved_out.contains(*key))
+            .collect();
+        extra.sort();
+        for (tenant, email) in extra {
+            let user = by_email
+                .get(email)
+                .and_then(|u| u.email.clone())
+                .ok_or_else(|| Error::new(ErrorKind::Unexpected, "a member without an email"))?;
+            changes.push(Change::RemoveMember {
+                tenant: tenant.clone(),
+                user,
+            });
+        }
+    }
+
+    changes.sort_by_key(Change::phase);
+    Ok(ProviderPlan {
+        provider: name.to_owned(),
+        changes,
+        users: by_email
+            .iter()
+            .map(|(email, user)| (email.clone(), user.id.clone()))
+            .collect(),
+        tenants: tenants.iter().map(|t| (t.name.clone(), t.id.clone())).collect(),
+    })
+}
+
+/// Ids known so far: read while planning, plus those created by apply.
+struct Ids {
+    users: HashMap<String, UserId>,
+    tenants: HashMap<String, TenantId>,
+}
+
+impl Ids {
+    fn user(&self, email: &Email) -> Result<&UserId> {
+        self.users
+            .get(&email_key(email))
+            .ok_or_else(|| Error::not_found(format!("user {email} does not exist (was its create skipped or failed?)")))
+    }
+
+    fn tenant(&self, name: &str) -> Result<&TenantId> {
+        self.tenants
+            .get(name)
+            .ok_or_else(|| Error::not_found(format!("tenant {name:?} does not exist (was its create skipped or failed?)")))
+    }
+}
+
+/// What a change created, so later phases can find it.
+enum Made {
+    Nothing,
+    User(String, UserId),
+    Tenant(String, TenantId),
+}
+
+async fn apply_change(directory: &dyn Directory, ids: &Ids, change: &Change) -> Result<Made> {
+    match change {
+        Change::CreateTenant { name } => {
+            let tenant = directory.create_tenant(&NewTenant::new(name.clone())?).await?;
+            Ok(Made::Tenant(name.clone(), tenant.value.id))
+        }
+        Change::CreateUser { user } => {
+            let mut new = NewUser::new(user.email.clone());
+            if let Some(role) = &user.role {
+                new = new.with_role(RoleSpec::parse(role));
+            }
+            if let Some(name) = &user.display_name {
+                new = new.with_display_name(name.clone());
+            }
+            let created = directory.create_user(&new).await?;
+            Ok(Made::User(email_key(&user.email), created.value.id))
+        }
+        Change::UpdateUser {
+            email,
+            role,
+            display_name,
+        } => {
+            let mut update = UserUpdate::new();
+            if let Some(role) = role {
+                update = update.role(role.clone());
+            }
+            if let Some(name) = display_name {
+                update = update.display_name(name.clone());
+            }
+            directory.update_user(ids.user(email)?, &update).await?;
+            Ok(Made::Nothing)
+        }
+        Change::MoveMember {
+            user,
+            from,
+            to,
+            request,
+        } => {
+            directory
+                .move_user(ids.user(user)?, ids.tenant(from)?, ids.tenant(to)?, request)
+                .await?;
+            Ok(Made::Nothing)
+        }
+        Change::RemoveMember { tenant, user } => {
+            directory
+                .remove_member(ids.tenant(tenant)?, ids.user(user)?)
+                .await?;
+            Ok(Made::Nothing)
+        }
+        Change::AddMember {
+            tenant,
+            user,
+            request,
+        } => {
+            directory
+                .add_member(ids.tenant(tenant)?, ids.user(user)?, request)
+                .await?;
+            Ok(Made::Nothing)
+        }
+        Change::DeleteUser { email } => {
+            directory.delete_user(ids.user(email)?).await?;
+            Ok(Made::Nothing)
+        }
+        Change::DeleteTenant { name } => {
+            directory.delete_tenant(ids.tenant(name)?).await?;
+            Ok(Made::Nothing)
+        }
+    }
+}
+
+async fn apply_provider(
+    directory: &dyn Directory,
+    plan: &ProviderPlan,
+    options: &ApplyOptions,
+) -> Vec<JournalEntry> {
+    let mut ids = Ids {
+        users: plan.users.clone(),
+        tenants: plan.tenants.clone(),
+    };
+    let mut journal = Vec::with_capacity(plan.changes.len());
+    let mut stopped = false;
+    let mut phases: BTreeMap<u8, Vec<&Change>> = BTreeMap::new();
+    for change in &plan.changes {
+        phases.entry(change.phase()).or_default().push(change);
+    }
+    for changes in phases.values() {
+        if stopped {
+            for change in changes {
+                let entry = JournalEntry {
+                    provider: plan.provider.clone(),
+                    change: (*change).clone(),
+                    outcome: ChangeOutcome::Skipped,
+                };
+                report(options, &entry);
+                journal.push(entry);
+            }
+            continue;
+        }
+        let ids_now = &ids;
+        let results: Vec<(&Change, Result<Made>)> = futures::stream::iter(changes.iter())
+            .map(|change| async move { (*change, apply_change(directory, ids_now, change).await) })
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
+        let mut made = Vec::new();
+        for (change, result) in results {
+            let outcome = match result {
+                Ok(created) => {
+                    made.push(created);
+                    ChangeOutcome::Done
+                }
+                Err(e) => {
+                    if options.on_error == OnError::Stop {
+                        stopped = true;
+                    }
+                    ChangeOutcome::Failed(e)
+                }
+            };
+            let entry = JournalEntry {
+                provider: plan.provider.clone(),
+                change: change.clone(),
+                outcome,
+            };
+            report(options, &entry);
+            journal.push(entry);
+        }
+        for created in made {
+            match created {
+                Made::User(email, id) => {
+                    ids.users.insert(email, id);
+                }
+                Made::Tenant(name, id) => {
+                    ids.tenants.insert(name, id);
+                }
+                Made::Nothing => {}
+            }
+        }
+    }
+    journal
+}
+
+fn report(options: &ApplyOptions, entry: &JournalEntry) {
+    if let Some(progress) = &options.progress {
+        progress(entry);
+    }
+}
