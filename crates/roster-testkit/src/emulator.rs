@@ -30,6 +30,12 @@ pub trait Model: Send + 'static {
     /// Answers one request, updating the state.
     fn handle(&mut self, request: &Request) -> ResponseTemplate;
 
+    /// Whether `request` changes the state (counted by
+    /// [`Emulator::write_count`]). By default, anything but `GET`.
+    fn is_write(&self, request: &Request) -> bool {
+        request.method.as_str() != "GET"
+    }
+
     /// Secrets this emulator handed out (session tokens, cookies), which
     /// the secrets check must also never find in logs or errors.
     fn issued_secrets(&self) -> Vec<String> {
@@ -177,12 +183,13 @@ impl<M: Model> Emulator<M> {
         self.requests().await.len()
     }
 
-    /// How many requests with a method other than `GET` the server received.
+    /// How many requests that change the state ([`Model::is_write`]) the
+    /// server received.
     pub async fn write_count(&self) -> usize {
         self.requests()
             .await
             .iter()
-            .filter(|r| r.method.as_str() != "GET")
+            .filter(|r| lock(&self.model).is_write(r))
             .count()
     }
 

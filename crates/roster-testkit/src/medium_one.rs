@@ -551,6 +551,24 @@ impl Model for MediumOneModel {
         self.session_tokens()
     }
 
+    /// Every call is a GET here; the writes are the calls that change
+    /// users, tenants or memberships (a login changes none).
+    fn is_write(&self, request: &Request) -> bool {
+        const WRITES: [&str; 6] = [
+            "user_create",
+            "user_update",
+            "user_remove",
+            "tenant_create",
+            "tenant_add_user",
+            "tenant_remove_user",
+        ];
+        request
+            .url
+            .path_segments()
+            .and_then(|mut segments| segments.next_back())
+            .is_some_and(|last| WRITES.contains(&last))
+    }
+
     /// Users have no account-wide role, so a user role is refused; a
     /// display name is the `full_name`; a membership's role is
     /// `tenant-admin` for admin and `tenant-user` otherwise.

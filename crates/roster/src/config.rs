@@ -197,12 +197,18 @@ fn keys_set(config: &ProviderConfig) -> Vec<&'static str> {
         ("tenant_id", config.tenant_id.is_some()),
         ("session", config.session.is_some()),
     ];
-    set.iter().filter(|(_, on)| *on).map(|(key, _)| *key).collect()
+    set.iter()
+        .filter(|(_, on)| *on)
+        .map(|(key, _)| *key)
+        .collect()
 }
 
 /// Refuses keys this kind does not read.
 fn only(config: &ProviderConfig, allowed: &[&str]) -> Result<()> {
-    match keys_set(config).into_iter().find(|key| !allowed.contains(key)) {
+    match keys_set(config)
+        .into_iter()
+        .find(|key| !allowed.contains(key))
+    {
         None => Ok(()),
         Some(key) => Err(Error::invalid_input(format!(
             "a {} provider does not use `{key}`",
@@ -214,9 +220,11 @@ fn only(config: &ProviderConfig, allowed: &[&str]) -> Result<()> {
 /// The secret in the environment variable the config names under `key`.
 #[allow(dead_code)] // unused only in a build with no provider features
 fn secret(env: Env<'_>, key: &str, variable: &Option<String>) -> Result<SecretString> {
-    let variable = variable
-        .as_deref()
-        .ok_or_else(|| Error::invalid_input(format!("`{key}` is missing: name the environment variable that holds it")))?;
+    let variable = variable.as_deref().ok_or_else(|| {
+        Error::invalid_input(format!(
+            "`{key}` is missing: name the environment variable that holds it"
+        ))
+    })?;
     match env(variable) {
         Some(value) if !value.is_empty() => Ok(SecretString::from(value)),
         _ => Err(Error::invalid_input(format!(
@@ -328,10 +336,19 @@ fn connect(config: &ProviderConfig, env: Env<'_>) -> Result<Arc<dyn Directory>> 
         "medium-one" => {
             use roster_core::TenantId;
             use roster_http::ExposeSecret;
-            use roster_medium_one::{AdminMode, MediumOneClient, MediumOneConfig, SessionTransport};
+            use roster_medium_one::{
+                AdminMode, MediumOneClient, MediumOneConfig, SessionTransport,
+            };
             only(
                 config,
-                &["login_env", "password_env", "api_key_env", "mode", "tenant_id", "session"],
+                &[
+                    "login_env",
+                    "password_env",
+                    "api_key_env",
+                    "mode",
+                    "tenant_id",
+                    "session",
+                ],
             )?;
             let login = secret(env, "login_env", &config.login_env)?;
             let password = secret(env, "password_env", &config.password_env)?;

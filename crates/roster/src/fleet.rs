@@ -232,7 +232,10 @@ impl OnboardReport {
         self.outcomes.iter().all(|(_, outcome)| {
             outcome.user.is_ok()
                 && outcome.memberships.iter().all(|(_, m)| {
-                    matches!(m, MembershipOutcome::Added | MembershipOutcome::AlreadyMember)
+                    matches!(
+                        m,
+                        MembershipOutcome::Added | MembershipOutcome::AlreadyMember
+                    )
                 })
         })
     }
@@ -337,13 +340,28 @@ impl fmt::Display for AuditReport {
                     },
                 ],
                 AuditOutcome::NotPresent => {
-                    vec![provider.clone(), "not present".into(), String::new(), String::new()]
+                    vec![
+                        provider.clone(),
+                        "not present".into(),
+                        String::new(),
+                        String::new(),
+                    ]
                 }
                 AuditOutcome::Unsupported(e) => {
-                    vec![provider.clone(), "unsupported".into(), e.message().to_owned(), String::new()]
+                    vec![
+                        provider.clone(),
+                        "unsupported".into(),
+                        e.message().to_owned(),
+                        String::new(),
+                    ]
                 }
                 AuditOutcome::Failed(e) => {
-                    vec![provider.clone(), "FAILED".into(), e.to_string(), String::new()]
+                    vec![
+                        provider.clone(),
+                        "FAILED".into(),
+                        e.to_string(),
+                        String::new(),
+                    ]
                 }
             })
             .collect();
@@ -376,7 +394,6 @@ impl Fleet {
         })
     }
 
-
     /// Removes the person from every provider, concurrently: finds their
     /// account by email and deletes it (which also ends their
     /// memberships). Every provider gets an outcome in the report, and a
@@ -397,7 +414,11 @@ impl Fleet {
     /// tenant memberships they lack. Running it again changes nothing.
     /// Providers run concurrently; unknown provider names are refused
     /// before anything is sent.
-    pub async fn onboard(&self, person: &Person, placements: &[Placement]) -> Result<OnboardReport> {
+    pub async fn onboard(
+        &self,
+        person: &Person,
+        placements: &[Placement],
+    ) -> Result<OnboardReport> {
         let mut seen = HashMap::new();
         for placement in placements {
             self.require(&placement.provider)?;
@@ -438,13 +459,16 @@ impl Fleet {
     ) -> Result<Membership> {
         let directory = self.require(provider)?;
         let in_move = |e: Error| e.with_operation(Operation::MoveMember);
-        let user = directory
-            .find_user_by_email(email)
-            .await?
-            .ok_or_else(|| in_move(Error::not_found(format!("{email} has no account on {provider}"))))?;
+        let user = directory.find_user_by_email(email).await?.ok_or_else(|| {
+            in_move(Error::not_found(format!(
+                "{email} has no account on {provider}"
+            )))
+        })?;
         let from = find_tenant(directory.as_ref(), from).await?;
         let to = find_tenant(directory.as_ref(), to).await?;
-        directory.move_user(&user.id, &from.id, &to.id, request).await
+        directory
+            .move_user(&user.id, &from.id, &to.id, request)
+            .await
     }
 
     /// Where the person has an account, with their role, status and
@@ -496,7 +520,9 @@ async fn onboard_one(
         if caps.user_display_name {
             new_user = new_user.with_display_name(name.clone());
         } else {
-            notes.push(format!("display name {name:?} not kept: this provider stores none"));
+            notes.push(format!(
+                "display name {name:?} not kept: this provider stores none"
+            ));
         }
     }
     if let Some(role) = &placement.role {
@@ -535,7 +561,10 @@ async fn onboard_one(
 }
 
 /// The tenants the user is in, where the provider can say (one request).
-async fn current_tenants(directory: &dyn Directory, user: &roster_core::UserId) -> Option<Vec<TenantId>> {
+async fn current_tenants(
+    directory: &dyn Directory,
+    user: &roster_core::UserId,
+) -> Option<Vec<TenantId>> {
     if !directory.capabilities().list_user_memberships {
         return None;
     }

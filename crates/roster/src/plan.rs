@@ -196,9 +196,9 @@ impl Change {
                 '+'
             }
             Change::UpdateUser { .. } | Change::MoveMember { .. } => '~',
-            Change::RemoveMember { .. } | Change::DeleteUser { .. } | Change::DeleteTenant { .. } => {
-                '-'
-            }
+            Change::RemoveMember { .. }
+            | Change::DeleteUser { .. }
+            | Change::DeleteTenant { .. } => '-',
         }
     }
 }
@@ -238,13 +238,21 @@ impl fmt::Display for Change {
                 from,
                 to,
                 request,
-            } => write!(f, "move {user}: {from:?} → {to:?}{}", tenant_role(request.role)),
+            } => write!(
+                f,
+                "move {user}: {from:?} → {to:?}{}",
+                tenant_role(request.role)
+            ),
             Change::RemoveMember { tenant, user } => write!(f, "membership {user} in {tenant:?}"),
             Change::AddMember {
                 tenant,
                 user,
                 request,
-            } => write!(f, "membership {user} in {tenant:?}{}", tenant_role(request.role)),
+            } => write!(
+                f,
+                "membership {user} in {tenant:?}{}",
+                tenant_role(request.role)
+            ),
             Change::DeleteUser { email } => write!(f, "user {email}"),
             Change::DeleteTenant { name } => write!(f, "tenant {name:?}"),
         }
@@ -663,7 +671,10 @@ async fn plan_provider(
             .iter()
             .map(|(email, user)| (email.clone(), user.id.clone()))
             .collect(),
-        tenants: tenants.iter().map(|t| (t.name.clone(), t.id.clone())).collect(),
+        tenants: tenants
+            .iter()
+            .map(|t| (t.name.clone(), t.id.clone()))
+            .collect(),
     })
 }
 
@@ -675,15 +686,19 @@ struct Ids {
 
 impl Ids {
     fn user(&self, email: &Email) -> Result<&UserId> {
-        self.users
-            .get(&email_key(email))
-            .ok_or_else(|| Error::not_found(format!("user {email} does not exist (was its create skipped or failed?)")))
+        self.users.get(&email_key(email)).ok_or_else(|| {
+            Error::not_found(format!(
+                "user {email} does not exist (was its create skipped or failed?)"
+            ))
+        })
     }
 
     fn tenant(&self, name: &str) -> Result<&TenantId> {
-        self.tenants
-            .get(name)
-            .ok_or_else(|| Error::not_found(format!("tenant {name:?} does not exist (was its create skipped or failed?)")))
+        self.tenants.get(name).ok_or_else(|| {
+            Error::not_found(format!(
+                "tenant {name:?} does not exist (was its create skipped or failed?)"
+            ))
+        })
     }
 }
 
@@ -697,7 +712,9 @@ enum Made {
 async fn apply_change(directory: &dyn Directory, ids: &Ids, change: &Change) -> Result<Made> {
     match change {
         Change::CreateTenant { name } => {
-            let tenant = directory.create_tenant(&NewTenant::new(name.clone())?).await?;
+            let tenant = directory
+                .create_tenant(&NewTenant::new(name.clone())?)
+                .await?;
             Ok(Made::Tenant(name.clone(), tenant.value.id))
         }
         Change::CreateUser { user } => {

@@ -1,0 +1,509 @@
+//! The fleet and plan/apply, end to end against every provider's emulator.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use roster::fleet::{AuditOutcome, MembershipOutcome, OffboardOutcome, Person, Placement};
+use roster::layers::Stack;
+use roster::plan::{ApplyOptions, Change, ChangeOutcome, DesiredState, OnError};
+use roster::{
+    CreateOutcome, Email, MembershipDirectory, MembershipRequest, NewUser, Role,
+    TenantDirectoryExt, TenantRole, UserDirectory, UserDirectoryExt, WireGuardKey,
+};
+use roster_examples::{ASTRA_ORG, Sandbox};
+use wiremock::matchers::any;
+use wiremock::{Mock, ResponseTemplate};
+
+const KEY: &str = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+
+fn email(text: &str) -> Email {
+    Email::parse(text).expect("email")
+}
+
+fn key() -> WireGuardKey {
+    WireGuardKey::parse(KEY).expect("key")
+}
+
+/// The same person, placed on every provider in tenant `tenant`.
+fn placements(tenant: &str) -> Vec<Placement> {
+    let iaas = MembershipRequest::new().with_wireguard_key(key());
+    vec![
+        Placement::new("iaas")
+            .role(Role::Member)
+            .tenant(tenant, iaas),
+        Placement::new("netbird")
+            .role(Role::Member)
+            .tenant(tenant, MembershipRequest::new()),
+        Placement::new("adverity").tenant(tenant, MembershipRequest::new()),
+        Placement::new("astra")
+            .role(Role::Member)
+            .tenant(ASTRA_ORG, MembershipRequest::new()),
+        Placement::new("medium-one").tenant(
+            tenant,
+            MembershipRequest::new().with_role(TenantRole::Admin),
+        ),
+    ]
+}
+
+fn no_writes() -> BTreeMap<&'static str, usize> {
+    ["adverity", "astra", "iaas", "medium-one", "netbird"]
+        .into_iter()
+        .map(|p| (p, 0))
+        .collect()
+}
+
+#[tokio::test]
+async fn onboarding_twice_changes_nothing_the_second_time() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let ada = Person::new(email("ada@example.com")).with_display_name("Ada Lovelace");
+
+    let first = fleet
+        .onboard(&ada, &placements("alpha"))
+        .await
+        .expect("placements");
+    assert!(first.is_complete(), "{first}");
+    assert_eq!(first.outcomes.len(), 5);
+    // Five accounts and four memberships: joining the Astra organization is
+    // having an account there.
+    assert_eq!(first.changes(), 9, "{first}");
+    // IaaS and Astra keep no display name: said, not dropped.
+    let notes: Vec<_> = first
+        .outcomes
+        .iter()
+        .filter(|(_, o)| !o.notes.is_empty())
+        .map(|(p, _)| p.as_str())
+        .collect();
+    assert!(notes.contains(&"iaas"), "{first}");
+
+    sandbox.reset_requests().await;
+    let second = fleet
+        .onboard(&ada, &placements("alpha"))
+        .await
+        .expect("placements");
+    assert!(second.is_complete(), "{second}");
+    assert_eq!(second.changes(), 0, "{second}");
+    for (provider, outcome) in &second.outcomes {
+        let (_, how) = outcome.user.as_ref().expect("account");
+        assert_eq!(*how, CreateOutcome::AlreadyPresent, "{provider}");
+        assert!(
+            outcome
+                .memberships
+                .iter()
+                .all(|(_, m)| matches!(m, MembershipOutcome::AlreadyMember))
+        );
+    }
+    assert_eq!(sandbox.write_counts().await, no_writes());
+}
+
+#[tokio::test]
+async fn offboarding_removes_the_person_everywhere_and_reports_every_provider() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let grace = Person::new(email("grace@example.com"));
+    // Everywhere but Medium One.
+    let mut places = placements("alpha");
+    places.retain(|p| p.provider != "medium-one");
+    fleet.onboard(&grace, &places).await.expect("onboard");
+
+    let report = fleet.offboard(&grace.email).await;
+    assert!(report.is_complete(), "{report}");
+    let outcomes: BTreeMap<_, _> = report
+        .outcomes
+        .iter()
+        .map(|(p, o)| (p.as_str(), o))
+        .collect();
+    assert_eq!(outcomes.len(), 5);
+    for provider in ["adverity", "astra", "iaas", "netbird"] {
+        assert!(
+            matches!(outcomes[provider], OffboardOutcome::Removed(_)),
+            "{report}"
+        );
+    }
+    assert!(
+        matches!(outcomes["medium-one"], OffboardOutcome::NotPresent),
+        "{report}"
+    );
+
+    let audit = fleet.audit(&grace.email).await;
+    assert!(
+        audit
+            .outcomes
+            .iter()
+            .all(|(_, o)| matches!(o, AuditOutcome::NotPresent)),
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn one_failing_provider_never_stops_the_others() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let alan = Person::new(email("alan@example.com"));
+    fleet
+        .onboard(&alan, &placements("beta"))
+        .await
+        .expect("onboard");
+    Mock::given(any())
+        .respond_with(
+            ResponseTemplate::new(503)
+                .set_body_json(serde_json::json!({"message": "maintenance", "code": 503})),
+        )
+        .with_priority(1)
+        .mount(sandbox.netbird.server())
+        .await;
+
+    let report = fleet.offboard(&alan.email).await;
+    assert!(!report.is_complete());
+    assert_eq!(report.outcomes.len(), 5, "{report}");
+    for (provider, outcome) in &report.outcomes {
+        match (provider.as_str(), outcome) {
+            ("netbird", OffboardOutcome::Failed(e)) => assert_eq!(e.status(), Some(503)),
+            ("netbird", other) => panic!("netbird: {other:?}"),
+            (_, OffboardOutcome::Removed(_)) => {}
+            (other, outcome) => panic!("{other}: {outcome:?}"),
+        }
+    }
+    let text = report.to_string();
+    assert!(
+        text.contains("FAILED") && text.contains("removed"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn audit_shows_role_status_and_tenants() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let person = Person::new(email("audited@example.com"));
+    fleet
+        .onboard(&person, &placements("beta"))
+        .await
+        .expect("onboard");
+    let audit = fleet.audit(&person.email).await;
+    for (provider, outcome) in &audit.outcomes {
+        match outcome {
+            AuditOutcome::Present { tenants, .. } => {
+                let expected = if provider == "astra" {
+                    ASTRA_ORG
+                } else {
+                    "beta"
+                };
+                if let Some(tenants) = tenants {
+                    assert_eq!(tenants, &[expected.to_owned()], "{provider}: {audit}");
+                }
+            }
+            other => panic!("{provider}: {other:?}"),
+        }
+    }
+    assert!(audit.to_string().contains("beta"));
+}
+
+#[tokio::test]
+async fn moving_on_iaas_keeps_the_key_and_the_one_tenant_rule() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let person = Person::new(email("mover@example.com"));
+    fleet
+        .onboard(&person, &placements("alpha"))
+        .await
+        .expect("onboard");
+    let request = MembershipRequest::new().with_wireguard_key(key());
+    let moved = fleet
+        .move_user("iaas", &person.email, "alpha", "beta", &request)
+        .await
+        .expect("move");
+    let beta = sandbox
+        .iaas
+        .with_model(|m| m.tenant_by_name("beta").cloned())
+        .expect("beta");
+    assert_eq!(moved.tenant.as_str(), beta.id);
+    assert_eq!(beta.members.len(), 1);
+    assert_eq!(beta.members[0].pubkey, KEY);
+    let alpha = sandbox
+        .iaas
+        .with_model(|m| m.tenant_by_name("alpha").cloned())
+        .expect("alpha");
+    assert!(alpha.members.is_empty());
+
+    // NetBird moves natively: one write.
+    sandbox.reset_requests().await;
+    fleet
+        .move_user(
+            "netbird",
+            &person.email,
+            "alpha",
+            "beta",
+            &MembershipRequest::new(),
+        )
+        .await
+        .expect("move");
+    assert_eq!(sandbox.write_counts().await["netbird"], 1);
+
+    let unknown = fleet
+        .move_user("ldap", &person.email, "alpha", "beta", &request)
+        .await
+        .expect_err("no such provider");
+    assert!(unknown.to_string().contains("no provider \"ldap\""));
+}
+
+const DESIRED: &str = r#"
+[providers.iaas]
+[[providers.iaas.users]]
+email = "ops@example.com"
+role = "admin"
+[[providers.iaas.tenants]]
+name = "alpha"
+[[providers.iaas.tenants]]
+name = "gamma"
+[[providers.iaas.memberships]]
+tenant = "gamma"
+user = "ops@example.com"
+wireguard_key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+
+[providers.netbird]
+[[providers.netbird.users]]
+email = "ops@example.com"
+role = "admin"
+[[providers.netbird.tenants]]
+name = "alpha"
+[[providers.netbird.memberships]]
+tenant = "alpha"
+user = "ops@example.com"
+
+[providers.adverity]
+[[providers.adverity.users]]
+email = "ops@example.com"
+display_name = "Ops Team"
+[[providers.adverity.tenants]]
+name = "gamma"
+[[providers.adverity.memberships]]
+tenant = "gamma"
+user = "ops@example.com"
+
+[providers.astra]
+[[providers.astra.users]]
+email = "ops@example.com"
+role = "admin"
+
+[providers.medium-one]
+[[providers.medium-one.users]]
+email = "ops@example.com"
+[[providers.medium-one.tenants]]
+name = "beta"
+[[providers.medium-one.memberships]]
+tenant = "beta"
+user = "ops@example.com"
+role = "admin"
+"#;
+
+#[tokio::test]
+async fn plan_then_apply_sends_exactly_the_planned_writes_and_reapplying_sends_none() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let desired = DesiredState::parse(DESIRED, false).expect("desired state");
+
+    let plan = fleet.plan(&desired).await.expect("plan");
+    let printed = plan.to_string();
+    assert!(printed.contains("iaas:\n  + tenant \"gamma\""), "{printed}");
+    assert!(
+        printed.contains("+ user ops@example.com (role admin)"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("Plan: 11 to add, 0 to change, 0 to destroy."),
+        "{printed}"
+    );
+
+    sandbox.reset_requests().await;
+    let progress = Arc::new(Mutex::new(0));
+    let seen = progress.clone();
+    let options = ApplyOptions {
+        progress: Some(Arc::new(move |_| *seen.lock().unwrap() += 1)),
+        ..ApplyOptions::default()
+    };
+    let journal = fleet.apply(&plan, &options).await;
+    assert!(journal.is_complete(), "{journal}");
+    assert_eq!(journal.entries.len(), plan.len());
+    assert_eq!(*progress.lock().unwrap(), plan.len());
+    // Exactly one write per change, on every provider.
+    let writes = sandbox.write_counts().await;
+    for provider in &plan.providers {
+        assert_eq!(
+            writes[provider.provider.as_str()],
+            provider.changes.len(),
+            "{}: {journal}",
+            provider.provider
+        );
+    }
+    // Each provider's changes ran in phase order.
+    for provider in &plan.providers {
+        let phases: Vec<u8> = journal
+            .entries
+            .iter()
+            .filter(|e| e.provider == provider.provider)
+            .map(|e| e.change.phase())
+            .collect();
+        assert!(phases.windows(2).all(|w| w[0] <= w[1]), "{phases:?}");
+    }
+
+    let again = fleet.plan(&desired).await.expect("plan");
+    assert!(again.is_empty(), "{again}");
+    sandbox.reset_requests().await;
+    let journal = fleet.apply(&again, &ApplyOptions::default()).await;
+    assert!(journal.entries.is_empty());
+    assert_eq!(sandbox.write_counts().await, no_writes());
+    assert_eq!(
+        sandbox.request_counts().await.values().sum::<usize>(),
+        0,
+        "an empty apply sends nothing at all"
+    );
+}
+
+#[tokio::test]
+async fn prune_removes_memberships_before_users_and_moves_before_adds() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let iaas = fleet.provider("iaas").expect("iaas").clone();
+    for who in ["stay@example.com", "leave@example.com"] {
+        let user = iaas
+            .create_user(&NewUser::new(email(who)))
+            .await
+            .expect("create")
+            .into_inner();
+        let alpha = iaas
+            .find_tenant_by_name("alpha")
+            .await
+            .expect("list")
+            .expect("alpha");
+        iaas.add_member(
+            &alpha.id,
+            &user.id,
+            &MembershipRequest::new().with_wireguard_key(key()),
+        )
+        .await
+        .expect("add");
+    }
+    // stay moves from alpha to beta (one tenant per user: a move, not an
+    // add); leave is pruned, and its membership goes before its account.
+    let desired = DesiredState::parse(
+        r#"
+        [providers.iaas]
+        prune = true
+        [[providers.iaas.users]]
+        email = "stay@example.com"
+        [[providers.iaas.tenants]]
+        name = "alpha"
+        [[providers.iaas.tenants]]
+        name = "beta"
+        [[providers.iaas.memberships]]
+        tenant = "beta"
+        user = "stay@example.com"
+        wireguard_key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+        "#,
+        false,
+    )
+    .expect("desired");
+    let plan = fleet.plan(&desired).await.expect("plan");
+    let kinds: Vec<String> = plan.providers[0]
+        .changes
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "~ move stay@example.com: \"alpha\" → \"beta\"",
+            "- membership leave@example.com in \"alpha\"",
+            "- user leave@example.com",
+        ],
+        "{plan}"
+    );
+    assert!(matches!(
+        plan.providers[0].changes[0],
+        Change::MoveMember { .. }
+    ));
+    let journal = fleet.apply(&plan, &ApplyOptions::default()).await;
+    assert!(journal.is_complete(), "{journal}");
+    assert!(fleet.plan(&desired).await.expect("plan").is_empty());
+    assert!(
+        iaas.find_user_by_email(&email("leave@example.com"))
+            .await
+            .expect("list")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn stop_skips_the_rest_of_a_provider_and_continue_goes_on() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let desired = DesiredState::parse(DESIRED, false).expect("desired");
+    let plan = fleet.plan(&desired).await.expect("plan");
+    // Every IaaS write fails from now on.
+    Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(
+            ResponseTemplate::new(500).set_body_json(serde_json::json!({"detail": "boom"})),
+        )
+        .with_priority(1)
+        .mount(sandbox.iaas.server())
+        .await;
+
+    let journal = fleet.apply(&plan, &ApplyOptions::default()).await;
+    let iaas: Vec<&ChangeOutcome> = journal
+        .entries
+        .iter()
+        .filter(|e| e.provider == "iaas")
+        .map(|e| &e.outcome)
+        .collect();
+    assert!(matches!(iaas[0], ChangeOutcome::Failed(_)), "{journal}");
+    assert!(
+        matches!(iaas.last().unwrap(), ChangeOutcome::Skipped),
+        "{journal}"
+    );
+    // The other providers were not stopped.
+    assert!(
+        journal
+            .entries
+            .iter()
+            .filter(|e| e.provider != "iaas")
+            .all(|e| matches!(e.outcome, ChangeOutcome::Done)),
+        "{journal}"
+    );
+
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let plan = fleet.plan(&desired).await.expect("plan");
+    Mock::given(wiremock::matchers::path("/api/tenants"))
+        .and(wiremock::matchers::method("POST"))
+        .respond_with(
+            ResponseTemplate::new(500).set_body_json(serde_json::json!({"detail": "boom"})),
+        )
+        .with_priority(1)
+        .mount(sandbox.iaas.server())
+        .await;
+    let options = ApplyOptions {
+        on_error: OnError::Continue,
+        ..ApplyOptions::default()
+    };
+    let journal = fleet.apply(&plan, &options).await;
+    let outcomes: Vec<String> = journal
+        .entries
+        .iter()
+        .filter(|e| e.provider == "iaas")
+        .map(|e| match &e.outcome {
+            ChangeOutcome::Done => format!("done {}", e.change),
+            ChangeOutcome::Failed(_) => format!("failed {}", e.change),
+            ChangeOutcome::Skipped => format!("skipped {}", e.change),
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "failed + tenant \"gamma\"",
+            "done + user ops@example.com (role admin)",
+            "failed + membership ops@example.com in \"gamma\"",
+        ],
+        "{journal}"
+    );
+}
