@@ -19,9 +19,8 @@ use futures::TryStreamExt;
 use roster::http::SecretString;
 use roster::netbird::{NetbirdClient, NetbirdConfig};
 use roster::{
-    Email, MembershipDirectory, MembershipDirectoryExt, MembershipRequest, NewTenant, NewUser,
-    Role, TenantDirectory, TenantDirectoryExt, UserDirectory, UserDirectoryExt, UserStatus,
-    UserUpdate,
+    Email, MembershipDirectory, MembershipRequest, NewTenant, NewUser, Role, TenantDirectory,
+    TenantDirectoryExt, UserDirectory, UserDirectoryExt, UserStatus, UserUpdate,
 };
 use roster_examples::heading;
 use roster_testkit::Emulator;
