@@ -104,18 +104,14 @@ impl AdverityClient {
     /// opt-in) or an unusable token; nothing is sent.
     pub fn new(config: AdverityConfig) -> Result<Self> {
         let auth = StaticToken::bearer(&config.token).map_err(|e| e.with_provider(PROVIDER))?;
-        let connection = ClientContext::connect(
+        let api = ClientContext::connect(
             PROVIDER,
             &config.base_url,
             &config.http,
             Arc::new(auth),
             crate::error::describe,
-        )?;
-        let api = generated::Client::new_with_client(
-            connection.base_url.as_str(),
-            connection.client,
-            connection.context,
-        );
+        )?
+        .into_client(generated::Client::new_with_client);
         Ok(AdverityClient {
             api: Arc::new(api),
             datalake_id: config.datalake_id,

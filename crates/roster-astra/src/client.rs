@@ -97,18 +97,14 @@ impl AstraClient {
     /// or an unusable token; nothing is sent.
     pub fn new(config: AstraConfig) -> Result<Self> {
         let auth = StaticToken::bearer(&config.token).map_err(|e| e.with_provider(PROVIDER))?;
-        let connection = ClientContext::connect(
+        let api = ClientContext::connect(
             PROVIDER,
             &config.base_url,
             &config.http,
             Arc::new(auth),
             crate::error::describe,
-        )?;
-        let api = generated::Client::new_with_client(
-            connection.base_url.as_str(),
-            connection.client,
-            connection.context,
-        );
+        )?
+        .into_client(generated::Client::new_with_client);
         Ok(AstraClient {
             api: Arc::new(api),
             roles: Arc::new(Mutex::new(None)),

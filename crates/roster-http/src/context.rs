@@ -43,6 +43,17 @@ pub struct Connection {
     pub context: ClientContext,
 }
 
+impl Connection {
+    /// Builds the generated client on this connection; pass the generated
+    /// `Client::new_with_client`.
+    pub fn into_client<C>(
+        self,
+        new_with_client: impl FnOnce(&str, reqwest::Client, ClientContext) -> C,
+    ) -> C {
+        new_with_client(self.base_url.as_str(), self.client, self.context)
+    }
+}
+
 impl ClientContext {
     /// A context for `provider`, authenticating with `auth` and reading error
     /// bodies with `describe_error`.

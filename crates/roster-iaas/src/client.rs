@@ -64,18 +64,14 @@ impl IaasClient {
     /// or an unusable token; nothing is sent.
     pub fn new(config: IaasConfig) -> Result<Self> {
         let auth = StaticToken::bearer(&config.token).map_err(|e| e.with_provider(PROVIDER))?;
-        let connection = ClientContext::connect(
+        let api = ClientContext::connect(
             PROVIDER,
             &config.base_url,
             &config.http,
             Arc::new(auth),
             crate::error::describe,
-        )?;
-        let api = generated::Client::new_with_client(
-            connection.base_url.as_str(),
-            connection.client,
-            connection.context,
-        );
+        )?
+        .into_client(generated::Client::new_with_client);
         Ok(IaasClient { api: Arc::new(api) })
     }
 

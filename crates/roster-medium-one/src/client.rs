@@ -119,18 +119,14 @@ impl MediumOneClient {
             config.password.clone(),
             config.api_key.clone(),
         ));
-        let connection = ClientContext::connect(
+        let api = ClientContext::connect(
             PROVIDER,
             &config.base_url,
             &config.http,
             auth.clone(),
             crate::error::describe,
-        )?;
-        let api = generated::Client::new_with_client(
-            connection.base_url.as_str(),
-            connection.client,
-            connection.context,
-        );
+        )?
+        .into_client(generated::Client::new_with_client);
         Ok(MediumOneClient {
             api: Arc::new(api),
             auth,

@@ -4,9 +4,6 @@
 //! This is the only test in its binary on purpose: the capture subscriber is
 //! installed as the global default before any event fires.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use roster_core::{
     Email, MembershipDirectory, MembershipRequest, NewTenant, NewUser, PageRequest,
     TenantDirectory, UserDirectory, UserUpdate,
@@ -17,37 +14,10 @@ use roster_testkit::Emulator;
 use roster_testkit::medium_one::{
     MEDIUMONE_API_KEY, MEDIUMONE_LOGIN, MEDIUMONE_PASSWORD, MediumOneModel,
 };
-use tracing_subscriber::fmt::MakeWriter;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
 
 #[tokio::test]
 async fn a_full_run_logs_no_secret() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+    let captured = roster_testkit::leaks::LogCapture::install_global();
 
     let emulator = Emulator::start(MediumOneModel::default()).await;
     let mut tokens = Vec::new();
@@ -101,7 +71,7 @@ async fn a_full_run_logs_no_secret() {
     .expect("client");
     assert!(wrong.list_tenants_page(PageRequest::first()).await.is_err());
 
-    let logs = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf8");
+    let logs = captured.text();
     assert!(logs.contains("http request"), "the run logged: {logs}");
     assert!(logs.contains("status=401"), "{logs}");
     assert!(tokens.len() >= 4, "sessions were seen: {tokens:?}");

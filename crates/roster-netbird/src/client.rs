@@ -92,18 +92,14 @@ impl NetbirdClient {
         let credential = &config.credential;
         let auth = StaticToken::with_scheme(credential.scheme(), credential.secret())
             .map_err(|e| e.with_provider(PROVIDER))?;
-        let connection = roster_http::ClientContext::connect(
+        let api = roster_http::ClientContext::connect(
             PROVIDER,
             &config.base_url,
             &config.http,
             Arc::new(auth),
             crate::error::describe,
-        )?;
-        let api = generated::Client::new_with_client(
-            connection.base_url.as_str(),
-            connection.client,
-            connection.context,
-        );
+        )?
+        .into_client(generated::Client::new_with_client);
         Ok(NetbirdClient {
             api: Arc::new(api),
             user_locks: KeyedLocks::default(),
