@@ -84,7 +84,10 @@ impl DirectoryState {
         let mut emails = std::collections::HashSet::new();
         for user in &self.users {
             if !emails.insert(user.email.as_str().to_lowercase()) {
-                return Err(Error::invalid_input(format!("{} is listed twice", user.email)));
+                return Err(Error::invalid_input(format!(
+                    "{} is listed twice",
+                    user.email
+                )));
             }
         }
         let mut names = std::collections::HashSet::new();
@@ -110,7 +113,10 @@ impl DirectoryState {
                     membership.tenant
                 )));
             }
-            if !pairs.insert((membership.tenant.as_str(), membership.user.as_str().to_lowercase())) {
+            if !pairs.insert((
+                membership.tenant.as_str(),
+                membership.user.as_str().to_lowercase(),
+            )) {
                 return Err(Error::invalid_input(format!(
                     "{} is listed twice in {:?}",
                     membership.user, membership.tenant
@@ -122,7 +128,8 @@ impl DirectoryState {
 
     /// The same state in a canonical order, for comparisons.
     pub fn sorted(mut self) -> DirectoryState {
-        self.users.sort_by(|a, b| a.email.as_str().cmp(b.email.as_str()));
+        self.users
+            .sort_by(|a, b| a.email.as_str().cmp(b.email.as_str()));
         self.tenants.sort_by(|a, b| a.name.cmp(&b.name));
         self.memberships.sort_by(|a, b| {
             (a.tenant.as_str(), a.user.as_str()).cmp(&(b.tenant.as_str(), b.user.as_str()))
@@ -194,8 +201,14 @@ mod tests {
     #[test]
     fn role_names_parse_and_match() {
         assert_eq!(RoleSpec::parse("Admin"), RoleSpec::Neutral(Role::Admin));
-        assert_eq!(RoleSpec::parse("billing_admin"), RoleSpec::Neutral(Role::BillingAdmin));
-        assert_eq!(RoleSpec::parse("R/W User"), RoleSpec::Provider("R/W User".into()));
+        assert_eq!(
+            RoleSpec::parse("billing_admin"),
+            RoleSpec::Neutral(Role::BillingAdmin)
+        );
+        assert_eq!(
+            RoleSpec::parse("R/W User"),
+            RoleSpec::Provider("R/W User".into())
+        );
         let user = User {
             id: UserId::new("u").unwrap(),
             email: None,

@@ -62,7 +62,10 @@ impl KeyedLocks {
     /// How many keys are locked or waited for right now.
     pub fn keys_in_use(&self) -> usize {
         let locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
-        locks.values().filter(|lock| lock.strong_count() > 0).count()
+        locks
+            .values()
+            .filter(|lock| lock.strong_count() > 0)
+            .count()
     }
 }
 

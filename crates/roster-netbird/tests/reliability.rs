@@ -7,4 +7,7 @@ mod support;
 use roster_testkit::Emulator;
 use roster_testkit::netbird::NetbirdModel;
 
-roster_testkit::reliability_tests!(support::Netbird, Emulator::start(NetbirdModel::default()).await);
+roster_testkit::reliability_tests!(
+    support::Netbird,
+    Emulator::start(NetbirdModel::default()).await
+);

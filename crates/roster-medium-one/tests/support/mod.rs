@@ -32,7 +32,9 @@ impl MediumOne {
 
 impl WireSubject for MediumOne {
     fn connect(&self, base_url: &str, http: HttpSettings) -> Result<Arc<dyn Directory>> {
-        Ok(Arc::new(MediumOneClient::new(Self::config(base_url, http))?))
+        Ok(Arc::new(MediumOneClient::new(Self::config(
+            base_url, http,
+        ))?))
     }
 
     /// Every call needs a session first: the login answers before the
@@ -41,10 +43,14 @@ impl WireSubject for MediumOne {
         Box::pin(async move {
             Mock::given(method("POST"))
                 .and(|request: &Request| request.url.path().ends_with("/login/"))
-                .respond_with(ResponseTemplate::new(200).set_body_json(true).insert_header(
-                    "set-cookie",
-                    format!("sessionid={MATRIX_SESSION}; Path=/; HttpOnly").as_str(),
-                ))
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_json(true)
+                        .insert_header(
+                            "set-cookie",
+                            format!("sessionid={MATRIX_SESSION}; Path=/; HttpOnly").as_str(),
+                        ),
+                )
                 .with_priority(1)
                 .mount(server)
                 .await;

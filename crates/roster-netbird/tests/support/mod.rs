@@ -40,7 +40,9 @@ impl WireSubject for Netbird {
     fn sample_body(&self, operation: Operation) -> Option<Vec<u8>> {
         match operation {
             Operation::DeleteUser => None,
-            Operation::CreateUser => Some(include_bytes!("../fixtures/user_doc_example.json").to_vec()),
+            Operation::CreateUser => {
+                Some(include_bytes!("../fixtures/user_doc_example.json").to_vec())
+            }
             _ => Some(include_bytes!("../fixtures/users.json").to_vec()),
         }
     }
