@@ -32,7 +32,7 @@ roster_http::impl_client_hooks!(generated::Client);
 /// - a user is in at most one tenant: adding a user who is in another
 ///   tenant is a [`Conflict`](ErrorKind::Conflict), checked before anything
 ///   is written; use
-///   [`move_user`](roster_core::MembershipDirectoryExt::move_user) to move;
+///   [`move_user`](roster_core::MembershipDirectory::move_user) to move;
 /// - every membership needs the user's WireGuard public key
 ///   ([`MembershipRequest::wireguard_key`]); without one, nothing is sent;
 /// - deleting a user removes all their memberships (the server does it).

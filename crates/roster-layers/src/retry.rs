@@ -31,8 +31,9 @@ use crate::layered::{Call, Layer};
 ///   (a timeout, a lost connection, or a 5xx: the server may have acted),
 ///   the layer first looks the user up by email, or the tenant by name,
 ///   through the layers inside it. If the earlier attempt took effect, the
-///   result is that resource with [`CreateOutcome::Adopted`]
-///   (roster_core::CreateOutcome::Adopted) and nothing is sent again. If the
+///   result is that resource with
+///   [`CreateOutcome::Adopted`](roster_core::CreateOutcome::Adopted) and
+///   nothing is sent again. If the
 ///   lookup itself fails, the create's error is returned rather than risk a
 ///   duplicate.
 ///
