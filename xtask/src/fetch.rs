@@ -168,6 +168,8 @@ fn http_get(url: &Url, token: Option<&str>, allow_http: bool) -> Result<Vec<u8>>
             }
         }
     });
+    // reqwest is built with `rustls-no-provider`: install ring (kept if one is set).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::blocking::Client::builder()
         .redirect(policy)
         .timeout(Duration::from_secs(60))

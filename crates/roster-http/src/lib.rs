@@ -43,6 +43,21 @@ pub use secrecy::{ExposeSecret, SecretString};
 
 use roster_core::{Error, Result};
 
+/// Installs rustls' `ring` crypto provider as the process default, once.
+///
+/// Roster builds reqwest with `rustls-no-provider`, so a `reqwest::Client`
+/// needs a process-wide rustls crypto provider. [`HttpSettings`] calls this
+/// before it builds a client; call it yourself before building a
+/// `reqwest::Client` of your own (for [`HttpSettings::client`]). A provider
+/// the application installed first is kept.
+pub fn install_crypto_provider() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        // An error means another provider is already the default: keep it.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 /// Characters left as they are in a path segment: RFC 3986's unreserved set.
 /// Everything else is percent-encoded.
 const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC

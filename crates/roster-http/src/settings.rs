@@ -85,6 +85,10 @@ impl HttpSettings {
     /// Uses this client instead of building one, for example to share a
     /// connection pool between adapters or to add a proxy. Its own timeouts
     /// and user agent then apply.
+    ///
+    /// Roster's reqwest uses rustls with the `ring` provider installed at
+    /// run time: call [`install_crypto_provider`](crate::install_crypto_provider)
+    /// before building a `reqwest::Client` yourself, or reqwest panics.
     pub fn client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
         self
@@ -98,6 +102,7 @@ impl HttpSettings {
         if let Some(client) = &self.client {
             return Ok(client.clone());
         }
+        crate::install_crypto_provider();
         reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.request_timeout)

@@ -1058,6 +1058,7 @@ async fn an_injected_reqwest_client_is_used() {
         .expect(1)
         .mount(&server)
         .await;
+    roster_http::install_crypto_provider();
     let custom = reqwest::Client::builder()
         .user_agent("custom-agent/9")
         .build()

@@ -389,6 +389,7 @@ impl Layer for Attempts {
 /// sweeper), so a paused tokio clock stands still while a request is on
 /// the wire.
 pub fn timerless_http_client() -> reqwest::Client {
+    roster_http::install_crypto_provider();
     reqwest::Client::builder()
         .pool_idle_timeout(None)
         .build()

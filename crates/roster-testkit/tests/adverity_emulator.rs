@@ -13,6 +13,7 @@ struct Api {
 
 impl Api {
     async fn start(model: AdverityModel) -> Self {
+        roster_http::install_crypto_provider();
         Api {
             emulator: Emulator::start(model).await,
             http: reqwest::Client::builder()

@@ -14,6 +14,7 @@ struct Api {
 
 impl Api {
     async fn start() -> Self {
+        roster_http::install_crypto_provider();
         Api {
             emulator: Emulator::start(AstraModel::default()).await,
             http: reqwest::Client::new(),

@@ -186,6 +186,7 @@ async fn every_provider_serves_the_sdk_and_dumps_its_state() {
             .expect("add member");
         directory.delete_user(&leave.id).await.expect("delete");
 
+        roster_http::install_crypto_provider();
         let wrong = reqwest::Client::new()
             .get(format!("{}{}", running.url, case.protected))
             .bearer_auth("not-the-token")
@@ -316,6 +317,7 @@ async fn all_serves_every_provider_on_its_own_port() {
     assert_eq!(ports.len(), served.len(), "{served:?}");
     // --token applies to the token providers.
     let (_, iaas) = served.iter().find(|(p, _)| p == "iaas").expect("iaas");
+    roster_http::install_crypto_provider();
     let answer = reqwest::Client::new()
         .get(format!("{iaas}/users"))
         .bearer_auth("shared-dev-token")

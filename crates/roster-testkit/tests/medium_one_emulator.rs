@@ -24,6 +24,7 @@ enum Session<'a> {
 
 impl Api {
     async fn start() -> Self {
+        roster_http::install_crypto_provider();
         Api {
             emulator: Emulator::start(MediumOneModel::default()).await,
             http: reqwest::Client::new(),

@@ -14,6 +14,7 @@ struct Api {
 
 impl Api {
     async fn start(model: NetbirdModel) -> Self {
+        roster_http::install_crypto_provider();
         Api {
             emulator: Emulator::start(model).await,
             http: reqwest::Client::new(),

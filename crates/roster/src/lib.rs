@@ -46,7 +46,9 @@ pub use plan::{DesiredState, Plan};
 /// plain-HTTP opt-in, an injected `reqwest::Client`) and the secret type
 /// tokens are held in.
 pub mod http {
-    pub use roster_http::{BaseUrl, HttpSettings, SecretString, USER_AGENT};
+    pub use roster_http::{
+        BaseUrl, HttpSettings, SecretString, USER_AGENT, install_crypto_provider,
+    };
 }
 
 /// Layers that wrap any directory and implement the same traits: retry
