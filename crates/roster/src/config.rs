@@ -135,7 +135,10 @@ impl FleetConfig {
                 .span()
                 .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
             let at = line.map(|l| format!(" (line {l})")).unwrap_or_default();
-            Error::invalid_input(format!("fleet config{at}: {}", e.message().trim()))
+            Error::invalid_input(format!(
+                "fleet config{at}: {}",
+                without_quoted_values(e.message().trim())
+            ))
         })
     }
 
@@ -217,6 +220,41 @@ fn only(config: &ProviderConfig, allowed: &[&str]) -> Result<()> {
     }
 }
 
+/// `message` with every double-quoted value replaced by `"…"`: the TOML
+/// parser quotes offending values, and a value in the wrong place may be a
+/// pasted secret. Key names (in backticks) stay.
+fn without_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        match (c, quoted) {
+            ('"', false) => {
+                out.push_str("\"…");
+                quoted = true;
+            }
+            ('"', true) => {
+                out.push('"');
+                quoted = false;
+            }
+            (_, true) => {}
+            (c, false) => out.push(c),
+        }
+    }
+    out
+}
+
+#[allow(dead_code)] // unused only in a build with no provider features
+/// Whether `name` looks like an environment variable name, rather than,
+/// say, a token pasted where its variable's name belongs.
+fn is_variable_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+}
+
 /// The secret in the environment variable the config names under `key`.
 #[allow(dead_code)] // unused only in a build with no provider features
 fn secret(env: Env<'_>, key: &str, variable: &Option<String>) -> Result<SecretString> {
@@ -225,6 +263,13 @@ fn secret(env: Env<'_>, key: &str, variable: &Option<String>) -> Result<SecretSt
             "`{key}` is missing: name the environment variable that holds it"
         ))
     })?;
+    if !is_variable_name(variable) {
+        // Never echo it: it may be the secret itself.
+        return Err(Error::invalid_input(format!(
+            "`{key}` must name an environment variable (letters, digits, `_`), not hold a \
+             value; put the secret in the environment and its name here"
+        )));
+    }
     match env(variable) {
         Some(value) if !value.is_empty() => Ok(SecretString::from(value)),
         _ => Err(Error::invalid_input(format!(
@@ -432,6 +477,27 @@ mod tests {
         assert!(message.contains("unknown field `token`"), "{message}");
         assert!(message.contains("line 4"), "{message}");
         assert!(!message.contains("abc"), "{message}");
+    }
+
+    #[test]
+    fn errors_never_quote_a_pasted_secret() {
+        let pasted = FleetConfig::parse(
+            "[providers.g]\nkind = \"iaas\"\nurl = \"https://h/api\"\ntoken_env = \"eyJhbGci.SECRET1\"\n",
+        )
+        .unwrap();
+        #[cfg(feature = "iaas")]
+        {
+            let e = pasted.connect_with_env(&env).unwrap_err().to_string();
+            assert!(!e.contains("SECRET1"), "{e}");
+            assert!(e.contains("must name an environment variable"), "{e}");
+        }
+        let _ = pasted;
+        let wrong_type = FleetConfig::parse(
+            "[providers.g]\nkind = \"iaas\"\nallow_insecure_http = \"eyJhbGci.SECRET2\"\n",
+        );
+        let e = wrong_type.unwrap_err().to_string();
+        assert!(!e.contains("SECRET2"), "{e}");
+        assert!(e.contains("line 3"), "{e}");
     }
 
     #[test]
