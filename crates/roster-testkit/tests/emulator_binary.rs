@@ -268,22 +268,25 @@ wireguard_key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 }
 
 #[test]
-fn bad_arguments_exit_2_with_usage() {
-    for args in [
-        &[][..],
-        &["nope"][..],
-        &["iaas", "--port", "x"][..],
-        &["iaas", "astra"][..],
-    ] {
+fn bad_arguments_fail_before_serving() {
+    // 2: the command line is wrong (with usage); 1: it cannot be served.
+    let cases: [(&[&str], i32); 8] = [
+        (&[], 2),
+        (&["iaas", "--port", "x"], 2),
+        (&["iaas", "astra"], 2),
+        (&["iaas", "--login", "x"], 2),
+        (&["medium-one", "--token", "x"], 2),
+        (&["nope"], 1),
+        (&["--all", "--port", "65534"], 1),
+        (&["iaas", "--dump", "/nonexistent-dir/dump.json"], 1),
+    ];
+    for (args, code) in cases {
         let output = Command::new(env!("CARGO_BIN_EXE_roster-emulator"))
             .args(args)
             .output()
             .expect("running");
-        assert_eq!(
-            output.status.code(),
-            Some(if args == ["nope"] { 1 } else { 2 }),
-            "{args:?}"
-        );
+        assert_eq!(output.status.code(), Some(code), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?} served anyway");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("roster-emulator:"), "{stderr}");
     }

@@ -139,36 +139,57 @@ fn write_dump(path: &str, all: bool, served: &[Box<dyn Served>]) -> Result<(), S
     std::fs::write(path, text).map_err(|e| format!("writing {path}: {e}"))
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM. The handlers are registered when this is
+/// called, before the URL is printed, so a signal sent by a script the
+/// moment it reads the URL is not missed.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("listening for SIGTERM: {e}"))?;
+    let interrupt = tokio::signal::ctrl_c();
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+        #[cfg(not(unix))]
+        let _ = interrupt.await;
+    })
+}
+
+/// Fails now, rather than after a whole session, if the dump cannot be
+/// written.
+fn check_dump_path(path: &str) -> Result<(), String> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map(drop)
+        .map_err(|e| format!("--dump {path}: {e}"))
 }
 
 async fn run(args: Args) -> Result<(), String> {
     let seeds = read_seeds(&args)?;
+    if let Some(path) = &args.dump {
+        check_dump_path(path)?;
+    }
+    let stopped = shutdown_signal()?;
     let mut served = Vec::new();
     for (i, provider) in args.providers.iter().enumerate() {
         let port = if args.port == 0 {
             0
         } else {
-            args.port.saturating_add(i as u16)
+            u16::try_from(i)
+                .ok()
+                .and_then(|i| args.port.checked_add(i))
+                .ok_or_else(|| {
+                    format!(
+                        "--port {}: no room for {} ports",
+                        args.port,
+                        args.providers.len()
+                    )
+                })?
         };
         let listener = TcpListener::bind(("127.0.0.1", port))
             .map_err(|e| format!("binding 127.0.0.1:{port}: {e}"))?;
@@ -192,7 +213,7 @@ async fn run(args: Args) -> Result<(), String> {
     out.flush().map_err(|e| e.to_string())?;
     drop(out);
 
-    shutdown_signal().await;
+    stopped.await;
     if let Some(path) = &args.dump {
         write_dump(path, args.all, &served)?;
         eprintln!("roster-emulator: state written to {path}");
