@@ -15,7 +15,8 @@ use roster_core::{
 pub type Attempt<'a, T> = dyn Fn() -> BoxFuture<'a, Result<T>> + Send + Sync + 'a;
 
 /// Looks up, by its natural key (email or name), the resource a create
-/// would have made. Only creates have one.
+/// would have made; for a removal, says it is done. Other operations have
+/// none.
 pub type Recover<'a, T> = dyn Fn() -> BoxFuture<'a, Result<Option<T>>> + Send + Sync + 'a;
 
 /// One operation handed to a [`Layer`]: what it is, how to run it, and for
@@ -67,8 +68,9 @@ impl<'a, T> Call<'a, T> {
         (self.attempt)()
     }
 
-    /// For a create: looks the resource up by its natural key. `None` for
-    /// other operations.
+    /// For a create: looks the resource up by its natural key. For a
+    /// removal: reports it done (used when a retry finds the thing already
+    /// gone). `None` for other operations.
     pub fn recover(&self) -> Option<BoxFuture<'a, Result<Option<T>>>> {
         self.recover.map(|recover| recover())
     }
@@ -123,6 +125,12 @@ impl<D: Provider, L: Layer> Layered<D, L> {
         }
         self.layer.call(call)
     }
+}
+
+/// The recovery of a removal: what was to be removed is gone, which is
+/// what was asked for.
+fn already_gone<'a>() -> BoxFuture<'a, Result<Option<()>>> {
+    Box::pin(async { Ok(Some(())) })
 }
 
 /// Wraps any directory in a layer: `client.layer(Retry::default())`.
@@ -185,9 +193,15 @@ impl<D: UserDirectory, L: Layer> UserDirectory for Layered<D, L> {
         .await
     }
 
+    /// Deletes the user. A retry that finds the user already gone (an
+    /// earlier, lost attempt deleted them) counts as done.
     async fn delete_user(&self, id: &UserId) -> Result<()> {
-        self.run(Operation::DeleteUser, &|| self.inner.delete_user(id), None)
-            .await
+        self.run(
+            Operation::DeleteUser,
+            &|| self.inner.delete_user(id),
+            Some(&already_gone),
+        )
+        .await
     }
 
     async fn current_user(&self) -> Result<Principal> {
@@ -269,11 +283,13 @@ impl<D: MembershipDirectory, L: Layer> MembershipDirectory for Layered<D, L> {
         .await
     }
 
+    /// Removes the member; a retry that finds them no longer a member
+    /// counts as done.
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
         self.run(
             Operation::RemoveMember,
             &|| self.inner.remove_member(tenant, user),
-            None,
+            Some(&already_gone),
         )
         .await
     }

@@ -33,9 +33,15 @@ use crate::layered::{Call, Layer};
 ///   through the layers inside it. If the earlier attempt took effect, the
 ///   result is that resource with
 ///   [`CreateOutcome::Adopted`](roster_core::CreateOutcome::Adopted) and
-///   nothing is sent again. If the
-///   lookup itself fails, the create's error is returned rather than risk a
-///   duplicate.
+///   nothing is sent again. If not, it looks once more after the wait,
+///   just before re-sending, in case the lost request was still on its way.
+///   If a lookup itself fails, the create's error is returned rather than
+///   risk a duplicate. (A request still in flight after both lookups can
+///   still land; no client can rule that out without an idempotency key,
+///   which none of the providers offers.)
+/// - **Removals finish.** When a delete or a member removal is retried
+///   after an attempt that may have taken effect, and the retry answers
+///   `NotFound`, the thing is gone as asked: that is success.
 ///
 /// Each retry is logged as a `debug` event, and the attempt number is
 /// recorded on the current span (the [`Trace`](crate::Trace) layer's).
@@ -148,6 +154,9 @@ impl Retry {
         let started = Instant::now();
         let mut waits = self.backoff();
         let mut attempt: usize = 1;
+        // Whether an earlier attempt failed in a way the server may have
+        // acted on.
+        let mut maybe_done = false;
         loop {
             if attempt > 1 {
                 tracing::Span::current().record("attempt", attempt);
@@ -156,24 +165,24 @@ impl Retry {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
-            if operation.is_create() && may_have_taken_effect(&error) {
-                match check_create(&call).await {
-                    Ok(Some(adopted)) => {
-                        tracing::debug!(
-                            provider = call.provider(),
-                            operation = operation.as_str(),
-                            attempt,
-                            "the create failed ambiguously but had taken effect; adopting it"
-                        );
-                        return Ok(adopted);
-                    }
-                    Ok(None) => {}
-                    Err(lookup) => {
-                        return Err(error.with_context(format!(
-                            "not retried: checking whether the create took effect failed ({})",
-                            lookup.message()
-                        )));
-                    }
+            // A removal that an earlier, lost attempt already carried out
+            // answers NotFound now: what was asked for is done.
+            if maybe_done
+                && is_removal(operation)
+                && error.kind() == ErrorKind::NotFound
+                && let Some(recover) = call.recover()
+                && let Ok(Some(done)) = recover.await
+            {
+                return Ok(done);
+            }
+            let ambiguous = may_have_taken_effect(&error);
+            maybe_done |= ambiguous;
+            let recheck_create = operation.is_create() && ambiguous;
+            if recheck_create {
+                match look_up(&call, attempt).await {
+                    Lookup::Found(adopted) => return Ok(adopted),
+                    Lookup::Absent => {}
+                    Lookup::Failed(lookup) => return Err(not_checked(error, &lookup)),
                 }
             }
             if !may_resend(operation, &error) {
@@ -201,9 +210,61 @@ impl Retry {
                 "retrying"
             );
             tokio::time::sleep(wait).await;
+            // The lost request may still have been on its way when we first
+            // looked: look once more, after the wait, before sending again.
+            if recheck_create {
+                match look_up(&call, attempt).await {
+                    Lookup::Found(adopted) => return Ok(adopted),
+                    Lookup::Absent => {}
+                    Lookup::Failed(lookup) => return Err(not_checked(error, &lookup)),
+                }
+            }
             attempt += 1;
         }
     }
+}
+
+/// What looking up an ambiguously failed create found.
+enum Lookup<T> {
+    /// It had taken effect: adopt this.
+    Found(T),
+    /// It had not (yet).
+    Absent,
+    /// The lookup itself failed.
+    Failed(Error),
+}
+
+async fn look_up<T>(call: &Call<'_, T>, attempt: usize) -> Lookup<T> {
+    match check_create(call).await {
+        Ok(Some(adopted)) => {
+            tracing::debug!(
+                provider = call.provider(),
+                operation = call.operation().as_str(),
+                attempt,
+                "the create failed ambiguously but had taken effect; adopting it"
+            );
+            Lookup::Found(adopted)
+        }
+        Ok(None) => Lookup::Absent,
+        Err(lookup) => Lookup::Failed(lookup),
+    }
+}
+
+/// The create's error, saying it was not sent again because the lookup
+/// failed (a duplicate is worse than an error).
+fn not_checked(error: Error, lookup: &Error) -> Error {
+    error.with_context(format!(
+        "not retried: checking whether the create took effect failed ({})",
+        lookup.message()
+    ))
+}
+
+/// Deletes and removals: asking again for what is already gone is done.
+fn is_removal(operation: Operation) -> bool {
+    matches!(
+        operation,
+        Operation::DeleteUser | Operation::DeleteTenant | Operation::RemoveMember
+    )
 }
 
 impl Layer for Retry {

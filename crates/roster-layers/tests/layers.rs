@@ -24,6 +24,11 @@ enum Step {
     Slow(Duration),
     /// Creates the user, then fails (the response was lost).
     CreateThenFail(Error),
+    /// Fails; the user it was creating appears only after the first
+    /// lookup (the request was still on its way).
+    CreateLate(Error),
+    /// Deletes nothing, but fails as if the answer was lost.
+    LostAnswer(Error),
 }
 
 #[derive(Default)]
@@ -31,6 +36,8 @@ struct State {
     script: VecDeque<Step>,
     users: Vec<User>,
     calls: Vec<Operation>,
+    /// A user that appears after the next lookup.
+    arriving: Option<User>,
 }
 
 #[derive(Clone, Default)]
@@ -60,9 +67,17 @@ impl Fake {
         };
         match step {
             Step::Ok => Ok(()),
-            Step::Fail(error) | Step::CreateThenFail(error)
-                if !matches!(operation, Operation::CreateUser) =>
+            Step::Fail(error)
+            | Step::CreateThenFail(error)
+            | Step::CreateLate(error)
+            | Step::LostAnswer(error)
+                if !matches!(operation, Operation::CreateUser | Operation::DeleteUser) =>
             {
+                Err(error)
+            }
+            Step::LostAnswer(error) => Err(error),
+            Step::CreateLate(error) => {
+                self.0.lock().unwrap().arriving = Some(user("late@example.com"));
                 Err(error)
             }
             Step::Fail(error) => Err(error),
@@ -138,7 +153,12 @@ impl Provider for Fake {
 impl UserDirectory for Fake {
     async fn list_users_page(&self, _page: PageRequest) -> Result<Page<User>> {
         self.step(Operation::ListUsers).await?;
-        Ok(Page::complete(self.0.lock().unwrap().users.clone()))
+        let mut state = self.0.lock().unwrap();
+        let users = state.users.clone();
+        if let Some(late) = state.arriving.take() {
+            state.users.push(late);
+        }
+        Ok(Page::complete(users))
     }
 
     async fn get_user(&self, _id: &UserId) -> Result<User> {
@@ -345,8 +365,51 @@ async fn a_create_that_did_not_take_effect_is_resent_after_the_lookup() {
         .unwrap();
     assert_eq!(created.outcome, CreateOutcome::Created);
     assert_eq!(fake.calls(Operation::CreateUser), 2);
-    assert_eq!(fake.calls(Operation::ListUsers), 1);
+    // Looked up right away, and once more after the wait, before re-sending.
+    assert_eq!(fake.calls(Operation::ListUsers), 2);
     assert_eq!(fake.users(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_that_lands_late_is_found_by_the_second_lookup_not_resent() {
+    let lost = Error::new(ErrorKind::Timeout, "the attempt took longer than 5s");
+    let fake = Fake::scripted([Step::CreateLate(lost)]);
+    let created = fake
+        .clone()
+        .layer(retry())
+        .create_user(&new_user("late@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(created.outcome, CreateOutcome::Adopted);
+    assert_eq!(
+        fake.calls(Operation::CreateUser),
+        1,
+        "the create was re-sent"
+    );
+    assert_eq!(fake.calls(Operation::ListUsers), 2);
+    assert_eq!(fake.users(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retried_delete_that_finds_nothing_left_is_done() {
+    let lost = Error::new(ErrorKind::Timeout, "the answer was lost");
+    let gone = Error::not_found("no such user");
+    let fake = Fake::scripted([Step::LostAnswer(lost), Step::Fail(gone)]);
+    fake.clone()
+        .layer(retry())
+        .delete_user(&id())
+        .await
+        .unwrap();
+    assert_eq!(fake.calls(Operation::DeleteUser), 2);
+    // But a first attempt that finds nothing is still NotFound.
+    let fake = Fake::scripted([Step::Fail(Error::not_found("no such user"))]);
+    let error = fake
+        .clone()
+        .layer(retry())
+        .delete_user(&id())
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound);
 }
 
 #[tokio::test(start_paused = true)]
