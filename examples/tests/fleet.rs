@@ -507,3 +507,114 @@ async fn stop_skips_the_rest_of_a_provider_and_continue_goes_on() {
         "{journal}"
     );
 }
+
+#[tokio::test]
+async fn plans_say_what_a_provider_cannot_do_and_settle() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let kept = fleet.provider("astra").expect("astra").clone();
+    kept.create_user(&NewUser::new(email("kept@example.com")))
+        .await
+        .expect("invite");
+    let desired = DesiredState::parse(
+        r#"
+        # Astra: users only, pruned. The organization cannot be deleted and
+        # leaving it deletes the account, so neither is planned.
+        [providers.astra]
+        prune = true
+        [[providers.astra.users]]
+        email = "kept@example.com"
+
+        # Adverity has no user roles: created without, and said so.
+        [[providers.adverity.users]]
+        email = "norole@example.com"
+        role = "admin"
+
+        # Medium One: a tenant role change is one write.
+        [[providers.medium-one.users]]
+        email = "m1@example.com"
+        [[providers.medium-one.tenants]]
+        name = "alpha"
+        [[providers.medium-one.memberships]]
+        tenant = "alpha"
+        user = "m1@example.com"
+        role = "member"
+        "#,
+        false,
+    )
+    .expect("desired");
+    let plan = fleet.plan(&desired).await.expect("plan");
+    let printed = plan.to_string();
+    assert!(
+        !printed.contains("- membership kept@example.com"),
+        "{printed}"
+    );
+    assert!(!printed.contains("- tenant"), "{printed}");
+    assert!(
+        printed.contains("! tenant \"Emulated Org\" is not listed"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("! norole@example.com: this provider has no user roles"),
+        "{printed}"
+    );
+    let journal = fleet.apply(&plan, &ApplyOptions::default()).await;
+    assert!(journal.is_complete(), "{journal}");
+    assert!(fleet.plan(&desired).await.expect("plan").is_empty());
+    assert!(
+        kept.find_user_by_email(&email("kept@example.com"))
+            .await
+            .expect("list")
+            .is_some()
+    );
+
+    // Now promote m1 in alpha: one change, one write, no removal.
+    let promoted = DesiredState::parse(
+        r#"
+        [[providers.medium-one.users]]
+        email = "m1@example.com"
+        [[providers.medium-one.tenants]]
+        name = "alpha"
+        [[providers.medium-one.memberships]]
+        tenant = "alpha"
+        user = "m1@example.com"
+        role = "admin"
+        "#,
+        false,
+    )
+    .expect("desired");
+    let plan = fleet.plan(&promoted).await.expect("plan");
+    let changes: Vec<String> = plan.providers[0]
+        .changes
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        changes,
+        ["~ membership m1@example.com in \"alpha\": role → admin"],
+        "{plan}"
+    );
+    sandbox.reset_requests().await;
+    let journal = fleet.apply(&plan, &ApplyOptions::default()).await;
+    assert!(journal.is_complete(), "{journal}");
+    assert_eq!(sandbox.write_counts().await["medium-one"], 1);
+    assert!(fleet.plan(&promoted).await.expect("plan").is_empty());
+}
+
+#[tokio::test]
+async fn prune_never_deletes_the_account_it_runs_as() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let netbird = fleet.provider("netbird").expect("netbird").clone();
+    let me = netbird.current_user().await.expect("current user");
+    let me = me.email.expect("the owner has an email");
+    let desired =
+        DesiredState::parse("[providers.netbird]\nprune = true\n", false).expect("desired");
+    let plan = fleet.plan(&desired).await.expect("plan");
+    let printed = plan.to_string();
+    assert!(!printed.contains(&format!("- user {me}")), "{printed}");
+    assert!(
+        printed.contains(&format!("! {me} is the account this runs as")),
+        "{printed}"
+    );
+}

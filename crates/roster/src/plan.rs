@@ -150,6 +150,15 @@ pub enum Change {
         /// The user.
         user: Email,
     },
+    /// Change a member's tenant role, in one write.
+    UpdateMember {
+        /// The tenant.
+        tenant: String,
+        /// The user.
+        user: Email,
+        /// The membership, with the new role.
+        request: MembershipRequest,
+    },
     /// Add a user to a tenant.
     AddMember {
         /// The tenant.
@@ -183,7 +192,7 @@ impl Change {
             Change::UpdateUser { .. } => 2,
             Change::MoveMember { .. } => 3,
             Change::RemoveMember { .. } => 4,
-            Change::AddMember { .. } => 5,
+            Change::AddMember { .. } | Change::UpdateMember { .. } => 5,
             Change::DeleteUser { .. } => 6,
             Change::DeleteTenant { .. } => 7,
         }
@@ -195,7 +204,9 @@ impl Change {
             Change::CreateTenant { .. } | Change::CreateUser { .. } | Change::AddMember { .. } => {
                 '+'
             }
-            Change::UpdateUser { .. } | Change::MoveMember { .. } => '~',
+            Change::UpdateUser { .. } | Change::MoveMember { .. } | Change::UpdateMember { .. } => {
+                '~'
+            }
             Change::RemoveMember { .. }
             | Change::DeleteUser { .. }
             | Change::DeleteTenant { .. } => '-',
@@ -244,6 +255,17 @@ impl fmt::Display for Change {
                 tenant_role(request.role)
             ),
             Change::RemoveMember { tenant, user } => write!(f, "membership {user} in {tenant:?}"),
+            Change::UpdateMember {
+                tenant,
+                user,
+                request,
+            } => write!(
+                f,
+                "membership {user} in {tenant:?}: role → {}",
+                request
+                    .role
+                    .map_or_else(|| "-".to_owned(), |r| r.to_string())
+            ),
             Change::AddMember {
                 tenant,
                 user,
@@ -267,6 +289,9 @@ pub struct ProviderPlan {
     pub provider: String,
     /// The changes, in apply order.
     pub changes: Vec<Change>,
+    /// What the desired state asks for that this provider cannot do, and
+    /// what the plan leaves alone on purpose; printed with `!`.
+    pub notes: Vec<String>,
     users: HashMap<String, UserId>,
     tenants: HashMap<String, TenantId>,
 }
@@ -307,6 +332,9 @@ impl fmt::Display for Plan {
             }
             for change in &provider.changes {
                 writeln!(f, "  {change}")?;
+            }
+            for note in &provider.notes {
+                writeln!(f, "  ! {note}")?;
             }
         }
         writeln!(
@@ -437,8 +465,16 @@ impl Fleet {
     /// planned only for providers whose section says `prune = true`.
     ///
     /// Reads: the user list, the tenant list, and the members of each
-    /// tenant that matters (the listed ones; every tenant with `prune`, or
-    /// on a provider that allows one tenant per user).
+    /// listed tenant (of every tenant on a provider that allows one tenant
+    /// per user); with `prune`, the current user where the provider can say.
+    ///
+    /// `prune` deletes unlisted users and tenants and removes unlisted
+    /// memberships of listed tenants. It never deletes the account the plan
+    /// runs as, nor a tenant the provider cannot delete, nor (where
+    /// leaving the only tenant deletes the account, as on Astra) a listed
+    /// user's membership; each is a `!` note in the plan. Anything the
+    /// provider cannot store (roles, display names, tenant roles) is a note
+    /// too, not a change that would fail on every apply.
     pub async fn plan(&self, desired: &DesiredState) -> Result<Plan> {
         for name in desired.providers.keys() {
             self.require(name)?;
@@ -507,6 +543,11 @@ async fn plan_provider(
         .collect();
 
     let mut changes = Vec::new();
+    let mut notes = Vec::new();
+    // A provider whose tenants cannot be created or deleted has a fixed set
+    // (Astra: the token's organization), where belonging to the tenant is
+    // having the account: removing the membership would delete the user.
+    let fixed_tenants = !caps.create_tenant && !caps.delete_tenant;
 
     let wanted_tenants: HashSet<&str> = desired.tenants.iter().map(|t| t.name.as_str()).collect();
     for tenant in &desired.tenants {
@@ -518,34 +559,70 @@ async fn plan_provider(
     }
     if desired.prune {
         for tenant in &tenants {
-            if !wanted_tenants.contains(tenant.name.as_str()) {
+            if wanted_tenants.contains(tenant.name.as_str()) {
+                continue;
+            }
+            if caps.delete_tenant {
                 changes.push(Change::DeleteTenant {
                     name: tenant.name.clone(),
                 });
+            } else {
+                notes.push(format!(
+                    "tenant {:?} is not listed, but this provider cannot delete tenants: left as is",
+                    tenant.name
+                ));
             }
         }
     }
 
     let wanted_users: HashSet<String> = desired.users.iter().map(|u| email_key(&u.email)).collect();
     for wanted in &desired.users {
+        let role = wanted.role.as_deref().map(RoleSpec::parse);
         match by_email.get(&email_key(&wanted.email)) {
-            None => changes.push(Change::CreateUser {
-                user: wanted.clone(),
-            }),
+            None => {
+                let mut user = wanted.clone();
+                if user.role.is_some() && !caps.user_roles {
+                    notes.push(format!(
+                        "{}: this provider has no user roles; created without {:?}",
+                        wanted.email,
+                        wanted.role.as_deref().unwrap_or_default()
+                    ));
+                    user.role = None;
+                }
+                if user.display_name.is_some() && !caps.user_display_name {
+                    notes.push(format!(
+                        "{}: this provider keeps no display name; created without one",
+                        wanted.email
+                    ));
+                    user.display_name = None;
+                }
+                changes.push(Change::CreateUser { user });
+            }
             Some(actual) => {
-                let role = wanted
-                    .role
-                    .as_deref()
-                    .map(RoleSpec::parse)
-                    .filter(|role| !role.held_by(actual));
-                let display_name = wanted
+                let mut new_role = role.filter(|role| !role.held_by(actual));
+                if new_role.is_some() && !(caps.update_role && caps.user_roles) {
+                    notes.push(format!(
+                        "{}: role {:?} differs, but this provider cannot change roles: left as is",
+                        wanted.email,
+                        wanted.role.as_deref().unwrap_or_default()
+                    ));
+                    new_role = None;
+                }
+                let mut display_name = wanted
                     .display_name
                     .clone()
                     .filter(|name| actual.display_name.as_ref() != Some(name));
-                if role.is_some() || display_name.is_some() {
+                if display_name.is_some() && !caps.user_display_name {
+                    notes.push(format!(
+                        "{}: this provider keeps no display name: left as is",
+                        wanted.email
+                    ));
+                    display_name = None;
+                }
+                if new_role.is_some() || display_name.is_some() {
                     changes.push(Change::UpdateUser {
                         email: wanted.email.clone(),
-                        role,
+                        role: new_role,
                         display_name,
                     });
                 }
@@ -553,25 +630,39 @@ async fn plan_provider(
         }
     }
     if desired.prune {
+        // Never delete the account the plan runs as.
+        let me = if caps.current_user {
+            directory
+                .current_user()
+                .await
+                .ok()
+                .and_then(|me| me.email)
+                .map(|e| email_key(&e))
+        } else {
+            None
+        };
         for user in &users {
-            if let Some(email) = &user.email
-                && !wanted_users.contains(&email_key(email))
-            {
-                changes.push(Change::DeleteUser {
-                    email: email.clone(),
-                });
+            let Some(email) = &user.email else { continue };
+            if wanted_users.contains(&email_key(email)) {
+                continue;
             }
+            if me.as_deref() == Some(email_key(email).as_str()) {
+                notes.push(format!("{email} is the account this runs as: not deleted"));
+                continue;
+            }
+            changes.push(Change::DeleteUser {
+                email: email.clone(),
+            });
         }
     }
 
     // Memberships: read the members of every tenant that matters.
     let single_tenant = caps.single_tenant_per_user();
-    let read_all = desired.prune || single_tenant;
     let mut actual: HashMap<(String, String), Option<TenantRole>> = HashMap::new();
     let mut tenant_of: HashMap<String, String> = HashMap::new();
     if caps.list_members {
         for tenant in &tenants {
-            if !(read_all || wanted_tenants.contains(tenant.name.as_str())) {
+            if !(single_tenant || wanted_tenants.contains(tenant.name.as_str())) {
                 continue;
             }
             for member in directory.list_members(&tenant.id).await? {
@@ -611,15 +702,20 @@ async fn plan_provider(
         match actual.get(&key) {
             Some(role) => {
                 if membership.role.is_some() && *role != membership.role {
-                    changes.push(Change::RemoveMember {
-                        tenant: membership.tenant.clone(),
-                        user: membership.user.clone(),
-                    });
-                    changes.push(Change::AddMember {
-                        tenant: membership.tenant.clone(),
-                        user: membership.user.clone(),
-                        request,
-                    });
+                    if caps.membership_roles {
+                        // One write that sets the role, never a remove and
+                        // an add that a failure in between could split.
+                        changes.push(Change::UpdateMember {
+                            tenant: membership.tenant.clone(),
+                            user: membership.user.clone(),
+                            request,
+                        });
+                    } else {
+                        notes.push(format!(
+                            "{} in {:?}: this provider has no tenant roles: left as is",
+                            membership.user, membership.tenant
+                        ));
+                    }
                 }
             }
             None => {
@@ -646,9 +742,14 @@ async fn plan_provider(
         }
     }
     if desired.prune {
+        // Only in listed tenants: an unlisted one is deleted whole, or kept.
         let mut extra: Vec<&(String, String)> = actual
             .keys()
-            .filter(|key| !wanted.contains(*key) && !moved_out.contains(*key))
+            .filter(|key| {
+                wanted_tenants.contains(key.0.as_str())
+                    && !wanted.contains(*key)
+                    && !moved_out.contains(*key)
+            })
             .collect();
         extra.sort();
         for (tenant, email) in extra {
@@ -656,6 +757,13 @@ async fn plan_provider(
                 .get(email)
                 .and_then(|u| u.email.clone())
                 .ok_or_else(|| Error::new(ErrorKind::Unexpected, "a member without an email"))?;
+            if fixed_tenants && wanted_users.contains(email) {
+                notes.push(format!(
+                    "{user} in {tenant:?}: on this provider leaving the tenant deletes the \
+                     account, which the file keeps: left as is"
+                ));
+                continue;
+            }
             changes.push(Change::RemoveMember {
                 tenant: tenant.clone(),
                 user,
@@ -667,6 +775,7 @@ async fn plan_provider(
     Ok(ProviderPlan {
         provider: name.to_owned(),
         changes,
+        notes,
         users: by_email
             .iter()
             .map(|(email, user)| (email.clone(), user.id.clone()))
@@ -761,6 +870,11 @@ async fn apply_change(directory: &dyn Directory, ids: &Ids, change: &Change) -> 
             Ok(Made::Nothing)
         }
         Change::AddMember {
+            tenant,
+            user,
+            request,
+        }
+        | Change::UpdateMember {
             tenant,
             user,
             request,
