@@ -618,3 +618,83 @@ async fn prune_never_deletes_the_account_it_runs_as() {
         "{printed}"
     );
 }
+
+#[tokio::test]
+async fn onboarding_an_existing_account_with_another_role_says_so_and_audit_reports_read_failures()
+{
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let person = Person::new(email("role@example.com"));
+    let as_member = [Placement::new("netbird").role(Role::Member)];
+    fleet.onboard(&person, &as_member).await.expect("onboard");
+    let as_admin = [Placement::new("netbird").role(Role::Admin)];
+    let report = fleet.onboard(&person, &as_admin).await.expect("onboard");
+    let notes = &report.outcomes[0].1.notes;
+    assert!(
+        notes.iter().any(|n| n.contains("keeps its role")),
+        "{report}"
+    );
+
+    let iaas =
+        [Placement::new("iaas")
+            .tenant("alpha", MembershipRequest::new().with_wireguard_key(key()))];
+    fleet.onboard(&person, &iaas).await.expect("onboard");
+    Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/api/tenants"))
+        .respond_with(
+            ResponseTemplate::new(500).set_body_json(serde_json::json!({"detail": "boom"})),
+        )
+        .with_priority(1)
+        .mount(sandbox.iaas.server())
+        .await;
+    let audit = fleet.audit(&person.email).await;
+    let iaas = audit
+        .outcomes
+        .iter()
+        .find(|(p, _)| p == "iaas")
+        .expect("iaas");
+    assert!(
+        matches!(&iaas.1, AuditOutcome::Failed(e) if e.status() == Some(500)),
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_move_puts_the_member_back_with_their_old_role() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let person = Person::new(email("admin@example.com"));
+    let placement = [Placement::new("medium-one").tenant(
+        "alpha",
+        MembershipRequest::new().with_role(TenantRole::Admin),
+    )];
+    fleet.onboard(&person, &placement).await.expect("onboard");
+    let directory = fleet.provider("medium-one").expect("medium-one").clone();
+    let user = directory
+        .find_user_by_email(&person.email)
+        .await
+        .expect("list")
+        .expect("user");
+    let alpha = directory
+        .find_tenant_by_name("alpha")
+        .await
+        .expect("list")
+        .expect("alpha");
+    // A tenant that does not exist: the add fails after the removal.
+    let nowhere = roster::TenantId::new("00000000-0000-4000-8000-000000000000").expect("id");
+    let error = directory
+        .move_user(
+            &user.id,
+            &alpha.id,
+            &nowhere,
+            &MembershipRequest::new().with_role(TenantRole::Member),
+        )
+        .await
+        .expect_err("no such tenant");
+    assert!(error.to_string().contains("put back"), "{error}");
+    let role = sandbox.medium_one.with_model(|m| {
+        let alpha = m.tenant_by_name("alpha").expect("alpha").tenant_id;
+        m.role_of(alpha, "admin@example.com").map(str::to_owned)
+    });
+    assert_eq!(role.as_deref(), Some("tenant-admin"));
+}

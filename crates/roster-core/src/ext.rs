@@ -145,8 +145,9 @@ impl<T: MembershipDirectory + ?Sized> MembershipDirectoryExt for T {}
 /// request is checked against [`Capabilities`](crate::Capabilities) first,
 /// so input the add would refuse (a missing WireGuard key, a tenant role
 /// the provider lacks) fails before anything is removed. If the add still
-/// fails, it puts the user back in `from` with the same request and returns
-/// the add's error, saying whether the restore worked.
+/// fails, it puts the user back in `from` (with their old tenant role,
+/// read first where the provider has tenant roles) and returns the add's
+/// error, saying whether the restore worked.
 pub async fn remove_then_add<D: MembershipDirectory + ?Sized>(
     directory: &D,
     user: &UserId,
@@ -168,6 +169,17 @@ pub async fn remove_then_add<D: MembershipDirectory + ?Sized>(
             err.with_provider(directory.provider_id())
                 .with_operation(Operation::MoveMember)
         })?;
+    // Where tenant roles exist, a restore must bring back the old role,
+    // not the new one: read it first (one request).
+    let mut restore = request.clone();
+    if directory.capabilities().membership_roles {
+        let old = directory
+            .list_members(from)
+            .await?
+            .into_iter()
+            .find(|m| &m.user == user);
+        restore.role = old.and_then(|m| m.role);
+    }
     directory
         .remove_member(from, user)
         .await
@@ -175,7 +187,7 @@ pub async fn remove_then_add<D: MembershipDirectory + ?Sized>(
     match directory.add_member(to, user, request).await {
         Ok(membership) => Ok(membership),
         Err(err) => {
-            let restored = directory.add_member(from, user, request).await;
+            let restored = directory.add_member(from, user, &restore).await;
             let context = match restored {
                 Ok(_) => format!(
                     "moving user {user} into tenant {to} failed; they were put back in {from}"

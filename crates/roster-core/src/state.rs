@@ -101,7 +101,7 @@ impl DirectoryState {
         }
         let mut pairs = std::collections::HashSet::new();
         for membership in &self.memberships {
-            if !self.users.iter().any(|u| u.email == membership.user) {
+            if !emails.contains(&membership.user.as_str().to_lowercase()) {
                 return Err(Error::invalid_input(format!(
                     "the membership of {} names no user of the state",
                     membership.user
@@ -181,10 +181,11 @@ mod tests {
     #[test]
     fn check_refuses_duplicates_and_dangling_memberships() {
         let state: DirectoryState = serde_json::from_str(
-            r#"{"users": [{"email": "a@b.c"}], "tenants": [{"name": "t"}],
+            r#"{"users": [{"email": "A@B.c"}], "tenants": [{"name": "t"}],
                 "memberships": [{"tenant": "t", "user": "a@b.c"}]}"#,
         )
         .unwrap();
+        // Emails match whatever their case, as everywhere else.
         state.check().unwrap();
         let mut twice = state.clone();
         twice.users.push(twice.users[0].clone());

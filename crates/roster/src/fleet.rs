@@ -532,6 +532,15 @@ async fn onboard_one(
         .ensure_user(&new_user)
         .await
         .map(|created| (created.value, created.outcome));
+    if let (Ok((existing, CreateOutcome::AlreadyPresent)), Some(role)) = (&user, &placement.role)
+        && !role.held_by(existing)
+    {
+        notes.push(format!(
+            "the existing account keeps its role {}; onboarding does not change roles \
+             (plan and apply does)",
+            existing.raw_role.as_deref().unwrap_or("(none)")
+        ));
+    }
     let memberships = match &user {
         Err(_) => placement
             .tenants
@@ -540,7 +549,9 @@ async fn onboard_one(
             .collect(),
         Ok((user, _)) => {
             let mut outcomes = Vec::new();
-            let current = current_tenants(directory, &user.id).await;
+            // If the user's memberships cannot be read, each tenant's members
+            // are checked instead.
+            let current = current_tenants(directory, &user.id).await.ok().flatten();
             for (name, request) in &placement.tenants {
                 let outcome = match join_tenant(directory, &user.id, name, request, &current).await
                 {
@@ -560,19 +571,17 @@ async fn onboard_one(
     }
 }
 
-/// The tenants the user is in, where the provider can say (one request).
+/// The tenants the user is in; `None` where the provider cannot say (one
+/// request where it can).
 async fn current_tenants(
     directory: &dyn Directory,
     user: &roster_core::UserId,
-) -> Option<Vec<TenantId>> {
+) -> Result<Option<Vec<TenantId>>> {
     if !directory.capabilities().list_user_memberships {
-        return None;
+        return Ok(None);
     }
-    directory
-        .list_user_memberships(user)
-        .await
-        .ok()
-        .map(|memberships| memberships.into_iter().map(|m| m.tenant).collect())
+    let memberships = directory.list_user_memberships(user).await?;
+    Ok(Some(memberships.into_iter().map(|m| m.tenant).collect()))
 }
 
 /// Adds the user to the tenant named `name` unless they are in it; says
@@ -608,8 +617,9 @@ async fn audit_one(directory: &dyn Directory, email: &Email) -> AuditOutcome {
         Err(e) => return AuditOutcome::Failed(e),
     };
     let tenants = match current_tenants(directory, &user.id).await {
-        None => None,
-        Some(ids) => {
+        Err(e) => return AuditOutcome::Failed(e),
+        Ok(None) => None,
+        Ok(Some(ids)) => {
             let names: HashMap<TenantId, String> = match all_tenants(directory).await {
                 Ok(tenants) => tenants.into_iter().map(|t| (t.id, t.name)).collect(),
                 Err(e) => return AuditOutcome::Failed(e),
