@@ -8,7 +8,7 @@
 //!
 //! - **roster**: `IaasClient` inside `Stack::default()`, called as
 //!   `Arc<dyn Directory>::get_user` (then mapped to the neutral `User`);
-//! - **roster, <layer> only**: the same adapter in one layer of the
+//! - **roster, `<layer>` only**: the same adapter in one layer of the
 //!   default stack (Trace; the two Timeouts; Retry), and
 //!   **roster-no-layers**: in none, which together tell each layer's share
 //!   from the adapter's;
