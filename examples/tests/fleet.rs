@@ -698,3 +698,24 @@ async fn a_failed_move_puts_the_member_back_with_their_old_role() {
     });
     assert_eq!(role.as_deref(), Some("tenant-admin"));
 }
+
+#[tokio::test]
+async fn planning_reads_each_provider_once_per_list() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let desired = DesiredState::parse(
+        r#"
+        [[providers.iaas.tenants]]
+        name = "alpha"
+        [[providers.iaas.tenants]]
+        name = "beta"
+        "#,
+        false,
+    )
+    .expect("desired");
+    sandbox.reset_requests().await;
+    assert!(fleet.plan(&desired).await.expect("plan").is_empty());
+    // Users, tenants, and every listed tenant's members in one more read
+    // (the IaaS tenant list carries its members).
+    assert_eq!(sandbox.iaas.request_count().await, 3);
+}

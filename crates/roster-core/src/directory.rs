@@ -99,6 +99,17 @@ pub trait MembershipDirectory: Provider {
     /// Removes a user from a tenant.
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()>;
 
+    /// The members of each of `tenants`, in one list. The default asks per
+    /// tenant; adapters whose tenant list already carries the members (the
+    /// IaaS operator API) answer with one request. Planning uses it.
+    async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
+        let mut members = Vec::new();
+        for tenant in tenants {
+            members.extend(self.list_members(tenant).await?);
+        }
+        Ok(members)
+    }
+
     /// Moves a user from tenant `from` to tenant `to`, adding them with
     /// `request` (which carries any credentials the provider needs, such as
     /// a WireGuard key).
@@ -205,6 +216,10 @@ impl<T: MembershipDirectory + ?Sized> MembershipDirectory for std::sync::Arc<T> 
 
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
         (**self).remove_member(tenant, user).await
+    }
+
+    async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
+        (**self).list_members_of(tenants).await
     }
 
     async fn move_user(

@@ -413,6 +413,31 @@ impl MembershipDirectory for IaasClient {
             .map_err(in_operation(operation))
     }
 
+    /// One request for any number of tenants: the tenant list carries the
+    /// members. An id that is no tenant is `NotFound`.
+    async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
+        let operation = Operation::ListMembers;
+        for tenant in tenants {
+            tenant_path(tenant).map_err(in_operation(operation))?;
+        }
+        let all = self.all_tenants(operation).await?;
+        let mut members = Vec::new();
+        for wanted in tenants {
+            let tenant = all
+                .iter()
+                .find(|t| t.id == wanted.as_str())
+                .ok_or_else(|| {
+                    self.error(
+                        ErrorKind::NotFound,
+                        operation,
+                        format!("no tenant {wanted}"),
+                    )
+                })?;
+            members.extend(memberships_from_api(tenant).map_err(in_operation(operation))?);
+        }
+        Ok(members)
+    }
+
     /// Lists all tenants (one request) and returns the user's (at most one).
     async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
         let operation = Operation::ListUserMemberships;

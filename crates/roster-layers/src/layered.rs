@@ -294,6 +294,15 @@ impl<D: MembershipDirectory, L: Layer> MembershipDirectory for Layered<D, L> {
         .await
     }
 
+    async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
+        self.run(
+            Operation::ListMembers,
+            &|| self.inner.list_members_of(tenants),
+            None,
+        )
+        .await
+    }
+
     /// Moves through the inner directory's own `move_user`, so a provider's
     /// native move is kept; the move is one operation to the layer (and not
     /// idempotent, so it is only re-sent after a failure that cannot have

@@ -661,19 +661,21 @@ async fn plan_provider(
     let mut actual: HashMap<(String, String), Option<TenantRole>> = HashMap::new();
     let mut tenant_of: HashMap<String, String> = HashMap::new();
     if caps.list_members {
-        for tenant in &tenants {
-            if !(single_tenant || wanted_tenants.contains(tenant.name.as_str())) {
-                continue;
-            }
-            for member in directory.list_members(&tenant.id).await? {
-                let email = member
-                    .user_email
-                    .as_ref()
-                    .or_else(|| email_of.get(&member.user).copied());
-                if let Some(email) = email {
-                    actual.insert((tenant.name.clone(), email_key(email)), member.role);
-                    tenant_of.insert(email_key(email), tenant.name.clone());
-                }
+        let read: Vec<TenantId> = tenants
+            .iter()
+            .filter(|t| single_tenant || wanted_tenants.contains(t.name.as_str()))
+            .map(|t| t.id.clone())
+            .collect();
+        let names: HashMap<&TenantId, &str> =
+            tenants.iter().map(|t| (&t.id, t.name.as_str())).collect();
+        for member in directory.list_members_of(&read).await? {
+            let email = member
+                .user_email
+                .as_ref()
+                .or_else(|| email_of.get(&member.user).copied());
+            if let (Some(email), Some(name)) = (email, names.get(&member.tenant)) {
+                actual.insert((name.to_string(), email_key(email)), member.role);
+                tenant_of.insert(email_key(email), name.to_string());
             }
         }
     } else if !desired.memberships.is_empty() {
