@@ -68,6 +68,7 @@ pub fn generate_provider(root: &Path, provider: &Provider) -> Result<String> {
     downconvert(&mut doc).map_err(|e| in_spec(spec, e))?;
     strip_error_responses(&mut doc);
     prevalidate(&doc, spec)?;
+    generate::keep_raw(&mut doc, provider)?;
 
     let settings = generate::settings(provider);
     let progenitor = |d: &Value| generate::progenitor_tokens(d, &settings);
@@ -210,6 +211,7 @@ mod tests {
             spec: "specs/demo/openapi.yaml",
             output: "crates/demo/src/generated/mod.rs",
             replacements: &[],
+            raw: &[],
         };
         (tmp, provider)
     }
@@ -218,6 +220,43 @@ mod tests {
         let mut out = Vec::new();
         let result = codegen(root, &[provider], check, &mut out);
         (result, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn raw_schemas_keep_their_json_and_their_fields() {
+        let tmp = TempDir::new();
+        let spec = tmp.path().join("specs/demo/openapi.yaml");
+        fs::create_dir_all(spec.parent().unwrap()).unwrap();
+        fs::write(
+            &spec,
+            "openapi: 3.0.3\n\
+             info: {title: Demo, version: '1'}\n\
+             paths:\n  /things:\n    get:\n      operationId: list_things\n      \
+             responses:\n        200:\n          description: ok\n          content:\n            \
+             application/json:\n              schema: {type: array, items: {$ref: '#/components/schemas/Thing'}}\n\
+             components:\n  schemas:\n    Thing:\n      type: object\n      required: [id]\n      \
+             properties:\n        id: {type: string}\n",
+        )
+        .unwrap();
+        let provider = Provider {
+            spec: "specs/demo/openapi.yaml",
+            output: "crates/demo/src/generated/mod.rs",
+            replacements: &[],
+            raw: &["Thing"],
+        };
+        let out = generate_provider(tmp.path(), &provider).unwrap();
+        assert!(out.contains("pub struct ThingFields {"), "{out}");
+        assert!(!out.contains("pub struct Thing {"), "{out}");
+        assert!(
+            out.contains("ResponseValue<::std::vec::Vec<roster_core::Raw<crate::generated::types::ThingFields>>>"),
+            "{out}"
+        );
+        let missing = Provider {
+            raw: &["Nope"],
+            ..provider
+        };
+        let err = generate_provider(tmp.path(), &missing).unwrap_err().to_string();
+        assert!(err.contains("raw schema Nope"), "{err}");
     }
 
     #[test]

@@ -40,7 +40,45 @@ pub fn settings(provider: &Provider) -> progenitor::GenerationSettings {
     for (schema, rust_type) in provider.replacements {
         settings.with_replacement(schema, rust_type, std::iter::empty());
     }
+    for schema in provider.raw {
+        settings.with_replacement(
+            schema,
+            format!("roster_core::Raw<crate::generated::types::{}>", raw_fields_name(schema)),
+            std::iter::empty(),
+        );
+    }
     settings
+}
+
+/// The name the generated struct of a [`Provider::raw`] schema takes.
+pub fn raw_fields_name(schema: &str) -> String {
+    format!("{schema}Fields")
+}
+
+/// Moves each [`Provider::raw`] schema to `<name>Fields` and leaves a
+/// reference to it under the old name, which [`settings`] replaces with
+/// `roster_core::Raw<<name>Fields>`: every use of the schema then keeps its
+/// JSON, and the fields are still generated.
+pub fn keep_raw(doc: &mut Value, provider: &Provider) -> Result<()> {
+    for schema in provider.raw {
+        let schemas = doc
+            .pointer_mut("/components/schemas")
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| Error::msg(format!("{}: no components.schemas", provider.spec)))?;
+        let fields = raw_fields_name(schema);
+        let body = schemas.remove(*schema).ok_or_else(|| {
+            Error::msg(format!(
+                "{}: raw schema {schema} is not in components.schemas",
+                provider.spec
+            ))
+        })?;
+        schemas.insert(fields.clone(), body);
+        schemas.insert(
+            (*schema).to_owned(),
+            serde_json::json!({ "$ref": format!("#/components/schemas/{fields}") }),
+        );
+    }
+    Ok(())
 }
 
 /// The generator as [`generate_guarded`] calls it: a 3.0 document in,
@@ -546,6 +584,7 @@ mod tests {
             spec: SPEC,
             output: "x",
             replacements: &[],
+            raw: &[],
         };
         let settings = settings(&provider);
         let generate = |d: &Value| progenitor_tokens(d, &settings);
@@ -567,6 +606,7 @@ mod tests {
             spec: SPEC,
             output: "x",
             replacements: &[],
+            raw: &[],
         };
         let settings = settings(&provider);
         let mut doc = two_op_doc();

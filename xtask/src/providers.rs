@@ -16,6 +16,10 @@ pub struct Provider {
     /// `GenerationSettings::with_replacement`: the named component schema is
     /// not generated and every use of it becomes the given type.
     pub replacements: &'static [(&'static str, &'static str)],
+    /// Response schemas whose every use becomes `roster_core::Raw<…>` of
+    /// the generated struct (renamed `<name>Fields`), so the adapter gets
+    /// the decoded fields and the JSON exactly as it arrived.
+    pub raw: &'static [&'static str],
 }
 
 /// Every provider, in the order codegen processes them.
@@ -25,12 +29,14 @@ pub const PROVIDERS: &[Provider] = &[
         spec: "specs/iaas-operator/openapi.json",
         output: "crates/roster-iaas/src/generated/mod.rs",
         replacements: &[],
+        raw: &[],
     },
     // NetBird management API (users and groups subset, OpenAPI 3.0).
     Provider {
         spec: "specs/netbird/openapi.yaml",
         output: "crates/roster-netbird/src/generated/mod.rs",
         replacements: &[],
+        raw: &[],
     },
     // DataStax Astra DevOps API v2 (users and roles; the live service answers
     // in PascalCase, so the response types are hand-written in roster-astra).
@@ -44,6 +50,7 @@ pub const PROVIDERS: &[Provider] = &[
             ("Role", "crate::wire::Role"),
             ("Policy", "crate::wire::Policy"),
         ],
+        raw: &[],
     },
     // Adverity Management API (users, workspaces as tenants); written by us
     // from the public guides, see specs/adverity/SOURCE.md.
@@ -51,12 +58,14 @@ pub const PROVIDERS: &[Provider] = &[
         spec: "specs/adverity/openapi.yaml",
         output: "crates/roster-adverity/src/generated/mod.rs",
         replacements: &[],
+        raw: &[],
     },
     // Medium One Accounts & Users API (written by us, OpenAPI 3.0).
     Provider {
         spec: "specs/medium-one/openapi.yaml",
         output: "crates/roster-medium-one/src/generated/mod.rs",
         replacements: &[("LoginRequest", "crate::wire::LoginRequest")],
+        raw: &[],
     },
 ];
 

@@ -39,6 +39,10 @@ pub struct Capabilities {
     pub user_display_name: bool,
     /// Users have an account-wide role that create accepts.
     pub user_roles: bool,
+    /// A user can hold several account-wide roles at once (Astra), so
+    /// create accepts [`NewUser::additional_roles`](crate::NewUser::additional_roles)
+    /// and update accepts [`UserUpdate::roles`](crate::UserUpdate::roles).
+    pub multiple_roles_per_user: bool,
     /// Users can be deleted.
     pub delete_user: bool,
     /// Deleting a user also removes all their memberships.

@@ -21,6 +21,14 @@ pub trait Provider: Send + Sync {
 
     /// What this adapter supports, and which rules its provider enforces.
     fn capabilities(&self) -> Capabilities;
+
+    /// The provider-specific fields
+    /// ([`ProviderFields`](crate::ProviderFields)) that `create_user` and
+    /// `update_user` accept, such as `phone` or `groups`. Any other key is
+    /// `InvalidInput`, and nothing is sent. The default is none.
+    fn user_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// Users: list, read, create, update and delete.
@@ -146,6 +154,10 @@ impl<T: Provider + ?Sized> Provider for std::sync::Arc<T> {
 
     fn capabilities(&self) -> Capabilities {
         (**self).capabilities()
+    }
+
+    fn user_fields(&self) -> &'static [&'static str] {
+        (**self).user_fields()
     }
 }
 

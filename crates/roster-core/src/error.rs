@@ -106,8 +106,111 @@ pub enum Operation {
     MoveMember,
     /// Logging in to obtain a session.
     Login,
-    /// An adapter-specific operation, named by the adapter.
+    /// Creating a user directly inside a tenant, in one request (Medium
+    /// One's create-and-link form of `tenant_add_user`).
+    CreateUserInTenant,
+    /// Approving a user who waits for approval (NetBird).
+    ApproveUser,
+    /// Rejecting a user who waits for approval, which deletes them (NetBird).
+    RejectUser,
+    /// Listing the roles users can hold (Astra).
+    ListRoles,
+    /// Reading one role.
+    GetRole,
+    /// Creating a custom role.
+    CreateRole,
+    /// Changing a custom role.
+    UpdateRole,
+    /// Deleting a custom role.
+    DeleteRole,
+    /// Listing SSH keys (IaaS).
+    ListSshKeys,
+    /// Registering an SSH key.
+    CreateSshKey,
+    /// Deleting an SSH key.
+    DeleteSshKey,
+    /// Assigning an SSH key to a user, or unassigning it.
+    AssignSshKey,
+    /// An adapter-specific operation, named by the adapter. Prefer adding a
+    /// variant: retry and its lookups decide by operation.
     Other(&'static str),
+}
+
+/// Whether an operation only reads, or changes something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// It changes nothing.
+    Read,
+    /// It changes state on the provider.
+    Write,
+}
+
+/// How the retry layer finds out whether a create whose answer was lost
+/// took effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreateLookup {
+    /// Look the user up by the email the create asked for.
+    UserByEmail,
+    /// Look the tenant up by the name the create asked for.
+    TenantByName,
+}
+
+/// What is known about an operation, in one place: the retry layer, the
+/// layered forwarding, the fault matrix and the docs all read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
+pub struct OperationFacts {
+    /// Read or write.
+    pub access: Access,
+    /// Sending it twice has the same effect as sending it once, so an
+    /// ambiguous failure (a 500 after the request was sent) may be re-sent.
+    pub idempotent: bool,
+    /// It removes something, so "already gone" on a retry means done.
+    pub removal: bool,
+    /// It creates something, so a conflict means it already exists.
+    pub creates: bool,
+    /// How a create whose answer was lost is looked up before re-sending;
+    /// `None` where there is no natural key to look it up by.
+    pub lookup: Option<CreateLookup>,
+}
+
+impl OperationFacts {
+    const fn read() -> Self {
+        OperationFacts {
+            access: Access::Read,
+            idempotent: true,
+            removal: false,
+            creates: false,
+            lookup: None,
+        }
+    }
+
+    const fn write(idempotent: bool) -> Self {
+        OperationFacts {
+            access: Access::Write,
+            idempotent,
+            removal: false,
+            creates: false,
+            lookup: None,
+        }
+    }
+
+    const fn removal() -> Self {
+        OperationFacts {
+            removal: true,
+            ..OperationFacts::write(true)
+        }
+    }
+
+    const fn create(lookup: Option<CreateLookup>) -> Self {
+        OperationFacts {
+            creates: true,
+            lookup,
+            ..OperationFacts::write(false)
+        }
+    }
 }
 
 impl Operation {
@@ -130,28 +233,71 @@ impl Operation {
             Operation::RemoveMember => "remove_member",
             Operation::MoveMember => "move_member",
             Operation::Login => "login",
+            Operation::CreateUserInTenant => "create_user_in_tenant",
+            Operation::ApproveUser => "approve_user",
+            Operation::RejectUser => "reject_user",
+            Operation::ListRoles => "list_roles",
+            Operation::GetRole => "get_role",
+            Operation::CreateRole => "create_role",
+            Operation::UpdateRole => "update_role",
+            Operation::DeleteRole => "delete_role",
+            Operation::ListSshKeys => "list_ssh_keys",
+            Operation::CreateSshKey => "create_ssh_key",
+            Operation::DeleteSshKey => "delete_ssh_key",
+            Operation::AssignSshKey => "assign_ssh_key",
             Operation::Other(name) => name,
         }
     }
 
+    /// The facts of this operation: the one table every per-operation
+    /// decision reads.
+    ///
+    /// | operation | access | idempotent | removal | create lookup |
+    /// |---|---|---|---|---|
+    /// | list / get / current user, list roles, list SSH keys | read | yes | | |
+    /// | `CreateUser`, `CreateUserInTenant` | write | no | | user by email |
+    /// | `CreateTenant` | write | no | | tenant by name |
+    /// | `CreateRole`, `CreateSshKey` | write | no | | none |
+    /// | `UpdateUser`, `AddMember`, `ApproveUser`, `UpdateRole`, `AssignSshKey` | write | yes | | |
+    /// | `DeleteUser`, `DeleteTenant`, `RemoveMember`, `RejectUser`, `DeleteRole`, `DeleteSshKey` | write | yes | yes | |
+    /// | `MoveMember`, `Login`, `Other` | write | no | | |
+    pub const fn facts(self) -> OperationFacts {
+        use Operation::*;
+        match self {
+            ListUsers | GetUser | CurrentUser | ListTenants | GetTenant | ListMembers
+            | ListUserMemberships | ListRoles | GetRole | ListSshKeys => OperationFacts::read(),
+            CreateUser | CreateUserInTenant => {
+                OperationFacts::create(Some(CreateLookup::UserByEmail))
+            }
+            CreateTenant => OperationFacts::create(Some(CreateLookup::TenantByName)),
+            CreateRole | CreateSshKey => OperationFacts::create(None),
+            UpdateUser | AddMember | ApproveUser | UpdateRole | AssignSshKey => {
+                OperationFacts::write(true)
+            }
+            DeleteUser | DeleteTenant | RemoveMember | RejectUser | DeleteRole | DeleteSshKey => {
+                OperationFacts::removal()
+            }
+            MoveMember | Login | Other(_) => OperationFacts::write(false),
+        }
+    }
+
     /// Whether sending this operation twice has the same effect as sending it
-    /// once. Retry policies use this to decide whether an ambiguous failure
-    /// (such as a 500 after the request was sent) may be re-sent blindly.
-    pub fn is_idempotent(self) -> bool {
-        !matches!(
-            self,
-            Operation::CreateUser
-                | Operation::CreateTenant
-                | Operation::MoveMember
-                | Operation::Login
-                | Operation::Other(_)
-        )
+    /// once ([`OperationFacts::idempotent`]).
+    pub const fn is_idempotent(self) -> bool {
+        self.facts().idempotent
     }
 
     /// Whether this operation creates a resource, so that a conflict means the
-    /// resource already exists rather than a clash with other state.
-    pub fn is_create(self) -> bool {
-        matches!(self, Operation::CreateUser | Operation::CreateTenant)
+    /// resource already exists rather than a clash with other state
+    /// ([`OperationFacts::creates`]).
+    pub const fn is_create(self) -> bool {
+        self.facts().creates
+    }
+
+    /// Whether this operation removes something, so that "already gone" on a
+    /// retry means done ([`OperationFacts::removal`]).
+    pub const fn is_removal(self) -> bool {
+        self.facts().removal
     }
 }
 

@@ -26,11 +26,12 @@ pub mod error;
 pub mod ext;
 pub mod model;
 pub mod pagination;
+pub mod provider_data;
 pub mod state;
 
 pub use capability::Capabilities;
 pub use directory::{Directory, MembershipDirectory, Provider, TenantDirectory, UserDirectory};
-pub use error::{Error, ErrorKind, Operation, Result};
+pub use error::{Access, CreateLookup, Error, ErrorKind, Operation, OperationFacts, Result};
 pub use ext::{MembershipDirectoryExt, TenantDirectoryExt, UserDirectoryExt};
 pub use model::{
     CreateOutcome, Created, Email, Membership, MembershipRequest, NewTenant, NewUser, Page,
@@ -38,6 +39,7 @@ pub use model::{
     UserId, UserStatus, UserUpdate, WireGuardKey,
 };
 pub use pagination::paginate;
+pub use provider_data::{ProviderData, ProviderFields, Raw, map_items};
 
 /// Re-exported so adapters and layers implement the traits with the same
 /// macro version.

@@ -11,6 +11,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::provider_data::{ProviderData, ProviderFields};
 
 /// An email address, validated for the mistakes that matter on the wire.
 ///
@@ -361,6 +362,12 @@ pub enum UserStatus {
     Blocked,
     /// The account is switched off (for example Adverity's `active: false`).
     Suspended,
+    /// The user signed up and waits for an administrator's approval
+    /// (NetBird's `pending_approval`).
+    PendingApproval,
+    /// A status with no neutral equivalent, such as one a newer server
+    /// added; [`User::raw_status`] holds the provider's own word.
+    Other,
 }
 
 impl fmt::Display for UserStatus {
@@ -370,6 +377,8 @@ impl fmt::Display for UserStatus {
             UserStatus::Invited => "invited",
             UserStatus::Blocked => "blocked",
             UserStatus::Suspended => "suspended",
+            UserStatus::PendingApproval => "pending_approval",
+            UserStatus::Other => "other",
         })
     }
 }
@@ -383,6 +392,9 @@ pub enum TenantRole {
     Admin,
     /// An ordinary member.
     Member,
+    /// A tenant role with no neutral equivalent; see
+    /// [`Membership::raw_role`].
+    Other,
 }
 
 impl fmt::Display for TenantRole {
@@ -390,12 +402,17 @@ impl fmt::Display for TenantRole {
         f.write_str(match self {
             TenantRole::Admin => "admin",
             TenantRole::Member => "member",
+            TenantRole::Other => "other",
         })
     }
 }
 
 /// A user as a provider reports it.
+///
+/// Build one with [`User::new`] and the `with_*` methods; the struct is
+/// `#[non_exhaustive]` so that a new field never breaks callers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct User {
     /// The provider's identifier.
     pub id: UserId,
@@ -410,10 +427,65 @@ pub struct User {
     pub raw_role: Option<String>,
     /// Whether the user can sign in.
     pub status: UserStatus,
+    /// The provider's own status word, exactly as it sent it, when it sends
+    /// one (a provider that reports status as flags sends none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_status: Option<String>,
+    /// The provider's own object for this user, as it arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_data: Option<ProviderData>,
+}
+
+impl User {
+    /// A user with this id and status, and nothing else known yet.
+    pub fn new(id: UserId, status: UserStatus) -> Self {
+        User {
+            id,
+            email: None,
+            display_name: None,
+            role: None,
+            raw_role: None,
+            status,
+            raw_status: None,
+            provider_data: None,
+        }
+    }
+
+    /// Sets the email.
+    pub fn with_email(mut self, email: Email) -> Self {
+        self.email = Some(email);
+        self
+    }
+
+    /// Sets the display name.
+    pub fn with_display_name(mut self, name: impl Into<String>) -> Self {
+        self.display_name = Some(name.into());
+        self
+    }
+
+    /// Sets the neutral role and the provider's own name for it.
+    pub fn with_role(mut self, role: Role, raw: impl Into<String>) -> Self {
+        self.role = Some(role);
+        self.raw_role = Some(raw.into());
+        self
+    }
+
+    /// Sets the provider's own status word.
+    pub fn with_raw_status(mut self, raw: impl Into<String>) -> Self {
+        self.raw_status = Some(raw.into());
+        self
+    }
+
+    /// Attaches the provider's object.
+    pub fn with_provider_data(mut self, data: ProviderData) -> Self {
+        self.provider_data = Some(data);
+        self
+    }
 }
 
 /// The identity behind the credentials a client uses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Principal {
     /// The identifier, when the provider reports it.
     pub id: Option<UserId>,
@@ -425,20 +497,52 @@ pub struct Principal {
     pub role: Option<Role>,
     /// The provider's own role name.
     pub raw_role: Option<String>,
+    /// The provider's own object for this identity, as it arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_data: Option<ProviderData>,
+}
+
+impl Principal {
+    /// An identity of which nothing is known yet; set the fields you have.
+    pub fn new() -> Self {
+        Self::default()
+    }
 }
 
 /// A tenant: the unit users are grouped into (a project, group, workspace or
 /// organization, depending on the provider).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Tenant {
     /// The provider's identifier.
     pub id: TenantId,
     /// The tenant's name.
     pub name: String,
+    /// The provider's own object for this tenant, as it arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_data: Option<ProviderData>,
+}
+
+impl Tenant {
+    /// A tenant with this id and name.
+    pub fn new(id: TenantId, name: impl Into<String>) -> Self {
+        Tenant {
+            id,
+            name: name.into(),
+            provider_data: None,
+        }
+    }
+
+    /// Attaches the provider's object.
+    pub fn with_provider_data(mut self, data: ProviderData) -> Self {
+        self.provider_data = Some(data);
+        self
+    }
 }
 
 /// A user's place in a tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Membership {
     /// The tenant.
     pub tenant: TenantId,
@@ -448,6 +552,52 @@ pub struct Membership {
     pub user_email: Option<Email>,
     /// The user's role in the tenant, on providers with tenant roles.
     pub role: Option<TenantRole>,
+    /// The provider's own tenant-role name, exactly as it sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_role: Option<String>,
+    /// The entry the provider returned for this membership, where it has
+    /// one (an IaaS tenant's `users[]` entry, an Adverity user's workspace);
+    /// `None` where a membership is only an id in a list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_data: Option<ProviderData>,
+}
+
+impl Membership {
+    /// `user` in `tenant`, with nothing else known yet.
+    pub fn new(tenant: TenantId, user: UserId) -> Self {
+        Membership {
+            tenant,
+            user,
+            user_email: None,
+            role: None,
+            raw_role: None,
+            provider_data: None,
+        }
+    }
+
+    /// Sets the user's email.
+    pub fn with_user_email(mut self, email: Email) -> Self {
+        self.user_email = Some(email);
+        self
+    }
+
+    /// Sets the neutral tenant role.
+    pub fn with_role(mut self, role: TenantRole) -> Self {
+        self.role = Some(role);
+        self
+    }
+
+    /// Sets the provider's own tenant-role name.
+    pub fn with_raw_role(mut self, raw: impl Into<String>) -> Self {
+        self.raw_role = Some(raw.into());
+        self
+    }
+
+    /// Attaches the provider's entry.
+    pub fn with_provider_data(mut self, data: ProviderData) -> Self {
+        self.provider_data = Some(data);
+        self
+    }
 }
 
 /// What to create: a user.
@@ -461,6 +611,14 @@ pub struct NewUser {
     /// The account-wide role. When absent, the adapter uses the provider's
     /// least-privileged default and says so in its rustdoc.
     pub role: Option<RoleSpec>,
+    /// More roles, on providers where a user holds several
+    /// ([`Capabilities::multiple_roles_per_user`](crate::Capabilities::multiple_roles_per_user));
+    /// elsewhere a non-empty list is `Unsupported`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub additional_roles: Vec<RoleSpec>,
+    /// Provider-specific fields ([`Provider::user_fields`](crate::Provider::user_fields)).
+    #[serde(default, skip_serializing_if = "ProviderFields::is_empty")]
+    pub fields: ProviderFields,
 }
 
 impl NewUser {
@@ -470,7 +628,28 @@ impl NewUser {
             email,
             display_name: None,
             role: None,
+            additional_roles: Vec::new(),
+            fields: ProviderFields::new(),
         }
+    }
+
+    /// Adds a role beside [`role`](NewUser::role), on providers where a user
+    /// holds several.
+    pub fn with_additional_role(mut self, role: impl Into<RoleSpec>) -> Self {
+        self.additional_roles.push(role.into());
+        self
+    }
+
+    /// Sets a provider-specific field; a malformed key is `InvalidInput`.
+    pub fn with_field(mut self, key: &str, value: impl Into<serde_json::Value>) -> Result<Self> {
+        self.fields.set(key, value)?;
+        Ok(self)
+    }
+
+    /// Every role asked for: [`role`](NewUser::role) first, then the
+    /// additional ones.
+    pub fn roles(&self) -> impl Iterator<Item = &RoleSpec> {
+        self.role.iter().chain(&self.additional_roles)
     }
 
     /// Sets the display name.
@@ -498,6 +677,14 @@ pub struct UserUpdate {
     pub role: Option<RoleSpec>,
     /// A new status, to block, suspend or reactivate.
     pub status: Option<UserStatus>,
+    /// The whole set of roles, replacing every role the user holds, on
+    /// providers where a user holds several. [`role`](UserUpdate::role)
+    /// instead changes only the roles that map to neutral ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<RoleSpec>>,
+    /// Provider-specific fields to change; fields not named keep their value.
+    #[serde(default, skip_serializing_if = "ProviderFields::is_empty")]
+    pub fields: ProviderFields,
 }
 
 impl UserUpdate {
@@ -528,6 +715,18 @@ impl UserUpdate {
     pub fn status(mut self, status: UserStatus) -> Self {
         self.status = Some(status);
         self
+    }
+
+    /// Replaces every role the user holds with `roles`.
+    pub fn replace_roles(mut self, roles: impl IntoIterator<Item = RoleSpec>) -> Self {
+        self.roles = Some(roles.into_iter().collect());
+        self
+    }
+
+    /// Changes a provider-specific field; a malformed key is `InvalidInput`.
+    pub fn field(mut self, key: &str, value: impl Into<serde_json::Value>) -> Result<Self> {
+        self.fields.set(key, value)?;
+        Ok(self)
     }
 
     /// Whether the update changes nothing.
@@ -631,31 +830,66 @@ impl NewTenant {
 }
 
 /// How a create ended: the created (or found) value and what happened.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Created<T> {
     /// The resource as the provider reports it now.
     pub value: T,
     /// What the call did.
     pub outcome: CreateOutcome,
+    /// A one-time secret the provider returned with the create, such as the
+    /// password NetBird generates for a user of its embedded identity
+    /// provider. The provider shows it only in this answer; it is never
+    /// serialized, logged or printed by `Debug`.
+    #[serde(skip)]
+    pub secret: Option<secrecy::SecretString>,
 }
+
+impl<T: PartialEq> PartialEq for Created<T> {
+    fn eq(&self, other: &Self) -> bool {
+        use secrecy::ExposeSecret as _;
+        self.value == other.value
+            && self.outcome == other.outcome
+            && self.secret.as_ref().map(|s| s.expose_secret())
+                == other.secret.as_ref().map(|s| s.expose_secret())
+    }
+}
+
+impl<T: Eq> Eq for Created<T> {}
 
 impl<T> Created<T> {
     /// A value that this call created.
     pub fn new(value: T) -> Self {
-        Created {
-            value,
-            outcome: CreateOutcome::Created,
-        }
+        Created::with_outcome(value, CreateOutcome::Created)
     }
 
     /// A value with an explicit outcome.
     pub fn with_outcome(value: T, outcome: CreateOutcome) -> Self {
-        Created { value, outcome }
+        Created {
+            value,
+            outcome,
+            secret: None,
+        }
     }
 
-    /// The value, dropping the outcome.
+    /// Attaches the one-time secret of the create answer.
+    pub fn with_secret(mut self, secret: secrecy::SecretString) -> Self {
+        self.secret = Some(secret);
+        self
+    }
+
+    /// The value, dropping the outcome (and any one-time secret).
     pub fn into_inner(self) -> T {
         self.value
+    }
+
+    /// The same outcome and secret around another value.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Created<U> {
+        Created {
+            value: f(self.value),
+            outcome: self.outcome,
+            secret: self.secret,
+        }
     }
 }
 
@@ -854,10 +1088,7 @@ mod tests {
 
     #[test]
     fn created_derefs_to_value() {
-        let created = Created::new(Tenant {
-            id: TenantId::new("t1").expect("id"),
-            name: "alpha".into(),
-        });
+        let created = Created::new(Tenant::new(TenantId::new("t1").expect("id"), "alpha"));
         assert_eq!(created.name, "alpha");
         assert_eq!(created.outcome, CreateOutcome::Created);
     }
