@@ -151,6 +151,10 @@ impl<D: Provider, L: Layer> Provider for Layered<D, L> {
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }
+
+    fn user_fields(&self) -> &'static [&'static str] {
+        self.inner.user_fields()
+    }
 }
 
 #[async_trait]

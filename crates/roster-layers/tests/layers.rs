@@ -94,14 +94,8 @@ impl Fake {
 }
 
 fn user(email: &str) -> User {
-    User {
-        id: UserId::new(format!("id-{email}")).unwrap(),
-        email: Some(Email::parse(email).unwrap()),
-        display_name: None,
-        role: None,
-        raw_role: None,
-        status: UserStatus::Active,
-    }
+    User::new(UserId::new(format!("id-{email}")).unwrap(), UserStatus::Active)
+        .with_email(Email::parse(email).unwrap())
 }
 
 fn status(code: u16) -> Error {
@@ -121,6 +115,7 @@ fn all_capabilities() -> Capabilities {
         update_status: true,
         user_display_name: true,
         user_roles: true,
+        multiple_roles_per_user: false,
         delete_user: true,
         delete_user_cascades_memberships: true,
         current_user: false,
@@ -197,10 +192,10 @@ impl TenantDirectory for Fake {
 
     async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
         self.step(Operation::CreateTenant).await?;
-        Ok(Created::new(Tenant {
-            id: TenantId::new("t1").unwrap(),
-            name: tenant.name().to_owned(),
-        }))
+        Ok(Created::new(Tenant::new(
+            TenantId::new("t1").unwrap(),
+            tenant.name(),
+        )))
     }
 
     async fn delete_tenant(&self, _id: &TenantId) -> Result<()> {
