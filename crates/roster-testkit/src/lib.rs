@@ -33,5 +33,6 @@ pub mod netbird;
 pub mod robustness;
 pub mod server;
 pub mod snapshot;
+pub mod spec_bodies;
 
 pub use emulator::{Emulator, Model};
