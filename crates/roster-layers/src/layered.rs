@@ -127,6 +127,25 @@ impl<D: Provider, L: Layer> Layered<D, L> {
     }
 }
 
+impl<D: Provider, L: Layer> Layered<D, L> {
+    /// Runs an operation that answers nothing. Whether a retry that finds
+    /// the thing gone counts as done is read from the operation's facts
+    /// ([`OperationFacts::removal`](roster_core::OperationFacts::removal)),
+    /// not decided here.
+    fn run_unit<'a>(
+        &'a self,
+        operation: Operation,
+        attempt: &'a Attempt<'a, ()>,
+    ) -> BoxFuture<'a, Result<()>> {
+        let recover: Option<&'a Recover<'a, ()>> = if operation.is_removal() {
+            Some(&already_gone)
+        } else {
+            None
+        };
+        self.run(operation, attempt, recover)
+    }
+}
+
 /// The recovery of a removal: what was to be removed is gone, which is
 /// what was asked for.
 fn already_gone<'a>() -> BoxFuture<'a, Result<Option<()>>> {
@@ -200,12 +219,8 @@ impl<D: UserDirectory, L: Layer> UserDirectory for Layered<D, L> {
     /// Deletes the user. A retry that finds the user already gone (an
     /// earlier, lost attempt deleted them) counts as done.
     async fn delete_user(&self, id: &UserId) -> Result<()> {
-        self.run(
-            Operation::DeleteUser,
-            &|| self.inner.delete_user(id),
-            Some(&already_gone),
-        )
-        .await
+        self.run_unit(Operation::DeleteUser, &|| self.inner.delete_user(id))
+            .await
     }
 
     async fn current_user(&self) -> Result<Principal> {
@@ -243,13 +258,11 @@ impl<D: TenantDirectory, L: Layer> TenantDirectory for Layered<D, L> {
         .await
     }
 
+    /// Deletes the tenant. A retry that finds the tenant already gone
+    /// counts as done.
     async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
-        self.run(
-            Operation::DeleteTenant,
-            &|| self.inner.delete_tenant(id),
-            None,
-        )
-        .await
+        self.run_unit(Operation::DeleteTenant, &|| self.inner.delete_tenant(id))
+            .await
     }
 }
 
@@ -290,11 +303,9 @@ impl<D: MembershipDirectory, L: Layer> MembershipDirectory for Layered<D, L> {
     /// Removes the member; a retry that finds them no longer a member
     /// counts as done.
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
-        self.run(
-            Operation::RemoveMember,
-            &|| self.inner.remove_member(tenant, user),
-            Some(&already_gone),
-        )
+        self.run_unit(Operation::RemoveMember, &|| {
+            self.inner.remove_member(tenant, user)
+        })
         .await
     }
 

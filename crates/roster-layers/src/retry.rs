@@ -168,7 +168,7 @@ impl Retry {
             // A removal that an earlier, lost attempt already carried out
             // answers NotFound now: what was asked for is done.
             if maybe_done
-                && is_removal(operation)
+                && operation.is_removal()
                 && error.kind() == ErrorKind::NotFound
                 && let Some(recover) = call.recover()
                 && let Ok(Some(done)) = recover.await
@@ -257,14 +257,6 @@ fn not_checked(error: Error, lookup: &Error) -> Error {
         "not retried: checking whether the create took effect failed ({})",
         lookup.message()
     ))
-}
-
-/// Deletes and removals: asking again for what is already gone is done.
-fn is_removal(operation: Operation) -> bool {
-    matches!(
-        operation,
-        Operation::DeleteUser | Operation::DeleteTenant | Operation::RemoveMember
-    )
 }
 
 impl Layer for Retry {
