@@ -561,6 +561,76 @@ impl fmt::Debug for Error {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_facts_table_is_consistent() {
+        use super::Operation::*;
+        let all = [
+            ListUsers,
+            GetUser,
+            CreateUser,
+            UpdateUser,
+            DeleteUser,
+            CurrentUser,
+            ListTenants,
+            GetTenant,
+            CreateTenant,
+            DeleteTenant,
+            ListMembers,
+            ListUserMemberships,
+            AddMember,
+            RemoveMember,
+            MoveMember,
+            Login,
+            CreateUserInTenant,
+            ApproveUser,
+            RejectUser,
+            ListRoles,
+            GetRole,
+            CreateRole,
+            UpdateRole,
+            DeleteRole,
+            ListSshKeys,
+            CreateSshKey,
+            DeleteSshKey,
+            AssignSshKey,
+            Other("x"),
+        ];
+        for operation in all {
+            let facts = operation.facts();
+            if facts.access == Access::Read {
+                assert!(
+                    facts.idempotent && !facts.removal && !facts.creates,
+                    "{operation}"
+                );
+            }
+            if facts.removal {
+                assert!(
+                    facts.idempotent && facts.access == Access::Write,
+                    "{operation}"
+                );
+            }
+            if facts.creates {
+                assert!(
+                    !facts.idempotent,
+                    "{operation}: a create is never blindly re-sent"
+                );
+            } else {
+                assert!(facts.lookup.is_none(), "{operation}: only creates look up");
+            }
+        }
+        assert_eq!(CreateUser.facts().lookup, Some(CreateLookup::UserByEmail));
+        assert_eq!(
+            CreateTenant.facts().lookup,
+            Some(CreateLookup::TenantByName)
+        );
+        // A role create must never be "recovered" by an email lookup.
+        assert_eq!(CreateRole.facts().lookup, None);
+        assert!(DeleteTenant.is_removal() && RemoveMember.is_removal() && DeleteUser.is_removal());
+        assert!(!MoveMember.is_idempotent() && !Login.is_idempotent());
+        let names: std::collections::BTreeSet<&str> = all.iter().map(|o| o.as_str()).collect();
+        assert_eq!(names.len(), all.len(), "every operation has its own name");
+    }
+
     use super::*;
 
     #[test]

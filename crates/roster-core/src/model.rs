@@ -1092,4 +1092,64 @@ mod tests {
         assert_eq!(created.name, "alpha");
         assert_eq!(created.outcome, CreateOutcome::Created);
     }
+
+    #[test]
+    fn a_one_time_secret_is_never_printed_or_serialized() {
+        let created = Created::new(Tenant::new(TenantId::new("t1").expect("id"), "alpha"))
+            .with_secret(secrecy::SecretString::from("hunter2-once".to_owned()));
+        assert!(!format!("{created:?}").contains("hunter2-once"));
+        let json = serde_json::to_string(&created).expect("serialize");
+        assert!(!json.contains("hunter2-once"), "{json}");
+        use secrecy::ExposeSecret as _;
+        assert_eq!(
+            created.secret.as_ref().map(|s| s.expose_secret()),
+            Some("hunter2-once")
+        );
+        let mapped = created.map(|tenant| tenant.name);
+        assert!(mapped.secret.is_some(), "map keeps the secret");
+    }
+
+    #[test]
+    fn records_serialize_without_the_new_fields_when_unset() {
+        let user = User::new(UserId::new("u").expect("id"), UserStatus::Other)
+            .with_raw_status("frozen")
+            .with_provider_data(
+                ProviderData::from_json(r#"{"id":"u","s":"frozen"}"#).expect("json"),
+            );
+        let json = serde_json::to_value(&user).expect("serialize");
+        assert_eq!(json["status"], "other");
+        assert_eq!(json["raw_status"], "frozen");
+        assert_eq!(json["provider_data"]["s"], "frozen");
+        let back: User = serde_json::from_value(json).expect("round trip");
+        assert_eq!(back.raw_status.as_deref(), Some("frozen"));
+        let plain = Membership::new(
+            TenantId::new("t").expect("id"),
+            UserId::new("u").expect("id"),
+        );
+        let json = serde_json::to_value(&plain).expect("serialize");
+        assert!(json.get("provider_data").is_none() && json.get("raw_role").is_none());
+    }
+
+    #[test]
+    fn new_user_roles_and_fields() {
+        let user = NewUser::new(Email::parse("a@b.io").expect("email"))
+            .with_role(Role::Member)
+            .with_additional_role(RoleSpec::Provider("Database Administrator".into()))
+            .with_field("phone", "+1 555")
+            .expect("field");
+        let roles: Vec<String> = user.roles().map(ToString::to_string).collect();
+        assert_eq!(roles, ["member", "\"Database Administrator\""]);
+        assert_eq!(user.fields.string("phone").expect("string"), Some("+1 555"));
+        assert!(
+            NewUser::new(Email::parse("a@b.io").expect("email"))
+                .with_field("Bad Key", 1)
+                .is_err()
+        );
+        let update = UserUpdate::new().replace_roles([RoleSpec::Neutral(Role::Admin)]);
+        assert!(!update.is_empty());
+        assert_eq!(
+            update.roles.as_deref(),
+            Some(&[RoleSpec::Neutral(Role::Admin)][..])
+        );
+    }
 }

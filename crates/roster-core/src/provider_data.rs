@@ -64,7 +64,8 @@ impl ProviderData {
 
     /// The value of one top-level key, when the object has it.
     pub fn field(&self, key: &str) -> Option<serde_json::Value> {
-        let object: BTreeMap<String, serde_json::Value> = serde_json::from_str(self.0.get()).ok()?;
+        let object: BTreeMap<String, serde_json::Value> =
+            serde_json::from_str(self.0.get()).ok()?;
         object.get(key).cloned()
     }
 
@@ -320,7 +321,10 @@ mod tests {
             items[0].data().field("extra"),
             Some(serde_json::json!([1, 2]))
         );
-        assert_eq!(serde_json::to_string(&items[1]).expect("ser"), r#"{"id":"b"}"#);
+        assert_eq!(
+            serde_json::to_string(&items[1]).expect("ser"),
+            r#"{"id":"b"}"#
+        );
         assert_eq!(format!("{:?}", items[1].data()), "ProviderData(10 bytes)");
         let bad = serde_json::from_str::<Vec<Raw<Item>>>(r#"[{"nope":1}]"#);
         assert!(bad.is_err());

@@ -210,14 +210,8 @@ mod tests {
             RoleSpec::parse("R/W User"),
             RoleSpec::Provider("R/W User".into())
         );
-        let user = User {
-            id: UserId::new("u").unwrap(),
-            email: None,
-            display_name: None,
-            role: Some(Role::Member),
-            raw_role: Some("R/W User, Read Only User".into()),
-            status: UserStatus::Active,
-        };
+        let user = User::new(UserId::new("u").unwrap(), UserStatus::Active)
+            .with_role(Role::Member, "R/W User, Read Only User");
         assert!(RoleSpec::parse("member").held_by(&user));
         assert!(!RoleSpec::parse("admin").held_by(&user));
         assert!(RoleSpec::parse("read only user").held_by(&user));

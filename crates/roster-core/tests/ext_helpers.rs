@@ -31,14 +31,8 @@ impl Fake {
         self.0.lock().expect("lock")
     }
     fn user(id: &str, email: &str) -> User {
-        User {
-            id: UserId::new(id).expect("id"),
-            email: Some(Email::parse(email).expect("email")),
-            display_name: None,
-            role: None,
-            raw_role: None,
-            status: UserStatus::Active,
-        }
+        User::new(UserId::new(id).expect("id"), UserStatus::Active)
+            .with_email(Email::parse(email).expect("email"))
     }
 }
 
@@ -110,10 +104,10 @@ impl TenantDirectory for Fake {
     async fn create_tenant(&self, tenant: &NewTenant) -> roster_core::Result<Created<Tenant>> {
         let mut state = self.state();
         state.calls.push("create_tenant".into());
-        let created = Tenant {
-            id: TenantId::new(format!("t{}", state.tenants.len())).expect("id"),
-            name: tenant.name().to_owned(),
-        };
+        let created = Tenant::new(
+            TenantId::new(format!("t{}", state.tenants.len())).expect("id"),
+            tenant.name(),
+        );
         state.tenants.push(created.clone());
         Ok(Created::new(created))
     }
@@ -166,12 +160,7 @@ impl MembershipDirectory for Fake {
 }
 
 fn membership(tenant: &TenantId, user: &UserId) -> Membership {
-    Membership {
-        tenant: tenant.clone(),
-        user: user.clone(),
-        user_email: None,
-        role: None,
-    }
+    Membership::new(tenant.clone(), user.clone())
 }
 
 fn tid(s: &str) -> TenantId {
