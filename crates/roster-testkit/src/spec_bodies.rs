@@ -231,7 +231,8 @@ impl Spec {
         }
         let extra = match schema.get("additionalProperties") {
             Some(Value::Object(values)) if !shallow => {
-                let value = self.strategy(&Value::Object(values.clone()), mode, None, depth + 1, false);
+                let value =
+                    self.strategy(&Value::Object(values.clone()), mode, None, depth + 1, false);
                 proptest::collection::btree_map("[a-z]{1,6}", value, 0..3).boxed()
             }
             _ => Just(BTreeMap::new()).boxed(),
@@ -310,6 +311,43 @@ fn types_of(schema: &Value) -> (Vec<String>, bool) {
         types.push("null".into());
     }
     (types, nullable)
+}
+
+/// Runs `check` on `cases` generated bodies of `schema` in every [`Mode`],
+/// as a proptest property: the first failing body is reported (shrunk where
+/// proptest can) with the mode and the check's message.
+///
+/// `setup` runs once, on the runtime the checks run on, so a wiremock
+/// server and a client can be shared by every case. Call it from a plain
+/// `#[test]`, not from inside a tokio runtime.
+pub fn for_each_body<S>(
+    spec: &Spec,
+    schema: &Value,
+    cases: u32,
+    setup: impl AsyncFnOnce() -> S,
+    check: impl AsyncFn(&S, Mode, Value) -> Result<(), String>,
+) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let state = runtime.block_on(setup());
+    for mode in Mode::ALL {
+        let strategy = spec.bodies(schema, mode);
+        let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+            cases,
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        });
+        let outcome = runner.run(&strategy, |body| {
+            runtime
+                .block_on(check(&state, mode, body))
+                .map_err(proptest::test_runner::TestCaseError::fail)
+        });
+        if let Err(failure) = outcome {
+            panic!("{mode:?} bodies: {failure}");
+        }
+    }
 }
 
 /// Whether a key names an identifier, which must stay usable.
@@ -490,7 +528,51 @@ components:
             assert_eq!(user["role"], "");
             assert!(!user["id"].as_str().unwrap().is_empty(), "ids stay usable");
         }
-        assert!(sample(Mode::RequiredOnly, 10).iter().all(|b| !b.as_array().unwrap().is_empty()));
+        assert!(
+            sample(Mode::RequiredOnly, 10)
+                .iter()
+                .all(|b| !b.as_array().unwrap().is_empty())
+        );
+    }
+
+    #[test]
+    fn every_mode_runs_its_cases_and_a_failure_names_the_mode() {
+        let spec = Spec::parse(SPEC);
+        let schema = spec.response("GET", "/users");
+        let seen = std::sync::Mutex::new(Vec::new());
+        for_each_body(
+            &spec,
+            &schema,
+            5,
+            async || (),
+            async |_, mode, body| {
+                assert!(body.is_array());
+                seen.lock().unwrap().push(mode);
+                Ok(())
+            },
+        );
+        let seen = seen.into_inner().unwrap();
+        for mode in Mode::ALL {
+            assert_eq!(seen.iter().filter(|m| **m == mode).count(), 5, "{mode:?}");
+        }
+        let failed = std::panic::catch_unwind(|| {
+            for_each_body(
+                &spec,
+                &schema,
+                5,
+                async || (),
+                async |_, mode, _| {
+                    if mode == Mode::UnknownStrings {
+                        Err("no".to_owned())
+                    } else {
+                        Ok(())
+                    }
+                },
+            )
+        })
+        .expect_err("the failing mode panics");
+        let message = failed.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(message.starts_with("UnknownStrings bodies:"), "{message}");
     }
 
     #[test]
