@@ -100,14 +100,12 @@ impl MembershipDirectory for InMemory {
 /// Nanoseconds of CPU per `get_user` for each configuration, as
 /// `(name, ns)`, over `calls` calls each (interleaved in blocks).
 pub fn layer_costs(calls: usize) -> Result<Vec<(&'static str, f64)>> {
-    let user = User {
-        id: UserId::new("5eed0000-0000-4000-8000-00000000000c")?,
-        email: Some(roster_core::Email::parse("user12@example.com")?),
-        display_name: None,
-        role: Some(Role::Member),
-        raw_role: Some("member".to_owned()),
-        status: UserStatus::Active,
-    };
+    let user = User::new(
+        UserId::new("5eed0000-0000-4000-8000-00000000000c")?,
+        UserStatus::Active,
+    )
+    .with_email(roster_core::Email::parse("user12@example.com")?)
+    .with_role(Role::Member, "member");
     let base = InMemory { user };
     let configs: Vec<(&'static str, std::sync::Arc<dyn Directory>)> = vec![
         (
