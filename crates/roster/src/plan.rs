@@ -31,8 +31,8 @@ use futures::StreamExt;
 use futures::future::join_all;
 use roster_core::state::{DirectoryState, MembershipState, TenantState, UserState};
 use roster_core::{
-    Directory, Email, Error, ErrorKind, MembershipRequest, NewTenant, NewUser, Result, RoleSpec,
-    TenantId, TenantRole, UserId, UserUpdate,
+    Capabilities, Directory, Email, Error, ErrorKind, MembershipRequest, NewTenant, NewUser,
+    Result, RoleSpec, Tenant, TenantId, TenantRole, User, UserId, UserUpdate,
 };
 use serde::{Deserialize, Serialize};
 
@@ -291,9 +291,108 @@ pub struct ProviderPlan {
     pub changes: Vec<Change>,
     /// What the desired state asks for that this provider cannot do, and
     /// what the plan leaves alone on purpose; printed with `!`.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     users: HashMap<String, UserId>,
     tenants: HashMap<String, TenantId>,
+}
+
+/// Something a plan leaves alone, on purpose or because the provider
+/// cannot do it: printed with `!`, and serialized with a `kind` that the
+/// command line and JSON output can match on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Note {
+    /// With `prune`, an unlisted tenant the provider cannot delete.
+    TenantNotDeletable {
+        /// The tenant's name.
+        tenant: String,
+    },
+    /// A user to create with a role, on a provider without user roles: they
+    /// are created without it.
+    NoUserRoles {
+        /// The user.
+        user: Email,
+        /// The role the file asks for.
+        role: String,
+    },
+    /// A display name on a provider that keeps none: created without it,
+    /// or (`on_create` false) left as is.
+    NoDisplayName {
+        /// The user.
+        user: Email,
+        /// Whether the user is being created.
+        on_create: bool,
+    },
+    /// A role that differs, on a provider that cannot change roles.
+    RoleNotChangeable {
+        /// The user.
+        user: Email,
+        /// The role the file asks for.
+        role: String,
+    },
+    /// With `prune`, the account the plan runs as: never deleted.
+    CurrentAccount {
+        /// The account.
+        user: Email,
+    },
+    /// A tenant role that differs, on a provider without tenant roles.
+    NoTenantRoles {
+        /// The tenant.
+        tenant: String,
+        /// The member.
+        user: Email,
+    },
+    /// With `prune`, a membership of a listed user on a provider where
+    /// leaving the tenant deletes the account (Astra): kept.
+    LeavingDeletesAccount {
+        /// The tenant.
+        tenant: String,
+        /// The member.
+        user: Email,
+    },
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::TenantNotDeletable { tenant } => write!(
+                f,
+                "tenant {tenant:?} is not listed, but this provider cannot delete tenants: left as is"
+            ),
+            Note::NoUserRoles { user, role } => write!(
+                f,
+                "{user}: this provider has no user roles; created without {role:?}"
+            ),
+            Note::NoDisplayName {
+                user,
+                on_create: true,
+            } => write!(
+                f,
+                "{user}: this provider keeps no display name; created without one"
+            ),
+            Note::NoDisplayName {
+                user,
+                on_create: false,
+            } => write!(f, "{user}: this provider keeps no display name: left as is"),
+            Note::RoleNotChangeable { user, role } => write!(
+                f,
+                "{user}: role {role:?} differs, but this provider cannot change roles: left as is"
+            ),
+            Note::CurrentAccount { user } => {
+                write!(f, "{user} is the account this runs as: not deleted")
+            }
+            Note::NoTenantRoles { tenant, user } => write!(
+                f,
+                "{user} in {tenant:?}: this provider has no tenant roles: left as is"
+            ),
+            Note::LeavingDeletesAccount { tenant, user } => write!(
+                f,
+                "{user} in {tenant:?}: on this provider leaving the tenant deletes the \
+                 account, which the file keeps: left as is"
+            ),
+        }
+    }
 }
 
 /// What [`Fleet::apply`] would do, per provider. Print it to review it.
@@ -522,271 +621,416 @@ impl Fleet {
     }
 }
 
-async fn plan_provider(
-    name: &str,
-    directory: &dyn Directory,
-    desired: &ProviderDesired,
-) -> Result<ProviderPlan> {
-    desired.state().check()?;
-    let caps = directory.capabilities();
-    let users = all_users(directory).await?;
-    let tenants = all_tenants(directory).await?;
-    let by_email: HashMap<String, &roster_core::User> = users
-        .iter()
-        .filter_map(|u| u.email.as_ref().map(|e| (email_key(e), u)))
-        .collect();
-    let by_name: HashMap<&str, &roster_core::Tenant> =
-        tenants.iter().map(|t| (t.name.as_str(), t)).collect();
-    let email_of: HashMap<&UserId, &Email> = users
-        .iter()
-        .filter_map(|u| u.email.as_ref().map(|e| (&u.id, e)))
-        .collect();
+/// A user's email as a key: addresses match whatever their case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct EmailKey(String);
 
-    let mut changes = Vec::new();
-    let mut notes = Vec::new();
-    // A provider whose tenants cannot be created or deleted has a fixed set
-    // (Astra: the token's organization), where belonging to the tenant is
-    // having the account: removing the membership would delete the user.
-    let fixed_tenants = !caps.create_tenant && !caps.delete_tenant;
+impl EmailKey {
+    fn of(email: &Email) -> Self {
+        EmailKey(email_key(email))
+    }
+}
 
-    let wanted_tenants: HashSet<&str> = desired.tenants.iter().map(|t| t.name.as_str()).collect();
-    for tenant in &desired.tenants {
-        if !by_name.contains_key(tenant.name.as_str()) {
-            changes.push(Change::CreateTenant {
-                name: tenant.name.clone(),
-            });
-        }
-    }
-    if desired.prune {
-        for tenant in &tenants {
-            if wanted_tenants.contains(tenant.name.as_str()) {
-                continue;
-            }
-            if caps.delete_tenant {
-                changes.push(Change::DeleteTenant {
-                    name: tenant.name.clone(),
-                });
-            } else {
-                notes.push(format!(
-                    "tenant {:?} is not listed, but this provider cannot delete tenants: left as is",
-                    tenant.name
-                ));
-            }
-        }
-    }
+/// One membership, by tenant name and member email.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct MemberKey {
+    tenant: String,
+    user: EmailKey,
+}
 
-    let wanted_users: HashSet<String> = desired.users.iter().map(|u| email_key(&u.email)).collect();
-    for wanted in &desired.users {
-        let role = wanted.role.as_deref().map(RoleSpec::parse);
-        match by_email.get(&email_key(&wanted.email)) {
-            None => {
-                let mut user = wanted.clone();
-                if user.role.is_some() && !caps.user_roles {
-                    notes.push(format!(
-                        "{}: this provider has no user roles; created without {:?}",
-                        wanted.email,
-                        wanted.role.as_deref().unwrap_or_default()
-                    ));
-                    user.role = None;
-                }
-                if user.display_name.is_some() && !caps.user_display_name {
-                    notes.push(format!(
-                        "{}: this provider keeps no display name; created without one",
-                        wanted.email
-                    ));
-                    user.display_name = None;
-                }
-                changes.push(Change::CreateUser { user });
-            }
-            Some(actual) => {
-                let mut new_role = role.filter(|role| !role.held_by(actual));
-                if new_role.is_some() && !(caps.update_role && caps.user_roles) {
-                    notes.push(format!(
-                        "{}: role {:?} differs, but this provider cannot change roles: left as is",
-                        wanted.email,
-                        wanted.role.as_deref().unwrap_or_default()
-                    ));
-                    new_role = None;
-                }
-                let mut display_name = wanted
-                    .display_name
-                    .clone()
-                    .filter(|name| actual.display_name.as_ref() != Some(name));
-                if display_name.is_some() && !caps.user_display_name {
-                    notes.push(format!(
-                        "{}: this provider keeps no display name: left as is",
-                        wanted.email
-                    ));
-                    display_name = None;
-                }
-                if new_role.is_some() || display_name.is_some() {
-                    changes.push(Change::UpdateUser {
-                        email: wanted.email.clone(),
-                        role: new_role,
-                        display_name,
-                    });
-                }
-            }
-        }
-    }
-    if desired.prune {
-        // Never delete the account the plan runs as.
-        let me = if caps.current_user {
-            directory
-                .current_user()
-                .await
-                .ok()
-                .and_then(|me| me.email)
-                .map(|e| email_key(&e))
-        } else {
-            None
-        };
-        for user in &users {
-            let Some(email) = &user.email else { continue };
-            if wanted_users.contains(&email_key(email)) {
-                continue;
-            }
-            if me.as_deref() == Some(email_key(email).as_str()) {
-                notes.push(format!("{email} is the account this runs as: not deleted"));
-                continue;
-            }
-            changes.push(Change::DeleteUser {
-                email: email.clone(),
-            });
-        }
-    }
+/// What a provider holds now, indexed the way the desired state names
+/// things: users by email, tenants by name, memberships by both.
+struct Snapshot {
+    caps: Capabilities,
+    users: Vec<User>,
+    tenants: Vec<Tenant>,
+    user_by_email: HashMap<EmailKey, usize>,
+    tenant_names: HashSet<String>,
+    /// Each membership read, with its tenant role.
+    members: HashMap<MemberKey, Option<TenantRole>>,
+    /// The tenant each member is in (the last one read, which is the only
+    /// one on a provider with one tenant per user).
+    tenant_of: HashMap<EmailKey, String>,
+}
 
-    // Memberships: read the members of every tenant that matters.
-    let single_tenant = caps.single_tenant_per_user();
-    let mut actual: HashMap<(String, String), Option<TenantRole>> = HashMap::new();
-    let mut tenant_of: HashMap<String, String> = HashMap::new();
-    if caps.list_members {
-        let read: Vec<TenantId> = tenants
+impl Snapshot {
+    /// Reads the users and tenants (concurrently), then the members of the
+    /// tenants that matter: those listed, or every tenant on a provider that
+    /// allows one tenant per user (a move needs to know where someone is).
+    async fn read(directory: &dyn Directory, desired: &ProviderDesired) -> Result<Snapshot> {
+        let caps = directory.capabilities();
+        let (users, tenants) = futures::try_join!(all_users(directory), all_tenants(directory))?;
+        let user_by_email = users
             .iter()
-            .filter(|t| single_tenant || wanted_tenants.contains(t.name.as_str()))
+            .enumerate()
+            .filter_map(|(i, u)| u.email.as_ref().map(|e| (EmailKey::of(e), i)))
+            .collect();
+        let tenant_names = tenants.iter().map(|t| t.name.clone()).collect();
+        let mut snapshot = Snapshot {
+            caps,
+            users,
+            tenants,
+            user_by_email,
+            tenant_names,
+            members: HashMap::new(),
+            tenant_of: HashMap::new(),
+        };
+        if caps.list_members {
+            snapshot.read_members(directory, desired).await?;
+        } else if !desired.memberships.is_empty() {
+            return Err(Error::unsupported(
+                directory.provider_id(),
+                roster_core::Operation::ListMembers,
+                "listing a tenant's members, which planning memberships needs",
+            ));
+        }
+        Ok(snapshot)
+    }
+
+    async fn read_members(
+        &mut self,
+        directory: &dyn Directory,
+        desired: &ProviderDesired,
+    ) -> Result<()> {
+        let wanted: HashSet<&str> = desired.tenants.iter().map(|t| t.name.as_str()).collect();
+        let single_tenant = self.caps.single_tenant_per_user();
+        let read: Vec<TenantId> = self
+            .tenants
+            .iter()
+            .filter(|t| single_tenant || wanted.contains(t.name.as_str()))
             .map(|t| t.id.clone())
             .collect();
-        let names: HashMap<&TenantId, &str> =
-            tenants.iter().map(|t| (&t.id, t.name.as_str())).collect();
+        let names: HashMap<&TenantId, &str> = self
+            .tenants
+            .iter()
+            .map(|t| (&t.id, t.name.as_str()))
+            .collect();
+        let email_of: HashMap<&UserId, &Email> = self
+            .users
+            .iter()
+            .filter_map(|u| u.email.as_ref().map(|e| (&u.id, e)))
+            .collect();
         for member in directory.list_members_of(&read).await? {
             let email = member
                 .user_email
                 .as_ref()
                 .or_else(|| email_of.get(&member.user).copied());
             if let (Some(email), Some(name)) = (email, names.get(&member.tenant)) {
-                actual.insert((name.to_string(), email_key(email)), member.role);
-                tenant_of.insert(email_key(email), name.to_string());
+                let key = MemberKey {
+                    tenant: (*name).to_owned(),
+                    user: EmailKey::of(email),
+                };
+                self.tenant_of.insert(key.user.clone(), key.tenant.clone());
+                self.members.insert(key, member.role);
             }
         }
-    } else if !desired.memberships.is_empty() {
-        return Err(Error::unsupported(
-            directory.provider_id(),
-            roster_core::Operation::ListMembers,
-            "listing a tenant's members, which planning memberships needs",
-        ));
+        Ok(())
     }
 
-    let wanted: HashSet<(String, String)> = desired
-        .memberships
-        .iter()
-        .map(|m| (m.tenant.clone(), email_key(&m.user)))
-        .collect();
-    let mut moved_out: HashSet<(String, String)> = HashSet::new();
-    for membership in &desired.memberships {
-        let key = (membership.tenant.clone(), email_key(&membership.user));
-        let mut request = MembershipRequest::new();
-        if let Some(role) = membership.role {
-            request = request.with_role(role);
-        }
-        if let Some(key) = &membership.wireguard_key {
-            request = request.with_wireguard_key(key.clone());
-        }
-        match actual.get(&key) {
-            Some(role) => {
-                if membership.role.is_some() && *role != membership.role {
-                    if caps.membership_roles {
-                        // One write that sets the role, never a remove and
-                        // an add that a failure in between could split.
-                        changes.push(Change::UpdateMember {
-                            tenant: membership.tenant.clone(),
-                            user: membership.user.clone(),
-                            request,
-                        });
-                    } else {
-                        notes.push(format!(
-                            "{} in {:?}: this provider has no tenant roles: left as is",
-                            membership.user, membership.tenant
-                        ));
-                    }
-                }
-            }
-            None => {
-                let current = tenant_of.get(&key.1).cloned();
-                match current {
-                    Some(from)
-                        if single_tenant && !wanted.contains(&(from.clone(), key.1.clone())) =>
-                    {
-                        moved_out.insert((from.clone(), key.1.clone()));
-                        changes.push(Change::MoveMember {
-                            user: membership.user.clone(),
-                            from,
-                            to: membership.tenant.clone(),
-                            request,
-                        });
-                    }
-                    _ => changes.push(Change::AddMember {
-                        tenant: membership.tenant.clone(),
-                        user: membership.user.clone(),
-                        request,
-                    }),
-                }
-            }
-        }
+    fn user(&self, email: &EmailKey) -> Option<&User> {
+        self.user_by_email.get(email).map(|i| &self.users[*i])
     }
+
+    /// A provider whose tenants cannot be created or deleted has a fixed
+    /// set (Astra: the token's organization), where belonging to the tenant
+    /// is having the account: removing the membership would delete the user.
+    fn fixed_tenants(&self) -> bool {
+        !self.caps.create_tenant && !self.caps.delete_tenant
+    }
+}
+
+/// The changes and notes of one provider's plan, as the passes add them.
+#[derive(Default)]
+struct Draft {
+    changes: Vec<Change>,
+    notes: Vec<Note>,
+}
+
+async fn plan_provider(
+    name: &str,
+    directory: &dyn Directory,
+    desired: &ProviderDesired,
+) -> Result<ProviderPlan> {
+    desired.state().check()?;
+    let snapshot = Snapshot::read(directory, desired).await?;
+    let mut draft = Draft::default();
+    plan_tenants(&snapshot, desired, &mut draft);
+    plan_users(&snapshot, desired, &mut draft);
     if desired.prune {
-        // Only in listed tenants: an unlisted one is deleted whole, or kept.
-        let mut extra: Vec<&(String, String)> = actual
-            .keys()
-            .filter(|key| {
-                wanted_tenants.contains(key.0.as_str())
-                    && !wanted.contains(*key)
-                    && !moved_out.contains(*key)
-            })
-            .collect();
-        extra.sort();
-        for (tenant, email) in extra {
-            let user = by_email
-                .get(email)
-                .and_then(|u| u.email.clone())
-                .ok_or_else(|| Error::new(ErrorKind::Unexpected, "a member without an email"))?;
-            if fixed_tenants && wanted_users.contains(email) {
-                notes.push(format!(
-                    "{user} in {tenant:?}: on this provider leaving the tenant deletes the \
-                     account, which the file keeps: left as is"
-                ));
-                continue;
-            }
-            changes.push(Change::RemoveMember {
-                tenant: tenant.clone(),
-                user,
-            });
-        }
+        let me = current_account(directory, &snapshot.caps).await;
+        prune_users(&snapshot, desired, me.as_ref(), &mut draft);
     }
+    plan_memberships(&snapshot, desired, &mut draft)?;
 
+    let mut changes = draft.changes;
     changes.sort_by_key(Change::phase);
     Ok(ProviderPlan {
         provider: name.to_owned(),
         changes,
-        notes,
-        users: by_email
+        notes: draft.notes,
+        users: snapshot
+            .user_by_email
             .iter()
-            .map(|(email, user)| (email.clone(), user.id.clone()))
+            .map(|(email, i)| (email.0.clone(), snapshot.users[*i].id.clone()))
             .collect(),
-        tenants: tenants
+        tenants: snapshot
+            .tenants
             .iter()
             .map(|t| (t.name.clone(), t.id.clone()))
             .collect(),
     })
+}
+
+/// The tenant pass: create what is missing; with `prune`, delete what is
+/// not listed, where the provider can.
+fn plan_tenants(snapshot: &Snapshot, desired: &ProviderDesired, draft: &mut Draft) {
+    for tenant in &desired.tenants {
+        if !snapshot.tenant_names.contains(&tenant.name) {
+            draft.changes.push(Change::CreateTenant {
+                name: tenant.name.clone(),
+            });
+        }
+    }
+    if !desired.prune {
+        return;
+    }
+    let wanted: HashSet<&str> = desired.tenants.iter().map(|t| t.name.as_str()).collect();
+    for tenant in snapshot
+        .tenants
+        .iter()
+        .filter(|t| !wanted.contains(t.name.as_str()))
+    {
+        if snapshot.caps.delete_tenant {
+            draft.changes.push(Change::DeleteTenant {
+                name: tenant.name.clone(),
+            });
+        } else {
+            draft.notes.push(Note::TenantNotDeletable {
+                tenant: tenant.name.clone(),
+            });
+        }
+    }
+}
+
+/// The user pass: create who is missing, change the role or display name
+/// of who differs, leaving out (as a note) what the provider cannot store.
+fn plan_users(snapshot: &Snapshot, desired: &ProviderDesired, draft: &mut Draft) {
+    let caps = &snapshot.caps;
+    for wanted in &desired.users {
+        let Some(actual) = snapshot.user(&EmailKey::of(&wanted.email)) else {
+            let mut user = wanted.clone();
+            if let Some(role) = user.role.take_if(|_| !caps.user_roles) {
+                draft.notes.push(Note::NoUserRoles {
+                    user: wanted.email.clone(),
+                    role,
+                });
+            }
+            if user
+                .display_name
+                .take_if(|_| !caps.user_display_name)
+                .is_some()
+            {
+                draft.notes.push(Note::NoDisplayName {
+                    user: wanted.email.clone(),
+                    on_create: true,
+                });
+            }
+            draft.changes.push(Change::CreateUser { user });
+            continue;
+        };
+        let mut role = wanted
+            .role
+            .as_deref()
+            .map(RoleSpec::parse)
+            .filter(|role| !role.held_by(actual));
+        if role.is_some() && !(caps.update_role && caps.user_roles) {
+            draft.notes.push(Note::RoleNotChangeable {
+                user: wanted.email.clone(),
+                role: wanted.role.clone().unwrap_or_default(),
+            });
+            role = None;
+        }
+        let mut display_name = wanted
+            .display_name
+            .clone()
+            .filter(|name| actual.display_name.as_ref() != Some(name));
+        if display_name.is_some() && !caps.user_display_name {
+            draft.notes.push(Note::NoDisplayName {
+                user: wanted.email.clone(),
+                on_create: false,
+            });
+            display_name = None;
+        }
+        if role.is_some() || display_name.is_some() {
+            draft.changes.push(Change::UpdateUser {
+                email: wanted.email.clone(),
+                role,
+                display_name,
+            });
+        }
+    }
+}
+
+/// The account the plan runs as, where the provider can say.
+async fn current_account(directory: &dyn Directory, caps: &Capabilities) -> Option<EmailKey> {
+    if !caps.current_user {
+        return None;
+    }
+    let me = directory.current_user().await.ok()?;
+    me.email.as_ref().map(EmailKey::of)
+}
+
+/// With `prune`: delete unlisted users, never the account the plan runs as.
+fn prune_users(
+    snapshot: &Snapshot,
+    desired: &ProviderDesired,
+    me: Option<&EmailKey>,
+    draft: &mut Draft,
+) {
+    let wanted: HashSet<EmailKey> = desired
+        .users
+        .iter()
+        .map(|u| EmailKey::of(&u.email))
+        .collect();
+    for email in snapshot.users.iter().filter_map(|u| u.email.as_ref()) {
+        let key = EmailKey::of(email);
+        if wanted.contains(&key) {
+            continue;
+        }
+        if me == Some(&key) {
+            draft.notes.push(Note::CurrentAccount {
+                user: email.clone(),
+            });
+        } else {
+            draft.changes.push(Change::DeleteUser {
+                email: email.clone(),
+            });
+        }
+    }
+}
+
+/// The membership pass: add what is missing (as a move where a user may be
+/// in one tenant only), change tenant roles in one write; with `prune`,
+/// remove unlisted memberships of listed tenants.
+fn plan_memberships(
+    snapshot: &Snapshot,
+    desired: &ProviderDesired,
+    draft: &mut Draft,
+) -> Result<()> {
+    let caps = &snapshot.caps;
+    let wanted: HashSet<MemberKey> = desired.memberships.iter().map(member_key).collect();
+    let mut moved_out: HashSet<MemberKey> = HashSet::new();
+    for membership in &desired.memberships {
+        let key = member_key(membership);
+        let request = membership_request(membership);
+        match snapshot.members.get(&key) {
+            Some(role) if membership.role.is_none() || *role == membership.role => {}
+            Some(_) if caps.membership_roles => {
+                // One write that sets the role, never a remove and an add
+                // that a failure in between could split.
+                draft.changes.push(Change::UpdateMember {
+                    tenant: membership.tenant.clone(),
+                    user: membership.user.clone(),
+                    request,
+                });
+            }
+            Some(_) => draft.notes.push(Note::NoTenantRoles {
+                tenant: membership.tenant.clone(),
+                user: membership.user.clone(),
+            }),
+            None => match snapshot.tenant_of.get(&key.user) {
+                Some(from)
+                    if caps.single_tenant_per_user()
+                        && !wanted.contains(&MemberKey {
+                            tenant: from.clone(),
+                            user: key.user.clone(),
+                        }) =>
+                {
+                    moved_out.insert(MemberKey {
+                        tenant: from.clone(),
+                        user: key.user.clone(),
+                    });
+                    draft.changes.push(Change::MoveMember {
+                        user: membership.user.clone(),
+                        from: from.clone(),
+                        to: membership.tenant.clone(),
+                        request,
+                    });
+                }
+                _ => draft.changes.push(Change::AddMember {
+                    tenant: membership.tenant.clone(),
+                    user: membership.user.clone(),
+                    request,
+                }),
+            },
+        }
+    }
+    if desired.prune {
+        prune_memberships(snapshot, desired, &wanted, &moved_out, draft)?;
+    }
+    Ok(())
+}
+
+/// Only in listed tenants: an unlisted one is deleted whole, or kept.
+fn prune_memberships(
+    snapshot: &Snapshot,
+    desired: &ProviderDesired,
+    wanted: &HashSet<MemberKey>,
+    moved_out: &HashSet<MemberKey>,
+    draft: &mut Draft,
+) -> Result<()> {
+    let listed_tenants: HashSet<&str> = desired.tenants.iter().map(|t| t.name.as_str()).collect();
+    let listed_users: HashSet<EmailKey> = desired
+        .users
+        .iter()
+        .map(|u| EmailKey::of(&u.email))
+        .collect();
+    let mut extra: Vec<&MemberKey> = snapshot
+        .members
+        .keys()
+        .filter(|key| {
+            listed_tenants.contains(key.tenant.as_str())
+                && !wanted.contains(*key)
+                && !moved_out.contains(*key)
+        })
+        .collect();
+    extra.sort();
+    for key in extra {
+        let user = snapshot
+            .user(&key.user)
+            .and_then(|u| u.email.clone())
+            .ok_or_else(|| Error::new(ErrorKind::Unexpected, "a member without an email"))?;
+        if snapshot.fixed_tenants() && listed_users.contains(&key.user) {
+            draft.notes.push(Note::LeavingDeletesAccount {
+                tenant: key.tenant.clone(),
+                user,
+            });
+            continue;
+        }
+        draft.changes.push(Change::RemoveMember {
+            tenant: key.tenant.clone(),
+            user,
+        });
+    }
+    Ok(())
+}
+
+fn member_key(membership: &MembershipState) -> MemberKey {
+    MemberKey {
+        tenant: membership.tenant.clone(),
+        user: EmailKey::of(&membership.user),
+    }
+}
+
+fn membership_request(membership: &MembershipState) -> MembershipRequest {
+    let mut request = MembershipRequest::new();
+    if let Some(role) = membership.role {
+        request = request.with_role(role);
+    }
+    if let Some(key) = &membership.wireguard_key {
+        request = request.with_wireguard_key(key.clone());
+    }
+    request
 }
 
 /// Ids known so far: read while planning, plus those created by apply.
