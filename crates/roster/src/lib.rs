@@ -3,35 +3,72 @@
 //! Manage **users, tenants and memberships** on many providers through one
 //! set of provider-neutral async traits.
 //!
-//! This facade re-exports the neutral core ([`roster_core`]): the model
-//! ([`User`], [`Tenant`], [`Membership`], validated [`Email`], [`UserId`],
-//! [`TenantId`], [`WireGuardKey`]), the traits ([`UserDirectory`],
-//! [`TenantDirectory`], [`MembershipDirectory`], all of them as
-//! [`Directory`]) with their helpers ([`UserDirectoryExt`],
-//! [`TenantDirectoryExt`], [`MembershipDirectoryExt`]), the [`Error`] type
-//! and [`Capabilities`]. Each provider's adapter sits behind a cargo
-//! feature:
-//!
-//! | feature | module | provider |
-//! |---|---|---|
-//! | `iaas` (default) | [`iaas`] | NTY Gridworks IaaS operator API |
+//! A one-provider program needs one `use` line plus its adapter:
 //!
 //! ```no_run
-//! # async fn demo() -> roster::Result<()> {
-//! use std::sync::Arc;
-//! use roster::{Directory, Email, NewUser, UserDirectoryExt};
+//! use roster::prelude::*;
+//! use roster::iaas::{IaasClient, IaasConfig};
 //!
-//! let directory: Arc<dyn Directory> =
-//!     Arc::new(roster::iaas::IaasClient::new(roster::iaas::IaasConfig::require_env()?)?);
-//! let alice = directory
+//! # async fn demo() -> roster::Result<()> {
+//! let iaas = IaasClient::new(IaasConfig::require_env()?)?;
+//! let alice = iaas
 //!     .ensure_user(&NewUser::new(Email::parse("alice@example.com")?))
 //!     .await?;
 //! println!("{} is {:?}", alice.id, alice.outcome);
 //! # Ok(()) }
 //! ```
+//!
+//! The facade re-exports the neutral core ([`roster_core`]): the model
+//! ([`User`], [`Tenant`], [`Membership`], validated [`Email`], [`UserId`],
+//! [`TenantId`], [`WireGuardKey`]; each record keeps the provider's own
+//! object as [`ProviderData`]), the traits ([`UserDirectory`],
+//! [`TenantDirectory`], [`MembershipDirectory`], all of them as
+//! [`Directory`]) with their helpers ([`UserDirectoryExt`],
+//! [`TenantDirectoryExt`], [`MembershipDirectoryExt`]), the [`Error`] type,
+//! [`Capabilities`] and the per-operation facts ([`Operation::facts`]).
+//!
+//! ## Features
+//!
+//! Each provider's adapter sits behind a cargo feature:
+//!
+//! | feature | module | provider |
+//! |---|---|---|
+//! | `iaas` (default) | `iaas` | NTY Gridworks IaaS operator API |
+//! | `netbird` | `netbird` | NetBird |
+//! | `adverity` | `adverity` | Adverity Management API |
+//! | `astra` | `astra` | DataStax Astra DevOps API |
+//! | `medium-one` | `medium_one` | Medium One |
 #![warn(missing_docs)]
 
-pub use roster_core::*;
+pub use roster_core::state;
+pub use roster_core::{
+    Access, Capabilities, CreateLookup, CreateOutcome, Created, Directory, Email, Error, ErrorKind,
+    Membership, MembershipDirectory, MembershipDirectoryExt, MembershipRequest, NewTenant, NewUser,
+    Operation, OperationFacts, Page, PageRequest, Principal, Provider, ProviderData,
+    ProviderFields, Result, Role, RoleSpec, Tenant, TenantDirectory, TenantDirectoryExt, TenantId,
+    TenantMember, TenantRole, User, UserDirectory, UserDirectoryExt, UserId, UserStatus,
+    UserUpdate, WireGuardKey,
+};
+
+/// Everything a program that manages users needs in scope: the traits and
+/// their helpers, the model, the error, and the fleet.
+///
+/// ```
+/// use roster::prelude::*;
+///
+/// let alice = NewUser::new(Email::parse("alice@example.com")?).with_role(Role::Member);
+/// assert_eq!(alice.email.as_str(), "alice@example.com");
+/// # Ok::<(), roster::Error>(())
+/// ```
+pub mod prelude {
+    pub use crate::{
+        Capabilities, CreateOutcome, Created, Directory, Email, Error, ErrorKind, Fleet,
+        Membership, MembershipDirectory, MembershipDirectoryExt, MembershipRequest, NewTenant,
+        NewUser, Provider, Result, Role, RoleSpec, Tenant, TenantDirectory, TenantDirectoryExt,
+        TenantId, TenantRole, User, UserDirectory, UserDirectoryExt, UserId, UserStatus,
+        UserUpdate, WireGuardKey,
+    };
+}
 
 pub mod config;
 pub mod fleet;
