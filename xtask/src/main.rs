@@ -10,6 +10,9 @@
 //! - `cargo xtask fetch-spec <provider> --url <URL> [--token-env VAR]
 //!   [--allow-http]` downloads a live server's spec into
 //!   `specs/<provider>/openapi.json` ([`fetch`]).
+//! - `cargo xtask external-types` lists the outside crates whose types the
+//!   public API exposes and fails on one that is not allowed
+//!   ([`external_types`]).
 //!
 //! Paths are relative to the workspace root, found from this crate's
 //! `CARGO_MANIFEST_DIR`, not from the current directory.
@@ -17,6 +20,7 @@
 mod codegen;
 mod downconvert;
 mod error;
+mod external_types;
 mod fetch;
 mod generate;
 mod providers;
@@ -40,7 +44,10 @@ usage:
   cargo xtask fetch-spec <provider> --url <URL> [--token-env VAR] [--allow-http]
       Download a live server's OpenAPI document to specs/<provider>/openapi.json.
       --token-env VAR: send `Authorization: Bearer $VAR`.
-      --allow-http: allow plain http:// to a host that is not loopback.";
+      --allow-http: allow plain http:// to a host that is not loopback.
+  cargo xtask external-types
+      List the outside crates the public API exposes; fail on one not allowed
+      (the list is in xtask/src/external_types.rs).";
 
 /// Where commands read and write, and how they see the environment.
 pub struct Ctx<'a> {
@@ -90,6 +97,7 @@ pub fn run(args: &[String], ctx: &Ctx<'_>, out: &mut dyn Write) -> Result<()> {
                 fetch::FetchArgs::parse(rest).map_err(|e| Error::msg(format!("{e}\n\n{USAGE}")))?;
             fetch::fetch_spec(&fetch_args, &ctx.specs_dir, ctx.env, out)
         }
+        "external-types" if rest.is_empty() => external_types::check(&ctx.root, out),
         "help" | "-h" | "--help" => {
             writeln!(out, "{USAGE}").context(|| "writing to stdout".to_owned())
         }
