@@ -53,12 +53,17 @@ pub const PROVIDERS: &[Provider] = &[
         raw: &[],
     },
     // Adverity Management API (users, workspaces as tenants); written by us
-    // from the public guides, see specs/adverity/SOURCE.md.
+    // from the public guides, see specs/adverity/SOURCE.md. The two lists
+    // are read item by item (the user list comes bare or in an envelope),
+    // so they are hand-written in roster-adverity.
     Provider {
         spec: "specs/adverity/openapi.yaml",
         output: "crates/roster-adverity/src/generated/mod.rs",
-        replacements: &[],
-        raw: &[],
+        replacements: &[
+            ("UserList", "crate::wire::ItemList"),
+            ("StackPage", "crate::wire::ItemList"),
+        ],
+        raw: &["User", "Stack"],
     },
     // Medium One Accounts & Users API (written by us, OpenAPI 3.0).
     Provider {

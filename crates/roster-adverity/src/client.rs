@@ -8,23 +8,38 @@ use futures::TryStreamExt;
 use futures::stream::BoxStream;
 use roster_core::{
     Capabilities, Created, Error, ErrorKind, Membership, MembershipDirectory, MembershipRequest,
-    NewTenant, NewUser, Operation, Page, PageRequest, Provider, Result, Tenant, TenantDirectory,
-    TenantId, User, UserDirectory, UserId, UserUpdate, paginate,
+    NewTenant, NewUser, Operation, Page, PageRequest, Provider, ProviderFields, Result, Tenant,
+    TenantDirectory, TenantId, User, UserDirectory, UserId, UserUpdate, paginate,
 };
 use roster_http::{ClientContext, KeyedLocks, StaticToken};
 
 use crate::config::AdverityConfig;
 use crate::generated::{self, types};
 use crate::mapping::{
-    AdverityUser, Workspace, WorkspaceOptions, active_for_status, membership, split_display_name,
-    tenant_from_api, user_from_api, user_number, workspace_slug,
+    AdverityUser, ApiStack, ApiUser, Workspace, WorkspaceOptions, active_for_status, decode_items,
+    membership, split_display_name, tenant_from_decoded, tenants_from_api, user_from_decoded,
+    user_number, workspace_ids, workspace_slug,
 };
+use crate::wire::{ItemList, Shape};
 
 /// The provider identifier used in errors, logs and capabilities.
 pub const PROVIDER: &str = "adverity";
 
 /// The page size the API uses when none is asked for.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
+
+/// The provider-specific fields [`UserDirectory::create_user`] and
+/// [`UserDirectory::update_user`] accept (in [`NewUser::fields`] and
+/// [`UserUpdate::fields`]):
+///
+/// - `groups`: a list of integer group ids, the user's whole group list;
+/// - `active`: `true` or `false`; on create it says whether the new
+///   account is active (suspended when `false`), on update it is the same
+///   as the status `Active` or `Suspended`.
+///
+/// Any other key, or a value of another type, is `InvalidInput` and
+/// nothing is sent.
+pub const USER_FIELDS: &[&str] = &["active", "groups"];
 
 /// The largest page size this adapter asks for. Adverity does not publish
 /// its limit; a server that silently caps a larger request would return
@@ -45,8 +60,26 @@ roster_http::impl_client_hooks!(generated::Client);
 /// exactly. `active: false` is [`Suspended`](roster_core::UserStatus::Suspended);
 /// suspend and reactivate with [`update_user`](UserDirectory::update_user),
 /// which `PATCH`es only the fields asked for. Adverity has no account-wide
-/// roles (access comes from groups), so roles are `Unsupported`. Delete is
-/// a real delete.
+/// roles (access comes from groups), so roles (`role`, `additional_roles`,
+/// `roles`) are `Unsupported`. Delete is a real delete.
+///
+/// **Groups and `active`** are provider-specific fields ([`USER_FIELDS`]):
+/// `NewUser::with_field("groups", json!([2, 5]))` and
+/// `with_field("active", false)` on create (the documented defaults `[]`
+/// and `true` are sent when they are not given), and
+/// `UserUpdate::field("groups", …)` on update, which `PATCH`es the whole
+/// group list and nothing else. Any other key, or a value of another type,
+/// is `InvalidInput`, and nothing is sent.
+///
+/// **Provider data.** Every [`User`] and [`Tenant`] carries the user's or
+/// workspace's JSON object exactly as the server sent it
+/// ([`User::provider_data`], [`Tenant::provider_data`]), undocumented keys
+/// included, and every [`Membership`] carries the JSON of the user whose
+/// `workspaces` entry it is (Adverity has no membership object of its
+/// own). Only `id` (and a workspace's `slug`) must be present: a missing
+/// or `null` field is empty, a user without `active` has the status
+/// [`Other`](roster_core::UserStatus::Other), and a list item without a
+/// usable id is a `Decode` error naming its position.
 ///
 /// **Tenants** are workspaces (stacks). The [`TenantId`] is the workspace
 /// **slug**, because every workspace URL is `/api/stacks/{slug}/`: reading
@@ -66,6 +99,11 @@ roster_http::impl_client_hooks!(generated::Client);
 /// | `list_members` | 1 + every page of users |
 /// | `list_user_memberships` | 1 + pages of workspaces until all the user's ids are found (none if they have none) |
 ///
+/// A user the server sends without a `workspaces` list is in no workspace
+/// for the two lists, and adding or removing them is `Unexpected` with
+/// nothing written (rewriting a list the server did not show could drop
+/// the others).
+///
 /// Add and remove `PATCH` only `workspaces`, and changes to one user made
 /// through this client (and its clones) are serialised, so two concurrent
 /// adds never lose one another's workspace. Other processes editing the
@@ -75,7 +113,8 @@ roster_http::impl_client_hooks!(generated::Client);
 /// [`DEFAULT_PAGE_SIZE`], at most [`MAX_PAGE_SIZE`]); the cursor is the
 /// next page number. A paginated envelope is followed while it has a
 /// `next` link; a bare array (the docs do not say which form the user list
-/// takes, so both are accepted) ends at the first short page. `count` is
+/// takes, so both are accepted, for workspaces too) ends at the first
+/// short page. `count` is
 /// never trusted. A `404` for a page after the first (Django REST
 /// framework's "Invalid page.") ends the list.
 ///
@@ -134,7 +173,7 @@ impl AdverityClient {
     pub async fn adverity_user(&self, id: &UserId) -> Result<AdverityUser> {
         let operation = Operation::GetUser;
         let id = user_number(id).map_err(in_operation(operation))?;
-        Ok(AdverityUser::from_api(&self.raw_user(id, operation).await?))
+        Ok(AdverityUser::from_api(self.raw_user(id, operation).await?))
     }
 
     /// Sets `first_name` and `last_name` exactly as given, for names the
@@ -154,7 +193,7 @@ impl AdverityClient {
             ..types::UserPatch::default()
         };
         let user = self.patch_user(id, &patch, operation).await?;
-        Ok(AdverityUser::from_api(&user))
+        Ok(AdverityUser::from_api(user))
     }
 
     /// Reads a workspace by slug, with the numeric id memberships use. One
@@ -162,8 +201,7 @@ impl AdverityClient {
     pub async fn workspace(&self, id: &TenantId) -> Result<Workspace> {
         let operation = Operation::GetTenant;
         let slug = workspace_slug(id).map_err(in_operation(operation))?;
-        Workspace::from_api(&self.raw_stack(slug, operation).await?)
-            .map_err(in_operation(operation))
+        Workspace::from_api(self.raw_stack(slug, operation).await?).map_err(in_operation(operation))
     }
 
     /// Creates a workspace with per-call settings: the datalake id (which
@@ -220,18 +258,24 @@ impl AdverityClient {
             .call(operation, self.api.create_stack(&body))
             .await?;
         Ok(Created::new(
-            tenant_from_api(&created).map_err(in_operation(operation))?,
+            tenant_from_decoded(created.into()).map_err(in_operation(operation))?,
         ))
     }
 
-    async fn raw_user(&self, id: i64, operation: Operation) -> Result<types::User> {
-        self.context().call(operation, self.api.get_user(id)).await
+    async fn raw_user(&self, id: i64, operation: Operation) -> Result<ApiUser> {
+        Ok(self
+            .context()
+            .call(operation, self.api.get_user(id))
+            .await?
+            .into())
     }
 
-    async fn raw_stack(&self, slug: &str, operation: Operation) -> Result<types::Stack> {
-        self.context()
+    async fn raw_stack(&self, slug: &str, operation: Operation) -> Result<ApiStack> {
+        Ok(self
+            .context()
             .call(operation, self.api.get_stack(slug))
-            .await
+            .await?
+            .into())
     }
 
     async fn patch_user(
@@ -239,10 +283,35 @@ impl AdverityClient {
         id: i64,
         patch: &types::UserPatch,
         operation: Operation,
-    ) -> Result<types::User> {
-        self.context()
+    ) -> Result<ApiUser> {
+        Ok(self
+            .context()
             .call(operation, self.api.patch_user(id, patch))
-            .await
+            .await?
+            .into())
+    }
+
+    /// Decodes a list page's items one by one (see [`decode_items`]) and
+    /// finds the cursor: an envelope is followed while `next` is set, a
+    /// bare array while pages come back full.
+    fn page_items<T: serde::de::DeserializeOwned>(
+        &self,
+        list: ItemList,
+        what: &str,
+        number: i64,
+        size: u32,
+        operation: Operation,
+    ) -> Result<Page<crate::mapping::Decoded<T>>> {
+        let has_next = match list.shape {
+            Shape::Envelope { has_next } => has_next,
+            Shape::Array => list.items.len() >= size as usize,
+        };
+        let items = decode_items(list.items, what, self.context().redactor())
+            .map_err(in_operation(operation))?;
+        Ok(Page {
+            next: next_cursor(has_next, items.is_empty(), number),
+            items,
+        })
     }
 
     /// One page of users as the server sent them.
@@ -250,7 +319,7 @@ impl AdverityClient {
         &self,
         operation: Operation,
         page: PageRequest,
-    ) -> Result<Page<types::User>> {
+    ) -> Result<Page<ApiUser>> {
         let (number, size) = page_position(&page).map_err(in_operation(operation))?;
         let answer = self
             .context()
@@ -259,22 +328,11 @@ impl AdverityClient {
                 self.api.list_users(Some(number), Some(i64::from(size))),
             )
             .await;
-        let (users, has_next) = match answer {
-            Ok(types::UserList::UserPage(envelope)) => {
-                let has_next = envelope.next.is_some();
-                (envelope.results, has_next)
-            }
-            Ok(types::UserList::Array(users)) => {
-                let full = users.len() >= size as usize;
-                (users, full)
-            }
-            Err(err) if past_the_end(&err, number) => return Ok(Page::complete(Vec::new())),
-            Err(err) => return Err(err),
-        };
-        Ok(Page {
-            next: next_cursor(has_next, users.is_empty(), number),
-            items: users,
-        })
+        match answer {
+            Ok(list) => self.page_items(list, "user", number, size, operation),
+            Err(err) if past_the_end(&err, number) => Ok(Page::complete(Vec::new())),
+            Err(err) => Err(err),
+        }
     }
 
     /// One page of workspaces as the server sent them.
@@ -282,7 +340,7 @@ impl AdverityClient {
         &self,
         operation: Operation,
         page: PageRequest,
-    ) -> Result<Page<types::Stack>> {
+    ) -> Result<Page<ApiStack>> {
         let (number, size) = page_position(&page).map_err(in_operation(operation))?;
         let answer = self
             .context()
@@ -291,19 +349,15 @@ impl AdverityClient {
                 self.api.list_stacks(Some(number), Some(i64::from(size))),
             )
             .await;
-        let envelope = match answer {
-            Ok(envelope) => envelope,
-            Err(err) if past_the_end(&err, number) => return Ok(Page::complete(Vec::new())),
-            Err(err) => return Err(err),
-        };
-        Ok(Page {
-            next: next_cursor(envelope.next.is_some(), envelope.results.is_empty(), number),
-            items: envelope.results,
-        })
+        match answer {
+            Ok(list) => self.page_items(list, "workspace", number, size, operation),
+            Err(err) if past_the_end(&err, number) => Ok(Page::complete(Vec::new())),
+            Err(err) => Err(err),
+        }
     }
 
     /// Every user as the server sent them, one page at a time, lazily.
-    fn raw_users(&self, operation: Operation) -> BoxStream<'_, Result<types::User>> {
+    fn raw_users(&self, operation: Operation) -> BoxStream<'_, Result<ApiUser>> {
         paginate(move |cursor| {
             self.raw_users_page(
                 operation,
@@ -316,7 +370,7 @@ impl AdverityClient {
     }
 
     /// Every workspace as the server sent them, one page at a time, lazily.
-    fn raw_stacks(&self, operation: Operation) -> BoxStream<'_, Result<types::Stack>> {
+    fn raw_stacks(&self, operation: Operation) -> BoxStream<'_, Result<ApiStack>> {
         paginate(move |cursor| {
             self.raw_stacks_page(
                 operation,
@@ -333,29 +387,39 @@ impl AdverityClient {
     /// the user's lock so that concurrent changes queue up instead of
     /// overwriting each other. Answers the user as the server has it now,
     /// and whether anything was written (nothing is when the list already
-    /// says what was asked).
+    /// says what was asked). A user answered without a `workspaces` list
+    /// is `Unexpected` and nothing is written: rewriting a list the server
+    /// did not show could drop the user's other workspaces.
     async fn change_workspaces(
         &self,
         user: i64,
         workspace: i64,
         add: bool,
         operation: Operation,
-    ) -> Result<(types::User, bool)> {
+    ) -> Result<(ApiUser, bool)> {
         let _guard = self.user_locks.lock(&user.to_string()).await;
         let current = self.raw_user(user, operation).await?;
-        if current.workspaces.contains(&workspace) == add {
+        let Some(listed) = current.workspaces.as_deref() else {
+            return Err(self.error(
+                ErrorKind::Unexpected,
+                operation,
+                format!(
+                    "the server sent user {user} without a `workspaces` list; nothing was \
+                     written, since rewriting it could drop their other workspaces"
+                ),
+            ));
+        };
+        if listed.contains(&workspace) == add {
             return Ok((current, false));
         }
         let workspaces: Vec<i64> = if add {
-            current
-                .workspaces
+            listed
                 .iter()
                 .copied()
                 .chain(std::iter::once(workspace))
                 .collect()
         } else {
-            current
-                .workspaces
+            listed
                 .iter()
                 .copied()
                 .filter(|id| *id != workspace)
@@ -366,7 +430,7 @@ impl AdverityClient {
             ..types::UserPatch::default()
         };
         let updated = self.patch_user(user, &patch, operation).await?;
-        if updated.workspaces.contains(&workspace) != add {
+        if workspace_ids(&updated).contains(&workspace) != add {
             return Err(self.error(
                 ErrorKind::Unexpected,
                 operation,
@@ -419,6 +483,54 @@ impl Provider for AdverityClient {
     fn capabilities(&self) -> Capabilities {
         capabilities()
     }
+
+    /// [`USER_FIELDS`]: `active` and `groups`.
+    fn user_fields(&self) -> &'static [&'static str] {
+        USER_FIELDS
+    }
+}
+
+/// The checked values of a create's or update's provider-specific fields.
+struct FieldValues {
+    groups: Option<Vec<i64>>,
+    active: Option<bool>,
+}
+
+/// Reads [`USER_FIELDS`] from `fields`: an unknown key or a value of the
+/// wrong type is `InvalidInput`.
+fn field_values(fields: &ProviderFields) -> Result<FieldValues> {
+    fields.check(USER_FIELDS)?;
+    let groups = fields
+        .decode::<Vec<u64>>("groups")
+        .map_err(|err| {
+            Error::invalid_input(format!(
+                "{}; `groups` is a list of integer group ids",
+                err.message()
+            ))
+        })?
+        .map(|ids| {
+            ids.into_iter()
+                .map(|id| {
+                    i64::try_from(id)
+                        .map_err(|_| Error::invalid_input(format!("group id {id} is too large")))
+                })
+                .collect::<Result<Vec<i64>>>()
+        })
+        .transpose()?;
+    let active = fields.bool("active")?;
+    Ok(FieldValues { groups, active })
+}
+
+/// Adverity has no account-wide roles, so any role argument is refused.
+fn refuse_roles(has_roles: bool, operation: Operation) -> Result<()> {
+    if has_roles {
+        return Err(Error::unsupported(
+            PROVIDER,
+            operation,
+            "account-wide roles (Adverity grants access through groups; set the `groups` field)",
+        ));
+    }
+    Ok(())
 }
 
 /// Tags an error raised here, before any request, with where it happened.
@@ -440,6 +552,7 @@ pub fn capabilities() -> Capabilities {
         update_status: true,
         user_display_name: true,
         user_roles: false,
+        multiple_roles_per_user: false,
         delete_user: true,
         // Memberships live on the user, so they go with it.
         delete_user_cascades_memberships: true,
@@ -466,7 +579,7 @@ impl UserDirectory for AdverityClient {
     async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
         let page = self.raw_users_page(Operation::ListUsers, page).await?;
         Ok(Page {
-            items: page.items.iter().map(user_from_api).collect(),
+            items: page.items.into_iter().map(user_from_decoded).collect(),
             next: page.next,
         })
     }
@@ -475,21 +588,18 @@ impl UserDirectory for AdverityClient {
     async fn get_user(&self, id: &UserId) -> Result<User> {
         let operation = Operation::GetUser;
         let id = user_number(id).map_err(in_operation(operation))?;
-        Ok(user_from_api(&self.raw_user(id, operation).await?))
+        Ok(user_from_decoded(self.raw_user(id, operation).await?))
     }
 
     /// `POST /api/v1/users/` with the documented body: the display name
-    /// split into first and last name (both empty without one), no groups,
-    /// no workspaces, active. Roles are `Unsupported`.
+    /// split into first and last name (both empty without one), no
+    /// workspaces, and the [`USER_FIELDS`] `groups` and `active` as given,
+    /// or the documented defaults `[]` and `true` when not given. Roles
+    /// are `Unsupported`; other fields are `InvalidInput`.
     async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
         let operation = Operation::CreateUser;
-        if user.role.is_some() {
-            return Err(Error::unsupported(
-                PROVIDER,
-                operation,
-                "account-wide roles (Adverity grants access through groups)",
-            ));
-        }
+        refuse_roles(user.roles().next().is_some(), operation)?;
+        let fields = field_values(&user.fields).map_err(in_operation(operation))?;
         let (first_name, last_name) = user
             .display_name
             .as_deref()
@@ -499,38 +609,49 @@ impl UserDirectory for AdverityClient {
             email: user.email.as_str().to_owned(),
             first_name,
             last_name,
-            groups: Vec::new(),
+            groups: fields.groups.unwrap_or_default(),
             workspaces: Vec::new(),
-            active: true,
+            active: fields.active.unwrap_or(true),
         };
         let created = self
             .context()
             .call(operation, self.api.create_user(&body))
             .await?;
-        Ok(Created::new(user_from_api(&created)))
+        Ok(Created::new(user_from_decoded(created.into())))
     }
 
     /// One `PATCH /api/v1/users/{id}/` carrying only what changes: `email`,
     /// `first_name` and `last_name` (from the display name), `active`
-    /// (active or suspended; other statuses are `InvalidInput`). Roles are
-    /// `Unsupported`. An empty update reads the user instead.
+    /// (the status, active or suspended; other statuses are
+    /// `InvalidInput`) and the [`USER_FIELDS`] `groups` (the whole group
+    /// list) and `active` (which must agree with a status given too).
+    /// Roles are `Unsupported`; other fields are `InvalidInput`. An empty
+    /// update reads the user instead.
     async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
         let operation = Operation::UpdateUser;
         let id = user_number(id).map_err(in_operation(operation))?;
-        if update.role.is_some() {
-            return Err(Error::unsupported(
-                PROVIDER,
-                operation,
-                "account-wide roles (Adverity grants access through groups)",
-            ));
-        }
-        let active = update
+        refuse_roles(update.role.is_some() || update.roles.is_some(), operation)?;
+        let status_active = update
             .status
             .map(active_for_status)
             .transpose()
             .map_err(in_operation(operation))?;
+        let fields = field_values(&update.fields).map_err(in_operation(operation))?;
+        let active = match (status_active, fields.active) {
+            (Some(status), Some(field)) if status != field => {
+                return Err(self.error(
+                    ErrorKind::InvalidInput,
+                    operation,
+                    format!(
+                        "the status asks for active: {status} and the `active` field for \
+                         active: {field}"
+                    ),
+                ));
+            }
+            (status, field) => status.or(field),
+        };
         if update.is_empty() {
-            return Ok(user_from_api(&self.raw_user(id, operation).await?));
+            return Ok(user_from_decoded(self.raw_user(id, operation).await?));
         }
         let (first_name, last_name) = match update.display_name.as_deref().map(split_display_name) {
             Some((first, last)) => (Some(first), Some(last)),
@@ -541,10 +662,11 @@ impl UserDirectory for AdverityClient {
             first_name,
             last_name,
             active,
+            groups: fields.groups,
             workspaces: None,
         };
-        Ok(user_from_api(
-            &self.patch_user(id, &patch, operation).await?,
+        Ok(user_from_decoded(
+            self.patch_user(id, &patch, operation).await?,
         ))
     }
 
@@ -565,13 +687,8 @@ impl TenantDirectory for AdverityClient {
     async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
         let operation = Operation::ListTenants;
         let page = self.raw_stacks_page(operation, page).await?;
-        let tenants = page
-            .items
-            .iter()
-            .map(tenant_from_api)
-            .collect::<Result<_>>();
         Ok(Page {
-            items: tenants.map_err(in_operation(operation))?,
+            items: tenants_from_api(page.items).map_err(in_operation(operation))?,
             next: page.next,
         })
     }
@@ -606,14 +723,14 @@ impl MembershipDirectory for AdverityClient {
         let operation = Operation::ListMembers;
         let slug = workspace_slug(tenant).map_err(in_operation(operation))?;
         let stack = self.raw_stack(slug, operation).await?;
-        let users: Vec<types::User> = self
+        let users: Vec<ApiUser> = self
             .raw_users(operation)
-            .try_filter(|user| futures::future::ready(user.workspaces.contains(&stack.id)))
+            .try_filter(|user| futures::future::ready(workspace_ids(user).contains(&stack.id)))
             .try_collect()
             .await?;
         users
             .iter()
-            .map(|user| membership(&stack, user))
+            .map(|user| membership(&stack.slug, user))
             .collect::<Result<_>>()
             .map_err(in_operation(operation))
     }
@@ -626,7 +743,7 @@ impl MembershipDirectory for AdverityClient {
         let operation = Operation::ListUserMemberships;
         let id = user_number(user).map_err(in_operation(operation))?;
         let raw = self.raw_user(id, operation).await?;
-        let mut wanted: HashSet<i64> = raw.workspaces.iter().copied().collect();
+        let mut wanted: HashSet<i64> = workspace_ids(&raw).iter().copied().collect();
         let mut memberships = Vec::new();
         let mut stacks = self.raw_stacks(operation);
         while !wanted.is_empty() {
@@ -634,7 +751,7 @@ impl MembershipDirectory for AdverityClient {
                 break;
             };
             if wanted.remove(&stack.id) {
-                memberships.push(membership(&stack, &raw).map_err(in_operation(operation))?);
+                memberships.push(membership(&stack.slug, &raw).map_err(in_operation(operation))?);
             }
         }
         if !wanted.is_empty() {
@@ -669,7 +786,7 @@ impl MembershipDirectory for AdverityClient {
         let (updated, _) = self
             .change_workspaces(user_id, stack.id, true, operation)
             .await?;
-        membership(&stack, &updated).map_err(in_operation(operation))
+        membership(&stack.slug, &updated).map_err(in_operation(operation))
     }
 
     /// Reads the workspace, then the user, and `PATCH`es the user's

@@ -2,10 +2,14 @@
 //! adapter's own public types.
 
 use roster_core::{
-    Email, Error, ErrorKind, Membership, Result, Tenant, TenantId, User, UserId, UserStatus,
+    Email, Error, ErrorKind, Membership, ProviderData, Raw, Result, Tenant, TenantId, User, UserId,
+    UserStatus, map_items,
 };
+use roster_http::Redactor;
+use serde::de::DeserializeOwned;
 
 use crate::generated::types;
+use crate::wire::Item;
 
 /// Adverity user ids are numbers. Anything else (including ids holding
 /// `/`, `..`, `?` or `#`) cannot name a user, so it is refused before a
@@ -79,12 +83,14 @@ pub fn join_names(first_name: &str, last_name: &str) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" "))
 }
 
-/// `active: false` is Adverity's only non-active state.
-pub(crate) fn status_from_active(active: bool) -> UserStatus {
-    if active {
-        UserStatus::Active
-    } else {
-        UserStatus::Suspended
+/// `active: false` is Adverity's only non-active state; a user whose
+/// `active` is missing or `null` has a status we cannot tell, which is
+/// [`UserStatus::Other`] (there is no status word to keep).
+pub(crate) fn status_from_active(active: Option<bool>) -> UserStatus {
+    match active {
+        Some(true) => UserStatus::Active,
+        Some(false) => UserStatus::Suspended,
+        None => UserStatus::Other,
     }
 }
 
@@ -102,23 +108,91 @@ pub(crate) fn active_for_status(status: UserStatus) -> Result<bool> {
 
 /// An email the server sent. The server validates emails itself, so one
 /// that does not pass our stricter rules is left out of `User::email`
-/// rather than failing a whole listing.
-fn server_email(email: &str) -> Option<Email> {
-    Email::parse(email).ok()
+/// (it stays in the provider data) rather than failing a whole listing.
+fn server_email(email: Option<&str>) -> Option<Email> {
+    email.and_then(|email| Email::parse(email).ok())
 }
 
-pub(crate) fn user_from_api(user: &types::User) -> User {
-    User {
-        id: canonical_user_id(user.id),
-        email: server_email(&user.email),
-        display_name: join_names(
-            user.first_name.as_deref().unwrap_or_default(),
-            user.last_name.as_deref().unwrap_or_default(),
-        ),
-        role: None,
-        raw_role: None,
-        status: status_from_active(user.active),
+/// A value decoded from the server with the JSON it came from.
+#[derive(Debug, Clone)]
+pub(crate) struct Decoded<T> {
+    pub(crate) value: T,
+    pub(crate) data: ProviderData,
+}
+
+impl<T> From<Raw<T>> for Decoded<T> {
+    fn from(raw: Raw<T>) -> Self {
+        let (value, data) = raw.into_parts();
+        Decoded { value, data }
     }
+}
+
+impl<T> std::ops::Deref for Decoded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// A user as the generated client decodes one.
+pub(crate) type ApiUser = Decoded<types::UserFields>;
+/// A workspace as the generated client decodes one.
+pub(crate) type ApiStack = Decoded<types::StackFields>;
+
+/// Decodes every item of a list page, in order, keeping each item's JSON.
+/// An item that does not fit (one without a numeric `id`, say) is a
+/// `Decode` error naming its position, with a redacted snippet of it; the
+/// other fields are all optional, so that is the only way to fail.
+pub(crate) fn decode_items<T: DeserializeOwned>(
+    items: Vec<Item>,
+    what: &str,
+    redactor: &Redactor,
+) -> Result<Vec<Decoded<T>>> {
+    let mut failed = None;
+    let values = map_items(&items, |item| {
+        serde_json::from_str::<T>(item.data().get()).map_err(|err| {
+            failed = Some(redactor.snippet(item.data().get().as_bytes(), 256));
+            Error::new(
+                ErrorKind::Decode,
+                redactor.redact(&format!(
+                    "the server sent a {what} that does not fit: {err}"
+                )),
+            )
+        })
+    })
+    .map_err(|err| match failed.take() {
+        Some(snippet) => err.with_body_snippet(snippet),
+        None => err,
+    })?;
+    Ok(values
+        .into_iter()
+        .zip(items)
+        .map(|(value, item)| Decoded {
+            value,
+            data: item.into_parts().1,
+        })
+        .collect())
+}
+
+/// The neutral user, carrying `data` (the user's JSON as it arrived).
+pub(crate) fn user_from_api(user: &types::UserFields, data: ProviderData) -> User {
+    let mut neutral = User::new(canonical_user_id(user.id), status_from_active(user.active));
+    neutral.email = server_email(user.email.as_deref());
+    neutral.display_name = join_names(
+        user.first_name.as_deref().unwrap_or_default(),
+        user.last_name.as_deref().unwrap_or_default(),
+    );
+    neutral.with_provider_data(data)
+}
+
+/// The neutral user of a decoded answer, keeping its JSON.
+pub(crate) fn user_from_decoded(user: ApiUser) -> User {
+    user_from_api(&user.value, user.data)
+}
+
+/// The user's workspace ids; an absent (or `null`) list holds none.
+pub(crate) fn workspace_ids(user: &types::UserFields) -> &[i64] {
+    user.workspaces.as_deref().unwrap_or_default()
 }
 
 /// A workspace slug from the server; an empty one is a malformed answer.
@@ -131,20 +205,42 @@ fn tenant_id(slug: &str) -> Result<TenantId> {
     })
 }
 
-pub(crate) fn tenant_from_api(stack: &types::Stack) -> Result<Tenant> {
-    Ok(Tenant {
-        id: tenant_id(&stack.slug)?,
-        name: stack.name.clone(),
-    })
+/// The neutral tenant (slug as id; a missing name is empty), carrying
+/// `data` (the workspace's JSON as it arrived).
+pub(crate) fn tenant_from_api(stack: &types::StackFields, data: ProviderData) -> Result<Tenant> {
+    Ok(Tenant::new(
+        tenant_id(&stack.slug)?,
+        stack.name.clone().unwrap_or_default(),
+    )
+    .with_provider_data(data))
 }
 
-pub(crate) fn membership(stack: &types::Stack, user: &types::User) -> Result<Membership> {
-    Ok(Membership {
-        tenant: tenant_id(&stack.slug)?,
-        user: canonical_user_id(user.id),
-        user_email: server_email(&user.email),
-        role: None,
-    })
+/// The neutral tenants of a list page, in order. A workspace with an empty
+/// slug (which could not be addressed) is `Decode`, naming its position.
+pub(crate) fn tenants_from_api(stacks: Vec<ApiStack>) -> Result<Vec<Tenant>> {
+    let ids = map_items(&stacks, |stack| tenant_id(&stack.slug))?;
+    Ok(ids
+        .into_iter()
+        .zip(stacks)
+        .map(|(id, stack)| {
+            Tenant::new(id, stack.value.name.unwrap_or_default()).with_provider_data(stack.data)
+        })
+        .collect())
+}
+
+/// The neutral tenant of a decoded answer, keeping its JSON.
+pub(crate) fn tenant_from_decoded(stack: ApiStack) -> Result<Tenant> {
+    tenant_from_api(&stack.value, stack.data)
+}
+
+/// `user` in the workspace `slug`. The membership's provider data is the
+/// user's object as it arrived: its `workspaces` entry is what makes the
+/// membership, and Adverity has no per-membership object of its own.
+pub(crate) fn membership(slug: &str, user: &ApiUser) -> Result<Membership> {
+    let mut membership = Membership::new(tenant_id(slug)?, canonical_user_id(user.id))
+        .with_provider_data(user.data.clone());
+    membership.user_email = server_email(user.email.as_deref());
+    Ok(membership)
 }
 
 /// An Adverity user with everything the API reports, including the raw
@@ -152,16 +248,18 @@ pub(crate) fn membership(stack: &types::Stack, user: &types::User) -> Result<Mem
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AdverityUser {
-    /// The neutral view: id, email, display name (see [`join_names`]) and
-    /// status (`active: false` is [`UserStatus::Suspended`]).
+    /// The neutral view: id, email, display name (see [`join_names`]),
+    /// status (`active: false` is [`UserStatus::Suspended`]) and the user's
+    /// JSON as it arrived ([`User::provider_data`]).
     pub user: User,
     /// `first_name`, exactly as the server sent it (empty when absent).
     pub first_name: String,
     /// `last_name`, exactly as the server sent it (empty when absent).
     pub last_name: String,
-    /// The ids of the groups the user belongs to.
+    /// The ids of the groups the user belongs to (empty when absent).
     pub groups: Vec<i64>,
-    /// The numeric ids of the workspaces the user has access to.
+    /// The numeric ids of the workspaces the user has access to (empty
+    /// when absent).
     pub workspace_ids: Vec<i64>,
     /// The names of those workspaces, as the server lists them.
     pub workspace_names: Vec<String>,
@@ -174,17 +272,18 @@ pub struct AdverityUser {
 }
 
 impl AdverityUser {
-    pub(crate) fn from_api(user: &types::User) -> Self {
+    pub(crate) fn from_api(user: ApiUser) -> Self {
+        let Decoded { value, data } = user;
         AdverityUser {
-            user: user_from_api(user),
-            first_name: user.first_name.clone().unwrap_or_default(),
-            last_name: user.last_name.clone().unwrap_or_default(),
-            groups: user.groups.clone(),
-            workspace_ids: user.workspaces.clone(),
-            workspace_names: user.workspace_names.clone(),
-            created: user.created.clone(),
-            last_login: user.last_login.clone(),
-            last_modified: user.last_modified.clone(),
+            user: user_from_api(&value, data),
+            first_name: value.first_name.unwrap_or_default(),
+            last_name: value.last_name.unwrap_or_default(),
+            groups: value.groups.unwrap_or_default(),
+            workspace_ids: value.workspaces.unwrap_or_default(),
+            workspace_names: value.workspace_names.unwrap_or_default(),
+            created: value.created,
+            last_login: value.last_login,
+            last_modified: value.last_modified,
         }
     }
 }
@@ -194,7 +293,8 @@ impl AdverityUser {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Workspace {
-    /// The neutral view: the slug as id, and the name.
+    /// The neutral view: the slug as id, the name, and the workspace's
+    /// JSON as it arrived ([`Tenant::provider_data`]).
     pub tenant: Tenant,
     /// The numeric id, as it appears in a user's `workspaces`.
     pub id: i64,
@@ -203,11 +303,13 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    pub(crate) fn from_api(stack: &types::Stack) -> Result<Self> {
+    pub(crate) fn from_api(stack: ApiStack) -> Result<Self> {
+        let id = stack.id;
+        let parent_id = stack.parent_id;
         Ok(Workspace {
-            tenant: tenant_from_api(stack)?,
-            id: stack.id,
-            parent_id: stack.parent_id,
+            tenant: tenant_from_decoded(stack)?,
+            id,
+            parent_id,
         })
     }
 }
@@ -302,6 +404,8 @@ mod tests {
                 ErrorKind::InvalidInput
             );
         }
-        assert_eq!(status_from_active(false), UserStatus::Suspended);
+        assert_eq!(status_from_active(Some(false)), UserStatus::Suspended);
+        assert_eq!(status_from_active(Some(true)), UserStatus::Active);
+        assert_eq!(status_from_active(None), UserStatus::Other);
     }
 }

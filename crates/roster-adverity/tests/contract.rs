@@ -1,5 +1,7 @@
-//! The shared contract suite, run against the stateful Adverity emulator,
-//! once per user-list form (the docs do not say which the server sends).
+//! The shared contract suite, run against the stateful Adverity emulator
+//! with its faithful switch on (unknown keys in every object, as a real
+//! server sends), once per user-list form (the docs do not say which the
+//! server sends).
 
 use std::sync::Arc;
 
@@ -21,7 +23,7 @@ async fn start(model: AdverityModel) -> (Emulator<AdverityModel>, Arc<dyn Direct
 }
 
 async fn setup() -> (Emulator<AdverityModel>, Arc<dyn Directory>) {
-    start(AdverityModel::default()).await
+    start(AdverityModel::default().faithful()).await
 }
 
 roster_testkit::contract_tests!(setup);
@@ -30,7 +32,12 @@ mod bare_array_user_list {
     use super::*;
 
     async fn setup() -> (Emulator<AdverityModel>, Arc<dyn Directory>) {
-        start(AdverityModel::default().with_user_list_form(UserListForm::BareArray)).await
+        start(
+            AdverityModel::default()
+                .faithful()
+                .with_user_list_form(UserListForm::BareArray),
+        )
+        .await
     }
 
     roster_testkit::contract_tests!(setup);

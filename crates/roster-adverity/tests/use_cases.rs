@@ -292,3 +292,88 @@ async fn deleting_a_workspace_removes_it_from_its_members() {
             .is_empty()
     }));
 }
+
+#[tokio::test]
+async fn onboard_into_groups_then_move_groups_keeping_everything_else() {
+    let (emulator, client) =
+        start(AdverityModel::default().faithful().with_groups([2, 5, 9])).await;
+    let (workspace_id, slug) = emulator.with_model(|m| m.add_workspace("Marketing"));
+    let ada = client
+        .create_user(
+            &NewUser::new(email("ada@example.com"))
+                .with_display_name("Ada Lovelace")
+                .with_field("groups", serde_json::json!([2, 5]))
+                .expect("field"),
+        )
+        .await
+        .expect("create");
+    let data = ada.provider_data.as_ref().expect("provider data");
+    assert_eq!(data.field("groups"), Some(serde_json::json!([2, 5])));
+    assert!(
+        data.field("profile").is_some(),
+        "undocumented keys are kept"
+    );
+    client
+        .add_member(
+            &roster_core::TenantId::new(slug.as_str()).expect("slug"),
+            &ada.id,
+            &MembershipRequest::new(),
+        )
+        .await
+        .expect("add");
+
+    let moved = client
+        .update_user(
+            &ada.id,
+            &UserUpdate::new()
+                .field("groups", serde_json::json!([9]))
+                .expect("field"),
+        )
+        .await
+        .expect("move groups");
+    assert_eq!(
+        moved.provider_data.as_ref().expect("data").field("groups"),
+        Some(serde_json::json!([9]))
+    );
+    emulator.with_model(|m| {
+        let stored = m.user(number(&ada.id)).expect("stored");
+        assert_eq!(stored.groups, [9]);
+        assert_eq!(stored.workspaces, [workspace_id], "memberships kept");
+        assert_eq!(
+            (
+                stored.first_name.as_str(),
+                stored.last_name.as_str(),
+                stored.active
+            ),
+            ("Ada", "Lovelace", true)
+        );
+    });
+
+    let suspended = client
+        .create_user(
+            &NewUser::new(email("grace@example.com"))
+                .with_field("active", false)
+                .expect("field"),
+        )
+        .await
+        .expect("create suspended");
+    assert_eq!(suspended.status, UserStatus::Suspended);
+    emulator.with_model(|m| {
+        let stored = m.user(number(&suspended.id)).expect("stored");
+        assert!(!stored.active);
+        assert!(stored.groups.is_empty(), "the documented default");
+    });
+    let members = client
+        .list_members(&roster_core::TenantId::new(slug.as_str()).expect("slug"))
+        .await
+        .expect("members");
+    assert_eq!(members.len(), 1);
+    assert_eq!(
+        members[0]
+            .provider_data
+            .as_ref()
+            .expect("the user's entry")
+            .field("groups"),
+        Some(serde_json::json!([9]))
+    );
+}

@@ -1249,10 +1249,7 @@ async fn malformed_truncated_html_and_empty_bodies_are_decode_errors() {
         ),
         ("empty", ""),
         ("wrong shape", "{\"users\": []}"),
-        (
-            "no workspaces",
-            "[{\"id\": 4, \"email\": \"a@b.io\", \"active\": true}]",
-        ),
+        ("neither shape", "\"users\""),
     ];
     for (label, body) in bodies {
         let err = error_for(
@@ -1333,4 +1330,697 @@ async fn query_parameters_are_sent_as_documented() {
         .await
         .expect("defaults");
     assert!(page.items.is_empty() && page.next.is_none());
+}
+
+// ---------- provider data: every record keeps the JSON it came from ----------
+
+/// A user as a real server may send one: every documented field, keys no
+/// doc lists, and `null`s.
+const LOOSE_USER: &str = r#"{"id": 42, "email": "ada@example.com", "first_name": "Ada", "last_name": null,
+ "active": true, "groups": [2, 5], "workspaces": [3], "workspace_names": ["Marketing"],
+ "created": "2024-03-01T09:15:22Z", "last_login": null, "last_modified": null,
+ "is_superuser": false, "profile": {"timezone": null, "theme": {"dark": true}}, "sso": [1, "x", null]}"#;
+
+fn raw_ok(body: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body.to_owned(), "application/json")
+}
+
+fn data(value: &Option<roster_core::ProviderData>) -> &str {
+    value.as_ref().expect("provider data").get()
+}
+
+#[tokio::test]
+async fn a_listed_user_keeps_its_json_byte_for_byte_in_both_list_forms() {
+    let second = r#"{ "id":57 }"#;
+    for body in [
+        format!("[{LOOSE_USER},  {second}]"),
+        format!(
+            r#"{{"count": 2, "next": null, "previous": null, "unknown": {{"a": 1}}, "results": [{LOOSE_USER},{second}]}}"#
+        ),
+    ] {
+        let (server, client) = setup().await;
+        page_of("/api/v1/users/", 1, 50)
+            .respond_with(raw_ok(&body))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let page = client
+            .list_users_page(PageRequest::first())
+            .await
+            .expect("list");
+        assert_eq!(page.next, None, "{body}");
+        assert_eq!(page.items.len(), 2);
+        let ada = &page.items[0];
+        assert_eq!(data(&ada.provider_data), LOOSE_USER, "as it arrived");
+        assert_eq!(ada.id.as_str(), "42");
+        assert_eq!(ada.display_name.as_deref(), Some("Ada"), "null last name");
+        assert_eq!(ada.status, UserStatus::Active);
+        assert_eq!(ada.raw_status, None, "Adverity sends a flag, not a word");
+        assert_eq!(
+            ada.provider_data.as_ref().expect("data").field("profile"),
+            Some(json!({"timezone": null, "theme": {"dark": true}}))
+        );
+        let bare = &page.items[1];
+        assert_eq!(data(&bare.provider_data), second);
+        assert_eq!(bare.id.as_str(), "57");
+        assert_eq!(
+            (bare.email.as_ref(), bare.display_name.as_deref()),
+            (None, None)
+        );
+        assert_eq!(bare.status, UserStatus::Other, "no `active`: unknown");
+    }
+}
+
+#[tokio::test]
+async fn a_user_with_nothing_but_an_id_or_nulls_everywhere_decodes() {
+    let nulls = json!({
+        "id": 7, "email": null, "first_name": null, "last_name": null, "active": null,
+        "groups": null, "workspaces": null, "workspace_names": null, "created": null,
+        "last_login": null, "last_modified": null
+    });
+    let (server, client) = setup().await;
+    plain("GET", "/api/v1/users/7/")
+        .respond_with(ok(nulls.clone()))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let user = client.get_user(&uid("7")).await.expect("decodes");
+    assert_eq!(user.id.as_str(), "7");
+    assert_eq!(user.status, UserStatus::Other);
+    assert_eq!(user.provider_data.as_ref().expect("data").to_value(), nulls);
+    let full = client.adverity_user(&uid("7")).await.expect("decodes");
+    assert_eq!(
+        (full.first_name.as_str(), full.last_name.as_str()),
+        ("", "")
+    );
+    assert!(full.groups.is_empty() && full.workspace_ids.is_empty());
+    assert_eq!(full.last_login, None);
+    assert_eq!(full.user, user);
+}
+
+#[tokio::test]
+async fn a_user_an_email_cannot_be_parsed_from_keeps_it_in_the_provider_data() {
+    let (server, client) = setup().await;
+    page_of("/api/v1/users/", 1, 50)
+        .respond_with(ok(
+            json!([{"id": 3, "email": "not an email", "active": false}]),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client
+        .list_users_page(PageRequest::first())
+        .await
+        .expect("list");
+    let user = &page.items[0];
+    assert_eq!(user.email, None);
+    assert_eq!(user.status, UserStatus::Suspended);
+    assert_eq!(
+        user.provider_data.as_ref().expect("data").field("email"),
+        Some(json!("not an email"))
+    );
+}
+
+#[tokio::test]
+async fn only_an_item_without_a_usable_id_fails_a_list_and_it_is_named() {
+    let cases = [
+        (
+            r#"[{"id": 1}, {"email": "no-id@example.com"}]"#,
+            "item 1 of the list",
+        ),
+        (
+            r#"{"results": [{"id": 1}, {"id": 2}, {"id": "3"}], "next": null}"#,
+            "item 2 of the list",
+        ),
+        (r#"[{"id": null}]"#, "item 0 of the list"),
+    ];
+    for (body, position) in cases {
+        let (server, client) = setup().await;
+        page_of("/api/v1/users/", 1, 50)
+            .respond_with(raw_ok(body))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client
+            .list_users_page(PageRequest::first())
+            .await
+            .expect_err(body);
+        assert_eq!(err.kind(), ErrorKind::Decode, "{body}");
+        assert!(err.message().starts_with(position), "{body}: {err}");
+        assert!(err.message().contains("user"), "{err}");
+        assert_eq!(err.operation(), Some(Operation::ListUsers));
+        assert_eq!(err.provider(), Some("adverity"));
+        assert!(err.body_snippet().is_some(), "the item is quoted, redacted");
+    }
+    let cases = [
+        (
+            r#"{"results": [{"id": 1, "slug": "a"}, {"id": 2, "name": "No slug"}]}"#,
+            "item 1 of the list",
+        ),
+        (
+            r#"{"results": [{"id": 1, "slug": ""}]}"#,
+            "item 0 of the list",
+        ),
+        (r#"{"results": [{"slug": "no-id"}]}"#, "item 0 of the list"),
+    ];
+    for (body, position) in cases {
+        let (server, client) = setup().await;
+        page_of("/api/stacks/", 1, 50)
+            .respond_with(raw_ok(body))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client
+            .list_tenants_page(PageRequest::first())
+            .await
+            .expect_err(body);
+        assert_eq!(err.kind(), ErrorKind::Decode, "{body}");
+        assert!(err.message().starts_with(position), "{body}: {err}");
+        assert_eq!(err.operation(), Some(Operation::ListTenants));
+    }
+}
+
+#[tokio::test]
+async fn a_decode_error_for_an_item_never_quotes_the_token() {
+    let (server, client) = setup().await;
+    let body = format!(r#"[{{"id": "{TOKEN}"}}]"#);
+    page_of("/api/v1/users/", 1, 50)
+        .respond_with(raw_ok(&body))
+        .mount(&server)
+        .await;
+    let err = client
+        .list_users_page(PageRequest::first())
+        .await
+        .expect_err("string id");
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    for text in [
+        err.to_string(),
+        format!("{err:?}"),
+        err.body_snippet().unwrap_or_default().to_owned(),
+    ] {
+        assert!(!text.contains(TOKEN), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn workspaces_keep_their_json_and_may_lack_a_name_or_come_bare() {
+    let (server, client) = setup().await;
+    page_of("/api/stacks/", 1, 50)
+        .respond_with(ok(fixture("stacks")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client
+        .list_tenants_page(PageRequest::first())
+        .await
+        .expect("list");
+    for (tenant, item) in page
+        .items
+        .iter()
+        .zip(fixture("stacks")["results"].as_array().expect("list"))
+    {
+        assert_eq!(
+            &tenant.provider_data.as_ref().expect("data").to_value(),
+            item
+        );
+    }
+
+    // A bare array of workspaces, one without a name: its id is its slug,
+    // its name empty, and a short page is the last.
+    server.reset().await;
+    let unnamed =
+        r#"{"id": 4, "slug": "unnamed", "name": null, "parent_id": null, "extra": [true]}"#;
+    page_of("/api/stacks/", 1, 50)
+        .respond_with(raw_ok(&format!("[{unnamed}]")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client
+        .list_tenants_page(PageRequest::first())
+        .await
+        .expect("bare list");
+    assert_eq!(page.next, None);
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(
+        (page.items[0].id.as_str(), page.items[0].name.as_str()),
+        ("unnamed", "")
+    );
+    assert_eq!(data(&page.items[0].provider_data), unnamed);
+}
+
+#[tokio::test]
+async fn get_create_and_workspace_keep_the_workspace_json() {
+    let (server, client) = setup().await;
+    let stack = r#"{"id": 8, "name": "Marketing EMEA", "slug": "marketing-emea", "parent_id": 3, "url": "/api/stacks/marketing-emea/"}"#;
+    plain("GET", "/api/stacks/marketing-emea/")
+        .respond_with(raw_ok(stack))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let created = r#"{"id": 12, "name": "Growth", "slug": "growth", "parent_id": null, "counts": {"datastreams": 0}}"#;
+    with_json_body(
+        plain("POST", "/api/stacks/"),
+        json!({"datalake_id": 4, "name": "Growth"}),
+    )
+    .respond_with(ResponseTemplate::new(201).set_body_raw(created, "application/json"))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let tenant = client
+        .get_tenant(&tid("marketing-emea"))
+        .await
+        .expect("get");
+    assert_eq!(data(&tenant.provider_data), stack);
+    let workspace = client.workspace(&tid("marketing-emea")).await.expect("get");
+    assert_eq!(workspace.tenant, tenant);
+    let growth = client
+        .create_tenant(&NewTenant::new("Growth").expect("name"))
+        .await
+        .expect("create");
+    assert_eq!(growth.id.as_str(), "growth");
+    assert_eq!(data(&growth.provider_data), created);
+}
+
+#[tokio::test]
+async fn get_create_and_update_keep_the_user_json() {
+    let (server, client) = setup().await;
+    plain("GET", "/api/v1/users/42/")
+        .respond_with(raw_ok(LOOSE_USER))
+        .expect(1)
+        .mount(&server)
+        .await;
+    with_json_body(
+        plain("PATCH", "/api/v1/users/42/"),
+        json!({"first_name": "Ada", "last_name": ""}),
+    )
+    .respond_with(raw_ok(LOOSE_USER))
+    .expect(1)
+    .mount(&server)
+    .await;
+    with_json_body(
+        plain("POST", "/api/v1/users/"),
+        json!({"email": "ada@example.com", "first_name": "", "last_name": "", "groups": [], "workspaces": [], "active": true}),
+    )
+    .respond_with(ResponseTemplate::new(201).set_body_raw(LOOSE_USER, "application/json"))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let got = client.get_user(&uid("42")).await.expect("get");
+    assert_eq!(data(&got.provider_data), LOOSE_USER);
+    let updated = client
+        .update_user(&uid("42"), &UserUpdate::new().display_name("Ada"))
+        .await
+        .expect("update");
+    assert_eq!(data(&updated.provider_data), LOOSE_USER);
+    let created = client
+        .create_user(&NewUser::new(email("ada@example.com")))
+        .await
+        .expect("create");
+    assert_eq!(data(&created.provider_data), LOOSE_USER);
+    assert_eq!(created.value, got);
+}
+
+// ---------- memberships carry the user's entry ----------
+
+#[tokio::test]
+async fn memberships_carry_the_users_json() {
+    let (server, client) = setup().await;
+    plain("GET", "/api/stacks/marketing/")
+        .respond_with(ok(stack_json(3, "marketing")))
+        .mount(&server)
+        .await;
+    let member = LOOSE_USER;
+    let other = r#"{"id": 43, "workspaces": [9]}"#;
+    let no_list = r#"{"id": 44, "email": "no-list@example.com"}"#;
+    page_of("/api/v1/users/", 1, 50)
+        .respond_with(raw_ok(&format!("[{member}, {other}, {no_list}]")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let members = client
+        .list_members(&tid("marketing"))
+        .await
+        .expect("members");
+    assert_eq!(members.len(), 1, "a user without `workspaces` is no member");
+    assert_eq!(
+        (members[0].tenant.as_str(), members[0].user.as_str()),
+        ("marketing", "42")
+    );
+    assert_eq!(
+        members[0].user_email.as_ref().map(Email::as_str),
+        Some("ada@example.com")
+    );
+    assert_eq!(data(&members[0].provider_data), member);
+
+    server.reset().await;
+    plain("GET", "/api/v1/users/42/")
+        .respond_with(raw_ok(member))
+        .expect(1)
+        .mount(&server)
+        .await;
+    page_of("/api/stacks/", 1, 50)
+        .respond_with(ok(envelope(vec![stack_json(3, "marketing")], None, 1)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let memberships = client
+        .list_user_memberships(&uid("42"))
+        .await
+        .expect("memberships");
+    assert_eq!(memberships.len(), 1);
+    assert_eq!(memberships[0].tenant.as_str(), "marketing");
+    assert_eq!(data(&memberships[0].provider_data), member);
+
+    server.reset().await;
+    plain("GET", "/api/stacks/marketing-emea/")
+        .respond_with(ok(stack_json(8, "marketing-emea")))
+        .mount(&server)
+        .await;
+    plain("GET", "/api/v1/users/42/")
+        .respond_with(raw_ok(member))
+        .mount(&server)
+        .await;
+    let after = LOOSE_USER.replace(r#""workspaces": [3]"#, r#""workspaces": [3, 8]"#);
+    with_json_body(
+        plain("PATCH", "/api/v1/users/42/"),
+        json!({"workspaces": [3, 8]}),
+    )
+    .respond_with(raw_ok(&after))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let added = client
+        .add_member(
+            &tid("marketing-emea"),
+            &uid("42"),
+            &MembershipRequest::new(),
+        )
+        .await
+        .expect("add");
+    assert_eq!(data(&added.provider_data), after, "the answer of the PATCH");
+}
+
+#[tokio::test]
+async fn a_user_sent_without_workspaces_is_never_rewritten() {
+    let (server, client) = setup().await;
+    plain("GET", "/api/stacks/marketing/")
+        .respond_with(ok(stack_json(3, "marketing")))
+        .mount(&server)
+        .await;
+    plain("GET", "/api/v1/users/44/")
+        .respond_with(ok(
+            json!({"id": 44, "email": "no-list@example.com", "active": true}),
+        ))
+        .mount(&server)
+        .await;
+    let err = client
+        .add_member(&tid("marketing"), &uid("44"), &MembershipRequest::new())
+        .await
+        .expect_err("no list to extend");
+    assert_eq!(err.kind(), ErrorKind::Unexpected);
+    assert!(
+        err.message().contains("without a `workspaces` list"),
+        "{err}"
+    );
+    assert_eq!(err.operation(), Some(Operation::AddMember));
+    let err = client
+        .remove_member(&tid("marketing"), &uid("44"))
+        .await
+        .expect_err("no list to shorten");
+    assert_eq!(err.kind(), ErrorKind::Unexpected);
+    let memberships = client
+        .list_user_memberships(&uid("44"))
+        .await
+        .expect("none known");
+    assert!(memberships.is_empty());
+    let writes = requests(&server)
+        .await
+        .into_iter()
+        .filter(|r| r.method.as_str() != "GET")
+        .count();
+    assert_eq!(writes, 0, "nothing was written");
+}
+
+// ---------- provider-specific fields: groups and active ----------
+
+#[tokio::test]
+async fn the_adapter_lists_its_fields_and_has_one_role_per_user_at_most() {
+    let (_server, client) = setup().await;
+    use roster_core::Provider as _;
+    assert_eq!(client.user_fields(), ["active", "groups"]);
+    assert_eq!(roster_adverity::USER_FIELDS, ["active", "groups"]);
+    assert!(!client.capabilities().multiple_roles_per_user);
+    assert!(!roster_adverity::capabilities().user_roles);
+}
+
+#[tokio::test]
+async fn create_user_sends_the_groups_and_active_it_is_given_and_the_defaults_otherwise() {
+    let cases: Vec<(NewUser, Value)> = vec![
+        (
+            NewUser::new(email("a@example.com"))
+                .with_display_name("Ada Lovelace")
+                .with_field("groups", json!([2, 5]))
+                .expect("field")
+                .with_field("active", false)
+                .expect("field"),
+            json!({"email": "a@example.com", "first_name": "Ada", "last_name": "Lovelace", "groups": [2, 5], "workspaces": [], "active": false}),
+        ),
+        (
+            NewUser::new(email("a@example.com"))
+                .with_field("groups", json!([7]))
+                .expect("field"),
+            json!({"email": "a@example.com", "first_name": "", "last_name": "", "groups": [7], "workspaces": [], "active": true}),
+        ),
+        (
+            NewUser::new(email("a@example.com"))
+                .with_field("active", false)
+                .expect("field"),
+            json!({"email": "a@example.com", "first_name": "", "last_name": "", "groups": [], "workspaces": [], "active": false}),
+        ),
+        (
+            NewUser::new(email("a@example.com"))
+                .with_field("groups", json!([]))
+                .expect("field")
+                .with_field("active", true)
+                .expect("field"),
+            json!({"email": "a@example.com", "first_name": "", "last_name": "", "groups": [], "workspaces": [], "active": true}),
+        ),
+    ];
+    for (new_user, body) in cases {
+        let (server, client) = setup().await;
+        let mut answer = body.clone();
+        answer["id"] = json!(61);
+        answer["workspace_names"] = json!([]);
+        answer["created"] = json!("2025-01-01T00:00:00Z");
+        answer["last_login"] = Value::Null;
+        answer["unknown"] = json!({"kept": true});
+        with_json_body(plain("POST", "/api/v1/users/"), body.clone())
+            .respond_with(ResponseTemplate::new(201).set_body_json(answer.clone()))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let created = client.create_user(&new_user).await.expect("create");
+        let expected = if body["active"] == json!(false) {
+            UserStatus::Suspended
+        } else {
+            UserStatus::Active
+        };
+        assert_eq!(created.id.as_str(), "61");
+        assert_eq!(created.status, expected, "{body}");
+        assert_eq!(
+            created.provider_data.as_ref().expect("data").to_value(),
+            answer,
+            "nothing the server sent is dropped"
+        );
+        server.verify().await;
+        assert_eq!(requests(&server).await.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn update_user_patches_groups_alone_or_beside_what_else_is_named() {
+    let cases: Vec<(UserUpdate, Value)> = vec![
+        (
+            UserUpdate::new()
+                .field("groups", json!([2, 9]))
+                .expect("field"),
+            json!({"groups": [2, 9]}),
+        ),
+        (
+            UserUpdate::new().field("groups", json!([])).expect("field"),
+            json!({"groups": []}),
+        ),
+        (
+            UserUpdate::new()
+                .display_name("Grace Hopper")
+                .field("groups", json!([3]))
+                .expect("field"),
+            json!({"first_name": "Grace", "last_name": "Hopper", "groups": [3]}),
+        ),
+        (
+            UserUpdate::new().field("active", false).expect("field"),
+            json!({"active": false}),
+        ),
+        (
+            UserUpdate::new()
+                .status(UserStatus::Active)
+                .field("active", true)
+                .expect("field"),
+            json!({"active": true}),
+        ),
+    ];
+    for (update, body) in cases {
+        let (server, client) = setup().await;
+        let mut answer = user_json(42, &[3]);
+        if let Some(groups) = body.get("groups") {
+            answer["groups"] = groups.clone();
+        }
+        with_json_body(plain("PATCH", "/api/v1/users/42/"), body.clone())
+            .respond_with(ok(answer.clone()))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let user = client
+            .update_user(&uid("42"), &update)
+            .await
+            .unwrap_or_else(|e| panic!("{body}: {e}"));
+        assert_eq!(user.id.as_str(), "42");
+        assert_eq!(
+            user.provider_data.as_ref().expect("data").to_value(),
+            answer
+        );
+        server.verify().await;
+        assert_eq!(
+            requests(&server).await.len(),
+            1,
+            "one PATCH, no read: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_fields_and_role_lists_are_refused_before_sending() {
+    let (server, client) = setup().await;
+    let base = || NewUser::new(email("a@example.com"));
+    let bad_creates: Vec<(NewUser, ErrorKind, &str)> = vec![
+        (
+            base().with_field("phone", "+1 555").expect("key"),
+            ErrorKind::InvalidInput,
+            "phone",
+        ),
+        (
+            base().with_field("workspaces", json!([3])).expect("key"),
+            ErrorKind::InvalidInput,
+            "workspaces",
+        ),
+        (
+            base().with_field("groups", "2").expect("key"),
+            ErrorKind::InvalidInput,
+            "groups",
+        ),
+        (
+            base().with_field("groups", 2).expect("key"),
+            ErrorKind::InvalidInput,
+            "groups",
+        ),
+        (
+            base().with_field("groups", json!([1.5])).expect("key"),
+            ErrorKind::InvalidInput,
+            "groups",
+        ),
+        (
+            base().with_field("groups", json!(["2"])).expect("key"),
+            ErrorKind::InvalidInput,
+            "groups",
+        ),
+        (
+            base().with_field("groups", json!([-1])).expect("key"),
+            ErrorKind::InvalidInput,
+            "groups",
+        ),
+        (
+            base().with_field("groups", json!([u64::MAX])).expect("key"),
+            ErrorKind::InvalidInput,
+            "too large",
+        ),
+        (
+            base().with_field("groups", Value::Null).expect("key"),
+            ErrorKind::InvalidInput,
+            "groups",
+        ),
+        (
+            base().with_field("active", "yes").expect("key"),
+            ErrorKind::InvalidInput,
+            "active",
+        ),
+        (
+            base().with_field("active", 1).expect("key"),
+            ErrorKind::InvalidInput,
+            "active",
+        ),
+        (
+            base().with_additional_role(Role::Admin),
+            ErrorKind::Unsupported,
+            "roles",
+        ),
+        (
+            base().with_role(Role::Member),
+            ErrorKind::Unsupported,
+            "roles",
+        ),
+    ];
+    for (new_user, kind, mentions) in bad_creates {
+        let err = client.create_user(&new_user).await.expect_err(mentions);
+        assert_eq!(err.kind(), kind, "{mentions}: {err}");
+        assert!(err.message().contains(mentions), "{mentions}: {err}");
+        assert_eq!(err.operation(), Some(Operation::CreateUser));
+        assert_eq!(err.provider(), Some("adverity"));
+    }
+    let bad_updates: Vec<(UserUpdate, ErrorKind, &str)> = vec![
+        (
+            UserUpdate::new().field("phone", "1").expect("key"),
+            ErrorKind::InvalidInput,
+            "phone",
+        ),
+        (
+            UserUpdate::new()
+                .field("groups", json!({"a": 1}))
+                .expect("key"),
+            ErrorKind::InvalidInput,
+            "groups",
+        ),
+        (
+            UserUpdate::new().field("active", "false").expect("key"),
+            ErrorKind::InvalidInput,
+            "active",
+        ),
+        (
+            UserUpdate::new()
+                .status(UserStatus::Suspended)
+                .field("active", true)
+                .expect("key"),
+            ErrorKind::InvalidInput,
+            "active",
+        ),
+        (
+            UserUpdate::new().replace_roles([Role::Admin.into()]),
+            ErrorKind::Unsupported,
+            "roles",
+        ),
+        (
+            UserUpdate::new().replace_roles([]),
+            ErrorKind::Unsupported,
+            "roles",
+        ),
+    ];
+    for (update, kind, mentions) in bad_updates {
+        let err = client
+            .update_user(&uid("42"), &update)
+            .await
+            .expect_err(mentions);
+        assert_eq!(err.kind(), kind, "{mentions}: {err}");
+        assert!(err.message().contains(mentions), "{mentions}: {err}");
+        assert_eq!(err.operation(), Some(Operation::UpdateUser));
+    }
+    assert!(requests(&server).await.is_empty(), "mock received nothing");
 }

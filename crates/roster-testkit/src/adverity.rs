@@ -29,7 +29,17 @@
 //!   answers `404 {"detail": "Invalid page."}`. Workspaces always come in the
 //!   `{count, next, previous, results}` envelope; users come in it or as a
 //!   bare array, per [`AdverityModel::user_list_form`], because the docs do
-//!   not say which the server sends.
+//!   not say which the server sends;
+//! - a create takes `groups` (ids that must exist, see
+//!   [`AdverityModel::with_groups`]) and `active`, and a `PATCH` changes
+//!   `groups` when it names them.
+//!
+//! [`AdverityModel::faithful`] switches on what a real server sends beyond
+//! the documented fields: every user and workspace object then carries
+//! keys no doc lists (nested objects, lists and `null`s among them), and
+//! `last_login` is a timestamp once a user has logged in
+//! ([`AdverityModel::log_in`]) and `null` before, as the docs allow. An
+//! adapter must decode all of it and keep it as provider data.
 //!
 //! What the docs leave open (status codes, messages, slug rules) follows
 //! Django REST framework's defaults and is listed in
@@ -132,6 +142,8 @@ pub struct AdverityModel {
     pub user_list_form: UserListForm,
     /// The largest page the server hands out, whatever `page_size` asks.
     pub max_page_size: usize,
+    /// Whether answers carry keys no doc lists; see the module docs.
+    pub faithful: bool,
     /// How long every answer is held back, to make concurrent clients
     /// overlap in tests. The state changes when the request arrives, as
     /// on a real server where the reply is slow to travel back.
@@ -160,6 +172,7 @@ impl AdverityModel {
             groups: Vec::new(),
             user_list_form: UserListForm::Envelope,
             max_page_size: 100,
+            faithful: false,
             latency: None,
             next_user_id: 1,
             next_stack_id: 1,
@@ -171,6 +184,29 @@ impl AdverityModel {
     pub fn with_user_list_form(mut self, form: UserListForm) -> Self {
         self.user_list_form = form;
         self
+    }
+
+    /// Answers as a real server would beyond the docs: unknown keys in
+    /// every user and workspace object (see the module docs).
+    pub fn faithful(mut self) -> Self {
+        self.faithful = true;
+        self
+    }
+
+    /// Lets users be put in these group ids (none by default: a create or
+    /// `PATCH` naming any other group is DRF's `Invalid pk` error).
+    pub fn with_groups(mut self, groups: impl IntoIterator<Item = i64>) -> Self {
+        self.groups = groups.into_iter().collect();
+        self
+    }
+
+    /// Records a login for the user (test setup): their `last_login`
+    /// becomes the current time.
+    pub fn log_in(&mut self, user_id: i64) {
+        let now = self.tick();
+        if let Some(user) = self.users.iter_mut().find(|u| u.id == user_id) {
+            user.last_login = Some(now);
+        }
     }
 
     /// Holds every answer back by `latency`.
@@ -290,7 +326,7 @@ impl AdverityModel {
             .filter_map(|id| self.stacks.iter().find(|s| s.id == *id))
             .map(|s| s.name.as_str())
             .collect();
-        json!({
+        let mut body = json!({
             "id": user.id,
             "email": user.email,
             "first_name": user.first_name,
@@ -302,11 +338,25 @@ impl AdverityModel {
             "created": user.created,
             "last_login": user.last_login,
             "last_modified": user.last_modified,
-        })
+        });
+        if self.faithful {
+            extend(
+                &mut body,
+                json!({
+                    "username": user.email,
+                    "is_superuser": false,
+                    "date_joined": user.created,
+                    "profile": {"language": "en", "timezone": null, "theme": {"dark": true}},
+                    "permissions": ["view_datastream", "change_datastream"],
+                    "sso_identity": null,
+                }),
+            );
+        }
+        body
     }
 
-    fn stack_json(stack: &AdverityStack) -> Value {
-        json!({
+    fn stack_json(&self, stack: &AdverityStack) -> Value {
+        let mut body = json!({
             "id": stack.id,
             "name": stack.name,
             "slug": stack.slug,
@@ -315,7 +365,19 @@ impl AdverityModel {
             "destination": stack.destination,
             "created": stack.created,
             "updated": stack.updated,
-        })
+        });
+        if self.faithful {
+            extend(
+                &mut body,
+                json!({
+                    "url": format!("/api/stacks/{}/", stack.slug),
+                    "color": null,
+                    "permissions": {"isCreator": false, "isDatastreamManager": true},
+                    "counts": {"datastreams": 0, "connections": 0},
+                }),
+            );
+        }
+        body
     }
 
     fn list_users(&self, request: &Request) -> ResponseTemplate {
@@ -495,7 +557,7 @@ impl AdverityModel {
     }
 
     fn list_stacks(&self, request: &Request) -> ResponseTemplate {
-        let items: Vec<Value> = self.stacks.iter().map(Self::stack_json).collect();
+        let items: Vec<Value> = self.stacks.iter().map(|s| self.stack_json(s)).collect();
         match paginate(request, &items, self.max_page_size) {
             Ok(page) => reply(200, page),
             Err(response) => response,
@@ -600,12 +662,13 @@ impl AdverityModel {
         stack.parent_id = parent_id;
         stack.datalake_id = datalake_id;
         stack.destination = destination;
-        reply(201, Self::stack_json(stack))
+        let stack = stack.clone();
+        reply(201, self.stack_json(&stack))
     }
 
     fn get_stack(&self, slug: &str) -> ResponseTemplate {
         match self.stack_by_slug(slug) {
-            Some(stack) => reply(200, Self::stack_json(stack)),
+            Some(stack) => reply(200, self.stack_json(stack)),
             None => not_found(),
         }
     }
@@ -632,7 +695,8 @@ impl AdverityModel {
             stack.name = name;
         }
         stack.updated = now;
-        reply(200, Self::stack_json(stack))
+        let stack = stack.clone();
+        reply(200, self.stack_json(&stack))
     }
 
     /// Deletes a workspace and, as a foreign key with `CASCADE` would, its
@@ -862,6 +926,13 @@ fn slugify(name: &str) -> String {
         "workspace".to_owned()
     } else {
         slug.to_owned()
+    }
+}
+
+/// Adds `extra`'s keys to the object `body`.
+fn extend(body: &mut Value, extra: Value) {
+    if let (Value::Object(body), Value::Object(extra)) = (body, extra) {
+        body.extend(extra);
     }
 }
 

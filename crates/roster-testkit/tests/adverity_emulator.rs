@@ -409,3 +409,170 @@ async fn deleting_a_workspace_deletes_its_children_and_memberships() {
     );
     assert_eq!(api.send("DELETE", "/api/stacks/parent/", None).await.0, 404);
 }
+
+/// The keys the docs list for a user, and for a workspace.
+const USER_KEYS: [&str; 11] = [
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "active",
+    "groups",
+    "workspaces",
+    "workspace_names",
+    "created",
+    "last_login",
+    "last_modified",
+];
+
+fn keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+#[tokio::test]
+async fn the_faithful_switch_adds_undocumented_keys_to_every_object() {
+    for form in [UserListForm::Envelope, UserListForm::BareArray] {
+        let mut model = AdverityModel::default().with_user_list_form(form);
+        let id = model.add_user("a@example.com", "A", "B");
+        let (stack, slug) = model.add_workspace("Team A");
+        model.assign(id, stack);
+        let plain = Api::start(model.clone()).await;
+        let faithful = Api::start(model.faithful()).await;
+
+        let (_, user) = plain.send("GET", "/api/v1/users/1/", None).await;
+        let mut documented = USER_KEYS.to_vec();
+        documented.sort_unstable();
+        assert_eq!(keys(&user), documented, "by default: the documented keys");
+        let (status, rich) = faithful.send("GET", "/api/v1/users/1/", None).await;
+        assert_eq!(status, 200);
+        for key in USER_KEYS {
+            assert_eq!(rich[key], user[key], "{key} is as documented");
+        }
+        assert!(rich.as_object().expect("object").len() > USER_KEYS.len());
+        assert_eq!(rich["profile"]["timezone"], Value::Null);
+        assert_eq!(rich["last_login"], Value::Null, "never logged in: null");
+
+        let (_, list) = faithful.send("GET", "/api/v1/users/", None).await;
+        let listed = match form {
+            UserListForm::Envelope => list["results"][0].clone(),
+            UserListForm::BareArray => list[0].clone(),
+        };
+        assert_eq!(listed, rich, "{form:?}: the list shows the same object");
+
+        let (_, ws) = plain
+            .send("GET", &format!("/api/stacks/{slug}/"), None)
+            .await;
+        let (_, rich_ws) = faithful
+            .send("GET", &format!("/api/stacks/{slug}/"), None)
+            .await;
+        assert!(rich_ws.get("url").is_some() && ws.get("url").is_none());
+        assert_eq!(rich_ws["color"], Value::Null);
+        for key in ["id", "name", "slug", "parent_id", "created", "updated"] {
+            assert_eq!(rich_ws[key], ws[key], "{key}");
+        }
+        let (_, stacks) = faithful.send("GET", "/api/stacks/", None).await;
+        assert_eq!(stacks["results"][0], rich_ws);
+    }
+}
+
+#[tokio::test]
+async fn last_login_is_a_timestamp_once_the_user_logged_in() {
+    let mut model = AdverityModel::default().faithful();
+    let id = model.add_user("a@example.com", "A", "B");
+    let api = Api::start(model).await;
+    assert_eq!(
+        api.send("GET", "/api/v1/users/1/", None).await.1["last_login"],
+        Value::Null
+    );
+    api.emulator.with_model(|m| m.log_in(id));
+    let (_, user) = api.send("GET", "/api/v1/users/1/", None).await;
+    assert!(
+        user["last_login"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("2025-")),
+        "{user}"
+    );
+}
+
+#[tokio::test]
+async fn a_create_honours_groups_and_active_and_a_patch_changes_only_groups() {
+    let api = Api::start(AdverityModel::default().faithful().with_groups([2, 5, 9])).await;
+    let (status, user) = api
+        .send(
+            "POST",
+            "/api/v1/users/",
+            Some(json!({"email": "a@example.com", "first_name": "A", "last_name": "B", "groups": [5, 2], "workspaces": [], "active": false})),
+        )
+        .await;
+    assert_eq!(status, 201, "{user}");
+    assert_eq!(
+        (user["groups"].clone(), user["active"].clone()),
+        (json!([5, 2]), json!(false))
+    );
+    api.emulator.with_model(|m| {
+        let stored = m.user(1).expect("stored");
+        assert_eq!((stored.groups.clone(), stored.active), (vec![5, 2], false));
+    });
+
+    let (status, patched) = api
+        .send("PATCH", "/api/v1/users/1/", Some(json!({"groups": [9]})))
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["groups"], json!([9]));
+    for key in [
+        "email",
+        "first_name",
+        "last_name",
+        "active",
+        "workspaces",
+        "created",
+    ] {
+        assert_eq!(patched[key], user[key], "{key} is kept");
+    }
+    let (status, emptied) = api
+        .send("PATCH", "/api/v1/users/1/", Some(json!({"groups": []})))
+        .await;
+    assert_eq!((status, emptied["groups"].clone()), (200, json!([])));
+
+    // Groups that do not exist are DRF's primary-key errors; nothing changes.
+    let (status, body) = api
+        .send(
+            "PATCH",
+            "/api/v1/users/1/",
+            Some(json!({"groups": [9, 77]})),
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"groups": ["Invalid pk \"77\" - object does not exist."]})
+        )
+    );
+    let (status, body) = api
+        .send(
+            "POST",
+            "/api/v1/users/",
+            Some(json!({"email": "b@example.com", "groups": ["x"], "active": "no"})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        json!({
+            "groups": ["Incorrect type. Expected pk value, received str."],
+            "active": ["Must be a valid boolean."]
+        })
+    );
+    api.emulator.with_model(|m| {
+        assert_eq!(m.user(1).expect("kept").groups, Vec::<i64>::new());
+        assert!(m.user_by_email("b@example.com").is_none());
+    });
+}

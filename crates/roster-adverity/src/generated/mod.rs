@@ -9,19 +9,6 @@ use roster_http::encode_path;
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///`Stack`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct Stack {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created: ::std::option::Option<::std::string::String>,
-        pub id: i64,
-        pub name: ::std::string::String,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parent_id: ::std::option::Option<i64>,
-        pub slug: ::std::string::String,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub updated: ::std::option::Option<::std::string::String>,
-    }
     ///`StackCreate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct StackCreate {
@@ -32,39 +19,19 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub parent_id: ::std::option::Option<i64>,
     }
-    ///`StackPage`
+    ///A workspace. `id` (what users' `workspaces` hold) and `slug` (what its URLs use) are required; everything else may be missing or null.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct StackPage {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub next: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub previous: ::std::option::Option<::std::string::String>,
-        pub results: ::std::vec::Vec<Stack>,
-    }
-    ///`User`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct User {
-        pub active: bool,
+    pub struct StackFields {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created: ::std::option::Option<::std::string::String>,
-        pub email: ::std::string::String,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub first_name: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub groups: ::std::vec::Vec<i64>,
         pub id: i64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_login: ::std::option::Option<::std::string::String>,
+        pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_modified: ::std::option::Option<::std::string::String>,
+        pub parent_id: ::std::option::Option<i64>,
+        pub slug: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_name: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub workspace_names: ::std::vec::Vec<::std::string::String>,
-        ///Ids of the workspaces the user has access to.
-        pub workspaces: ::std::vec::Vec<i64>,
+        pub updated: ::std::option::Option<::std::string::String>,
     }
     ///`UserCreate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -76,22 +43,33 @@ pub mod types {
         pub last_name: ::std::string::String,
         pub workspaces: ::std::vec::Vec<i64>,
     }
-    ///The docs do not say which of the two forms the server sends.
+    ///A user as the docs list the response fields. Only `id` is required: the docs do not say which fields are always present, so every other field may be missing, and the strings may be null (see SOURCE.md).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(untagged)]
-    pub enum UserList {
-        Array(::std::vec::Vec<User>),
-        UserPage(UserPage),
-    }
-    impl ::std::convert::From<::std::vec::Vec<User>> for UserList {
-        fn from(value: ::std::vec::Vec<User>) -> Self {
-            Self::Array(value)
-        }
-    }
-    impl ::std::convert::From<UserPage> for UserList {
-        fn from(value: UserPage) -> Self {
-            Self::UserPage(value)
-        }
+    pub struct UserFields {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub active: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        ///Ids of the groups the user belongs to.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub groups: ::std::option::Option<::std::vec::Vec<i64>>,
+        pub id: i64,
+        ///null if the user has never logged in.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_login: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_modified: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub workspace_names: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        ///Ids of the workspaces the user has access to.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub workspaces: ::std::option::Option<::std::vec::Vec<i64>>,
     }
     ///`UserPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -102,7 +80,7 @@ pub mod types {
         pub next: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub previous: ::std::option::Option<::std::string::String>,
-        pub results: ::std::vec::Vec<User>,
+        pub results: ::std::vec::Vec<roster_core::Raw<crate::generated::types::UserFields>>,
     }
     ///Only the fields present are changed.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
@@ -113,6 +91,9 @@ pub mod types {
         pub email: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub first_name: ::std::option::Option<::std::string::String>,
+        ///Nullable so that an empty list is still sent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub groups: ::std::option::Option<::std::vec::Vec<i64>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub last_name: ::std::option::Option<::std::string::String>,
         ///Nullable so that an empty list is still sent.
@@ -228,7 +209,7 @@ impl Client {
         &'a self,
         page: Option<i64>,
         page_size: Option<i64>,
-    ) -> Result<ResponseValue<types::StackPage>, Error<()>> {
+    ) -> Result<ResponseValue<crate::wire::ItemList>, Error<()>> {
         let url = format!("{}/api/stacks/", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -265,7 +246,8 @@ impl Client {
     pub async fn create_stack<'a>(
         &'a self,
         body: &'a types::StackCreate,
-    ) -> Result<ResponseValue<types::Stack>, Error<()>> {
+    ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::StackFields>>, Error<()>>
+    {
         let url = format!("{}/api/stacks/", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -305,7 +287,8 @@ impl Client {
     pub async fn get_stack<'a>(
         &'a self,
         slug: &'a str,
-    ) -> Result<ResponseValue<types::Stack>, Error<()>> {
+    ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::StackFields>>, Error<()>>
+    {
         let url = format!(
             "{}/api/stacks/{}/",
             self.baseurl,
@@ -380,7 +363,7 @@ impl Client {
         &'a self,
         page: Option<i64>,
         page_size: Option<i64>,
-    ) -> Result<ResponseValue<types::UserList>, Error<()>> {
+    ) -> Result<ResponseValue<crate::wire::ItemList>, Error<()>> {
         let url = format!("{}/api/v1/users/", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -417,7 +400,8 @@ impl Client {
     pub async fn create_user<'a>(
         &'a self,
         body: &'a types::UserCreate,
-    ) -> Result<ResponseValue<types::User>, Error<()>> {
+    ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::UserFields>>, Error<()>>
+    {
         let url = format!("{}/api/v1/users/", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -454,7 +438,11 @@ impl Client {
     ///
     ///Arguments:
     ///- `id`: The numeric user id.
-    pub async fn get_user<'a>(&'a self, id: i64) -> Result<ResponseValue<types::User>, Error<()>> {
+    pub async fn get_user<'a>(
+        &'a self,
+        id: i64,
+    ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::UserFields>>, Error<()>>
+    {
         let url = format!(
             "{}/api/v1/users/{}/",
             self.baseurl,
@@ -529,7 +517,8 @@ impl Client {
         &'a self,
         id: i64,
         body: &'a types::UserPatch,
-    ) -> Result<ResponseValue<types::User>, Error<()>> {
+    ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::UserFields>>, Error<()>>
+    {
         let url = format!(
             "{}/api/v1/users/{}/",
             self.baseurl,
