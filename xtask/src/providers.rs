@@ -69,8 +69,16 @@ pub const PROVIDERS: &[Provider] = &[
     Provider {
         spec: "specs/medium-one/openapi.yaml",
         output: "crates/roster-medium-one/src/generated/mod.rs",
-        replacements: &[("LoginRequest", "crate::wire::LoginRequest")],
-        raw: &[],
+        replacements: &[
+            ("LoginRequest", "crate::wire::LoginRequest"),
+            // Decoded by hand so each item keeps its JSON and a bad item is
+            // named by its position; the user list has two shapes (an
+            // envelope or a bare array), and `Raw` cannot sit in the
+            // untagged enum progenitor would make of them.
+            ("UserListResponse", "crate::wire::UserList"),
+            ("TenantList", "crate::wire::TenantList"),
+        ],
+        raw: &["UserEntry", "TenantRoleEntry", "TenantEntry"],
     },
 ];
 

@@ -10,9 +10,10 @@ use futures::lock::Mutex as AsyncMutex;
 use progenitor_client::ResponseValue;
 use reqwest::header::{HeaderValue, SET_COOKIE};
 use roster_core::{
-    Capabilities, Created, Error, ErrorKind, Membership, MembershipDirectory, MembershipRequest,
-    NewTenant, NewUser, Operation, Page, PageRequest, Provider, Result, Tenant, TenantDirectory,
-    TenantId, User, UserDirectory, UserId, UserUpdate,
+    Capabilities, Created, Email, Error, ErrorKind, Membership, MembershipDirectory,
+    MembershipRequest, NewTenant, NewUser, Operation, Page, PageRequest, Provider, Raw, Result,
+    Tenant, TenantDirectory, TenantId, User, UserDirectory, UserId, UserStatus, UserUpdate,
+    map_items,
 };
 use roster_http::{ClientContext, SecretString};
 use serde_json::Value;
@@ -23,16 +24,56 @@ use crate::config::{AdminMode, MediumOneConfig, SessionTransport};
 use crate::error::is_lockout;
 use crate::generated::{self, types};
 use crate::mapping::{
-    created_id, memberships_from_api, role_to_api, same_uuid, tenant_from_api, tenant_uuid,
-    user_entries, user_from_api, user_uuid,
+    KnownUser, created_id, members_from_api, memberships_from_api, role_to_api, same_uuid,
+    tenant_from_api, tenant_uuid, user_from_api, user_uuid,
 };
 use crate::session::{Credential, LOCKOUT, SessionAuth};
 use crate::wire::UpdateParam;
 
 roster_http::impl_client_hooks!(generated::Client);
 
-/// The language sent with `/user_create` (the API's own default).
+/// The language sent with `/user_create` when the caller names none (the
+/// API's own default).
 const LANGUAGE: &str = "en";
+
+/// The `param_list` fields `/user_update` documents besides `full_name`, in
+/// the docs' order: the order they are sent in.
+const PROFILE_FIELDS: [&str; 7] = [
+    "user_phone",
+    "street",
+    "street2",
+    "city",
+    "state",
+    "zip",
+    "country",
+];
+
+/// Every provider-specific field: `language` (create only: a
+/// `/user_create` parameter) and the [`PROFILE_FIELDS`] (update only:
+/// `param_list` entries).
+const USER_FIELDS: &[&str] = &[
+    "language",
+    "user_phone",
+    "street",
+    "street2",
+    "city",
+    "state",
+    "zip",
+    "country",
+];
+
+/// A user created directly inside a tenant by
+/// [`MediumOneClient::create_user_in_tenant`]: the user and their
+/// membership, as `/user_list_in_tenant` reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TenantUser {
+    /// The user, with the `/user_list_in_tenant` entry as provider data.
+    pub user: User,
+    /// Their membership in the tenant, with the role the server reports
+    /// and the same entry as provider data.
+    pub membership: Membership,
+}
 
 /// A Roster adapter for Medium One's Accounts & Users API.
 ///
@@ -61,7 +102,19 @@ const LANGUAGE: &str = "en";
 /// - **Roles.** Users have no account-wide role; memberships carry
 ///   `tenant-admin` ([`TenantRole::Admin`](roster_core::TenantRole::Admin))
 ///   or `tenant-user` ([`TenantRole::Member`](roster_core::TenantRole::Member),
-///   the default).
+///   the default). A role name the server reports and Roster does not know
+///   is [`TenantRole::Other`](roster_core::TenantRole::Other), with the name
+///   in [`Membership::raw_role`].
+/// - **Provider fields.** `create_user` takes `language`; `update_user`
+///   takes the `param_list` fields `user_phone`, `street`, `street2`,
+///   `city`, `state`, `zip` and `country` (strings; see
+///   [`Provider::user_fields`]). Any other key, or a value that is not a
+///   string, is `InvalidInput`, and nothing is sent.
+/// - **Provider data.** Every listed [`User`] and [`Tenant`] carries the
+///   object the server sent, byte for byte, in `provider_data`; a
+///   membership from `list_members` carries the member's
+///   `/user_list_in_tenant` entry, one from `list_user_memberships` its
+///   `tenant_roles` entry.
 /// - **Not offered by the API:** deleting tenants, reading the current user,
 ///   changing a user's email, creating a tenant with members.
 ///
@@ -90,7 +143,7 @@ pub struct MediumOneClient {
     /// Users a tenant admin created through this client. They are in no
     /// tenant yet, so `/user_list_in_tenant` does not show them, and this
     /// is the only way to resolve their id to their name for `add_member`.
-    created_by_tenant_admin: Arc<Mutex<HashMap<Uuid, types::UserEntry>>>,
+    created_by_tenant_admin: Arc<Mutex<HashMap<Uuid, KnownUser>>>,
 }
 
 impl MediumOneClient {
@@ -335,7 +388,10 @@ impl MediumOneClient {
 
     /// Every user this client can see: all users for a system admin, the
     /// tenant's users for a tenant admin. One request.
-    async fn visible_users(&self, operation: Operation) -> Result<Vec<types::UserEntry>> {
+    async fn visible_users(
+        &self,
+        operation: Operation,
+    ) -> Result<Vec<Raw<types::UserEntryFields>>> {
         let list = match self.own_tenant() {
             None => self.send(operation, || self.api.user_list()).await?,
             Some(_) => {
@@ -343,23 +399,24 @@ impl MediumOneClient {
                     .await?
             }
         };
-        Ok(user_entries(list))
+        Ok(list.0)
     }
 
     /// Resolves a user id to the user (and so their `user_name`): one list
     /// request.
-    async fn find_user(&self, id: Uuid, operation: Operation) -> Result<types::UserEntry> {
+    async fn find_user(&self, id: Uuid, operation: Operation) -> Result<KnownUser> {
         let listed = self
             .visible_users(operation)
             .await?
             .into_iter()
             .find(|user| same_uuid(&user.user_id, id));
         listed
+            .map(KnownUser::listed)
             .or_else(|| self.created_here(id))
             .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no user {id}")))
     }
 
-    fn created_here(&self, id: Uuid) -> Option<types::UserEntry> {
+    fn created_here(&self, id: Uuid) -> Option<KnownUser> {
         let created = self
             .created_by_tenant_admin
             .lock()
@@ -367,8 +424,73 @@ impl MediumOneClient {
         created.get(&id).cloned()
     }
 
-    async fn all_tenants(&self, operation: Operation) -> Result<Vec<types::TenantEntry>> {
-        self.send(operation, || self.api.tenant_list()).await
+    /// After a 400 from `/user_create`: `AlreadyExists` when a lookup (one
+    /// list request) finds a user with this login, else the 400 as it was
+    /// (`InvalidInput` with the server's text). A lookup that fails also
+    /// leaves the 400 as it was.
+    async fn confirm_exists(&self, refused: Error, email: &Email) -> Error {
+        let Ok(users) = self.visible_users(Operation::CreateUser).await else {
+            return refused;
+        };
+        let exists = users
+            .iter()
+            .any(|user| user.user_name.as_deref().is_some_and(|n| email.matches(n)));
+        if !exists {
+            return refused;
+        }
+        let mut err = self.error(
+            ErrorKind::AlreadyExists,
+            Operation::CreateUser,
+            refused.message(),
+        );
+        if let Some(status) = refused.status() {
+            err = err.with_status(status);
+        }
+        if let Some(id) = refused.request_id() {
+            err = err.with_request_id(id);
+        }
+        if let Some(snippet) = refused.body_snippet() {
+            err = err.with_body_snippet(snippet);
+        }
+        err
+    }
+
+    /// Reads `/user_list_in_tenant` (one request) and returns the entry of
+    /// the user with this login: how the server reports them after a
+    /// `/tenant_add_user`, which answers only `null`.
+    async fn read_back_member(
+        &self,
+        tenant_id: Option<&str>,
+        user_name: &str,
+        operation: Operation,
+    ) -> Result<Raw<types::UserEntryFields>> {
+        let list = self
+            .send(operation, || self.api.user_list_in_tenant(tenant_id))
+            .await?;
+        let wanted = user_name.to_lowercase();
+        list.0
+            .into_iter()
+            .find(|user| {
+                user.user_name
+                    .as_deref()
+                    .is_some_and(|n| n.to_lowercase() == wanted)
+            })
+            .ok_or_else(|| {
+                self.error(
+                    ErrorKind::Unexpected,
+                    operation,
+                    format!(
+                        "/tenant_add_user succeeded, but /user_list_in_tenant does not list {user_name}"
+                    ),
+                )
+            })
+    }
+
+    async fn all_tenants(
+        &self,
+        operation: Operation,
+    ) -> Result<Vec<Raw<types::TenantEntryFields>>> {
+        Ok(self.send(operation, || self.api.tenant_list()).await?.0)
     }
 
     /// The lists are never paginated, so the only page is the first; a
@@ -418,6 +540,12 @@ impl Provider for MediumOneClient {
     fn capabilities(&self) -> Capabilities {
         capabilities(&self.mode)
     }
+
+    /// `language` (on create) and `user_phone`, `street`, `street2`,
+    /// `city`, `state`, `zip`, `country` (on update), all strings.
+    fn user_fields(&self) -> &'static [&'static str] {
+        USER_FIELDS
+    }
 }
 
 /// Tags an error raised here, before any request, with where it happened.
@@ -441,6 +569,7 @@ pub fn capabilities(mode: &AdminMode) -> Capabilities {
         update_status: false,
         user_display_name: true,
         user_roles: false,
+        multiple_roles_per_user: false,
         delete_user: true,
         delete_user_cascades_memberships: true,
         current_user: false,
@@ -459,11 +588,174 @@ pub fn capabilities(mode: &AdminMode) -> Capabilities {
     }
 }
 
+impl MediumOneClient {
+    /// Creates a user directly inside `tenant` with the create-and-link form
+    /// of `/tenant_add_user` (`user_name`, `full_name` and the role), then
+    /// reads `/user_list_in_tenant` once to learn the new user's id and the
+    /// role the server reports, since the call answers only `null`. Two
+    /// requests, where [`create_user`](UserDirectory::create_user) and then
+    /// [`add_member`](MembershipDirectory::add_member) cost four (a system
+    /// admin) or three (a tenant admin).
+    ///
+    /// - `full_name` is the display name, or the default
+    ///   [`create_user`](UserDirectory::create_user) documents (the part of
+    ///   the email before `@`); it is never sent blank.
+    /// - The role is `tenant-user` unless the request asks for admin; a
+    ///   WireGuard key is `Unsupported`.
+    /// - `/tenant_add_user` takes no other user field: an account-wide role,
+    ///   additional roles or any provider-specific field are refused
+    ///   (`Unsupported` or `InvalidInput`) before anything is sent.
+    /// - Per the docs, a user with this login who exists already is linked
+    ///   instead, keeping their name; the answer is then that user.
+    /// - A tenant admin may only name their own tenant (`PermissionDenied`
+    ///   otherwise, nothing sent), and sends no `tenant_id`.
+    ///
+    /// Tagged [`Operation::CreateUserInTenant`]. It is not retried here; a
+    /// lost answer is found again by the user's email.
+    pub async fn create_user_in_tenant(
+        &self,
+        tenant: &TenantId,
+        user: &NewUser,
+        request: &MembershipRequest,
+    ) -> Result<TenantUser> {
+        let operation = Operation::CreateUserInTenant;
+        let uuid = tenant_uuid(tenant).map_err(in_operation(operation))?;
+        self.refuse_roles(user, operation)?;
+        if let Some((key, _)) = user.fields.iter().next() {
+            return Err(self.error(
+                ErrorKind::InvalidInput,
+                operation,
+                format!(
+                    "/tenant_add_user takes no {key:?}; create the user with create_user, or \
+                     set it afterwards with update_user"
+                ),
+            ));
+        }
+        self.check_membership(request, operation)?;
+        let role = role_to_api(request.role).map_err(in_operation(operation))?;
+        let tenant_id = self.tenant_param(uuid, operation)?;
+        let full_name = full_name_for(user);
+        let email = user.email.as_str();
+        self.send(operation, || {
+            self.api
+                .tenant_add_user(Some(&full_name), role, tenant_id.as_deref(), email)
+        })
+        .await?;
+        let entry = self
+            .read_back_member(tenant_id.as_deref(), email, operation)
+            .await?;
+        let user = user_from_api(&entry).map_err(in_operation(operation))?;
+        let membership = members_from_api(&entry, tenant, uuid)
+            .map_err(in_operation(operation))?
+            .swap_remove(0);
+        Ok(TenantUser { user, membership })
+    }
+
+    /// Account-wide roles do not exist here: a role is `Unsupported`, as are
+    /// additional roles (`multiple_roles_per_user` is false).
+    fn refuse_roles(&self, user: &NewUser, operation: Operation) -> Result<()> {
+        if user.role.is_some() || !user.additional_roles.is_empty() {
+            return Err(
+                self.unsupported(operation, "account-wide user roles (roles are per tenant)")
+            );
+        }
+        Ok(())
+    }
+
+    /// The `language` of a create: the caller's (a non-blank string), or
+    /// the API's default. Any other field is refused: `/user_create` takes
+    /// no profile fields.
+    fn create_language<'a>(&self, user: &'a NewUser, operation: Operation) -> Result<&'a str> {
+        let refuse = |message: String| self.error(ErrorKind::InvalidInput, operation, message);
+        user.fields
+            .check(USER_FIELDS)
+            .map_err(in_operation(operation))?;
+        if let Some((key, _)) = user.fields.iter().find(|(key, _)| *key != "language") {
+            return Err(refuse(format!(
+                "{key:?} is not a /user_create parameter; set it with update_user once the \
+                 user exists"
+            )));
+        }
+        match user
+            .fields
+            .string("language")
+            .map_err(in_operation(operation))?
+        {
+            None => Ok(LANGUAGE),
+            Some(language) if language.trim().is_empty() => {
+                Err(refuse("the language must not be blank".to_owned()))
+            }
+            Some(language) => Ok(language),
+        }
+    }
+
+    /// The `param_list` of an update, in the order sent: `full_name` first,
+    /// then the named profile fields in the docs' order. Only what the
+    /// caller named is in it.
+    fn update_params(&self, update: &UserUpdate, operation: Operation) -> Result<Vec<String>> {
+        let refuse = |message: String| self.error(ErrorKind::InvalidInput, operation, message);
+        update
+            .fields
+            .check(USER_FIELDS)
+            .map_err(in_operation(operation))?;
+        if update.fields.get("language").is_some() {
+            return Err(refuse(
+                "\"language\" can only be set on create: /user_update's param_list does not \
+                 document it"
+                    .to_owned(),
+            ));
+        }
+        let mut params = Vec::new();
+        if let Some(name) = update.display_name.as_deref() {
+            if name.trim().is_empty() {
+                return Err(refuse(
+                    "the display name (full_name) must not be blank".to_owned(),
+                ));
+            }
+            params.push(
+                UpdateParam {
+                    field: "full_name",
+                    value: name,
+                }
+                .to_json(),
+            );
+        }
+        for field in PROFILE_FIELDS {
+            if let Some(value) = update
+                .fields
+                .string(field)
+                .map_err(in_operation(operation))?
+            {
+                params.push(UpdateParam { field, value }.to_json());
+            }
+        }
+        Ok(params)
+    }
+}
+
+/// The `full_name` a create sends: the display name, or, when there is none
+/// (or it is blank), the part of the email before `@`. The API requires a
+/// full name; it is never sent blank.
+fn full_name_for(user: &NewUser) -> String {
+    match user.display_name.as_deref() {
+        Some(name) if !name.trim().is_empty() => name.to_owned(),
+        _ => {
+            let email = user.email.as_str();
+            email
+                .split_once('@')
+                .map_or(email, |(local, _)| local)
+                .to_owned()
+        }
+    }
+}
+
 #[async_trait]
 impl UserDirectory for MediumOneClient {
     /// `/user_list` (SA only; `Unsupported` for a tenant admin). Not
     /// paginated: the first page holds every user. Both answer shapes are
-    /// read: `{"user_list": [...]}` and a bare array.
+    /// read: `{"user_list": [...]}` and a bare array. Each user carries
+    /// their object as provider data; only an item without a `user_id`
+    /// fails the list (`Decode`, naming its position).
     async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
         let operation = Operation::ListUsers;
         if self.own_tenant().is_some() {
@@ -474,8 +766,8 @@ impl UserDirectory for MediumOneClient {
         }
         self.first_page_only(&page, operation)?;
         let users = self.visible_users(operation).await?;
-        let users = users.iter().map(user_from_api).collect::<Result<_>>();
-        Ok(Page::complete(users.map_err(in_operation(operation))?))
+        let users = map_items(&users, user_from_api).map_err(in_operation(operation))?;
+        Ok(Page::complete(users))
     }
 
     /// There is no "get one user" endpoint: this reads the user list (one
@@ -483,63 +775,92 @@ impl UserDirectory for MediumOneClient {
     async fn get_user(&self, id: &UserId) -> Result<User> {
         let operation = Operation::GetUser;
         let uuid = user_uuid(id).map_err(in_operation(operation))?;
-        user_from_api(&self.find_user(uuid, operation).await?).map_err(in_operation(operation))
+        self.find_user(uuid, operation)
+            .await?
+            .user()
+            .map_err(in_operation(operation))
     }
 
-    /// `/user_create` with the email as `user_name`, the display name as
-    /// `full_name` (empty when none is given) and `language=en`. Medium One
-    /// mails the new user a generated password. Users have no account-wide
-    /// role, so a role is `Unsupported`. An existing user answers 400, which
-    /// becomes `AlreadyExists`.
+    /// `/user_create` with the email as `user_name`, a `full_name` and a
+    /// `language`. Medium One mails the new user a generated password.
+    ///
+    /// - `full_name` is the display name. The API requires one, so a user
+    ///   without a display name (or with a blank one) gets **the part of
+    ///   the email before `@`** (`ann` for `ann@example.com`); the answer's
+    ///   `display_name` is what was sent.
+    /// - `language` is the `language` field when given (a non-blank
+    ///   string), else `en`, the API's default. No other provider field is
+    ///   a `/user_create` parameter: they are `InvalidInput` (set them with
+    ///   `update_user`), and nothing is sent.
+    /// - Users have no account-wide role: a role or additional roles are
+    ///   `Unsupported`, nothing sent.
+    /// - The API answers 400 both for a user who exists and for input it
+    ///   refuses. On a 400 the client looks the login up (one more list
+    ///   request): `AlreadyExists` when the user is there, otherwise the
+    ///   400 as `InvalidInput` with the server's text. A tenant admin sees
+    ///   only their tenant's users (and those this client created), so an
+    ///   existing user elsewhere stays `InvalidInput` for them.
+    ///
+    /// The answer is only the new id, so the user has no provider data; a
+    /// tenant admin's client remembers the user (in memory) so that
+    /// `add_member` can find them.
     async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
         let operation = Operation::CreateUser;
-        if user.role.is_some() {
-            return Err(
-                self.unsupported(operation, "account-wide user roles (roles are per tenant)")
-            );
-        }
-        let full_name = user.display_name.as_deref().unwrap_or_default();
+        self.refuse_roles(user, operation)?;
+        let language = self.create_language(user, operation)?;
+        let full_name = full_name_for(user);
         let email = user.email.as_str();
-        let id: String = self
+        let answer: Result<String> = self
             .send(operation, || {
-                self.api.user_create(full_name, Some(LANGUAGE), email)
+                self.api.user_create(&full_name, Some(language), email)
             })
-            .await?;
+            .await;
+        let id = match answer {
+            Ok(id) => id,
+            Err(err) if err.status() == Some(400) => {
+                return Err(self.confirm_exists(err, &user.email).await);
+            }
+            Err(err) => return Err(err),
+        };
         let id = created_id(&id, "user").map_err(in_operation(operation))?;
         if self.own_tenant().is_some() {
-            let entry = types::UserEntry {
+            let entry = types::UserEntryFields {
                 api_basic_user: None,
-                full_name: user.display_name.clone(),
+                full_name: Some(full_name.clone()),
                 tenant_roles: Vec::new(),
                 user_id: id.to_string(),
-                user_name: email.to_owned(),
+                user_name: Some(email.to_owned()),
             };
             self.created_by_tenant_admin
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .insert(id, entry);
+                .insert(id, KnownUser { entry, data: None });
         }
-        Ok(Created::new(User {
-            id: UserId::new(id.to_string())?,
-            email: Some(user.email.clone()),
-            display_name: user.display_name.clone().filter(|n| !n.trim().is_empty()),
-            role: None,
-            raw_role: None,
-            status: roster_core::UserStatus::Active,
-        }))
+        let created = User::new(UserId::new(id.to_string())?, UserStatus::Active)
+            .with_email(user.email.clone())
+            .with_display_name(full_name);
+        Ok(Created::new(created))
     }
 
-    /// Changes the display name (`full_name`) with one `param_list` entry.
-    /// Reads the user list first (one request) to find the user's name, and
-    /// returns the user as read with the new name. Email, role and status
-    /// changes are `Unsupported`.
+    /// One `/user_update` whose `param_list` holds exactly what the update
+    /// names: `full_name` for the display name, then any of `user_phone`,
+    /// `street`, `street2`, `city`, `state`, `zip`, `country` given as
+    /// provider fields (strings). Reads the user list first (one request)
+    /// to find the user's name; an update that names nothing sends nothing
+    /// more.
+    ///
+    /// Returns the user as read, with the new display name; the API answers
+    /// `null`, so `provider_data` is the entry as read before the change.
+    /// Email, role and status changes are `Unsupported`; a blank display
+    /// name, `language`, an unknown field or a non-string value is
+    /// `InvalidInput`. Nothing is sent for any of them.
     async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
         let operation = Operation::UpdateUser;
         let uuid = user_uuid(id).map_err(in_operation(operation))?;
         if update.email.is_some() {
             return Err(self.unsupported(operation, "changing a user's email (user_name)"));
         }
-        if update.role.is_some() {
+        if update.role.is_some() || update.roles.is_some() {
             return Err(
                 self.unsupported(operation, "account-wide user roles (roles are per tenant)")
             );
@@ -547,23 +868,18 @@ impl UserDirectory for MediumOneClient {
         if update.status.is_some() {
             return Err(self.unsupported(operation, "blocking or suspending users"));
         }
+        let params = self.update_params(update, operation)?;
         let current = self.find_user(uuid, operation).await?;
-        let mut user = user_from_api(&current).map_err(in_operation(operation))?;
-        let Some(name) = update.display_name.as_deref() else {
+        let mut user = current.user().map_err(in_operation(operation))?;
+        if params.is_empty() {
             return Ok(user);
-        };
-        let params = vec![
-            UpdateParam {
-                field: "full_name",
-                value: name,
-            }
-            .to_json(),
-        ];
-        self.send(operation, || {
-            self.api.user_update(Some(&params), &current.user_name)
-        })
-        .await?;
-        user.display_name = Some(name.to_owned()).filter(|n| !n.trim().is_empty());
+        }
+        let user_name = current.user_name().map_err(in_operation(operation))?;
+        self.send(operation, || self.api.user_update(Some(&params), user_name))
+            .await?;
+        if let Some(name) = update.display_name.as_deref() {
+            user.display_name = Some(name.to_owned());
+        }
         Ok(user)
     }
 
@@ -573,7 +889,8 @@ impl UserDirectory for MediumOneClient {
         let operation = Operation::DeleteUser;
         let uuid = user_uuid(id).map_err(in_operation(operation))?;
         let user = self.find_user(uuid, operation).await?;
-        self.send(operation, || self.api.user_remove(&user.user_name))
+        let user_name = user.user_name().map_err(in_operation(operation))?;
+        self.send(operation, || self.api.user_remove(user_name))
             .await?;
         self.created_by_tenant_admin
             .lock()
@@ -585,13 +902,14 @@ impl UserDirectory for MediumOneClient {
 
 #[async_trait]
 impl TenantDirectory for MediumOneClient {
-    /// `/tenant_list`; the first page holds every tenant.
+    /// `/tenant_list`; the first page holds every tenant, each with its
+    /// object as provider data.
     async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
         let operation = Operation::ListTenants;
         self.first_page_only(&page, operation)?;
         let tenants = self.all_tenants(operation).await?;
-        let tenants = tenants.iter().map(tenant_from_api).collect::<Result<_>>();
-        Ok(Page::complete(tenants.map_err(in_operation(operation))?))
+        let tenants = map_items(&tenants, tenant_from_api).map_err(in_operation(operation))?;
+        Ok(Page::complete(tenants))
     }
 
     /// Reads the tenant list (one request) and picks the tenant.
@@ -607,8 +925,12 @@ impl TenantDirectory for MediumOneClient {
         tenant_from_api(&tenant).map_err(in_operation(operation))
     }
 
-    /// `/tenant_create` (SA only). Members are `Unsupported`: add them with
-    /// `add_member` afterwards.
+    /// `/tenant_create` (SA only), then `/tenant_list` once (a second
+    /// request) so that the tenant comes back as the server lists it, with
+    /// its object as provider data: the create answers only the id. When
+    /// that read fails or does not show the tenant yet, the tenant is
+    /// returned as created, without provider data (the create succeeded).
+    /// Members are `Unsupported`: add them with `add_member` afterwards.
     async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
         let operation = Operation::CreateTenant;
         if self.own_tenant().is_some() {
@@ -625,10 +947,17 @@ impl TenantDirectory for MediumOneClient {
             .send(operation, || self.api.tenant_create(name))
             .await?;
         let id = created_id(&id, "tenant").map_err(in_operation(operation))?;
-        Ok(Created::new(Tenant {
-            id: TenantId::new(id.to_string())?,
-            name: name.to_owned(),
-        }))
+        let listed = self
+            .all_tenants(operation)
+            .await
+            .ok()
+            .and_then(|tenants| tenants.into_iter().find(|t| same_uuid(&t.tenant_id, id)))
+            .and_then(|t| tenant_from_api(&t).ok());
+        let created = match listed {
+            Some(tenant) => tenant,
+            None => Tenant::new(TenantId::new(id.to_string())?, name),
+        };
+        Ok(Created::new(created))
     }
 
     /// Medium One has no endpoint to delete a tenant.
@@ -640,7 +969,9 @@ impl TenantDirectory for MediumOneClient {
 #[async_trait]
 impl MembershipDirectory for MediumOneClient {
     /// `/user_list_in_tenant` (one request), with each member's role in
-    /// this tenant.
+    /// this tenant (an unknown role name is `TenantRole::Other`, the name in
+    /// `raw_role`) and their entry as provider data. Only an entry without
+    /// a `user_id` fails the list (`Decode`, naming its position).
     async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
         let operation = Operation::ListMembers;
         let uuid = tenant_uuid(tenant).map_err(in_operation(operation))?;
@@ -650,27 +981,13 @@ impl MembershipDirectory for MediumOneClient {
                 self.api.user_list_in_tenant(tenant_id.as_deref())
             })
             .await?;
-        let mut memberships = Vec::new();
-        for user in user_entries(list) {
-            let mut found =
-                memberships_from_api(&user, Some(uuid)).map_err(in_operation(operation))?;
-            if found.is_empty() {
-                // Listed in the tenant without a role entry for it: still a
-                // member, with no role reported.
-                found.push(Membership {
-                    tenant: tenant.clone(),
-                    user: UserId::new(user.user_id.clone()).map_err(in_operation(operation))?,
-                    user_email: roster_core::Email::parse(user.user_name.as_str()).ok(),
-                    role: None,
-                });
-            }
-            memberships.extend(found);
-        }
-        Ok(memberships)
+        let members = map_items(&list.0, |user| members_from_api(user, tenant, uuid))
+            .map_err(in_operation(operation))?;
+        Ok(members.into_iter().flatten().collect())
     }
 
     /// Reads the user list (one request) and returns the user's
-    /// `tenant_roles`.
+    /// `tenant_roles`, each with its entry as provider data.
     async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
         let operation = Operation::ListUserMemberships;
         let uuid = user_uuid(user).map_err(in_operation(operation))?;
@@ -678,10 +995,20 @@ impl MembershipDirectory for MediumOneClient {
         memberships_from_api(&entry, None).map_err(in_operation(operation))
     }
 
-    /// Reads the user list (one request) to find the user's name, then
     /// `/tenant_add_user` with the role (`tenant-user` unless the request
-    /// asks for admin). A tenant admin also sends the user's `full_name`,
-    /// which the API requires of them. Adding a member again sets their role.
+    /// asks for admin), then `/user_list_in_tenant` (one request) to return
+    /// the membership as the server reports it: the role it stored (an
+    /// unknown name is `TenantRole::Other`, kept in `raw_role`) and the
+    /// member's entry as provider data. Adding a member again sets their
+    /// role.
+    ///
+    /// Finding the user's name costs one more list request first, so three
+    /// in all. A tenant admin also sends the user's `full_name`, which the
+    /// API requires of them; for a user this client created (which no list
+    /// shows yet) it skips that read and sends the create-and-link form
+    /// directly, so two. Should that user have been deleted meanwhile, the
+    /// API creates a new one under the login, and the call answers
+    /// `NotFound` naming it.
     async fn add_member(
         &self,
         tenant: &TenantId,
@@ -694,26 +1021,48 @@ impl MembershipDirectory for MediumOneClient {
         self.check_membership(request, operation)?;
         let role = role_to_api(request.role).map_err(in_operation(operation))?;
         let tenant_id = self.tenant_param(tenant_uuid, operation)?;
-        let entry = self.find_user(user_uuid, operation).await?;
+        let known = match self.own_tenant().and_then(|_| self.created_here(user_uuid)) {
+            Some(known) => known,
+            None => self.find_user(user_uuid, operation).await?,
+        };
+        let user_name = known.user_name().map_err(in_operation(operation))?;
         let full_name = match self.own_tenant() {
-            Some(_) => Some(entry.full_name.clone().unwrap_or_default()),
+            Some(_) => Some(
+                known
+                    .entry
+                    .full_name
+                    .clone()
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| {
+                        user_name
+                            .split_once('@')
+                            .map_or(user_name, |(local, _)| local)
+                            .to_owned()
+                    }),
+            ),
             None => None,
         };
         self.send(operation, || {
-            self.api.tenant_add_user(
-                full_name.as_deref(),
-                role,
-                tenant_id.as_deref(),
-                &entry.user_name,
-            )
+            self.api
+                .tenant_add_user(full_name.as_deref(), role, tenant_id.as_deref(), user_name)
         })
         .await?;
-        Ok(Membership {
-            tenant: tenant.clone(),
-            user: UserId::new(entry.user_id.clone()).map_err(in_operation(operation))?,
-            user_email: roster_core::Email::parse(entry.user_name.as_str()).ok(),
-            role: Some(request.role.unwrap_or(roster_core::TenantRole::Member)),
-        })
+        let entry = self
+            .read_back_member(tenant_id.as_deref(), user_name, operation)
+            .await?;
+        if !same_uuid(&entry.user_id, user_uuid) {
+            return Err(self.error(
+                ErrorKind::NotFound,
+                operation,
+                format!(
+                    "no user {user_uuid}: {user_name} is now user {} in the tenant",
+                    entry.user_id
+                ),
+            ));
+        }
+        members_from_api(&entry, tenant, tenant_uuid)
+            .map(|mut found| found.swap_remove(0))
+            .map_err(in_operation(operation))
     }
 
     /// Reads the user list (one request) to find the user's name, then
@@ -724,9 +1073,9 @@ impl MembershipDirectory for MediumOneClient {
         let user_uuid = user_uuid(user).map_err(in_operation(operation))?;
         let tenant_id = self.tenant_param(tenant_uuid, operation)?;
         let entry = self.find_user(user_uuid, operation).await?;
+        let user_name = entry.user_name().map_err(in_operation(operation))?;
         self.send(operation, || {
-            self.api
-                .tenant_remove_user(tenant_id.as_deref(), &entry.user_name)
+            self.api.tenant_remove_user(tenant_id.as_deref(), user_name)
         })
         .await
     }
@@ -738,10 +1087,10 @@ mod tests {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-    /// The adapter only ever updates `full_name`, so this drives the
-    /// generated client directly to pin what progenitor does with an array
-    /// query parameter: one `param_list=` per element, in order, each
-    /// percent-encoded on its own.
+    /// Drives the generated client directly to pin what progenitor does
+    /// with an array query parameter, whatever the adapter builds: one
+    /// `param_list=` per element, in order, each percent-encoded on its
+    /// own.
     #[tokio::test]
     async fn the_generated_client_repeats_param_list_keys() {
         let server = MockServer::start().await;

@@ -25,12 +25,10 @@ pub(crate) fn describe(response: &ErrorResponse<'_>) -> ErrorDetail {
         message: message(response.body),
         kind: None,
     };
-    // `/user_create` answers 400 for a user who exists; the adapter checks
-    // its own input first, so a 400 there means exactly that. No other
-    // operation gets this reading.
-    if response.operation == Operation::CreateUser && response.status == 400 {
-        detail.kind = Some(ErrorKind::AlreadyExists);
-    }
+    // `/user_create` answers 400 for a user who exists, but also for any
+    // other input it refuses; the adapter reads it as `AlreadyExists` only
+    // after a lookup confirms the user (see `MediumOneClient::create_user`),
+    // so here a 400 is `InvalidInput` like everywhere else.
     // A rejected login is a credentials problem whatever the status
     // (the docs list 400 for a bad password and 403 for an unknown login).
     if response.operation == Operation::Login && matches!(response.status, 400 | 401 | 403) {
@@ -123,19 +121,15 @@ mod tests {
     }
 
     #[test]
-    fn a_400_is_already_exists_only_for_user_create() {
-        assert_eq!(
-            describe_body(Operation::CreateUser, 400, "").kind,
-            Some(ErrorKind::AlreadyExists)
-        );
+    fn a_400_is_left_to_the_shared_table_even_on_user_create() {
         for operation in [
+            Operation::CreateUser,
             Operation::CreateTenant,
             Operation::AddMember,
             Operation::UpdateUser,
         ] {
             assert_eq!(describe_body(operation, 400, "").kind, None, "{operation}");
         }
-        assert_eq!(describe_body(Operation::CreateUser, 500, "").kind, None);
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! The shared contract suite, run against the stateful Medium One emulator
-//! with a system-admin login and a session cookie.
+//! with a system-admin login and a session cookie: once against the plain
+//! emulator, and once in faithful mode (every documented field, unknown
+//! keys, a resident user with a tenant role the docs do not list, and a
+//! required `full_name`).
 
 use std::sync::Arc;
 
@@ -11,8 +14,8 @@ use roster_testkit::medium_one::{
     MEDIUMONE_API_KEY, MEDIUMONE_LOGIN, MEDIUMONE_PASSWORD, MediumOneModel,
 };
 
-async fn setup() -> (Emulator<MediumOneModel>, Arc<dyn Directory>) {
-    let emulator = Emulator::start(MediumOneModel::default()).await;
+async fn setup_with(model: MediumOneModel) -> (Emulator<MediumOneModel>, Arc<dyn Directory>) {
+    let emulator = Emulator::start(model).await;
     let config = MediumOneConfig::new(
         MEDIUMONE_LOGIN,
         SecretString::from(MEDIUMONE_PASSWORD.to_owned()),
@@ -23,4 +26,21 @@ async fn setup() -> (Emulator<MediumOneModel>, Arc<dyn Directory>) {
     (emulator, Arc::new(client))
 }
 
+async fn setup() -> (Emulator<MediumOneModel>, Arc<dyn Directory>) {
+    setup_with(MediumOneModel::default()).await
+}
+
 roster_testkit::contract_tests!(setup);
+
+/// The same suite with the emulator's faithful switch on.
+mod faithful {
+    use super::*;
+
+    async fn setup() -> (Emulator<MediumOneModel>, Arc<dyn Directory>) {
+        let (emulator, directory) = setup_with(MediumOneModel::faithful()).await;
+        assert!(emulator.with_model(|m| m.is_faithful()));
+        (emulator, directory)
+    }
+
+    roster_testkit::contract_tests!(setup);
+}

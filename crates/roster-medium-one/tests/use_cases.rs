@@ -240,3 +240,99 @@ async fn a_tenant_admin_manages_their_own_tenant_only() {
         .expect("remove");
     emulator.with_model(|m| assert_eq!(m.role_of(own, "carol@example.com"), None));
 }
+
+/// Against the faithful emulator: a create without a display name gets the
+/// documented default, profile fields reach the server, create-and-link
+/// makes a member in one call, unknown keys and roles survive in provider
+/// data, and a duplicate create is confirmed by a lookup.
+#[tokio::test]
+async fn the_faithful_emulator_round_trips_fields_roles_and_provider_data() {
+    use roster_core::{Provider, TenantRole};
+    use roster_testkit::medium_one::{EXTRA_KEY, RESIDENT_ROLE, RESIDENT_USER};
+    let emulator = Emulator::start(MediumOneModel::faithful()).await;
+    let client = MediumOneClient::new(sa_config(&emulator)).expect("client");
+    assert!(client.user_fields().contains(&"user_phone"));
+    let ann = client
+        .create_user(
+            &NewUser::new(email("ann@example.com"))
+                .with_field("language", "fr")
+                .expect("field"),
+        )
+        .await
+        .expect("create without a name");
+    assert_eq!(ann.display_name.as_deref(), Some("ann"));
+    let err = client
+        .create_user(&NewUser::new(email("ann@example.com")))
+        .await
+        .expect_err("duplicate");
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+    client
+        .update_user(
+            &ann.id,
+            &UserUpdate::new()
+                .field("city", "Santa Cruz")
+                .and_then(|u| u.field("zip", "95062"))
+                .expect("fields"),
+        )
+        .await
+        .expect("update");
+    emulator.with_model(|m| {
+        let stored = m.user_by_name("ann@example.com").expect("stored");
+        assert_eq!(stored.full_name, "ann", "the name was not touched");
+        assert_eq!(
+            stored.fields.get("city").map(String::as_str),
+            Some("Santa Cruz")
+        );
+        assert_eq!(
+            stored.fields.get("language").map(String::as_str),
+            Some("fr")
+        );
+    });
+    let fetched = client.get_user(&ann.id).await.expect("get");
+    let data = fetched.provider_data.expect("provider data");
+    assert_eq!(data.field("city"), Some(serde_json::json!("Santa Cruz")));
+    assert!(data.field(EXTRA_KEY).is_some());
+
+    let tenant = client
+        .create_tenant(&NewTenant::new("plant").expect("name"))
+        .await
+        .expect("tenant");
+    assert!(
+        tenant
+            .provider_data
+            .as_ref()
+            .is_some_and(|d| d.field(EXTRA_KEY).is_some())
+    );
+    let bo = client
+        .create_user_in_tenant(
+            &tenant.id,
+            &NewUser::new(email("bo@example.com")).with_display_name("Bo"),
+            &MembershipRequest::new().with_role(TenantRole::Admin),
+        )
+        .await
+        .expect("create in tenant");
+    assert_eq!(bo.membership.role, Some(TenantRole::Admin));
+    let members = client.list_members(&tenant.id).await.expect("members");
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].user, bo.user.id);
+
+    let users: Vec<_> = client
+        .list_users_page(PageRequest::first())
+        .await
+        .expect("users")
+        .items;
+    let resident = users
+        .iter()
+        .find(|u| {
+            u.email
+                .as_ref()
+                .is_some_and(|e| e.as_str() == RESIDENT_USER)
+        })
+        .expect("resident");
+    let memberships = client
+        .list_user_memberships(&resident.id)
+        .await
+        .expect("memberships");
+    assert_eq!(memberships[0].role, Some(TenantRole::Other));
+    assert_eq!(memberships[0].raw_role.as_deref(), Some(RESIDENT_ROLE));
+}

@@ -538,39 +538,164 @@ async fn create_user_percent_encodes_every_query_value() {
 }
 
 #[tokio::test]
-async fn create_user_without_a_name_sends_an_empty_full_name() {
+async fn create_user_without_a_name_sends_the_documented_default_full_name() {
+    for request in [
+        NewUser::new(email("testuser@mediumone.com")),
+        NewUser::new(email("testuser@mediumone.com")).with_display_name("  "),
+    ] {
+        let (server, client) = setup().await;
+        mount_cookie_login(&server, 1).await;
+        with_cookie(
+            "/v2/user_create",
+            "full_name=testuser&language=en&user_name=testuser%40mediumone.com",
+        )
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json("946a453f-da88-44dd-8885-d5461f5e07a1"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+        let created = client.create_user(&request).await.expect("create");
+        assert_eq!(created.display_name.as_deref(), Some("testuser"));
+        assert_eq!(created.provider_data, None, "the answer is only an id");
+        assert_eq!(requests(&server).await.len(), 2, "login and create");
+    }
+}
+
+#[tokio::test]
+async fn a_400_from_user_create_is_already_exists_when_a_lookup_finds_the_user() {
     let (server, client) = setup().await;
     mount_cookie_login(&server, 1).await;
     with_cookie(
         "/v2/user_create",
-        "full_name=&language=en&user_name=testuser%40mediumone.com",
+        "full_name=Alice&language=en&user_name=Alice%2BOps%40example.com",
     )
-    .respond_with(ResponseTemplate::new(200).set_body_json("946a453f-da88-44dd-8885-d5461f5e07a1"))
+    .respond_with(
+        ResponseTemplate::new(400)
+            .insert_header("x-request-id", "req-7")
+            .set_body_json(json!({"errors": ["User already exists"]})),
+    )
     .expect(1)
     .mount(&server)
     .await;
-    let created = client
-        .create_user(&NewUser::new(email("testuser@mediumone.com")))
+    with_cookie("/v2/user_list", "")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("user_list")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client
+        .create_user(&NewUser::new(email("Alice+Ops@example.com")).with_display_name("Alice"))
         .await
-        .expect("create");
-    assert_eq!(created.display_name, None);
+        .expect_err("exists");
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+    assert_eq!(err.message(), "User already exists");
+    assert_eq!(err.status(), Some(400));
+    assert_eq!(err.request_id(), Some("req-7"));
+    assert_eq!(err.operation(), Some(roster_core::Operation::CreateUser));
+    let paths: Vec<String> = requests(&server)
+        .await
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(paths, ["/v2/login/", "/v2/user_create", "/v2/user_list"]);
 }
 
 #[tokio::test]
-async fn a_400_from_user_create_is_already_exists_and_nowhere_else() {
+async fn a_400_from_user_create_is_invalid_input_when_no_such_user_exists() {
     let (server, client) = setup().await;
     mount_cookie_login(&server, 1).await;
-    let exists = json!({"errors": ["User already exists"]});
+    with_cookie(
+        "/v2/user_create",
+        "full_name=nobody&language=en&user_name=nobody%40example.com",
+    )
+    .respond_with(ResponseTemplate::new(400).set_body_json(json!({"errors": ["Invalid language"]})))
+    .expect(1)
+    .mount(&server)
+    .await;
+    with_cookie("/v2/user_list", "")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("user_list")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client
+        .create_user(&NewUser::new(email("nobody@example.com")))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert_eq!(err.message(), "Invalid language", "the server's text");
+    assert_eq!(err.status(), Some(400));
+    assert_eq!(requests(&server).await.len(), 3, "login, create, lookup");
+}
+
+#[tokio::test]
+async fn a_tenant_admin_looks_a_refused_create_up_in_their_tenant() {
+    let (server, client) = setup_tenant_admin().await;
+    mount_cookie_login(&server, 1).await;
+    with_cookie(
+        "/v2/user_create",
+        "full_name=John&language=en&user_name=john%40example.com",
+    )
+    .respond_with(
+        ResponseTemplate::new(400).set_body_json(json!({"errors": ["User already exists"]})),
+    )
+    .expect(2)
+    .mount(&server)
+    .await;
+    with_cookie("/v2/user_list_in_tenant", "")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("user_list_in_tenant")))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let err = client
+        .create_user(&NewUser::new(email("john@example.com")).with_display_name("John"))
+        .await
+        .expect_err("exists");
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+    // Someone outside the tenant: the tenant admin cannot see them.
+    server.reset().await;
+    mount_cookie_login(&server, 0).await;
+    with_cookie(
+        "/v2/user_create",
+        "full_name=Eve&language=en&user_name=eve%40example.com",
+    )
+    .respond_with(
+        ResponseTemplate::new(400).set_body_json(json!({"errors": ["User already exists"]})),
+    )
+    .expect(1)
+    .mount(&server)
+    .await;
+    with_cookie("/v2/user_list_in_tenant", "")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("user_list_in_tenant")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client
+        .create_user(&NewUser::new(email("eve@example.com")).with_display_name("Eve"))
+        .await
+        .expect_err("unconfirmed");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert_eq!(err.message(), "User already exists");
+}
+
+#[tokio::test]
+async fn a_400_is_invalid_input_everywhere_else() {
+    let (server, client) = setup().await;
+    mount_cookie_login(&server, 1).await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(exists))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({"errors": ["User already exists"]})),
+        )
         .mount(&server)
         .await;
     let err = client
         .create_user(&NewUser::new(email("dup@example.com")))
         .await
-        .expect_err("exists");
-    assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
-    assert_eq!(err.message(), "User already exists");
+        .expect_err("400");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::InvalidInput,
+        "the lookup failed too: {err}"
+    );
     let err = client
         .create_tenant(&NewTenant::new("t").expect("name"))
         .await
@@ -828,13 +953,27 @@ async fn list_user_memberships_reads_tenant_roles() {
 }
 
 #[tokio::test]
-async fn add_member_resolves_the_name_and_sends_the_role() {
-    for (request, role) in [
+async fn add_member_resolves_the_name_sends_the_role_and_reads_it_back() {
+    for (request, role, reported, expected) in [
         (
             MembershipRequest::new().with_role(TenantRole::Admin),
             "tenant-admin",
+            "tenant-admin",
+            Some(TenantRole::Admin),
         ),
-        (MembershipRequest::new(), "tenant-user"),
+        (
+            MembershipRequest::new(),
+            "tenant-user",
+            "tenant-user",
+            Some(TenantRole::Member),
+        ),
+        // What the server stored, not what was asked for.
+        (
+            MembershipRequest::new(),
+            "tenant-user",
+            "tenant-auditor",
+            Some(TenantRole::Other),
+        ),
     ] {
         let (server, client) = setup().await;
         mount_cookie_login(&server, 1).await;
@@ -850,15 +989,50 @@ async fn add_member_resolves_the_name_and_sends_the_role() {
             .expect(1)
             .mount(&server)
             .await;
+        let entry = format!(
+            r#"{{"full_name": "App Test", "user_name": "test@medium.one", "user_id": "{APP_TEST}",
+               "tenant_roles": [{{"tenant_role": "{reported}", "tenant_id": "{TEST_TENANT}"}}], "extra": 1}}"#
+        );
+        with_cookie(
+            "/v2/user_list_in_tenant",
+            "tenant_id=3f1a5b4d-5e64-48d4-abab-8ead052fad1e",
+        )
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(format!(r#"{{"user_list": [{entry}]}}"#)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
         let membership = client
             .add_member(&tid(TEST_TENANT), &uid(APP_TEST), &request)
             .await
             .expect("add");
         assert_eq!(membership.tenant.as_str(), TEST_TENANT);
         assert_eq!(membership.user.as_str(), APP_TEST);
+        assert_eq!(membership.role, expected);
+        assert_eq!(membership.raw_role.as_deref(), Some(reported));
         assert_eq!(
-            membership.role,
-            Some(request.role.unwrap_or(TenantRole::Member))
+            membership.user_email.as_ref().map(Email::as_str),
+            Some("test@medium.one")
+        );
+        assert_eq!(
+            membership.provider_data.as_ref().map(|d| d.get()),
+            Some(entry.as_str()),
+            "the entry as it arrived"
+        );
+        let paths: Vec<String> = requests(&server)
+            .await
+            .iter()
+            .map(|r| r.url.path().to_owned())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "/v2/login/",
+                "/v2/user_list",
+                "/v2/tenant_add_user",
+                "/v2/user_list_in_tenant"
+            ]
         );
     }
 }
@@ -919,7 +1093,7 @@ async fn tenant_admin_mode_implies_the_tenant_and_sends_full_name() {
     mount_cookie_login(&server, 1).await;
     with_cookie("/v2/user_list_in_tenant", "")
         .respond_with(ResponseTemplate::new(200).set_body_json(fixture("user_list_in_tenant")))
-        .expect(3)
+        .expect(4)
         .mount(&server)
         .await;
     with_cookie(
@@ -1111,4 +1285,582 @@ async fn malformed_truncated_html_and_empty_bodies_are_decode_errors() {
             assert!(err.body_snippet().is_some(), "{body:?}");
         }
     }
+}
+
+// ---------- provider data, loose decoding ----------
+
+/// Two users as a server might send them: odd spacing, keys the docs never
+/// name, optional fields missing, and a tenant role the docs do not list.
+const ODD_USER_0: &str = r#"{ "user_id" : "fdc0487f-a0ff-4e2c-8df1-957936ec9350", "user_name": "test@medium.one",
+  "full_name": "App Test", "api_basic_user": "u_fdc0487f-a0ff-4e2c-8df1-957936ec9350", "user_phone": "555",
+  "tenant_roles": [ {"tenant_role": "tenant-viewer", "tenant_id": "3f1a5b4d-5e64-48d4-abab-8ead052fad1e", "since": 2019} ] }"#;
+const ODD_USER_1: &str =
+    r#"{"user_id": "7e2d9f14-3b6a-4d85-b0c7-8a9e1f2d3c46", "future": {"x": [1, null]}}"#;
+
+fn users_as_array() -> String {
+    format!("[{ODD_USER_0},\n {ODD_USER_1}]")
+}
+
+fn users_in_envelope() -> String {
+    format!(r#"{{"count": 2, "user_list": [{ODD_USER_0}, {ODD_USER_1}], "more": null}}"#)
+}
+
+#[tokio::test]
+async fn both_user_list_shapes_keep_each_item_as_it_arrived() {
+    for body in [users_as_array(), users_in_envelope()] {
+        let (server, client) = setup().await;
+        mount_cookie_login(&server, 1).await;
+        with_cookie("/v2/user_list", "")
+            .respond_with(ResponseTemplate::new(200).set_body_string(body.clone()))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let page = client
+            .list_users_page(PageRequest::first())
+            .await
+            .expect("list");
+        assert_eq!(page.items.len(), 2, "{body}");
+        let [first, second] = [&page.items[0], &page.items[1]];
+        assert_eq!(first.id.as_str(), APP_TEST);
+        assert_eq!(first.display_name.as_deref(), Some("App Test"));
+        assert_eq!(
+            first.provider_data.as_ref().map(|d| d.get()),
+            Some(ODD_USER_0)
+        );
+        assert_eq!(second.id.as_str(), ALICE);
+        assert_eq!(second.email, None, "no user_name");
+        assert_eq!(second.display_name, None);
+        assert_eq!(
+            second.provider_data.as_ref().map(|d| d.get()),
+            Some(ODD_USER_1)
+        );
+    }
+}
+
+#[tokio::test]
+async fn list_members_keeps_unknown_roles_and_each_entry() {
+    let (server, client) = setup().await;
+    mount_cookie_login(&server, 1).await;
+    with_cookie(
+        "/v2/user_list_in_tenant",
+        "tenant_id=3f1a5b4d-5e64-48d4-abab-8ead052fad1e",
+    )
+    .respond_with(ResponseTemplate::new(200).set_body_string(users_in_envelope()))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let members = client
+        .list_members(&tid(TEST_TENANT))
+        .await
+        .expect("members");
+    assert_eq!(members.len(), 2);
+    assert_eq!(members[0].user.as_str(), APP_TEST);
+    assert_eq!(members[0].role, Some(TenantRole::Other));
+    assert_eq!(members[0].raw_role.as_deref(), Some("tenant-viewer"));
+    assert_eq!(
+        members[0].provider_data.as_ref().map(|d| d.get()),
+        Some(ODD_USER_0),
+        "the user_list_in_tenant entry"
+    );
+    assert_eq!(members[1].user.as_str(), ALICE);
+    assert_eq!(
+        (members[1].role, members[1].raw_role.as_deref()),
+        (None, None)
+    );
+    assert_eq!(
+        members[1].provider_data.as_ref().map(|d| d.get()),
+        Some(ODD_USER_1)
+    );
+}
+
+#[tokio::test]
+async fn list_user_memberships_keep_their_tenant_roles_entry() {
+    let (server, client) = setup().await;
+    mount_cookie_login(&server, 1).await;
+    with_cookie("/v2/user_list", "")
+        .respond_with(ResponseTemplate::new(200).set_body_string(users_as_array()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let memberships = client
+        .list_user_memberships(&uid(APP_TEST))
+        .await
+        .expect("memberships");
+    assert_eq!(memberships.len(), 1);
+    assert_eq!(memberships[0].tenant.as_str(), TEST_TENANT);
+    assert_eq!(memberships[0].role, Some(TenantRole::Other));
+    assert_eq!(memberships[0].raw_role.as_deref(), Some("tenant-viewer"));
+    assert_eq!(
+        memberships[0].provider_data.as_ref().map(|d| d.get()),
+        Some(
+            r#"{"tenant_role": "tenant-viewer", "tenant_id": "3f1a5b4d-5e64-48d4-abab-8ead052fad1e", "since": 2019}"#
+        )
+    );
+}
+
+#[tokio::test]
+async fn only_an_item_without_a_usable_id_fails_a_list_and_it_is_named() {
+    for (p, body) in [
+        (
+            "/v2/user_list",
+            format!(r#"[{ODD_USER_1}, {{"user_name": "x@y.io"}}]"#),
+        ),
+        (
+            "/v2/user_list",
+            format!(r#"{{"user_list": [{ODD_USER_1}, {{"user_id": 7}}]}}"#),
+        ),
+        (
+            "/v2/user_list",
+            format!(r#"[{ODD_USER_1}, {{"user_id": ""}}]"#),
+        ),
+        (
+            "/v2/tenant_list",
+            r#"[{"tenant_id": "8a5107f0-43f6-4b1a-9326-bbd684f13646"}, {"tenant_name": "no id"}]"#
+                .to_owned(),
+        ),
+        (
+            "/v2/tenant_list",
+            r#"[{"tenant_id": "8a5107f0-43f6-4b1a-9326-bbd684f13646"}, {"tenant_id": ""}]"#
+                .to_owned(),
+        ),
+    ] {
+        let (server, client) = setup().await;
+        mount_cookie_login(&server, 1).await;
+        with_cookie(p, "")
+            .respond_with(ResponseTemplate::new(200).set_body_string(body.clone()))
+            .mount(&server)
+            .await;
+        let err = if p == "/v2/user_list" {
+            client.list_users_page(PageRequest::first()).await.map(drop)
+        } else {
+            client
+                .list_tenants_page(PageRequest::first())
+                .await
+                .map(drop)
+        }
+        .expect_err(&body);
+        assert_eq!(err.kind(), ErrorKind::Decode, "{body}: {err}");
+        assert!(
+            err.message().contains("item 1 of the list"),
+            "{body}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tenants_keep_their_object_and_a_missing_name_is_empty() {
+    let first = r#"{"tenant_id": "8a5107f0-43f6-4b1a-9326-bbd684f13646", "tenant_name": "Test User", "api_basic_user": "t_8a5107f0", "seats": 5}"#;
+    let second = r#"{"tenant_id": "3f1a5b4d-5e64-48d4-abab-8ead052fad1e", "tenant_name": null}"#;
+    let (server, client) = setup().await;
+    mount_cookie_login(&server, 1).await;
+    with_cookie("/v2/tenant_list", "")
+        .respond_with(ResponseTemplate::new(200).set_body_string(format!("[{first}, {second}]")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client
+        .list_tenants_page(PageRequest::first())
+        .await
+        .expect("list");
+    assert_eq!(page.items[0].name, "Test User");
+    assert_eq!(
+        page.items[0].provider_data.as_ref().map(|d| d.get()),
+        Some(first)
+    );
+    assert_eq!(page.items[1].name, "");
+    assert_eq!(
+        page.items[1].provider_data.as_ref().map(|d| d.get()),
+        Some(second)
+    );
+}
+
+#[tokio::test]
+async fn create_tenant_reads_the_tenant_back_with_its_object() {
+    let entry = r#"{"tenant_id": "b57f1307-02d6-4294-aba9-27fa12cb8049", "tenant_name": "Team", "x": true}"#;
+    let (server, client) = setup().await;
+    mount_cookie_login(&server, 1).await;
+    with_cookie("/v2/tenant_create", "tenant_name=Team")
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json("b57f1307-02d6-4294-aba9-27fa12cb8049"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    with_cookie("/v2/tenant_list", "")
+        .respond_with(ResponseTemplate::new(200).set_body_string(format!("[{entry}]")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let created = client
+        .create_tenant(&NewTenant::new("Team").expect("name"))
+        .await
+        .expect("create");
+    assert_eq!(created.id.as_str(), "b57f1307-02d6-4294-aba9-27fa12cb8049");
+    assert_eq!(created.name, "Team");
+    assert_eq!(created.provider_data.as_ref().map(|d| d.get()), Some(entry));
+}
+
+// ---------- provider-specific fields ----------
+
+#[tokio::test]
+async fn capabilities_and_fields_are_declared() {
+    let (_server, client) = setup().await;
+    assert!(!client.capabilities().multiple_roles_per_user);
+    assert_eq!(
+        client.user_fields(),
+        [
+            "language",
+            "user_phone",
+            "street",
+            "street2",
+            "city",
+            "state",
+            "zip",
+            "country"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn create_user_sends_the_language_field() {
+    let (server, client) = setup().await;
+    mount_cookie_login(&server, 1).await;
+    with_cookie(
+        "/v2/user_create",
+        "full_name=Ann&language=de&user_name=ann%40example.com",
+    )
+    .respond_with(ResponseTemplate::new(200).set_body_json("946a453f-da88-44dd-8885-d5461f5e07a1"))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let user = NewUser::new(email("ann@example.com"))
+        .with_display_name("Ann")
+        .with_field("language", "de")
+        .expect("field");
+    let created = client.create_user(&user).await.expect("create");
+    assert_eq!(created.display_name.as_deref(), Some("Ann"));
+}
+
+/// The docs' own example: every `param_list` field, in the docs' order,
+/// and nothing else.
+#[tokio::test]
+async fn update_user_sends_every_documented_param_list_field() {
+    let (server, client) = setup().await;
+    mount_cookie_login(&server, 1).await;
+    mount_user_list(&server).await;
+    let expected = [
+        r#"{"field":"full_name","value":"Mr Smith"}"#,
+        r#"{"field":"user_phone","value":"8888888888"}"#,
+        r#"{"field":"street","value":"1 Ocean"}"#,
+        r#"{"field":"street2","value":"Apt 1"}"#,
+        r#"{"field":"city","value":"Santa Cruz"}"#,
+        r#"{"field":"state","value":"CALIFORNIA"}"#,
+        r#"{"field":"zip","value":"95062"}"#,
+        r#"{"field":"country","value":"United States"}"#,
+    ];
+    let query = "param_list=%7B%22field%22%3A%22full_name%22%2C%22value%22%3A%22Mr+Smith%22%7D\
+                 &param_list=%7B%22field%22%3A%22user_phone%22%2C%22value%22%3A%228888888888%22%7D\
+                 &param_list=%7B%22field%22%3A%22street%22%2C%22value%22%3A%221+Ocean%22%7D\
+                 &param_list=%7B%22field%22%3A%22street2%22%2C%22value%22%3A%22Apt+1%22%7D\
+                 &param_list=%7B%22field%22%3A%22city%22%2C%22value%22%3A%22Santa+Cruz%22%7D\
+                 &param_list=%7B%22field%22%3A%22state%22%2C%22value%22%3A%22CALIFORNIA%22%7D\
+                 &param_list=%7B%22field%22%3A%22zip%22%2C%22value%22%3A%2295062%22%7D\
+                 &param_list=%7B%22field%22%3A%22country%22%2C%22value%22%3A%22United+States%22%7D\
+                 &user_name=alice%2Bops%40example.com";
+    with_cookie("/v2/user_update", query)
+        .respond_with(null())
+        .expect(1)
+        .mount(&server)
+        .await;
+    // Set in another order than the docs': the wire order is the docs'.
+    let update = UserUpdate::new()
+        .field("country", "United States")
+        .and_then(|u| u.field("zip", "95062"))
+        .and_then(|u| u.field("city", "Santa Cruz"))
+        .and_then(|u| u.field("street2", "Apt 1"))
+        .and_then(|u| u.field("street", "1 Ocean"))
+        .and_then(|u| u.field("state", "CALIFORNIA"))
+        .and_then(|u| u.field("user_phone", "8888888888"))
+        .expect("fields")
+        .display_name("Mr Smith");
+    let updated = client
+        .update_user(&uid(ALICE), &update)
+        .await
+        .expect("update");
+    assert_eq!(updated.display_name.as_deref(), Some("Mr Smith"));
+    let sent = requests(&server).await;
+    let params: Vec<String> = sent[2]
+        .url
+        .query_pairs()
+        .filter(|(k, _)| k == "param_list")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    assert_eq!(params, expected);
+}
+
+#[tokio::test]
+async fn an_update_of_one_field_sends_only_that_field() {
+    let (server, client) = setup().await;
+    mount_cookie_login(&server, 1).await;
+    mount_user_list(&server).await;
+    with_cookie(
+        "/v2/user_update",
+        "param_list=%7B%22field%22%3A%22city%22%2C%22value%22%3A%22Oslo%22%7D&user_name=alice%2Bops%40example.com",
+    )
+    .respond_with(null())
+    .expect(1)
+    .mount(&server)
+    .await;
+    let updated = client
+        .update_user(
+            &uid(ALICE),
+            &UserUpdate::new().field("city", "Oslo").expect("field"),
+        )
+        .await
+        .expect("update");
+    assert_eq!(updated.display_name.as_deref(), Some("Alice Smith"), "kept");
+    let listed = fixture("user_list")[1].clone();
+    assert_eq!(
+        updated.provider_data.as_ref().map(|d| d.to_value()),
+        Some(listed),
+        "the entry as read before the change"
+    );
+}
+
+#[tokio::test]
+async fn bad_fields_and_roles_are_refused_before_sending() {
+    let (server, client) = setup().await;
+    let ann = || NewUser::new(email("ann@example.com"));
+    let creates = [
+        (
+            ann().with_field("user_phone", "555").expect("f"),
+            ErrorKind::InvalidInput,
+        ),
+        (
+            ann().with_field("nickname", "a").expect("f"),
+            ErrorKind::InvalidInput,
+        ),
+        (
+            ann().with_field("language", 7).expect("f"),
+            ErrorKind::InvalidInput,
+        ),
+        (
+            ann().with_field("language", " ").expect("f"),
+            ErrorKind::InvalidInput,
+        ),
+        (
+            ann().with_additional_role(Role::Member),
+            ErrorKind::Unsupported,
+        ),
+    ];
+    for (index, (user, kind)) in creates.into_iter().enumerate() {
+        let err = client.create_user(&user).await.expect_err("refused");
+        assert_eq!(err.kind(), kind, "create case {index}: {err}");
+        assert_eq!(err.provider(), Some("medium-one"));
+        let err = client
+            .create_user_in_tenant(&tid(TEST_TENANT), &user, &MembershipRequest::new())
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(err.kind(), ErrorKind::InvalidInput | ErrorKind::Unsupported),
+            "create in tenant case {index}: {err}"
+        );
+    }
+    let updates = [
+        (
+            UserUpdate::new().field("language", "de"),
+            ErrorKind::InvalidInput,
+        ),
+        (
+            UserUpdate::new().field("nickname", "x"),
+            ErrorKind::InvalidInput,
+        ),
+        (
+            UserUpdate::new().field("zip", 95062),
+            ErrorKind::InvalidInput,
+        ),
+        (
+            UserUpdate::new().field("city", json!(["a"])),
+            ErrorKind::InvalidInput,
+        ),
+        (
+            Ok(UserUpdate::new().display_name(" ")),
+            ErrorKind::InvalidInput,
+        ),
+        (
+            Ok(UserUpdate::new().replace_roles([Role::Member.into()])),
+            ErrorKind::Unsupported,
+        ),
+    ];
+    for (index, (update, kind)) in updates.into_iter().enumerate() {
+        let err = client
+            .update_user(&uid(ALICE), &update.expect("built"))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.kind(), kind, "update case {index}: {err}");
+    }
+    assert!(requests(&server).await.is_empty(), "mock received nothing");
+}
+
+// ---------- create-and-link ----------
+
+#[tokio::test]
+async fn create_user_in_tenant_is_one_add_and_one_read_back() {
+    let entry = format!(
+        r#"{{"full_name": "Ann", "user_name": "ann@example.com", "user_id": "946a453f-da88-44dd-8885-d5461f5e07a1", "api_basic_user": "u_946a453f",
+            "tenant_roles": [{{"tenant_role": "tenant-admin", "tenant_id": "{TEST_TENANT}", "tenant_name": "test tenant"}}]}}"#
+    );
+    let (server, client) = setup().await;
+    mount_cookie_login(&server, 1).await;
+    with_cookie(
+        "/v2/tenant_add_user",
+        "full_name=Ann&role=tenant-admin&tenant_id=3f1a5b4d-5e64-48d4-abab-8ead052fad1e&user_name=ann%40example.com",
+    )
+    .respond_with(null())
+    .expect(1)
+    .mount(&server)
+    .await;
+    with_cookie(
+        "/v2/user_list_in_tenant",
+        "tenant_id=3f1a5b4d-5e64-48d4-abab-8ead052fad1e",
+    )
+    .respond_with(
+        ResponseTemplate::new(200)
+            .set_body_string(format!(r#"{{"user_list": [{ODD_USER_1}, {entry}]}}"#)),
+    )
+    .expect(1)
+    .mount(&server)
+    .await;
+    let created = client
+        .create_user_in_tenant(
+            &tid(TEST_TENANT),
+            &NewUser::new(email("ann@example.com")).with_display_name("Ann"),
+            &MembershipRequest::new().with_role(TenantRole::Admin),
+        )
+        .await
+        .expect("create in tenant");
+    assert_eq!(
+        created.user.id.as_str(),
+        "946a453f-da88-44dd-8885-d5461f5e07a1"
+    );
+    assert_eq!(
+        created.user.email.as_ref().map(Email::as_str),
+        Some("ann@example.com")
+    );
+    assert_eq!(created.user.display_name.as_deref(), Some("Ann"));
+    assert_eq!(
+        created.user.provider_data.as_ref().map(|d| d.get()),
+        Some(entry.as_str())
+    );
+    assert_eq!(created.membership.user, created.user.id);
+    assert_eq!(created.membership.tenant.as_str(), TEST_TENANT);
+    assert_eq!(created.membership.role, Some(TenantRole::Admin));
+    assert_eq!(
+        created.membership.provider_data.as_ref().map(|d| d.get()),
+        Some(entry.as_str())
+    );
+    assert_eq!(requests(&server).await.len(), 3, "login, add, read back");
+}
+
+#[tokio::test]
+async fn a_tenant_admin_creates_in_their_tenant_with_a_default_name() {
+    let (server, client) = setup_tenant_admin().await;
+    mount_cookie_login(&server, 1).await;
+    with_cookie(
+        "/v2/tenant_add_user",
+        "full_name=john&role=tenant-user&user_name=john%40example.com",
+    )
+    .respond_with(null())
+    .expect(1)
+    .mount(&server)
+    .await;
+    with_cookie("/v2/user_list_in_tenant", "")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("user_list_in_tenant")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let created = client
+        .create_user_in_tenant(
+            &tid(TEST_TENANT),
+            &NewUser::new(email("john@example.com")),
+            &MembershipRequest::new(),
+        )
+        .await
+        .expect("create in tenant");
+    assert_eq!(created.user.id.as_str(), JOHN);
+    // The sample lists John as tenant-admin: the server's word wins.
+    assert_eq!(created.membership.role, Some(TenantRole::Admin));
+    let err = client
+        .create_user_in_tenant(
+            &tid(TEST_USER_TENANT),
+            &NewUser::new(email("x@example.com")),
+            &MembershipRequest::new(),
+        )
+        .await
+        .expect_err("other tenant");
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    assert_eq!(
+        err.operation(),
+        Some(roster_core::Operation::CreateUserInTenant)
+    );
+    assert_eq!(requests(&server).await.len(), 3, "nothing more sent");
+}
+
+/// A tenant admin's user that this client created is in no list yet; adding
+/// them skips the list read and sends the create-and-link form directly.
+#[tokio::test]
+async fn a_tenant_admin_adds_a_user_it_created_without_reading_the_list_first() {
+    let new_id = "946a453f-da88-44dd-8885-d5461f5e07a1";
+    let (server, client) = setup_tenant_admin().await;
+    mount_cookie_login(&server, 1).await;
+    with_cookie(
+        "/v2/user_create",
+        "full_name=Ann&language=en&user_name=ann%40example.com",
+    )
+    .respond_with(ResponseTemplate::new(200).set_body_json(new_id))
+    .expect(1)
+    .mount(&server)
+    .await;
+    with_cookie(
+        "/v2/tenant_add_user",
+        "full_name=Ann&role=tenant-user&user_name=ann%40example.com",
+    )
+    .respond_with(null())
+    .expect(1)
+    .mount(&server)
+    .await;
+    let entry = format!(
+        r#"{{"full_name": "Ann", "user_name": "ann@example.com", "user_id": "{new_id}", "tenant_roles": [{{"tenant_role": "tenant-user", "tenant_id": "{TEST_TENANT}"}}]}}"#
+    );
+    with_cookie("/v2/user_list_in_tenant", "")
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(format!(r#"{{"user_list": [{entry}]}}"#)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let created = client
+        .create_user(&NewUser::new(email("ann@example.com")).with_display_name("Ann"))
+        .await
+        .expect("create");
+    let membership = client
+        .add_member(&tid(TEST_TENANT), &created.id, &MembershipRequest::new())
+        .await
+        .expect("add");
+    assert_eq!(membership.user.as_str(), new_id);
+    assert_eq!(membership.role, Some(TenantRole::Member));
+    let paths: Vec<String> = requests(&server)
+        .await
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/v2/login/",
+            "/v2/user_create",
+            "/v2/tenant_add_user",
+            "/v2/user_list_in_tenant"
+        ]
+    );
 }

@@ -17,10 +17,33 @@
 //! - `/user_create` answers 400 for a user who exists; `/user_list` answers a
 //!   bare array and `/user_list_in_tenant` a `{"user_list": [...]}` object,
 //!   as the docs' samples do;
-//! - removing a user removes their tenant roles.
+//! - removing a user removes their tenant roles;
+//! - `/tenant_add_user` with a `full_name` creates a user it does not know
+//!   and links them (the create-and-link form); without one, an unknown
+//!   user is 404;
+//! - `/user_update` stores every `param_list` field it accepts.
 //!
 //! Error bodies are `{"errors": ["..."]}`; their shape and texts, and the
 //! 404s for unknown users and tenants, are our assumptions.
+//!
+//! ## Faithful mode
+//!
+//! [`MediumOneModel::faithful`] (or [`MediumOneModel::set_faithful`]) makes
+//! the answers as varied as the docs allow, so that an adapter cannot lean
+//! on this emulator's habits:
+//!
+//! - every documented field is emitted (a tenant's `api_basic_user` too),
+//!   together with keys the docs never name: `x_emulator_extra` on users,
+//!   tenants and tenant-role entries, and each profile field stored through
+//!   `/user_update` (`user_phone`, `street`…) and the `language` given to
+//!   `/user_create`, on the user. Whether the live lists show those is not
+//!   documented; an adapter must keep unknown keys either way;
+//! - the server starts with a resident tenant ([`RESIDENT_TENANT`]) and
+//!   user ([`RESIDENT_USER`]) whose role there is [`RESIDENT_ROLE`], a
+//!   tenant-role name the docs do not list;
+//! - `/user_create` and the create-and-link form of `/tenant_add_user`
+//!   refuse a blank `full_name` (400 `full_name is required`), as a
+//!   required parameter.
 
 // Handlers return the error response itself as `Err`; it is large, but this
 // is an emulator answering one request at a time, not a hot path.
@@ -47,6 +70,16 @@ pub const MEDIUMONE_API_KEY: &str = "MEDIUMONEtestAPIKEY0123456789abcdef";
 pub const SESSION_COOKIE: &str = "sessionid";
 /// Failed logins in a row after which every login is refused.
 pub const MAX_BAD_LOGINS: u32 = 5;
+/// The tenant a faithful server starts with.
+pub const RESIDENT_TENANT: &str = "resident-tenant";
+/// The user a faithful server starts with, a member of [`RESIDENT_TENANT`].
+pub const RESIDENT_USER: &str = "resident@example.com";
+/// The resident user's role in the resident tenant: a name the docs do not
+/// list (they name `tenant-admin` and `tenant-user`).
+pub const RESIDENT_ROLE: &str = "tenant-observer";
+/// The unknown key faithful answers add to users, tenants and tenant-role
+/// entries.
+pub const EXTRA_KEY: &str = "x_emulator_extra";
 
 /// The tenant roles, as the API spells them.
 const ROLES: [&str; 2] = ["tenant-admin", "tenant-user"];
@@ -115,6 +148,9 @@ pub struct MediumOneModel {
     sessions: HashMap<String, String>,
     #[serde(skip)]
     bad_logins: u32,
+    /// Faithful mode (see the module docs).
+    #[serde(skip)]
+    faithful: bool,
     /// Successful logins so far.
     pub logins: u32,
     /// Every user, in creation order.
@@ -147,10 +183,33 @@ impl MediumOneModel {
             }],
             sessions: HashMap::new(),
             bad_logins: 0,
+            faithful: false,
             logins: 0,
             users: Vec::new(),
             tenants: Vec::new(),
         }
+    }
+
+    /// A server in faithful mode (see the module docs), with its resident
+    /// tenant and user, and the default credentials.
+    pub fn faithful() -> Self {
+        let mut model = MediumOneModel::new();
+        model.set_faithful(true);
+        let tenant = model.add_tenant(RESIDENT_TENANT);
+        let user = model.add_user(RESIDENT_USER, "Resident");
+        model.set_role(tenant, user, RESIDENT_ROLE);
+        model
+    }
+
+    /// Switches faithful mode on or off; it adds no resident (see
+    /// [`MediumOneModel::faithful`]).
+    pub fn set_faithful(&mut self, on: bool) {
+        self.faithful = on;
+    }
+
+    /// Whether faithful mode is on.
+    pub fn is_faithful(&self) -> bool {
+        self.faithful
     }
 
     /// Adds a tenant admin account for `tenant` (test setup).
@@ -185,7 +244,8 @@ impl MediumOneModel {
         tenant_id
     }
 
-    /// Gives a user a role in a tenant directly (test setup).
+    /// Gives a user a role in a tenant directly (test setup). Any name is
+    /// stored, including ones the API does not hand out.
     pub fn set_role(&mut self, tenant: Uuid, user: Uuid, role: &str) {
         if let Some(user) = self.users.iter_mut().find(|u| u.user_id == user) {
             user.tenant_roles.retain(|(t, _)| *t != tenant);
@@ -250,16 +310,37 @@ impl MediumOneModel {
             .iter()
             .filter(|(t, _)| only.is_none_or(|o| o == *t))
             .map(|(t, role)| {
-                json!({"tenant_role": role, "tenant_id": t, "tenant_name": self.tenant_name(*t)})
+                let mut entry = json!({"tenant_role": role, "tenant_id": t, "tenant_name": self.tenant_name(*t)});
+                if self.faithful {
+                    entry[EXTRA_KEY] = json!({"granted_by": "emulator", "flags": [1, true, null]});
+                }
+                entry
             })
             .collect();
-        json!({
+        let mut entry = json!({
             "full_name": user.full_name,
             "user_name": user.user_name,
             "user_id": user.user_id,
             "api_basic_user": format!("u_{}", user.user_id),
             "tenant_roles": roles,
-        })
+        });
+        if self.faithful {
+            for (field, value) in &user.fields {
+                entry[field.as_str()] = json!(value);
+            }
+            entry[EXTRA_KEY] = json!({"last_login": null, "nested": {"list": [1, "two"]}});
+        }
+        entry
+    }
+
+    /// A tenant as `/tenant_list` shows it.
+    fn tenant_json(&self, tenant: &MediumOneTenant) -> Value {
+        let mut entry = json!({"tenant_id": tenant.tenant_id, "tenant_name": tenant.tenant_name});
+        if self.faithful {
+            entry["api_basic_user"] = json!(format!("t_{}", tenant.tenant_id));
+            entry[EXTRA_KEY] = json!({"plan": "emulated", "seats": 5});
+        }
+        entry
     }
 
     fn login(&mut self, request: &Request) -> ResponseTemplate {
@@ -387,10 +468,18 @@ impl MediumOneModel {
         let Some(full_name) = params.one("full_name") else {
             return errors(400, "full_name is required");
         };
+        if self.faithful && full_name.trim().is_empty() {
+            return errors(400, "full_name is required");
+        }
         if self.user_by_name(user_name).is_some() {
             return errors(400, "User already exists");
         }
         let id = self.add_user(user_name, full_name);
+        if let Some(language) = params.one("language") {
+            let user = self.users.last_mut().expect("just added");
+            user.fields
+                .insert("language".to_owned(), language.to_owned());
+        }
         reply(200, json!(id))
     }
 
@@ -480,12 +569,7 @@ impl MediumOneModel {
             AccountKind::SystemAdmin => true,
             AccountKind::TenantAdmin(own) => t.tenant_id == *own,
         });
-        reply(
-            200,
-            visible
-                .map(|t| json!({"tenant_id": t.tenant_id, "tenant_name": t.tenant_name}))
-                .collect(),
-        )
+        reply(200, visible.map(|t| self.tenant_json(t)).collect())
     }
 
     fn tenant_add_user(&mut self, caller: &AccountKind, params: &Params) -> ResponseTemplate {
@@ -510,6 +594,9 @@ impl MediumOneModel {
         }
         let user_id = match (self.user_by_name(user_name), full_name) {
             (Some(user), _) => user.user_id,
+            (None, Some(full_name)) if self.faithful && full_name.trim().is_empty() => {
+                return errors(400, "full_name is required");
+            }
             (None, Some(full_name)) => self.add_user(user_name, full_name),
             (None, None) => return errors(404, "User not found"),
         };

@@ -5,8 +5,8 @@
 
 use roster_testkit::Emulator;
 use roster_testkit::medium_one::{
-    MAX_BAD_LOGINS, MEDIUMONE_API_KEY, MEDIUMONE_LOGIN, MEDIUMONE_PASSWORD, MediumOneModel,
-    SESSION_COOKIE,
+    EXTRA_KEY, MAX_BAD_LOGINS, MEDIUMONE_API_KEY, MEDIUMONE_LOGIN, MEDIUMONE_PASSWORD,
+    MediumOneModel, RESIDENT_ROLE, RESIDENT_TENANT, RESIDENT_USER, SESSION_COOKIE,
 };
 use serde_json::{Value, json};
 
@@ -24,9 +24,13 @@ enum Session<'a> {
 
 impl Api {
     async fn start() -> Self {
+        Api::start_with(MediumOneModel::default()).await
+    }
+
+    async fn start_with(model: MediumOneModel) -> Self {
         roster_http::install_crypto_provider();
         Api {
-            emulator: Emulator::start(MediumOneModel::default()).await,
+            emulator: Emulator::start(model).await,
             http: reqwest::Client::new(),
         }
     }
@@ -416,4 +420,173 @@ async fn a_seed_round_trips_through_a_snapshot() {
     )
     .expect("snapshot");
     assert!(MediumOneModel::default().seed(&with_role).is_err());
+}
+
+// ---------- faithful mode ----------
+
+#[tokio::test]
+async fn faithful_mode_starts_with_a_resident_in_an_unknown_role() {
+    let api = Api::start_with(MediumOneModel::faithful()).await;
+    assert!(api.emulator.with_model(|m| m.is_faithful()));
+    let cookie = api.sa_cookie().await;
+    let sa = Session::Cookie(&cookie);
+    let (status, tenants) = api.get(&sa, "/tenant_list").await;
+    assert_eq!(status, 200);
+    let tenant = &tenants[0];
+    assert_eq!(tenant["tenant_name"], json!(RESIDENT_TENANT));
+    let tenant_id = tenant["tenant_id"].as_str().expect("id").to_owned();
+    assert_eq!(tenant["api_basic_user"], json!(format!("t_{tenant_id}")));
+    assert!(tenant.get(EXTRA_KEY).is_some(), "{tenant}");
+    let (status, users) = api.get(&sa, "/user_list").await;
+    assert_eq!(status, 200);
+    let user = &users[0];
+    assert_eq!(user["user_name"], json!(RESIDENT_USER));
+    for key in [
+        "full_name",
+        "user_id",
+        "api_basic_user",
+        "tenant_roles",
+        EXTRA_KEY,
+    ] {
+        assert!(user.get(key).is_some(), "{key} in {user}");
+    }
+    let role = &user["tenant_roles"][0];
+    assert_eq!(role["tenant_role"], json!(RESIDENT_ROLE));
+    assert_eq!(role["tenant_id"], json!(tenant_id));
+    assert_eq!(role["tenant_name"], json!(RESIDENT_TENANT));
+    assert!(role.get(EXTRA_KEY).is_some(), "{role}");
+    let (status, members) = api
+        .get(&sa, &format!("/user_list_in_tenant?tenant_id={tenant_id}"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        members["user_list"][0]["tenant_roles"][0]["tenant_role"],
+        json!(RESIDENT_ROLE)
+    );
+}
+
+#[tokio::test]
+async fn plain_mode_adds_no_extra_keys() {
+    let api = Api::start().await;
+    let cookie = api.sa_cookie().await;
+    let sa = Session::Cookie(&cookie);
+    api.get(&sa, "/tenant_create?tenant_name=Plain").await;
+    let (_, tenants) = api.get(&sa, "/tenant_list").await;
+    assert_eq!(
+        tenants[0].as_object().expect("object").len(),
+        2,
+        "{tenants}"
+    );
+    let (_, users) = api.get(&sa, "/user_list").await;
+    assert_eq!(users, json!([]), "no resident");
+}
+
+#[tokio::test]
+async fn faithful_mode_requires_a_full_name_and_shows_stored_fields() {
+    let api = Api::start_with(MediumOneModel::faithful()).await;
+    let cookie = api.sa_cookie().await;
+    let sa = Session::Cookie(&cookie);
+    for query in [
+        "/user_create?full_name=&user_name=ann%40example.com",
+        "/user_create?full_name=+&user_name=ann%40example.com",
+        "/user_create?user_name=ann%40example.com",
+    ] {
+        assert_eq!(
+            api.get(&sa, query).await,
+            (400, errors("full_name is required")),
+            "{query}"
+        );
+    }
+    let (status, _) = api
+        .get(
+            &sa,
+            "/user_create?full_name=Ann&language=de&user_name=ann%40example.com",
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = api
+        .get(
+            &sa,
+            "/user_update?param_list=%7B%22field%22:%22user_phone%22,%22value%22:%228888888888%22%7D\
+             &param_list=%7B%22field%22:%22zip%22,%22value%22:%2295062%22%7D\
+             &user_name=ann%40example.com",
+        )
+        .await;
+    assert_eq!(status, 200);
+    api.emulator.with_model(|m| {
+        let ann = m.user_by_name("ann@example.com").expect("stored");
+        assert_eq!(ann.full_name, "Ann");
+        assert_eq!(
+            ann.fields.get("user_phone").map(String::as_str),
+            Some("8888888888")
+        );
+        assert_eq!(ann.fields.get("zip").map(String::as_str), Some("95062"));
+        assert_eq!(ann.fields.get("language").map(String::as_str), Some("de"));
+    });
+    let (_, users) = api.get(&sa, "/user_list").await;
+    let ann = users
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|u| u["user_name"] == json!("ann@example.com"))
+        .expect("listed");
+    assert_eq!(ann["user_phone"], json!("8888888888"));
+    assert_eq!(ann["zip"], json!("95062"));
+    assert_eq!(ann["language"], json!("de"));
+}
+
+#[tokio::test]
+async fn create_and_link_creates_an_unknown_user_inside_the_tenant() {
+    let api = Api::start_with(MediumOneModel::faithful()).await;
+    let cookie = api.sa_cookie().await;
+    let sa = Session::Cookie(&cookie);
+    let (_, tenant) = api.get(&sa, "/tenant_create?tenant_name=Plant").await;
+    let tenant = tenant.as_str().expect("id").to_owned();
+    let tenant_uuid = uuid::Uuid::parse_str(&tenant).expect("uuid");
+    // Without a full_name, an unknown user cannot be created.
+    assert_eq!(
+        api.get(
+            &sa,
+            &format!(
+                "/tenant_add_user?tenant_id={tenant}&role=tenant-user&user_name=bo%40example.com"
+            )
+        )
+        .await,
+        (404, errors("User not found"))
+    );
+    assert_eq!(
+        api.get(&sa, &format!("/tenant_add_user?tenant_id={tenant}&role=tenant-user&user_name=bo%40example.com&full_name="))
+            .await,
+        (400, errors("full_name is required"))
+    );
+    assert_eq!(
+        api.get(&sa, &format!("/tenant_add_user?tenant_id={tenant}&role=tenant-admin&user_name=bo%40example.com&full_name=Bo"))
+            .await,
+        (200, Value::Null)
+    );
+    api.emulator.with_model(|m| {
+        let bo = m.user_by_name("bo@example.com").expect("created");
+        assert_eq!(bo.full_name, "Bo");
+        assert_eq!(
+            m.role_of(tenant_uuid, "bo@example.com"),
+            Some("tenant-admin")
+        );
+    });
+    // An existing user is linked, keeping their name.
+    assert_eq!(
+        api.get(&sa, &format!("/tenant_add_user?tenant_id={tenant}&role=tenant-user&user_name=bo%40example.com&full_name=Other"))
+            .await,
+        (200, Value::Null)
+    );
+    api.emulator.with_model(|m| {
+        assert_eq!(
+            m.user_by_name("bo@example.com").expect("kept").full_name,
+            "Bo"
+        );
+        assert_eq!(
+            m.role_of(tenant_uuid, "bo@example.com"),
+            Some("tenant-user")
+        );
+        assert_eq!(m.users.len(), 2, "the resident and Bo");
+    });
 }

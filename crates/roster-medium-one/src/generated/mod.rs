@@ -9,19 +9,23 @@ use roster_http::encode_path;
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///`TenantEntry`
+    ///`TenantEntryFields`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct TenantEntry {
-        pub tenant_id: ::std::string::String,
-        pub tenant_name: ::std::string::String,
-    }
-    ///`TenantRoleEntry`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct TenantRoleEntry {
+    pub struct TenantEntryFields {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub api_basic_user: ::std::option::Option<::std::string::String>,
         pub tenant_id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tenant_name: ::std::option::Option<::std::string::String>,
-        pub tenant_role: ::std::string::String,
+    }
+    ///One of a user's tenant roles. `tenant_role` is a free string: the docs name `tenant-admin` and `tenant-user`, and a newer server may add others.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct TenantRoleEntryFields {
+        pub tenant_id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tenant_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tenant_role: ::std::option::Option<::std::string::String>,
     }
     ///`TenantRoleName`
     #[derive(
@@ -74,39 +78,24 @@ pub mod types {
             value.parse()
         }
     }
-    ///`UserEntry`
+    ///One user of a list. The docs' samples show these five keys and say nothing about which are always present, so only `user_id` is required; other keys the server adds are kept as provider data.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct UserEntry {
+    pub struct UserEntryFields {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_basic_user: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub full_name: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub tenant_roles: ::std::vec::Vec<TenantRoleEntry>,
+        pub tenant_roles:
+            ::std::vec::Vec<roster_core::Raw<crate::generated::types::TenantRoleEntryFields>>,
         pub user_id: ::std::string::String,
-        pub user_name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user_name: ::std::option::Option<::std::string::String>,
     }
     ///`UserListEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct UserListEnvelope {
-        pub user_list: ::std::vec::Vec<UserEntry>,
-    }
-    ///`UserListResponse`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(untagged)]
-    pub enum UserListResponse {
-        UserListEnvelope(UserListEnvelope),
-        Array(::std::vec::Vec<UserEntry>),
-    }
-    impl ::std::convert::From<UserListEnvelope> for UserListResponse {
-        fn from(value: UserListEnvelope) -> Self {
-            Self::UserListEnvelope(value)
-        }
-    }
-    impl ::std::convert::From<::std::vec::Vec<UserEntry>> for UserListResponse {
-        fn from(value: ::std::vec::Vec<UserEntry>) -> Self {
-            Self::Array(value)
-        }
+        pub user_list: ::std::vec::Vec<roster_core::Raw<crate::generated::types::UserEntryFields>>,
     }
     /// Error types.
     pub mod error {
@@ -336,7 +325,7 @@ impl Client {
     ///Sends a `GET` request to `/tenant_list`
     pub async fn tenant_list<'a>(
         &'a self,
-    ) -> Result<ResponseValue<::std::vec::Vec<types::TenantEntry>>, Error<()>> {
+    ) -> Result<ResponseValue<crate::wire::TenantList>, Error<()>> {
         let url = format!("{}/tenant_list", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -449,7 +438,7 @@ impl Client {
     ///Sends a `GET` request to `/user_list`
     pub async fn user_list<'a>(
         &'a self,
-    ) -> Result<ResponseValue<types::UserListResponse>, Error<()>> {
+    ) -> Result<ResponseValue<crate::wire::UserList>, Error<()>> {
         let url = format!("{}/user_list", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -485,7 +474,7 @@ impl Client {
     pub async fn user_list_in_tenant<'a>(
         &'a self,
         tenant_id: Option<&'a str>,
-    ) -> Result<ResponseValue<types::UserListResponse>, Error<()>> {
+    ) -> Result<ResponseValue<crate::wire::UserList>, Error<()>> {
         let url = format!("{}/user_list_in_tenant", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
