@@ -40,6 +40,11 @@ impl ProviderData {
             .map_err(|err| Error::new(ErrorKind::Decode, format!("not a JSON value: {err}")))
     }
 
+    /// Wraps JSON that is already known to be well formed.
+    pub fn from_raw(raw: Box<RawValue>) -> Self {
+        ProviderData(raw)
+    }
+
     /// Wraps a JSON value the caller built (tests, emulators).
     pub fn from_value(value: &serde_json::Value) -> Self {
         ProviderData(
@@ -117,6 +122,11 @@ pub struct Raw<T> {
 }
 
 impl<T> Raw<T> {
+    /// A value and the JSON it was decoded from.
+    pub fn from_parts(value: T, data: ProviderData) -> Self {
+        Raw { value, data }
+    }
+
     /// The decoded value.
     pub fn value(&self) -> &T {
         &self.value
@@ -192,12 +202,7 @@ pub fn map_items<T, U>(items: &[T], mut map: impl FnMut(&T) -> Result<U>) -> Res
         .iter()
         .enumerate()
         .map(|(index, item)| {
-            map(item).map_err(|err| {
-                Error::new(
-                    err.kind(),
-                    format!("item {index} of the list: {}", err.message()),
-                )
-            })
+            map(item).map_err(|err| err.with_context(format!("item {index} of the list")))
         })
         .collect()
 }
@@ -351,6 +356,18 @@ mod tests {
         .expect_err("third fails");
         assert_eq!(err.kind(), ErrorKind::Decode);
         assert_eq!(err.message(), "item 2 of the list: no id");
+        let tagged = map_items(&[1], |_| -> Result<()> {
+            Err(Error::new(ErrorKind::Decode, "bad")
+                .with_body_snippet("{\"id\":\"\"}")
+                .with_status(200))
+        })
+        .expect_err("fails");
+        assert_eq!(
+            tagged.body_snippet(),
+            Some("{\"id\":\"\"}"),
+            "the snippet is kept"
+        );
+        assert_eq!(tagged.status(), Some(200));
     }
 
     #[test]
