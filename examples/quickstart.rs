@@ -94,7 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", fleet.audit(&ada.email).await);
 
     heading("4. Plan and apply examples/desired-state.toml");
-    let desired = DesiredState::parse(DESIRED_STATE, false)?;
+    let desired = DesiredState::parse(DESIRED_STATE, Format::Toml)?;
     let plan = fleet.plan(&desired).await?;
     print!("{plan}");
     let journal = fleet.apply(&plan, &ApplyOptions::default()).await;

@@ -301,7 +301,7 @@ role = "admin"
 async fn plan_then_apply_sends_exactly_the_planned_writes_and_reapplying_sends_none() {
     let sandbox = Sandbox::start().await;
     let fleet = sandbox.fleet(&Stack::none());
-    let desired = DesiredState::parse(DESIRED, false).expect("desired state");
+    let desired = DesiredState::parse(DESIRED, Format::Toml).expect("desired state");
 
     let plan = fleet.plan(&desired).await.expect("plan");
     let printed = plan.to_string();
@@ -438,7 +438,7 @@ async fn prune_removes_memberships_before_users_and_moves_before_adds() {
 async fn stop_skips_the_rest_of_a_provider_and_continue_goes_on() {
     let sandbox = Sandbox::start().await;
     let fleet = sandbox.fleet(&Stack::none());
-    let desired = DesiredState::parse(DESIRED, false).expect("desired");
+    let desired = DesiredState::parse(DESIRED, Format::Toml).expect("desired");
     let plan = fleet.plan(&desired).await.expect("plan");
     // Every IaaS write fails from now on.
     Mock::given(wiremock::matchers::method("POST"))
@@ -609,7 +609,7 @@ async fn prune_never_deletes_the_account_it_runs_as() {
     let me = netbird.current_user().await.expect("current user");
     let me = me.email.expect("the owner has an email");
     let desired =
-        DesiredState::parse("[providers.netbird]\nprune = true\n", false).expect("desired");
+        DesiredState::parse("[providers.netbird]\nprune = true\n", Format::Toml).expect("desired");
     let plan = fleet.plan(&desired).await.expect("plan");
     let printed = plan.to_string();
     assert!(!printed.contains(&format!("- user {me}")), "{printed}");

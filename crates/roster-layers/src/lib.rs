@@ -67,7 +67,7 @@ mod trace;
 
 pub use concurrency::ConcurrencyLimit;
 pub use layered::{Attempt, Call, Layer, LayerExt, Layered, Recover};
-pub use rate_limit::RateLimit;
+pub use rate_limit::{RateLimit, RateLimitPreset};
 pub use retry::Retry;
 pub use stack::Stack;
 pub use timeout::Timeout;

@@ -62,19 +62,29 @@ impl RateLimit {
         Self::per_minute(PER_MINUTE, BURST)
     }
 
-    /// The default limit for a provider identifier, if it documents one:
-    /// `netbird` gets [`RateLimit::netbird_cloud`].
-    pub fn for_provider(provider: &str) -> Option<Self> {
-        match provider {
-            "netbird" => Some(Self::netbird_cloud()),
-            _ => None,
-        }
-    }
 
     fn from_quota(quota: Quota, description: String) -> Self {
         RateLimit {
             bucket: Arc::new(RateLimiter::direct(quota)),
             description,
+        }
+    }
+}
+
+/// A provider's documented rate limit, by name rather than by string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RateLimitPreset {
+    /// NetBird cloud: 120 requests per minute, burst 1,200
+    /// ([`RateLimit::netbird_cloud`]).
+    NetbirdCloud,
+}
+
+impl RateLimitPreset {
+    /// A new bucket with this limit (clones of it share the bucket).
+    pub fn limit(self) -> RateLimit {
+        match self {
+            RateLimitPreset::NetbirdCloud => RateLimit::netbird_cloud(),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use roster_core::Directory;
 
-use crate::{ConcurrencyLimit, LayerExt, RateLimit, Retry, Timeout, Trace};
+use crate::{ConcurrencyLimit, LayerExt, RateLimit, RateLimitPreset, Retry, Timeout, Trace};
 
 /// Builds the recommended stack of layers around a client, in the order
 /// explained in the [crate docs](crate):
@@ -19,7 +19,7 @@ use crate::{ConcurrencyLimit, LayerExt, RateLimit, Retry, Timeout, Trace};
 /// | tracing | on |
 /// | whole-operation timeout | 120 s |
 /// | retry | [`Retry::default`]: 4 attempts, 200 ms → 10 s backoff with jitter, 60 s deadline |
-/// | rate limit | none ([`Stack::for_provider`] adds NetBird cloud's) |
+/// | rate limit | none ([`Stack::with_preset`] adds a provider's documented one) |
 /// | concurrency limit | none |
 /// | per-attempt timeout | 30 s |
 ///
@@ -72,11 +72,10 @@ impl Stack {
         }
     }
 
-    /// The default stack plus the provider's documented rate limit, if it
-    /// has one ([`RateLimit::for_provider`]).
-    pub fn for_provider(provider: &str) -> Self {
+    /// The default stack plus a provider's documented rate limit.
+    pub fn with_preset(preset: RateLimitPreset) -> Self {
         Stack {
-            rate_limit: RateLimit::for_provider(provider),
+            rate_limit: Some(preset.limit()),
             ..Stack::default()
         }
     }

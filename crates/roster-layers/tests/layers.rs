@@ -584,8 +584,13 @@ async fn a_rate_limit_holds_calls_beyond_the_burst() {
 #[test]
 fn netbird_gets_its_documented_rate_limit() {
     assert!(format!("{:?}", RateLimit::netbird_cloud()).contains("120/min, burst 1200"));
-    assert!(RateLimit::for_provider("netbird").is_some());
-    assert!(RateLimit::for_provider("iaas-operator").is_none());
+    assert!(
+        format!("{:?}", roster_layers::RateLimitPreset::NetbirdCloud.limit())
+            .contains("120/min, burst 1200")
+    );
+    let stack = Stack::with_preset(roster_layers::RateLimitPreset::NetbirdCloud);
+    assert!(format!("{stack:?}").contains("120/min"), "{stack:?}");
+    assert!(!format!("{:?}", Stack::default()).contains("/min"));
 }
 
 #[tokio::test(start_paused = true)]

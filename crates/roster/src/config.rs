@@ -38,9 +38,11 @@
 //! ```
 //!
 //! Every provider gets the default layer stack
-//! ([`Stack::for_provider`](roster_layers::Stack::for_provider)), tuned by
-//! its optional `[providers.<name>.layers]` table. A key a provider's kind
-//! does not use is an error, not silently ignored.
+//! ([`Stack::default`](roster_layers::Stack::default), plus NetBird cloud's
+//! documented rate limit for `netbird`), tuned by its optional
+//! `[providers.<name>.layers]` table. Each kind is its own
+//! [`ProviderConfig`] variant: a key that kind does not use is an error
+//! naming the file line, not silently ignored.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
@@ -64,45 +66,181 @@ pub struct FleetConfig {
     pub providers: BTreeMap<String, ProviderConfig>,
 }
 
-/// One provider in a [`FleetConfig`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProviderConfig {
-    /// `iaas`, `netbird`, `adverity`, `astra` or `medium-one` (those this
-    /// build has features for).
-    pub kind: String,
-    /// The API's base URL (required for `iaas` and `adverity`; the others
-    /// default to their public service).
-    pub url: Option<String>,
-    /// The environment variable holding the API token.
-    pub token_env: Option<String>,
-    /// NetBird: `token` (a personal access token, the default) or `bearer`
-    /// (an OAuth JWT).
-    pub token_scheme: Option<String>,
-    /// Adverity: the datalake new workspaces are created in.
-    pub datalake_id: Option<u64>,
-    /// Medium One: the environment variable holding the login id.
-    pub login_env: Option<String>,
-    /// Medium One: the environment variable holding the password.
-    pub password_env: Option<String>,
-    /// Medium One: the environment variable holding the API key.
-    pub api_key_env: Option<String>,
-    /// Medium One: `sa` (system admin, the default) or `ta` (tenant admin).
-    pub mode: Option<String>,
-    /// Medium One, `ta` mode: the tenant administered.
-    pub tenant_id: Option<String>,
-    /// Medium One: `cookie` (the default) or `token`.
-    pub session: Option<String>,
-    /// Allow plain `http://` to a host that is not loopback.
-    #[serde(default)]
-    pub allow_insecure_http: bool,
-    /// Tuning of the default layer stack.
-    #[serde(default)]
-    pub layers: LayerConfig,
+/// One provider in a [`FleetConfig`]: its `kind` picks the variant, and
+/// each variant takes exactly the keys that kind uses (any other key is an
+/// error that names the file line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum ProviderConfig {
+    /// `kind = "iaas"`: the NTY Gridworks IaaS operator API.
+    Iaas {
+        /// The API's base URL.
+        url: String,
+        /// The environment variable holding the bearer token.
+        token_env: String,
+        /// Allow plain `http://` to a host that is not loopback.
+        #[serde(default)]
+        allow_insecure_http: bool,
+        /// Tuning of the default layer stack.
+        #[serde(default)]
+        layers: LayerConfig,
+    },
+    /// `kind = "netbird"`: NetBird (cloud unless `url` says otherwise).
+    Netbird {
+        /// The API's base URL; NetBird cloud when absent.
+        url: Option<String>,
+        /// The environment variable holding the token.
+        token_env: String,
+        /// How the token is sent.
+        #[serde(default)]
+        token_scheme: TokenScheme,
+        /// Allow plain `http://` to a host that is not loopback.
+        #[serde(default)]
+        allow_insecure_http: bool,
+        /// Tuning of the default layer stack.
+        #[serde(default)]
+        layers: LayerConfig,
+    },
+    /// `kind = "adverity"`: the Adverity Management API of one instance.
+    Adverity {
+        /// The instance's base URL.
+        url: String,
+        /// The environment variable holding the UI API key.
+        token_env: String,
+        /// The datalake new workspaces are created in.
+        datalake_id: Option<u64>,
+        /// Allow plain `http://` to a host that is not loopback.
+        #[serde(default)]
+        allow_insecure_http: bool,
+        /// Tuning of the default layer stack.
+        #[serde(default)]
+        layers: LayerConfig,
+    },
+    /// `kind = "astra"`: the DataStax Astra DevOps API.
+    Astra {
+        /// The API's base URL; the public service when absent.
+        url: Option<String>,
+        /// The environment variable holding the application token.
+        token_env: String,
+        /// Allow plain `http://` to a host that is not loopback.
+        #[serde(default)]
+        allow_insecure_http: bool,
+        /// Tuning of the default layer stack.
+        #[serde(default)]
+        layers: LayerConfig,
+    },
+    /// `kind = "medium-one"`: Medium One.
+    MediumOne {
+        /// The API's base URL; the public service when absent.
+        url: Option<String>,
+        /// The environment variable holding the login id.
+        login_env: String,
+        /// The environment variable holding the password.
+        password_env: String,
+        /// The environment variable holding the API key.
+        api_key_env: String,
+        /// System admin (the default) or tenant admin.
+        #[serde(default)]
+        mode: MediumOneMode,
+        /// In `ta` mode, the tenant administered.
+        tenant_id: Option<String>,
+        /// How the session travels.
+        #[serde(default)]
+        session: MediumOneSession,
+        /// Allow plain `http://` to a host that is not loopback.
+        #[serde(default)]
+        allow_insecure_http: bool,
+        /// Tuning of the default layer stack.
+        #[serde(default)]
+        layers: LayerConfig,
+    },
+}
+
+/// How a NetBird token is sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScheme {
+    /// A personal access token (`Authorization: Token …`).
+    #[default]
+    Token,
+    /// An OAuth JWT (`Authorization: Bearer …`).
+    Bearer,
+}
+
+/// Which Medium One administrator the credentials belong to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediumOneMode {
+    /// A system administrator.
+    #[default]
+    Sa,
+    /// A tenant administrator of `tenant_id`.
+    Ta,
+}
+
+/// How the Medium One session travels.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediumOneSession {
+    /// In a cookie.
+    #[default]
+    Cookie,
+    /// In a `token` query parameter.
+    Token,
+}
+
+impl ProviderConfig {
+    /// The kind, as the file spells it; it is also the adapter's
+    /// provider id.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProviderConfig::Iaas { .. } => "iaas",
+            ProviderConfig::Netbird { .. } => "netbird",
+            ProviderConfig::Adverity { .. } => "adverity",
+            ProviderConfig::Astra { .. } => "astra",
+            ProviderConfig::MediumOne { .. } => "medium-one",
+        }
+    }
+
+    /// The connection settings every kind takes.
+    fn http(&self) -> HttpSettings {
+        let (ProviderConfig::Iaas {
+            allow_insecure_http,
+            ..
+        }
+        | ProviderConfig::Netbird {
+            allow_insecure_http,
+            ..
+        }
+        | ProviderConfig::Adverity {
+            allow_insecure_http,
+            ..
+        }
+        | ProviderConfig::Astra {
+            allow_insecure_http,
+            ..
+        }
+        | ProviderConfig::MediumOne {
+            allow_insecure_http,
+            ..
+        }) = self;
+        HttpSettings::new().allow_insecure_http(*allow_insecure_http)
+    }
+
+    /// The layer tuning every kind takes.
+    fn layers(&self) -> &LayerConfig {
+        let (ProviderConfig::Iaas { layers, .. }
+        | ProviderConfig::Netbird { layers, .. }
+        | ProviderConfig::Adverity { layers, .. }
+        | ProviderConfig::Astra { layers, .. }
+        | ProviderConfig::MediumOne { layers, .. }) = self;
+        layers
+    }
 }
 
 /// Tuning of a provider's layer stack; anything left out keeps the
-/// default of [`Stack::for_provider`].
+/// default.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerConfig {
@@ -131,13 +269,12 @@ impl FleetConfig {
     /// a secret someone pasted into it must not reach a log.
     pub fn parse(text: &str) -> Result<Self> {
         toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            let message = e.message().trim();
+            let line = e.span().map(|span| error_line(text, span.start, message));
             let at = line.map(|l| format!(" (line {l})")).unwrap_or_default();
             Error::invalid_input(format!(
                 "fleet config{at}: {}",
-                without_quoted_values(e.message().trim())
+                without_quoted_values(message)
             ))
         })
     }
@@ -169,55 +306,32 @@ impl FleetConfig {
     }
 }
 
-/// The kinds this build can connect.
-pub fn kinds() -> Vec<&'static str> {
-    [
-        #[cfg(feature = "iaas")]
-        "iaas",
-        #[cfg(feature = "netbird")]
-        "netbird",
-        #[cfg(feature = "adverity")]
-        "adverity",
-        #[cfg(feature = "astra")]
-        "astra",
-        #[cfg(feature = "medium-one")]
-        "medium-one",
-    ]
-    .to_vec()
-}
-
-/// The keys of `config` that are set, beside `kind`, `url`, `layers` and
-/// `allow_insecure_http` (which every kind reads).
-fn keys_set(config: &ProviderConfig) -> Vec<&'static str> {
-    let set = [
-        ("token_env", config.token_env.is_some()),
-        ("token_scheme", config.token_scheme.is_some()),
-        ("datalake_id", config.datalake_id.is_some()),
-        ("login_env", config.login_env.is_some()),
-        ("password_env", config.password_env.is_some()),
-        ("api_key_env", config.api_key_env.is_some()),
-        ("mode", config.mode.is_some()),
-        ("tenant_id", config.tenant_id.is_some()),
-        ("session", config.session.is_some()),
-    ];
-    set.iter()
-        .filter(|(_, on)| *on)
-        .map(|(key, _)| *key)
-        .collect()
-}
-
-/// Refuses keys this kind does not read.
-fn only(config: &ProviderConfig, allowed: &[&str]) -> Result<()> {
-    match keys_set(config)
-        .into_iter()
-        .find(|key| !allowed.contains(key))
-    {
-        None => Ok(()),
-        Some(key) => Err(Error::invalid_input(format!(
-            "a {} provider does not use `{key}`",
-            config.kind
-        ))),
+/// The line an error is on. A provider table is read whole before its
+/// `kind` picks the variant, so the parser points at the table; for an
+/// unknown key, the line is the key's own, found from there on.
+fn error_line(text: &str, start: usize, message: &str) -> usize {
+    let start = start.min(text.len());
+    let line_of = |offset: usize| text[..offset].matches('\n').count() + 1;
+    let key = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next());
+    let Some(key) = key else {
+        return line_of(start);
+    };
+    let mut offset = start;
+    for line in text[start..].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if offset > start && trimmed.starts_with('[') {
+            break;
+        }
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return line_of(offset);
+        }
+        offset += line.len();
     }
+    line_of(start)
 }
 
 /// `message` with every double-quoted value replaced by `"…"`: the TOML
@@ -243,7 +357,6 @@ fn without_quoted_values(message: &str) -> String {
     out
 }
 
-#[allow(dead_code)] // unused only in a build with no provider features
 /// Whether `name` looks like an environment variable name, rather than,
 /// say, a token pasted where its variable's name belongs.
 fn is_variable_name(name: &str) -> bool {
@@ -254,13 +367,7 @@ fn is_variable_name(name: &str) -> bool {
 }
 
 /// The secret in the environment variable the config names under `key`.
-#[allow(dead_code)] // unused only in a build with no provider features
-fn secret(env: Env<'_>, key: &str, variable: &Option<String>) -> Result<SecretString> {
-    let variable = variable.as_deref().ok_or_else(|| {
-        Error::invalid_input(format!(
-            "`{key}` is missing: name the environment variable that holds it"
-        ))
-    })?;
+fn secret(env: Env<'_>, key: &str, variable: &str) -> Result<SecretString> {
     if !is_variable_name(variable) {
         // Never echo it: it may be the secret itself.
         return Err(Error::invalid_input(format!(
@@ -276,20 +383,8 @@ fn secret(env: Env<'_>, key: &str, variable: &Option<String>) -> Result<SecretSt
     }
 }
 
-#[allow(dead_code)] // unused only in a build with no provider features
-fn required_url(config: &ProviderConfig) -> Result<&str> {
-    config
-        .url
-        .as_deref()
-        .ok_or_else(|| Error::invalid_input(format!("a {} provider needs a `url`", config.kind)))
-}
-
-fn http(config: &ProviderConfig) -> HttpSettings {
-    HttpSettings::new().allow_insecure_http(config.allow_insecure_http)
-}
-
-fn stack(provider_id: &str, layers: &LayerConfig) -> Result<Stack> {
-    let mut stack = Stack::for_provider(provider_id);
+fn stack(preset: Option<RateLimit>, layers: &LayerConfig) -> Result<Stack> {
+    let mut stack = Stack::default().rate_limit(preset);
     if let Some(attempts) = layers.max_attempts {
         stack = stack.retry(Retry::default().max_attempts(attempts));
     }
@@ -319,123 +414,121 @@ fn stack(provider_id: &str, layers: &LayerConfig) -> Result<Stack> {
     Ok(stack)
 }
 
+/// A kind this build has no feature for.
+#[allow(dead_code)] // unused in a build with every provider feature
+fn not_built(kind: &str) -> Error {
+    Error::invalid_input(format!(
+        "provider kind {kind:?} is not in this build; enable the roster feature `{kind}`"
+    ))
+}
+
 /// Builds one provider's client, wrapped in its layer stack. Adding an
 /// adapter to the fleet is one arm here.
 fn connect(config: &ProviderConfig, env: Env<'_>) -> Result<Arc<dyn Directory>> {
     let _ = env;
-    match config.kind.as_str() {
+    let http = config.http();
+    let layers = config.layers();
+    match config {
         #[cfg(feature = "iaas")]
-        "iaas" => {
-            only(config, &["token_env"])?;
-            let token = secret(env, "token_env", &config.token_env)?;
+        ProviderConfig::Iaas { url, token_env, .. } => {
+            let token = secret(env, "token_env", token_env)?;
             let client = roster_iaas::IaasClient::new(
-                roster_iaas::IaasConfig::new(required_url(config)?, token).with_http(http(config)),
+                roster_iaas::IaasConfig::new(url.as_str(), token).with_http(http),
             )?;
-            Ok(stack(roster_iaas::PROVIDER, &config.layers)?.apply(client))
+            Ok(stack(None, layers)?.apply(client))
         }
         #[cfg(feature = "netbird")]
-        "netbird" => {
+        ProviderConfig::Netbird {
+            url,
+            token_env,
+            token_scheme,
+            ..
+        } => {
             use roster_netbird::{NetbirdClient, NetbirdConfig};
-            only(config, &["token_env", "token_scheme"])?;
-            let token = secret(env, "token_env", &config.token_env)?;
-            let mut netbird = match config.token_scheme.as_deref() {
-                None | Some("token") => NetbirdConfig::personal_access_token(token),
-                Some("bearer") => NetbirdConfig::oauth_token(token),
-                Some(other) => {
-                    return Err(Error::invalid_input(format!(
-                        "token_scheme {other:?}: use \"token\" or \"bearer\""
-                    )));
-                }
+            let token = secret(env, "token_env", token_env)?;
+            let mut netbird = match token_scheme {
+                TokenScheme::Token => NetbirdConfig::personal_access_token(token),
+                TokenScheme::Bearer => NetbirdConfig::oauth_token(token),
             };
-            if let Some(url) = &config.url {
+            if let Some(url) = url {
                 netbird = netbird.with_base_url(url.clone());
             }
-            let client = NetbirdClient::new(netbird.with_http(http(config)))?;
-            Ok(stack(roster_netbird::PROVIDER, &config.layers)?.apply(client))
+            let client = NetbirdClient::new(netbird.with_http(http))?;
+            let preset = roster_layers::RateLimitPreset::NetbirdCloud.limit();
+            Ok(stack(Some(preset), layers)?.apply(client))
         }
         #[cfg(feature = "adverity")]
-        "adverity" => {
-            only(config, &["token_env", "datalake_id"])?;
-            let token = secret(env, "token_env", &config.token_env)?;
-            let mut adverity = roster_adverity::AdverityConfig::new(required_url(config)?, token);
-            if let Some(datalake) = config.datalake_id {
-                adverity = adverity.with_datalake_id(datalake);
+        ProviderConfig::Adverity {
+            url,
+            token_env,
+            datalake_id,
+            ..
+        } => {
+            let token = secret(env, "token_env", token_env)?;
+            let mut adverity = roster_adverity::AdverityConfig::new(url.as_str(), token);
+            if let Some(datalake) = datalake_id {
+                adverity = adverity.with_datalake_id(*datalake);
             }
-            let client = roster_adverity::AdverityClient::new(adverity.with_http(http(config)))?;
-            Ok(stack(roster_adverity::PROVIDER, &config.layers)?.apply(client))
+            let client = roster_adverity::AdverityClient::new(adverity.with_http(http))?;
+            Ok(stack(None, layers)?.apply(client))
         }
         #[cfg(feature = "astra")]
-        "astra" => {
-            only(config, &["token_env"])?;
-            let token = secret(env, "token_env", &config.token_env)?;
+        ProviderConfig::Astra { url, token_env, .. } => {
+            let token = secret(env, "token_env", token_env)?;
             let mut astra = roster_astra::AstraConfig::new(token);
-            if let Some(url) = &config.url {
+            if let Some(url) = url {
                 astra = astra.with_base_url(url.clone());
             }
-            let client = roster_astra::AstraClient::new(astra.with_http(http(config)))?;
-            Ok(stack(roster_astra::PROVIDER, &config.layers)?.apply(client))
+            let client = roster_astra::AstraClient::new(astra.with_http(http))?;
+            Ok(stack(None, layers)?.apply(client))
         }
         #[cfg(feature = "medium-one")]
-        "medium-one" => {
+        ProviderConfig::MediumOne {
+            url,
+            login_env,
+            password_env,
+            api_key_env,
+            mode,
+            tenant_id,
+            session,
+            ..
+        } => {
             use roster_core::TenantId;
             use roster_http::ExposeSecret;
             use roster_medium_one::{
                 AdminMode, MediumOneClient, MediumOneConfig, SessionTransport,
             };
-            only(
-                config,
-                &[
-                    "login_env",
-                    "password_env",
-                    "api_key_env",
-                    "mode",
-                    "tenant_id",
-                    "session",
-                ],
-            )?;
-            let login = secret(env, "login_env", &config.login_env)?;
-            let password = secret(env, "password_env", &config.password_env)?;
-            let api_key = secret(env, "api_key_env", &config.api_key_env)?;
+            let login = secret(env, "login_env", login_env)?;
+            let password = secret(env, "password_env", password_env)?;
+            let api_key = secret(env, "api_key_env", api_key_env)?;
             let mut medium_one =
                 MediumOneConfig::new(login.expose_secret().to_owned(), password, api_key);
-            if let Some(url) = &config.url {
+            if let Some(url) = url {
                 medium_one = medium_one.with_base_url(url.clone());
             }
-            medium_one = match (config.mode.as_deref(), &config.tenant_id) {
-                (None | Some("sa"), None) => medium_one.with_mode(AdminMode::SystemAdmin),
-                (Some("ta"), Some(tenant)) => {
+            medium_one = match (mode, tenant_id) {
+                (MediumOneMode::Sa, None) => medium_one.with_mode(AdminMode::SystemAdmin),
+                (MediumOneMode::Ta, Some(tenant)) => {
                     medium_one.with_mode(AdminMode::TenantAdmin(TenantId::new(tenant.clone())?))
                 }
-                (Some("ta"), None) => {
+                (MediumOneMode::Ta, None) => {
                     return Err(Error::invalid_input("mode \"ta\" needs a `tenant_id`"));
                 }
-                (None | Some("sa"), Some(_)) => {
+                (MediumOneMode::Sa, Some(_)) => {
                     return Err(Error::invalid_input("`tenant_id` is for mode \"ta\""));
                 }
-                (Some(other), _) => {
-                    return Err(Error::invalid_input(format!(
-                        "mode {other:?}: use \"sa\" or \"ta\""
-                    )));
-                }
             };
-            medium_one = match config.session.as_deref() {
-                None | Some("cookie") => medium_one.with_session(SessionTransport::Cookie),
-                Some("token") => medium_one.with_session(SessionTransport::QueryToken),
-                Some(other) => {
-                    return Err(Error::invalid_input(format!(
-                        "session {other:?}: use \"cookie\" or \"token\""
-                    )));
-                }
-            };
-            let client = MediumOneClient::new(medium_one.with_http(http(config)))?;
-            Ok(stack(roster_medium_one::PROVIDER, &config.layers)?.apply(client))
+            medium_one = medium_one.with_session(match session {
+                MediumOneSession::Cookie => SessionTransport::Cookie,
+                MediumOneSession::Token => SessionTransport::QueryToken,
+            });
+            let client = MediumOneClient::new(medium_one.with_http(http))?;
+            Ok(stack(None, layers)?.apply(client))
         }
+        #[allow(unreachable_patterns)] // every kind is built
         other => {
-            let _ = (only, stack, http);
-            Err(Error::invalid_input(format!(
-                "unknown provider kind {other:?}; this build knows {}",
-                kinds().join(", ")
-            )))
+            let _ = (http, layers, secret, stack);
+            Err(not_built(other.kind()))
         }
     }
 }
@@ -495,7 +588,8 @@ mod tests {
         );
         let e = wrong_type.unwrap_err().to_string();
         assert!(!e.contains("SECRET2"), "{e}");
-        assert!(e.contains("line 3"), "{e}");
+        // The provider's table; the message names the type it expected.
+        assert!(e.contains("line 1") && e.contains("expected a boolean"), "{e}");
     }
 
     #[test]
@@ -506,18 +600,78 @@ mod tests {
         .unwrap();
         let stray = FleetConfig::parse(
             "[providers.g]\nkind = \"iaas\"\nurl = \"https://h/api\"\ntoken_env = \"IAAS_TOKEN\"\ndatalake_id = 3\n",
-        )
-        .unwrap();
-        let unknown = FleetConfig::parse("[providers.g]\nkind = \"ldap\"\n").unwrap();
+        );
+        let unknown = FleetConfig::parse("[providers.g]\nkind = \"ldap\"\n");
         #[cfg(feature = "iaas")]
         {
             let e = unset.connect_with_env(&env).unwrap_err().to_string();
             assert!(e.contains("NOPE") && e.contains("not set"), "{e}");
-            let e = stray.connect_with_env(&env).unwrap_err().to_string();
-            assert!(e.contains("does not use `datalake_id`"), "{e}");
         }
-        let _ = (unset, stray);
-        let e = unknown.connect_with_env(&env).unwrap_err().to_string();
-        assert!(e.contains("unknown provider kind \"ldap\""), "{e}");
+        let _ = unset;
+        let e = stray.unwrap_err().to_string();
+        assert!(e.contains("unknown field `datalake_id`"), "{e}");
+        let e = unknown.unwrap_err().to_string();
+        assert!(e.contains("unknown variant `ldap`"), "{e}");
+        assert!(e.contains("line 1") || e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn each_kind_takes_its_own_keys_typed() {
+        let config = FleetConfig::parse(
+            r#"
+            [providers.vpn]
+            kind = "netbird"
+            token_env = "NB"
+            token_scheme = "bearer"
+
+            [providers.iot]
+            kind = "medium-one"
+            login_env = "L"
+            password_env = "P"
+            api_key_env = "K"
+            mode = "ta"
+            tenant_id = "t-1"
+            session = "token"
+
+            [providers.iot.layers]
+            max_attempts = 2
+            "#,
+        )
+        .unwrap();
+        match &config.providers["vpn"] {
+            ProviderConfig::Netbird { token_scheme, url, .. } => {
+                assert_eq!(*token_scheme, TokenScheme::Bearer);
+                assert!(url.is_none());
+            }
+            other => panic!("{other:?}"),
+        }
+        match &config.providers["iot"] {
+            ProviderConfig::MediumOne {
+                mode,
+                session,
+                tenant_id,
+                layers,
+                ..
+            } => {
+                assert_eq!(*mode, MediumOneMode::Ta);
+                assert_eq!(*session, MediumOneSession::Token);
+                assert_eq!(tenant_id.as_deref(), Some("t-1"));
+                assert_eq!(layers.max_attempts, Some(2));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(config.providers["iot"].kind(), "medium-one");
+        let bad_scheme = FleetConfig::parse(
+            "[providers.v]\nkind = \"netbird\"\ntoken_env = \"NB\"\ntoken_scheme = \"basic\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(bad_scheme.contains("unknown variant"), "{bad_scheme}");
+        let missing = FleetConfig::parse("[providers.v]\nkind = \"iaas\"\nurl = \"https://h\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("missing field `token_env`"), "{missing}");
+        let round_trip = toml::to_string(&config).unwrap();
+        assert_eq!(FleetConfig::parse(&round_trip).unwrap(), config);
     }
 }

@@ -79,13 +79,36 @@ impl ProviderDesired {
     }
 }
 
+/// The format of a desired-state document.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// TOML, the default.
+    #[default]
+    Toml,
+    /// JSON.
+    Json,
+}
+
+impl Format {
+    /// The format a file's extension names: `.json` is JSON, anything else
+    /// TOML.
+    pub fn of_path(path: &Path) -> Self {
+        match path.extension() {
+            Some(ext) if ext.eq_ignore_ascii_case("json") => Format::Json,
+            _ => Format::Toml,
+        }
+    }
+}
+
 impl DesiredState {
-    /// Parses a desired-state document: TOML, or JSON when `json`.
-    pub fn parse(text: &str, json: bool) -> Result<Self> {
-        let parsed: DesiredState = if json {
-            serde_json::from_str(text).map_err(|e| Error::invalid_input(e.to_string()))?
-        } else {
-            toml::from_str(text).map_err(|e| Error::invalid_input(e.to_string()))?
+    /// Parses a desired-state document in `format`.
+    pub fn parse(text: &str, format: Format) -> Result<Self> {
+        let parsed: DesiredState = match format {
+            Format::Json => {
+                serde_json::from_str(text).map_err(|e| Error::invalid_input(e.to_string()))?
+            }
+            Format::Toml => toml::from_str(text).map_err(|e| Error::invalid_input(e.to_string()))?,
         };
         for (name, section) in &parsed.providers {
             section
@@ -96,13 +119,14 @@ impl DesiredState {
         Ok(parsed)
     }
 
-    /// Reads a desired-state file (JSON if it ends in `.json`, else TOML).
+    /// Reads a desired-state file, in the format its extension names
+    /// ([`Format::of_path`]).
     pub fn read(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| {
             Error::invalid_input(format!("reading {}: {e}", path.display())).with_source(e)
         })?;
-        Self::parse(&text, path.extension().is_some_and(|e| e == "json"))
+        Self::parse(&text, Format::of_path(path))
             .map_err(|e| e.with_context(path.display()))
     }
 }
