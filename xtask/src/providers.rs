@@ -36,7 +36,7 @@ pub const PROVIDERS: &[Provider] = &[
         spec: "specs/netbird/openapi.yaml",
         output: "crates/roster-netbird/src/generated/mod.rs",
         replacements: &[],
-        raw: &[],
+        raw: &["User", "Group"],
     },
     // DataStax Astra DevOps API v2 (users and roles; the live service answers
     // in PascalCase, so the response types are hand-written in roster-astra).

@@ -7,14 +7,15 @@ use roster_core::{
     Capabilities, Created, Error, ErrorKind, Membership, MembershipDirectory, MembershipRequest,
     NewTenant, NewUser, Operation, Page, PageRequest, Principal, Provider, Result, RoleSpec,
     Tenant, TenantDirectory, TenantId, User, UserDirectory, UserId, UserStatus, UserUpdate,
+    map_items,
 };
 use roster_http::{ClientContext, KeyedLocks, StaticToken};
 
 use crate::config::NetbirdConfig;
 use crate::generated::{self, types};
 use crate::mapping::{
-    DEFAULT_ROLE, group_path, membership, principal_from_api, role_to_api, tenant_from_api,
-    user_from_api, user_path,
+    DEFAULT_ROLE, WireUser, created_user, group_path, mask_passwords, membership,
+    principal_from_api, role_to_api, tenant_from_api, user_from_api, user_path, write_back,
 };
 
 /// The provider identifier used in errors, logs and capabilities.
@@ -63,6 +64,22 @@ roster_http::impl_client_hooks!(generated::Client);
 /// - **Moving** between groups ([`move_user`](MembershipDirectory::move_user))
 ///   is one read and one `PUT` that swaps the group in place, never a
 ///   remove followed by an add.
+/// - **Users awaiting approval** (they joined through domain matching while
+///   the account requires approval) are
+///   [`PendingApproval`](UserStatus::PendingApproval), although NetBird
+///   also reports them blocked; [`approve_user`](NetbirdClient::approve_user)
+///   and [`reject_user`](NetbirdClient::reject_user) decide on them.
+/// - **Nothing NetBird sent is lost**: every [`User`], [`Tenant`] and the
+///   current user's [`Principal`] carry NetBird's object as it arrived in
+///   `provider_data` (`permissions`, `last_login`, `issued`, `idp_id`…).
+///   Memberships are only ids in `auto_groups`, so theirs is `None`. A role
+///   or status this adapter does not know is [`Role::Other`](roster_core::Role::Other)
+///   or [`UserStatus::Other`] with NetBird's word in `raw_role` /
+///   `raw_status`; only a user or group with an empty id fails a list
+///   (`Decode`, naming its position).
+/// - **A create answer's `password`** (NetBird's embedded identity provider
+///   generates one) comes back once, in [`Created::secret`], and nowhere
+///   else: not in the user's provider data, `Debug`, errors or logs.
 /// - User ids such as `google-oauth2|277474792786460067937` are
 ///   percent-encoded into one path segment (`google-oauth2%7C2774...`).
 ///
@@ -156,11 +173,44 @@ impl NetbirdClient {
             .context()
             .call(operation, self.api.list_users(Some(true)))
             .await?;
-        users
-            .iter()
-            .map(user_from_api)
-            .collect::<Result<_>>()
-            .map_err(in_operation(operation))
+        map_items(&users, user_from_api).map_err(in_operation(operation))
+    }
+
+    /// Approves a user who waits for approval (`POST
+    /// /api/users/{id}/approve`): NetBird unblocks them and clears
+    /// `pending_approval`, and this returns the user as it answers.
+    ///
+    /// A user who is not waiting for approval is
+    /// [`Conflict`](ErrorKind::Conflict) with NetBird's message (it answers
+    /// 422), an unknown user `NotFound`. An id that cannot be a path segment
+    /// is `InvalidInput`, and nothing is sent. It waits for any change this
+    /// client is making to the same user, so a membership change that read
+    /// the user before the approval cannot block them again.
+    pub async fn approve_user(&self, user: &UserId) -> Result<User> {
+        let operation = Operation::ApproveUser;
+        let path = user_path(user).map_err(in_operation(operation))?;
+        let _guard = self.user_locks.lock(user.as_str()).await;
+        let approved = self
+            .context()
+            .call(operation, self.api.approve_user(path))
+            .await?;
+        user_from_api(&approved).map_err(in_operation(operation))
+    }
+
+    /// Rejects a user who waits for approval (`DELETE
+    /// /api/users/{id}/reject`), which removes them from the account.
+    ///
+    /// A user who is not waiting for approval is
+    /// [`Conflict`](ErrorKind::Conflict) with NetBird's message (it answers
+    /// 422) and is left as they are; an unknown user is `NotFound`. An id
+    /// that cannot be a path segment is `InvalidInput`, and nothing is sent.
+    pub async fn reject_user(&self, user: &UserId) -> Result<()> {
+        let operation = Operation::RejectUser;
+        let path = user_path(user).map_err(in_operation(operation))?;
+        let _guard = self.user_locks.lock(user.as_str()).await;
+        self.context()
+            .call(operation, self.api.reject_user(path))
+            .await
     }
 
     /// Finds the group with exactly this name with one request (`GET
@@ -184,7 +234,7 @@ impl NetbirdClient {
         };
         groups
             .iter()
-            .find(|group| group.name == name)
+            .find(|group| group.name.as_deref() == Some(name))
             .map(tenant_from_api)
             .transpose()
             .map_err(in_operation(operation))
@@ -203,6 +253,17 @@ impl NetbirdClient {
             .context()
             .call(operation, self.api.get_group(path))
             .await?;
+        if current.data().field("peers").is_none() {
+            return Err(self.error(
+                ErrorKind::Decode,
+                operation,
+                format!(
+                    "the server's record of group {id} has no `peers`, which a rename sends \
+                     back; nothing was written"
+                ),
+            ));
+        }
+        let (current, _) = current.into_parts();
         let body = types::GroupRequest {
             name: name.to_owned(),
             peers: current.peers.into_iter().map(|peer| peer.id).collect(),
@@ -224,13 +285,42 @@ impl NetbirdClient {
         operation: Operation,
         body: &types::UserCreateRequest,
     ) -> Result<Created<User>> {
-        let created = self
+        let created = match self
             .context()
             .call(operation, self.api.create_user(body))
-            .await?;
-        Ok(Created::new(
-            user_from_api(&created).map_err(in_operation(operation))?,
-        ))
+            .await
+        {
+            Ok(created) => created,
+            Err(err) if err.kind() == ErrorKind::Decode => {
+                return Err(self.without_password(err, operation));
+            }
+            Err(err) => return Err(err),
+        };
+        let (user, secret) = created_user(created).map_err(in_operation(operation))?;
+        let created = Created::new(user);
+        Ok(match secret {
+            Some(secret) => created.with_secret(secret),
+            None => created,
+        })
+    }
+
+    /// A create answer that did not decode can still carry the new user's
+    /// password: its body snippet is masked, and a serde message that quotes
+    /// a value is replaced by one that does not.
+    fn without_password(&self, err: Error, operation: Operation) -> Error {
+        let message =
+            if err.message().contains("invalid type") || err.message().contains("invalid value") {
+                "could not decode the create answer: a field has an unexpected type (serde's \
+             message is withheld, as the answer can carry a one-time password)"
+                    .to_owned()
+            } else {
+                mask_passwords(err.message())
+            };
+        let mut masked = self.error(ErrorKind::Decode, operation, message);
+        if let Some(snippet) = err.body_snippet() {
+            masked = masked.with_body_snippet(mask_passwords(snippet));
+        }
+        masked
     }
 
     /// The API role for a new user; `owner` is refused because NetBird does
@@ -254,14 +344,14 @@ impl NetbirdClient {
         }
     }
 
-    async fn all_users(&self, operation: Operation) -> Result<Vec<types::User>> {
+    async fn all_users(&self, operation: Operation) -> Result<Vec<WireUser>> {
         self.context()
             .call(operation, self.api.list_users(None))
             .await
     }
 
     /// There is no `GET /api/users/{id}`: one list request, then a pick.
-    async fn find_user(&self, id: &UserId, operation: Operation) -> Result<types::User> {
+    async fn find_user(&self, id: &UserId, operation: Operation) -> Result<WireUser> {
         self.all_users(operation)
             .await?
             .into_iter()
@@ -275,7 +365,7 @@ impl NetbirdClient {
         path: &str,
         body: &types::UserRequest,
         operation: Operation,
-    ) -> Result<types::User> {
+    ) -> Result<WireUser> {
         self.context()
             .call(operation, self.api.update_user(path, body))
             .await
@@ -339,6 +429,7 @@ pub fn capabilities() -> Capabilities {
         update_status: true,
         user_display_name: true,
         user_roles: true,
+        multiple_roles_per_user: false,
         delete_user: true,
         delete_user_cascades_memberships: true,
         current_user: true,
@@ -366,8 +457,8 @@ impl UserDirectory for NetbirdClient {
         let operation = Operation::ListUsers;
         self.first_page_only(&page, operation)?;
         let users = self.all_users(operation).await?;
-        let users = users.iter().map(user_from_api).collect::<Result<_>>();
-        Ok(Page::complete(users.map_err(in_operation(operation))?))
+        let users = map_items(&users, user_from_api).map_err(in_operation(operation))?;
+        Ok(Page::complete(users))
     }
 
     /// There is no `GET /api/users/{id}`: this lists every user of the
@@ -384,8 +475,23 @@ impl UserDirectory for NetbirdClient {
     /// NetBird's `name`; the role defaults to `user`. `owner` is refused
     /// before sending (NetBird does not create owners). An existing account
     /// with this email is `AlreadyExists`.
+    ///
+    /// Where NetBird's embedded identity provider creates the user with a
+    /// generated password, the answer carries it once: it is returned in
+    /// [`Created::secret`], and removed from the user's provider data (the
+    /// only object this adapter re-serialises). A create the retry layer
+    /// adopted after a lost answer has no secret: the answer that held it
+    /// never arrived.
+    ///
+    /// NetBird users hold one role, and this adapter takes no
+    /// provider-specific fields: `additional_roles` is `Unsupported` and
+    /// any `fields` are `InvalidInput`, and nothing is sent.
     async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
         let operation = Operation::CreateUser;
+        user.fields.check(&[]).map_err(in_operation(operation))?;
+        if !user.additional_roles.is_empty() {
+            return Err(self.unsupported(operation, "several roles per user"));
+        }
         let body = types::UserCreateRequest {
             email: Some(user.email.as_str().to_owned()),
             name: user.display_name.clone(),
@@ -402,10 +508,19 @@ impl UserDirectory for NetbirdClient {
     /// ([`UserStatus::Active`]) the user. `PUT /api/users/{id}` replaces
     /// role, `auto_groups` and `is_blocked` together, so this reads the user
     /// (one list request) and writes back the groups and whatever it does
-    /// not change exactly as read. Email, display name and the other
-    /// statuses are `Unsupported`.
+    /// not change exactly as read; a record that lacks one of the three is
+    /// `Decode`, and nothing is written. Email, display name, the other
+    /// statuses and replacing several roles (`roles`) are `Unsupported`;
+    /// provider-specific `fields` are `InvalidInput`.
     async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
         let operation = Operation::UpdateUser;
+        update.fields.check(&[]).map_err(in_operation(operation))?;
+        if update.roles.is_some() {
+            return Err(self.unsupported(
+                operation,
+                "replacing several roles (a NetBird user holds one; use `role`)",
+            ));
+        }
         if update.email.is_some() {
             return Err(self.unsupported(operation, "changing a user's email"));
         }
@@ -438,11 +553,13 @@ impl UserDirectory for NetbirdClient {
         if update.is_empty() {
             return user_from_api(&current).map_err(in_operation(operation));
         }
-        let body = types::UserRequest {
-            role: role.map_or(current.role, str::to_owned),
-            auto_groups: current.auto_groups,
-            is_blocked: block.unwrap_or(current.is_blocked),
-        };
+        let mut body = write_back(&current).map_err(in_operation(operation))?;
+        if let Some(role) = role {
+            role.clone_into(&mut body.role);
+        }
+        if let Some(block) = block {
+            body.is_blocked = block;
+        }
         let updated = self.put_user(path, &body, operation).await?;
         user_from_api(&updated).map_err(in_operation(operation))
     }
@@ -456,7 +573,8 @@ impl UserDirectory for NetbirdClient {
             .await
     }
 
-    /// `GET /api/users/current`, with the user's id.
+    /// `GET /api/users/current`, with the user's id; its provider data is
+    /// NetBird's object, `permissions` included.
     async fn current_user(&self) -> Result<Principal> {
         let operation = Operation::CurrentUser;
         let me = self
@@ -478,8 +596,8 @@ impl TenantDirectory for NetbirdClient {
             .context()
             .call(operation, self.api.list_groups(None))
             .await?;
-        let tenants = groups.iter().map(tenant_from_api).collect::<Result<_>>();
-        Ok(Page::complete(tenants.map_err(in_operation(operation))?))
+        let tenants = map_items(&groups, tenant_from_api).map_err(in_operation(operation))?;
+        Ok(Page::complete(tenants))
     }
 
     async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
@@ -540,13 +658,16 @@ impl MembershipDirectory for NetbirdClient {
         self.context()
             .call(operation, self.api.get_group(path))
             .await?;
-        self.all_users(operation)
-            .await?
-            .iter()
-            .filter(|user| user.auto_groups.iter().any(|g| g == tenant.as_str()))
-            .map(|user| membership(tenant, user))
-            .collect::<Result<_>>()
-            .map_err(in_operation(operation))
+        let users = self.all_users(operation).await?;
+        let members = map_items(&users, |user| {
+            user.auto_groups
+                .iter()
+                .any(|g| g == tenant.as_str())
+                .then(|| membership(tenant, user))
+                .transpose()
+        })
+        .map_err(in_operation(operation))?;
+        Ok(members.into_iter().flatten().collect())
     }
 
     /// The user's `auto_groups`, from one request listing every user.
@@ -554,17 +675,12 @@ impl MembershipDirectory for NetbirdClient {
         let operation = Operation::ListUserMemberships;
         user_path(user).map_err(in_operation(operation))?;
         let found = self.find_user(user, operation).await?;
-        found
-            .auto_groups
-            .iter()
-            .map(|group| {
-                let tenant = TenantId::new(group.as_str()).map_err(|_| {
-                    Error::new(ErrorKind::Decode, "the server sent an empty group id")
-                })?;
-                membership(&tenant, &found)
-            })
-            .collect::<Result<_>>()
-            .map_err(in_operation(operation))
+        map_items(&found.auto_groups, |group| {
+            let tenant = TenantId::new(group.as_str())
+                .map_err(|_| Error::new(ErrorKind::Decode, "the server sent an empty group id"))?;
+            membership(&tenant, &found)
+        })
+        .map_err(in_operation(operation))
     }
 
     /// Adds the group to the user's `auto_groups`: reads the user (one list
@@ -590,13 +706,8 @@ impl MembershipDirectory for NetbirdClient {
         if current.auto_groups.iter().any(|g| g == tenant.as_str()) {
             return membership(tenant, &current).map_err(in_operation(operation));
         }
-        let mut auto_groups = current.auto_groups.clone();
-        auto_groups.push(tenant.as_str().to_owned());
-        let body = types::UserRequest {
-            role: current.role.clone(),
-            auto_groups,
-            is_blocked: current.is_blocked,
-        };
+        let mut body = write_back(&current).map_err(in_operation(operation))?;
+        body.auto_groups.push(tenant.as_str().to_owned());
         let updated = self.put_user(path, &body, operation).await?;
         membership(tenant, &updated).map_err(in_operation(operation))
     }
@@ -617,15 +728,8 @@ impl MembershipDirectory for NetbirdClient {
                 format!("user {user} is not in group {tenant}"),
             ));
         }
-        let body = types::UserRequest {
-            role: current.role,
-            auto_groups: current
-                .auto_groups
-                .into_iter()
-                .filter(|g| g != tenant.as_str())
-                .collect(),
-            is_blocked: current.is_blocked,
-        };
+        let mut body = write_back(&current).map_err(in_operation(operation))?;
+        body.auto_groups.retain(|g| g != tenant.as_str());
         self.put_user(path, &body, operation).await?;
         Ok(())
     }
@@ -679,9 +783,8 @@ impl MembershipDirectory for NetbirdClient {
             }
         }
         let body = types::UserRequest {
-            role: current.role.clone(),
             auto_groups,
-            is_blocked: current.is_blocked,
+            ..write_back(&current).map_err(in_operation(operation))?
         };
         let updated = self.put_user(path, &body, operation).await?;
         membership(to, &updated).map_err(in_operation(operation))

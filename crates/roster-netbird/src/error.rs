@@ -15,6 +15,10 @@ use crate::generated::types;
 /// [`Conflict`](ErrorKind::Conflict) carrying NetBird's message, which names
 /// what still uses the group.
 ///
+/// Approving or rejecting a user who is not waiting for approval answers
+/// 422 ("user … is not pending approval"): again the user's state is in the
+/// way, not the request, so it is a [`Conflict`](ErrorKind::Conflict) too.
+///
 /// Anything that is not that shape (HTML from a proxy, an empty body) gives
 /// no message, and the shared classifier falls back to the status.
 pub(crate) fn describe(response: &ErrorResponse<'_>) -> ErrorDetail {
@@ -24,6 +28,7 @@ pub(crate) fn describe(response: &ErrorResponse<'_>) -> ErrorDetail {
         .filter(|message| !message.trim().is_empty());
     let kind = match (response.operation, response.status) {
         (Operation::DeleteTenant, 400 | 422) => Some(ErrorKind::Conflict),
+        (Operation::ApproveUser | Operation::RejectUser, 422) => Some(ErrorKind::Conflict),
         _ => None,
     };
     ErrorDetail { message, kind }
@@ -79,6 +84,25 @@ mod tests {
             "an unknown group stays NotFound"
         );
         assert_eq!(describe_body(Operation::CreateTenant, 422, "{}").kind, None);
+    }
+
+    #[test]
+    fn deciding_on_a_user_who_is_not_waiting_is_a_conflict() {
+        for operation in [Operation::ApproveUser, Operation::RejectUser] {
+            let detail = describe_body(
+                operation,
+                422,
+                r#"{"message":"user u1 is not pending approval","code":422}"#,
+            );
+            assert_eq!(detail.kind, Some(ErrorKind::Conflict), "{operation}");
+            assert_eq!(
+                detail.message.as_deref(),
+                Some("user u1 is not pending approval")
+            );
+            assert_eq!(describe_body(operation, 404, "{}").kind, None);
+            assert_eq!(describe_body(operation, 400, "{}").kind, None);
+        }
+        assert_eq!(describe_body(Operation::UpdateUser, 422, "{}").kind, None);
     }
 
     #[test]

@@ -80,3 +80,55 @@ async fn a_decode_error_quoting_the_token_is_redacted() {
     assert_clean("Debug", &format!("{err:?}"));
     assert_clean("snippet", err.body_snippet().unwrap_or_default());
 }
+
+/// The password a faithful create answer carries reaches the caller in
+/// `Created::secret` only: through the default layer stack, it is in no
+/// `Debug`, no serialized record and no provider data, and the emulator
+/// reports it (`Model::issued_secrets`) so that `secrets_in_logs.rs`
+/// checks the logs for it too.
+#[tokio::test]
+async fn the_create_answers_password_shows_only_in_the_secret() {
+    use roster_core::{Email, NewUser, UserDirectory as _};
+    use roster_layers::Stack;
+    use roster_testkit::netbird::NETBIRD_TOKEN;
+    use secrecy::ExposeSecret as _;
+
+    let emulator = Emulator::start(NetbirdModel::default().faithful()).await;
+    let config = NetbirdConfig::personal_access_token(SecretString::from(NETBIRD_TOKEN.to_owned()))
+        .with_base_url(emulator.base_url());
+    let directory = Stack::default().apply(std::sync::Arc::new(
+        NetbirdClient::new(config).expect("client"),
+    ));
+    let created = directory
+        .create_user(&NewUser::new(
+            Email::parse("pw@example.com").expect("email"),
+        ))
+        .await
+        .expect("create");
+    let issued = emulator.with_model(|m| m.issued_passwords().to_vec());
+    assert_eq!(issued.len(), 1);
+    let password = issued[0].as_str();
+    assert_eq!(
+        created.secret.as_ref().map(|s| s.expose_secret()),
+        Some(password),
+        "the layers pass the secret through"
+    );
+    let listed = directory.get_user(&created.id).await.expect("get");
+    for (label, text) in [
+        ("Created Debug", format!("{created:?}")),
+        ("secret Debug", format!("{:?}", created.secret)),
+        ("serialized", serde_json::to_string(&created).expect("json")),
+        (
+            "provider data",
+            created
+                .provider_data
+                .as_ref()
+                .expect("data")
+                .get()
+                .to_owned(),
+        ),
+        ("listed user", serde_json::to_string(&listed).expect("json")),
+    ] {
+        assert!(!text.contains(password), "{label}: {text}");
+    }
+}

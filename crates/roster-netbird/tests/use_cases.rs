@@ -1,6 +1,7 @@
 //! Onboarding, moving and offboarding end to end against the stateful
 //! emulator, checking the server's state after each step.
 
+use futures::TryStreamExt as _;
 use roster_core::{
     Email, ErrorKind, MembershipDirectory, MembershipDirectoryExt, MembershipRequest, NewTenant,
     NewUser, Role, TenantDirectory, TenantDirectoryExt, TenantId, UserDirectory, UserDirectoryExt,
@@ -256,4 +257,72 @@ async fn the_servers_refusals_become_typed_errors() {
     let err = wrong.current_user().await.expect_err("401");
     assert_eq!(err.kind(), ErrorKind::Unauthenticated);
     assert_eq!(err.message(), "token invalid");
+}
+
+#[tokio::test]
+async fn a_user_waiting_for_approval_is_approved_or_rejected() {
+    let (emulator, client) = setup().await;
+    let (ann, ben) = emulator.with_model(|m| {
+        (
+            m.add_pending_user("ann@company.com"),
+            m.add_pending_user("ben@company.com"),
+        )
+    });
+    let waiting = client.get_user(&uid(&ann)).await.expect("get");
+    assert_eq!(waiting.status, UserStatus::PendingApproval);
+
+    let approved = client.approve_user(&uid(&ann)).await.expect("approve");
+    assert_eq!(approved.status, UserStatus::Active);
+    emulator.with_model(|m| {
+        let stored = m.user(&ann).expect("kept");
+        assert!(!stored.pending_approval && !stored.is_blocked);
+    });
+    let err = client.approve_user(&uid(&ann)).await.expect_err("twice");
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert!(err.message().contains("not pending approval"), "{err}");
+
+    client.reject_user(&uid(&ben)).await.expect("reject");
+    assert!(emulator.with_model(|m| m.user(&ben).is_none()), "removed");
+    let err = client.reject_user(&uid(&ben)).await.expect_err("gone");
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    let err = client.reject_user(&uid(&ann)).await.expect_err("active");
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert!(
+        emulator.with_model(|m| m.user(&ann).is_some()),
+        "left alone"
+    );
+}
+
+#[tokio::test]
+async fn the_faithful_account_lists_every_kind_of_user() {
+    use roster_testkit::netbird::{PENDING_ID, UNKNOWN_ROLE_ID, UNKNOWN_STATUS_ID};
+    let (_emulator, client) = start(NetbirdModel::default().faithful()).await;
+    let users: Vec<roster_core::User> = client
+        .list_users()
+        .try_collect()
+        .await
+        .expect("the whole list decodes");
+    let find = |id: &str| users.iter().find(|u| u.id.as_str() == id).expect(id);
+    assert_eq!(find(PENDING_ID).status, UserStatus::PendingApproval);
+    assert_eq!(find(UNKNOWN_ROLE_ID).role, Some(Role::Other));
+    assert_eq!(
+        find(UNKNOWN_ROLE_ID).raw_role.as_deref(),
+        Some("policy_admin")
+    );
+    assert_eq!(find(UNKNOWN_STATUS_ID).status, UserStatus::Other);
+    assert_eq!(
+        find(UNKNOWN_STATUS_ID).raw_status.as_deref(),
+        Some("dormant")
+    );
+    for user in &users {
+        let data = user.provider_data.as_ref().expect("data");
+        assert!(data.field("last_login").is_some(), "{}", user.id);
+    }
+    let me = client.current_user().await.expect("me");
+    let permissions = me
+        .provider_data
+        .expect("data")
+        .field("permissions")
+        .expect("permissions");
+    assert_eq!(permissions["is_restricted"], false);
 }

@@ -13,6 +13,7 @@ use roster_http::{HttpSettings, SecretString};
 use roster_netbird::{
     NetbirdClient, NetbirdConfig, NetbirdCredential, RENAME_GROUP, RESEND_INVITATION,
 };
+use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -1300,7 +1301,7 @@ async fn malformed_truncated_html_and_empty_bodies_are_decode_errors() {
         ),
         ("empty", ""),
         ("wrong shape", r#"{"users": []}"#),
-        ("missing fields", r#"[{"id": "x"}]"#),
+        ("no id at all", r#"[{"email": "a@b.io", "role": "user"}]"#),
     ];
     for (label, body) in bodies {
         let err = status_error(
@@ -1393,4 +1394,431 @@ async fn the_default_base_url_is_netbird_cloud_and_plain_http_needs_an_opt_in() 
         NetbirdClient::new(empty).expect_err("empty").kind(),
         ErrorKind::InvalidInput
     );
+}
+
+// ---------- provider data, pending approval, unknown words ----------
+
+const PAT: &str = "google-oauth2|100000000000000000901";
+const PAT_PATH: &str = "google-oauth2%7C100000000000000000901";
+
+/// A user waiting for approval, as NetBird reports one: blocked, with
+/// `pending_approval`, and every optional field the spec documents.
+fn pending_user() -> Value {
+    json!({
+        "id": PAT, "email": "pat@company.com", "name": "Pat Pending", "role": "user",
+        "status": "blocked", "last_login": "0001-01-01T00:00:00Z", "auto_groups": [],
+        "is_current": false, "is_service_user": false, "is_blocked": true,
+        "pending_approval": true, "issued": "api", "idp_id": "okta-abc123"
+    })
+}
+
+#[tokio::test]
+async fn every_user_and_group_carries_its_object_exactly_as_sent() {
+    let (server, client) = setup().await;
+    let mut users = fixture("users").as_array().cloned().expect("list");
+    users.push(pending_user());
+    users.push(
+        json!({"id": "u-new-role", "email": "n@company.com", "name": "N",
+                      "role": "policy_admin", "status": "active", "auto_groups": [],
+                      "is_blocked": false, "pending_approval": false,
+                      "future_field": {"nested": [1, 2]}}),
+    );
+    users.push(
+        json!({"id": "u-new-status", "role": "user", "status": "dormant",
+                      "auto_groups": [], "is_blocked": false}),
+    );
+    users.push(json!({"id": "u-bare"}));
+    authorized("GET", "/api/users")
+        .respond_with(ResponseTemplate::new(200).set_body_json(&users))
+        .expect(1)
+        .mount(&server)
+        .await;
+    authorized("GET", "/api/groups")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("groups")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client
+        .list_users_page(PageRequest::first())
+        .await
+        .expect("list");
+    assert_eq!(page.items.len(), users.len());
+    for (user, sent) in page.items.iter().zip(&users) {
+        let data = user.provider_data.as_ref().expect("provider data");
+        assert_eq!(&data.to_value(), sent, "{}", user.id);
+        assert_eq!(data.get(), sent.to_string(), "the bytes as they arrived");
+    }
+    let pat = &page.items[4];
+    assert_eq!(
+        pat.status,
+        UserStatus::PendingApproval,
+        "not Active, not Blocked"
+    );
+    assert_eq!(pat.raw_status.as_deref(), Some("blocked"));
+    let new_role = &page.items[5];
+    assert_eq!(new_role.role, Some(Role::Other));
+    assert_eq!(new_role.raw_role.as_deref(), Some("policy_admin"));
+    assert_eq!(new_role.status, UserStatus::Active);
+    let new_status = &page.items[6];
+    assert_eq!(new_status.status, UserStatus::Other);
+    assert_eq!(new_status.raw_status.as_deref(), Some("dormant"));
+    let bare = &page.items[7];
+    assert_eq!(bare.id.as_str(), "u-bare");
+    assert_eq!(
+        (bare.email.as_ref(), bare.role, bare.display_name.as_ref()),
+        (None, None, None)
+    );
+    assert_eq!(page.items[0].raw_status.as_deref(), Some("active"));
+
+    let groups = client
+        .list_tenants_page(PageRequest::first())
+        .await
+        .expect("groups");
+    for (tenant, sent) in groups
+        .items
+        .iter()
+        .zip(fixture("groups").as_array().expect("list"))
+    {
+        assert_eq!(
+            &tenant.provider_data.as_ref().expect("data").to_value(),
+            sent
+        );
+    }
+}
+
+#[tokio::test]
+async fn memberships_are_ids_in_auto_groups_and_carry_no_provider_data() {
+    let (server, client) = setup().await;
+    serve_users(&server, 1).await;
+    let memberships = client
+        .list_user_memberships(&uid(ALICE))
+        .await
+        .expect("memberships");
+    assert_eq!(memberships.len(), 2);
+    assert!(memberships.iter().all(|m| m.provider_data.is_none()));
+}
+
+#[tokio::test]
+async fn only_an_item_without_a_usable_id_fails_naming_its_position() {
+    let (server, client) = setup().await;
+    let users = json!([fixture_user(TOM), fixture_user(BOB), {"id": "", "email": "x@y.io"}]);
+    authorized("GET", "/api/users")
+        .respond_with(ResponseTemplate::new(200).set_body_json(users))
+        .mount(&server)
+        .await;
+    authorized("GET", "/api/groups")
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            fixture_group(ALL), {"id": "", "name": "ghost"}
+        ])))
+        .mount(&server)
+        .await;
+    let err = client
+        .list_users_page(PageRequest::first())
+        .await
+        .expect_err("empty id");
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.message().contains("item 2 of the list"), "{err}");
+    assert_eq!(err.operation(), Some(Operation::ListUsers));
+    let err = client
+        .list_tenants_page(PageRequest::first())
+        .await
+        .expect_err("empty id");
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.message().contains("item 1 of the list"), "{err}");
+}
+
+#[tokio::test]
+async fn the_current_user_carries_permissions_in_its_provider_data() {
+    let (server, client) = setup().await;
+    let mut me = fixture("user");
+    me["pending_approval"] = json!(false);
+    me["permissions"] = json!({
+        "is_restricted": false,
+        "modules": {"networks": {"read": true, "create": false, "update": false, "delete": false}}
+    });
+    authorized("GET", "/api/users/current")
+        .respond_with(ResponseTemplate::new(200).set_body_json(&me))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let principal = client.current_user().await.expect("me");
+    let data = principal.provider_data.expect("provider data");
+    assert_eq!(data.to_value(), me);
+    assert_eq!(
+        data.field("permissions").expect("permissions")["modules"]["networks"]["read"],
+        json!(true)
+    );
+    assert_eq!(principal.id.as_ref().map(UserId::as_str), Some(TOM));
+}
+
+const PASSWORD: &str = "Zq8!mR2#vL5@pX9w";
+
+#[tokio::test]
+async fn create_user_returns_the_generated_password_once_as_a_secret() {
+    let (server, client) = setup().await;
+    let mut answer = fixture_user(BOB);
+    answer["email"] = json!("carol@company.com");
+    answer["status"] = json!("active");
+    answer["password"] = json!(PASSWORD);
+    answer["idp_id"] = json!("local");
+    with_json_body(
+        authorized("POST", "/api/users"),
+        json!({"email": "carol@company.com", "role": "user", "auto_groups": [], "is_service_user": false}),
+    )
+    .respond_with(ResponseTemplate::new(200).set_body_json(&answer))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let created = client
+        .create_user(&NewUser::new(email("carol@company.com")))
+        .await
+        .expect("create");
+    assert_eq!(created.outcome, CreateOutcome::Created);
+    assert_eq!(created.status, UserStatus::Active);
+    assert_eq!(
+        created.secret.as_ref().map(|s| s.expose_secret()),
+        Some(PASSWORD)
+    );
+    let mut without = answer.clone();
+    without.as_object_mut().expect("object").remove("password");
+    let data = created.provider_data.as_ref().expect("provider data");
+    assert_eq!(data.to_value(), without, "everything but the password");
+    for (label, text) in [
+        ("provider data", data.get().to_owned()),
+        ("Debug", format!("{created:?}")),
+        ("user Debug", format!("{:?}", created.value)),
+        (
+            "serialized",
+            serde_json::to_string(&created).expect("serialize"),
+        ),
+    ] {
+        assert!(!text.contains(PASSWORD), "{label}: {text}");
+    }
+    assert_eq!(requests(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_create_answer_without_a_password_has_no_secret_and_keeps_its_bytes() {
+    let (server, client) = setup().await;
+    authorized("POST", "/api/users")
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture_user(BOB)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let created = client
+        .create_user(&NewUser::new(email("bob@company.com")))
+        .await
+        .expect("create");
+    assert!(created.secret.is_none());
+    assert_eq!(
+        created.provider_data.as_ref().expect("data").get(),
+        fixture_user(BOB).to_string()
+    );
+}
+
+#[tokio::test]
+async fn a_create_answer_that_does_not_decode_never_shows_the_password() {
+    let bodies = [
+        format!(r#"{{"id": 5, "email": "a@b.io", "password": "{PASSWORD}"}}"#),
+        format!(r#"{{"id": "u", "is_blocked": "yes", "password": "{PASSWORD}"}}"#),
+        r#"{"id": "u", "password": 90817263544}"#.to_owned(),
+        format!(r#"{{"id": "u", "password": "{PASSWORD}", "name": "#),
+    ];
+    for body in bodies {
+        let err = status_error(
+            ResponseTemplate::new(200).set_body_raw(body.clone(), "application/json"),
+            async |c| {
+                c.create_user(&NewUser::new(email("a@b.io")))
+                    .await
+                    .expect_err("undecodable")
+            },
+        )
+        .await;
+        assert_eq!(err.kind(), ErrorKind::Decode, "{body}");
+        assert_eq!(err.operation(), Some(Operation::CreateUser));
+        assert_eq!(err.provider(), Some("netbird"));
+        let snippet = err.body_snippet().expect("a snippet is kept");
+        assert!(snippet.contains(r#""password""#), "{snippet}");
+        let rendered = format!("{err}\n{err:?}\n{snippet}");
+        for secret in [PASSWORD, "90817263544"] {
+            assert!(!rendered.contains(secret), "{body}: {rendered}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn approve_user_posts_nothing_and_returns_the_user_as_answered() {
+    let (server, client) = setup().await;
+    let mut approved = pending_user();
+    approved["status"] = json!("active");
+    approved["is_blocked"] = json!(false);
+    approved["pending_approval"] = json!(false);
+    without_body(authorized(
+        "POST",
+        &format!("/api/users/{PAT_PATH}/approve"),
+    ))
+    .respond_with(ResponseTemplate::new(200).set_body_json(&approved))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let user = client.approve_user(&uid(PAT)).await.expect("approve");
+    assert_eq!(user.id.as_str(), PAT);
+    assert_eq!(user.status, UserStatus::Active);
+    assert_eq!(user.role, Some(Role::Member));
+    assert_eq!(
+        user.email.as_ref().map(Email::as_str),
+        Some("pat@company.com")
+    );
+    assert_eq!(user.provider_data.expect("data").to_value(), approved);
+    let sent = requests(&server).await;
+    assert_eq!(sent.len(), 1, "one request, no read first");
+    assert!(sent[0].body.is_empty() && !sent[0].headers.contains_key("content-type"));
+}
+
+#[tokio::test]
+async fn reject_user_is_one_delete_of_the_reject_path() {
+    let (server, client) = setup().await;
+    without_body(authorized(
+        "DELETE",
+        &format!("/api/users/{PAT_PATH}/reject"),
+    ))
+    .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+    .expect(1)
+    .mount(&server)
+    .await;
+    client.reject_user(&uid(PAT)).await.expect("reject");
+    assert_eq!(requests(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn deciding_on_a_user_who_is_not_waiting_is_a_conflict_and_unknown_is_not_found() {
+    for (status, kind) in [(422, ErrorKind::Conflict), (404, ErrorKind::NotFound)] {
+        let message = format!("user {TOM} is not pending approval");
+        let err = status_error(netbird_error(status, &message), async |c| {
+            c.approve_user(&uid(TOM)).await.expect_err("refused")
+        })
+        .await;
+        assert_eq!((err.kind(), err.status()), (kind, Some(status)));
+        assert_eq!(err.operation(), Some(Operation::ApproveUser));
+        assert_eq!(err.message(), message);
+        let err = status_error(netbird_error(status, &message), async |c| {
+            c.reject_user(&uid(TOM)).await.expect_err("refused")
+        })
+        .await;
+        assert_eq!((err.kind(), err.status()), (kind, Some(status)));
+        assert_eq!(err.operation(), Some(Operation::RejectUser));
+        assert_eq!(err.request_id(), Some(format!("req-{status}").as_str()));
+    }
+}
+
+#[tokio::test]
+async fn new_input_netbird_cannot_take_is_refused_before_sending() {
+    let (server, client) = setup().await;
+    for dots in [".", ".."] {
+        for err in [
+            client.approve_user(&uid(dots)).await.expect_err(dots),
+            client.reject_user(&uid(dots)).await.expect_err(dots),
+        ] {
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{dots}");
+            assert!(matches!(
+                err.operation(),
+                Some(Operation::ApproveUser | Operation::RejectUser)
+            ));
+        }
+    }
+    let two_roles = NewUser::new(email("x@company.com"))
+        .with_role(Role::Admin)
+        .with_additional_role(Role::Auditor);
+    let err = client.create_user(&two_roles).await.expect_err("two roles");
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+    let with_field = NewUser::new(email("x@company.com"))
+        .with_field("phone", "+1 555")
+        .expect("field");
+    let err = client.create_user(&with_field).await.expect_err("field");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.operation(), Some(Operation::CreateUser));
+    let err = client
+        .update_user(
+            &uid(TOM),
+            &UserUpdate::new().replace_roles([RoleSpec::Neutral(Role::Admin)]),
+        )
+        .await
+        .expect_err("roles");
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+    let err = client
+        .update_user(
+            &uid(TOM),
+            &UserUpdate::new().field("groups", json!([])).expect("field"),
+        )
+        .await
+        .expect_err("field");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let err = client
+        .update_user(
+            &uid(TOM),
+            &UserUpdate::new().status(UserStatus::PendingApproval),
+        )
+        .await
+        .expect_err("status");
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+    assert!(requests(&server).await.is_empty(), "mock received nothing");
+}
+
+#[tokio::test]
+async fn a_record_without_what_a_put_sends_back_writes_nothing() {
+    for missing in ["role", "auto_groups", "is_blocked"] {
+        let (server, client) = setup().await;
+        let mut alice = fixture_user(ALICE);
+        alice.as_object_mut().expect("object").remove(missing);
+        authorized("GET", "/api/users")
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([alice])))
+            .mount(&server)
+            .await;
+        let results = [
+            client
+                .add_member(&tid(NEW_GROUP), &uid(ALICE), &MembershipRequest::new())
+                .await
+                .map(|_| ()),
+            client
+                .update_user(&uid(ALICE), &UserUpdate::new().status(UserStatus::Active))
+                .await
+                .map(|_| ()),
+            client.remove_member(&tid(OPS), &uid(ALICE)).await,
+        ];
+        for result in results {
+            let err = result.expect_err(missing);
+            // Without auto_groups Alice is in no group, so the removal
+            // stops at NotFound; either way nothing is written.
+            assert!(
+                matches!(err.kind(), ErrorKind::Decode | ErrorKind::NotFound),
+                "{missing}: {err}"
+            );
+        }
+        assert!(
+            requests(&server)
+                .await
+                .iter()
+                .all(|r| r.method.as_str() == "GET"),
+            "{missing}: only reads"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rename_group_refuses_a_record_without_peers() {
+    let (server, client) = setup().await;
+    let mut devs = fixture_group(DEVS);
+    devs.as_object_mut().expect("object").remove("peers");
+    authorized("GET", &format!("/api/groups/{DEVS}"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(devs))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client
+        .rename_group(&tid(DEVS), "developers")
+        .await
+        .expect_err("no peers");
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert_eq!(err.operation(), Some(RENAME_GROUP));
+    assert_eq!(requests(&server).await.len(), 1, "no PUT");
 }

@@ -24,7 +24,27 @@
 //! - deleting the `All` group, or a group in some user's `auto_groups`,
 //!   answers 422 with a message naming what uses it;
 //! - deletes and the invitation resend answer `200 {}`; a body that is not
-//!   JSON answers `400 {"message": "couldn't parse JSON request"}`.
+//!   JSON answers `400 {"message": "couldn't parse JSON request"}`;
+//! - `POST /api/users/{id}/approve` approves a user waiting for approval
+//!   (unblocks them, clears `pending_approval`) and answers the user;
+//!   `DELETE /api/users/{id}/reject` removes such a user and answers
+//!   `200 {}`; for a user who is not waiting both answer
+//!   `422 {"message": "user <id> is not pending approval"}`, for an unknown
+//!   user 404. Users waiting for approval are reported as NetBird does:
+//!   `status: "blocked"`, `is_blocked: true`, `pending_approval: true`.
+//!
+//! [`NetbirdModel::faithful`] switches on everything else the published
+//! spec documents: `last_login` on every user (Go's zero time,
+//! `0001-01-01T00:00:00Z`, for one who never signed in), `permissions` on
+//! the current user (as `GET /api/users/current` sends them), a generated
+//! `password` in the answer to a regular user's create (as NetBird's
+//! embedded identity provider sends; [`NetbirdModel::issued_passwords`]
+//! lists them), and three more users ([`PENDING_ID`], waiting for approval;
+//! [`UNKNOWN_ROLE_ID`], with a role this emulator does not otherwise know;
+//! [`UNKNOWN_STATUS_ID`], with a status word a newer server might send).
+//! One simplification: a real embedded IdP creates the user `active`, while
+//! the emulator keeps the invitation flow (`invited`) of the other IdPs,
+//! so the contract suite's rule for invitations holds in both modes.
 
 // Handlers return the error response itself as `Err`; it is large, but this
 // is an emulator answering one request at a time, not a hot path.
@@ -47,6 +67,24 @@ pub const ALL_GROUP_ID: &str = "cjl9lnt6lnnc73d5cn60";
 
 /// The id of the account owner, the identity behind the token.
 pub const OWNER_ID: &str = "google-oauth2|100000000000000000001";
+
+/// The owner's `last_login` in faithful mode.
+pub const OWNER_LAST_LOGIN: &str = "2023-05-05T09:00:35.477782Z";
+
+/// What Go sends as `last_login` for a user who never signed in.
+pub const NEVER: &str = "0001-01-01T00:00:00Z";
+
+/// The faithful account's user waiting for approval
+/// (`pending@example.com`).
+pub const PENDING_ID: &str = "google-oauth2|100000000000000000901";
+
+/// The faithful account's user whose role (`policy_admin`) this emulator
+/// does not otherwise know (`newrole@example.com`).
+pub const UNKNOWN_ROLE_ID: &str = "google-oauth2|100000000000000000902";
+
+/// The faithful account's user whose status word (`dormant`) no published
+/// spec names (`dormant@example.com`).
+pub const UNKNOWN_STATUS_ID: &str = "google-oauth2|100000000000000000903";
 
 const ROLES: [&str; 6] = [
     "owner",
@@ -79,6 +117,34 @@ pub struct NetbirdUser {
     pub is_blocked: bool,
     /// How many invitations were sent (the first one included).
     pub invitations_sent: u32,
+    /// Whether the user waits for an administrator's approval; such a user
+    /// is reported blocked, as NetBird blocks them until approved.
+    pub pending_approval: bool,
+    /// When the user last signed in (RFC 3339); reported in faithful mode,
+    /// as [`NEVER`] when `None`.
+    pub last_login: Option<String>,
+    /// A status word to report instead of the one the flags give (test
+    /// setup: a word a newer server might send).
+    pub status_word: Option<String>,
+}
+
+impl NetbirdUser {
+    fn new(id: String, email: &str, role: &str) -> Self {
+        NetbirdUser {
+            id,
+            email: email.into(),
+            name: String::new(),
+            role: role.into(),
+            invited: false,
+            auto_groups: Vec::new(),
+            is_service_user: false,
+            is_blocked: false,
+            invitations_sent: 0,
+            pending_approval: false,
+            last_login: None,
+            status_word: None,
+        }
+    }
 }
 
 /// A peer (a machine) the emulator knows, so groups can hold some.
@@ -119,6 +185,15 @@ pub struct NetbirdModel {
     pub groups: Vec<NetbirdGroup>,
     /// Every peer.
     pub peers: Vec<NetbirdPeer>,
+    /// Whether the answers carry every field the published spec documents
+    /// ([`NetbirdModel::faithful`]).
+    pub faithful: bool,
+    /// The passwords handed out in create answers (faithful mode).
+    #[serde(skip)]
+    issued_passwords: Vec<String>,
+    /// Users that [`NetbirdModel::faithful`] added, left out of dumps.
+    #[serde(skip)]
+    fixtures: Vec<String>,
     next_id: u64,
 }
 
@@ -138,15 +213,8 @@ impl NetbirdModel {
             jwt: None,
             idp_configured: true,
             users: vec![NetbirdUser {
-                id: OWNER_ID.into(),
-                email: "owner@example.com".into(),
                 name: "Account Owner".into(),
-                role: "owner".into(),
-                invited: false,
-                auto_groups: Vec::new(),
-                is_service_user: false,
-                is_blocked: false,
-                invitations_sent: 0,
+                ..NetbirdUser::new(OWNER_ID.into(), "owner@example.com", "owner")
             }],
             groups: vec![NetbirdGroup {
                 id: ALL_GROUP_ID.into(),
@@ -155,8 +223,71 @@ impl NetbirdModel {
                 resources: Vec::new(),
             }],
             peers: Vec::new(),
+            faithful: false,
+            issued_passwords: Vec::new(),
+            fixtures: Vec::new(),
             next_id: 2,
         }
+    }
+
+    /// Emits every field and value the published spec documents (see the
+    /// module docs): `last_login`, the current user's `permissions`, a
+    /// `password` in create answers, and three more users: one waiting for
+    /// approval ([`PENDING_ID`]), one with an unknown role
+    /// ([`UNKNOWN_ROLE_ID`]) and one with an unknown status word
+    /// ([`UNKNOWN_STATUS_ID`]). Those three are left out of dumps, like the
+    /// owner.
+    pub fn faithful(mut self) -> Self {
+        self.faithful = true;
+        if let Some(owner) = self.user_mut(OWNER_ID) {
+            owner.last_login = Some(OWNER_LAST_LOGIN.into());
+        }
+        let fixtures = [
+            NetbirdUser {
+                name: "Pat Pending".into(),
+                is_blocked: true,
+                pending_approval: true,
+                ..NetbirdUser::new(PENDING_ID.into(), "pending@example.com", "user")
+            },
+            NetbirdUser {
+                name: "Nora Newrole".into(),
+                last_login: Some("2024-02-01T10:00:00Z".into()),
+                ..NetbirdUser::new(
+                    UNKNOWN_ROLE_ID.into(),
+                    "newrole@example.com",
+                    "policy_admin",
+                )
+            },
+            NetbirdUser {
+                name: "Dora Dormant".into(),
+                status_word: Some("dormant".into()),
+                ..NetbirdUser::new(UNKNOWN_STATUS_ID.into(), "dormant@example.com", "user")
+            },
+        ];
+        for user in fixtures {
+            if self.user(&user.id).is_none() {
+                self.fixtures.push(user.id.clone());
+                self.users.push(user);
+            }
+        }
+        self
+    }
+
+    /// Adds a regular user who signed up through domain matching and waits
+    /// for approval (test setup), and returns its id.
+    pub fn add_pending_user(&mut self, email: &str) -> String {
+        let id = self.add_user(email, "user");
+        if let Some(user) = self.user_mut(&id) {
+            user.pending_approval = true;
+            user.is_blocked = true;
+        }
+        id
+    }
+
+    /// The passwords create answers handed out (faithful mode), oldest
+    /// first.
+    pub fn issued_passwords(&self) -> &[String] {
+        &self.issued_passwords
     }
 
     /// Also accepts `Authorization: Bearer <jwt>`, as a server set up with
@@ -191,17 +322,7 @@ impl NetbirdModel {
     /// Adds an active regular user directly (test setup) and returns its id.
     pub fn add_user(&mut self, email: &str, role: &str) -> String {
         let id = self.new_user_id();
-        self.users.push(NetbirdUser {
-            id: id.clone(),
-            email: email.into(),
-            name: String::new(),
-            role: role.into(),
-            invited: false,
-            auto_groups: Vec::new(),
-            is_service_user: false,
-            is_blocked: false,
-            invitations_sent: 0,
-        });
+        self.users.push(NetbirdUser::new(id.clone(), email, role));
         id
     }
 
@@ -260,14 +381,16 @@ impl NetbirdModel {
     }
 
     fn user_json(&self, user: &NetbirdUser) -> Value {
-        let status = if user.is_blocked {
+        let status = if let Some(word) = &user.status_word {
+            word.as_str()
+        } else if user.is_blocked {
             "blocked"
         } else if user.invited {
             "invited"
         } else {
             "active"
         };
-        json!({
+        let mut json = json!({
             "id": user.id,
             "email": user.email,
             "name": user.name,
@@ -277,9 +400,26 @@ impl NetbirdModel {
             "is_current": user.id == OWNER_ID,
             "is_service_user": user.is_service_user,
             "is_blocked": user.is_blocked,
-            "pending_approval": false,
+            "pending_approval": user.pending_approval,
             "issued": "api",
-        })
+        });
+        if self.faithful {
+            json["last_login"] = json!(user.last_login.as_deref().unwrap_or(NEVER));
+        }
+        json
+    }
+
+    /// `GET /api/users/current`: in faithful mode with `permissions`.
+    fn current_user_json(&self, user: &NetbirdUser) -> Value {
+        let mut json = self.user_json(user);
+        if self.faithful {
+            let all = json!({"read": true, "create": true, "update": true, "delete": true});
+            json["permissions"] = json!({
+                "is_restricted": false,
+                "modules": {"users": all, "groups": all, "peers": all, "networks": all},
+            });
+        }
+        json
     }
 
     fn group_json(&self, group: &NetbirdGroup) -> Value {
@@ -371,15 +511,10 @@ impl NetbirdModel {
                 return error(422, "service user name can't be empty");
             }
             NetbirdUser {
-                id: Uuid::new_v4().to_string(),
-                email: String::new(),
                 name,
-                role,
-                invited: false,
                 auto_groups,
                 is_service_user: true,
-                is_blocked: false,
-                invitations_sent: 0,
+                ..NetbirdUser::new(Uuid::new_v4().to_string(), "", &role)
             }
         } else {
             let email = body
@@ -396,18 +531,19 @@ impl NetbirdModel {
                 return error(409, "can't invite a user with an existing NetBird account");
             }
             NetbirdUser {
-                id: self.new_user_id(),
-                email: email.to_owned(),
                 name,
-                role,
                 invited: true,
                 auto_groups,
-                is_service_user: false,
-                is_blocked: false,
                 invitations_sent: 1,
+                ..NetbirdUser::new(self.new_user_id(), email, &role)
             }
         };
-        let answer = self.user_json(&user);
+        let mut answer = self.user_json(&user);
+        if self.faithful && !user.is_service_user {
+            let password = format!("Nb-{}!", Uuid::new_v4().simple());
+            answer["password"] = json!(password);
+            self.issued_passwords.push(password);
+        }
         self.users.push(user);
         reply(200, answer)
     }
@@ -450,9 +586,44 @@ impl NetbirdModel {
     fn delete_user(&mut self, id: &str) -> ResponseTemplate {
         let before = self.users.len();
         self.users.retain(|u| u.id != id);
+        self.fixtures.retain(|f| f != id);
         if self.users.len() == before {
             return error(404, &format!("user: {id} not found"));
         }
+        reply(200, json!({}))
+    }
+
+    /// The user `id` if they wait for approval, else the error NetBird
+    /// answers.
+    fn pending(&self, id: &str) -> Result<(), ResponseTemplate> {
+        match self.user(id) {
+            None => Err(error(404, &format!("user: {id} not found"))),
+            Some(user) if !user.pending_approval => {
+                Err(error(422, &format!("user {id} is not pending approval")))
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
+    fn approve_user(&mut self, id: &str) -> ResponseTemplate {
+        if let Err(response) = self.pending(id) {
+            return response;
+        }
+        let Some(user) = self.user_mut(id) else {
+            return error(404, &format!("user: {id} not found"));
+        };
+        user.pending_approval = false;
+        user.is_blocked = false;
+        let user = user.clone();
+        reply(200, self.user_json(&user))
+    }
+
+    fn reject_user(&mut self, id: &str) -> ResponseTemplate {
+        if let Err(response) = self.pending(id) {
+            return response;
+        }
+        self.users.retain(|u| u.id != id);
+        self.fixtures.retain(|f| f != id);
         reply(200, json!({}))
     }
 
@@ -684,11 +855,17 @@ impl Model for NetbirdModel {
         Ok(())
     }
 
+    /// The passwords create answers handed out, so the secrets check looks
+    /// for them too.
+    fn issued_secrets(&self) -> Vec<String> {
+        self.issued_passwords.clone()
+    }
+
     fn snapshot(&self) -> Result<DirectoryState, String> {
         let people: Vec<&NetbirdUser> = self
             .users
             .iter()
-            .filter(|u| u.id != OWNER_ID && !u.is_service_user)
+            .filter(|u| u.id != OWNER_ID && !u.is_service_user && !self.fixtures.contains(&u.id))
             .collect();
         let groups: Vec<&NetbirdGroup> = self
             .groups
@@ -748,20 +925,27 @@ impl Model for NetbirdModel {
             ("GET", ["users"]) => self.list_users(request),
             ("POST", ["users"]) => self.create_user(request),
             ("GET", ["users", "current"]) => match self.user(OWNER_ID) {
-                Some(me) => reply(200, self.user_json(me)),
+                Some(me) => reply(200, self.current_user_json(me)),
                 None => error(404, "user not found"),
             },
             ("PUT", ["users", id]) => self.update_user(id, request),
             ("DELETE", ["users", id]) => self.delete_user(id),
             ("POST", ["users", id, "invite"]) => self.resend_invite(id),
+            ("POST", ["users", id, "approve"]) => self.approve_user(id),
+            ("DELETE", ["users", id, "reject"]) => self.reject_user(id),
             ("GET", ["groups"]) => self.list_groups(request),
             ("POST", ["groups"]) => self.create_group(request),
             ("GET", ["groups", id]) => self.get_group(id),
             ("PUT", ["groups", id]) => self.update_group(id, request),
             ("DELETE", ["groups", id]) => self.delete_group(id),
-            (_, ["users"] | ["users", _] | ["users", _, "invite"] | ["groups"] | ["groups", _]) => {
-                ResponseTemplate::new(405)
-            }
+            (
+                _,
+                ["users"]
+                | ["users", _]
+                | ["users", _, "invite" | "approve" | "reject"]
+                | ["groups"]
+                | ["groups", _],
+            ) => ResponseTemplate::new(405),
             _ => not_found_page(),
         }
     }

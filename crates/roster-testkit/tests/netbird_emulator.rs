@@ -4,7 +4,10 @@
 //! server rules the adapter relies on.
 
 use roster_testkit::Emulator;
-use roster_testkit::netbird::{ALL_GROUP_ID, NETBIRD_TOKEN, NetbirdModel, OWNER_ID};
+use roster_testkit::netbird::{
+    ALL_GROUP_ID, NETBIRD_TOKEN, NEVER, NetbirdModel, OWNER_ID, OWNER_LAST_LOGIN, PENDING_ID,
+    UNKNOWN_ROLE_ID, UNKNOWN_STATUS_ID,
+};
 use serde_json::{Value, json};
 
 struct Api {
@@ -389,4 +392,202 @@ async fn a_dump_seeds_the_next_run() {
             .unwrap_err()
             .contains("root")
     );
+}
+
+fn encoded(id: &str) -> String {
+    id.replace('|', "%7C")
+}
+
+#[tokio::test]
+async fn users_waiting_for_approval_are_blocked_until_approved() {
+    let api = Api::start(NetbirdModel::default()).await;
+    let id = api
+        .emulator
+        .with_model(|m| m.add_pending_user("wait@company.com"));
+    let (_, users) = api.send("GET", "/api/users", None).await;
+    let waiting = users
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|u| u["id"] == id.as_str())
+        .cloned()
+        .expect("listed");
+    assert_eq!(
+        (
+            &waiting["status"],
+            &waiting["is_blocked"],
+            &waiting["pending_approval"]
+        ),
+        (&json!("blocked"), &json!(true), &json!(true)),
+        "as NetBird reports a user it holds for approval"
+    );
+    let path = format!("/api/users/{}/approve", encoded(&id));
+    let (status, approved) = api.send("POST", &path, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(approved["id"], id.as_str());
+    assert_eq!(
+        (
+            &approved["status"],
+            &approved["is_blocked"],
+            &approved["pending_approval"]
+        ),
+        (&json!("active"), &json!(false), &json!(false))
+    );
+    assert_eq!(
+        api.send("POST", &path, None).await,
+        netbird_error(422, &format!("user {id} is not pending approval"))
+    );
+    let (status, _) = api.send("GET", &path, None).await;
+    assert_eq!(status, 405, "approve is a POST");
+}
+
+#[tokio::test]
+async fn reject_removes_only_a_user_waiting_for_approval() {
+    let api = Api::start(NetbirdModel::default()).await;
+    let (waiting, active) = api.emulator.with_model(|m| {
+        (
+            m.add_pending_user("wait@company.com"),
+            m.add_user("active@company.com", "user"),
+        )
+    });
+    let reject = |id: &str| format!("/api/users/{}/reject", encoded(id));
+    assert_eq!(
+        api.send("DELETE", &reject(&active), None).await,
+        netbird_error(422, &format!("user {active} is not pending approval"))
+    );
+    assert_eq!(
+        api.send("DELETE", &reject(&waiting), None).await,
+        (200, json!({}))
+    );
+    assert!(api.emulator.with_model(|m| m.user(&waiting).is_none()));
+    assert!(api.emulator.with_model(|m| m.user(&active).is_some()));
+    assert_eq!(
+        api.send("DELETE", &reject(&waiting), None).await,
+        netbird_error(404, &format!("user: {waiting} not found"))
+    );
+    assert_eq!(
+        api.send("POST", "/api/users/nobody/approve", None).await,
+        netbird_error(404, "user: nobody not found")
+    );
+    let (status, _) = api.send("POST", &reject(&active), None).await;
+    assert_eq!(status, 405, "reject is a DELETE");
+}
+
+#[tokio::test]
+async fn faithful_answers_carry_every_documented_field() {
+    let api = Api::start(NetbirdModel::default().faithful()).await;
+    let (_, users) = api.send("GET", "/api/users", None).await;
+    let users = users.as_array().expect("list").clone();
+    let by_id = |id: &str| {
+        users
+            .iter()
+            .find(|u| u["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} listed"))
+    };
+    for user in &users {
+        for field in [
+            "id",
+            "email",
+            "name",
+            "role",
+            "status",
+            "last_login",
+            "auto_groups",
+            "is_current",
+            "is_service_user",
+            "is_blocked",
+            "pending_approval",
+            "issued",
+        ] {
+            assert!(user.get(field).is_some(), "{field} in {user}");
+        }
+        assert!(user.get("password").is_none(), "never in a list: {user}");
+    }
+    assert_eq!(by_id(OWNER_ID)["last_login"], OWNER_LAST_LOGIN);
+    let pending = by_id(PENDING_ID);
+    assert_eq!(pending["pending_approval"], true);
+    assert_eq!(pending["last_login"], NEVER, "Go's zero time");
+    assert_eq!(by_id(UNKNOWN_ROLE_ID)["role"], "policy_admin");
+    assert_eq!(by_id(UNKNOWN_STATUS_ID)["status"], "dormant");
+
+    let (_, me) = api.send("GET", "/api/users/current", None).await;
+    assert_eq!(me["permissions"]["is_restricted"], false);
+    assert_eq!(me["permissions"]["modules"]["users"]["read"], true);
+
+    let (status, created) = api
+        .send(
+            "POST",
+            "/api/users",
+            Some(
+                json!({"email": "pw@company.com", "role": "user", "auto_groups": [],
+                        "is_service_user": false}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let password = created["password"].as_str().expect("a password").to_owned();
+    assert!(password.len() >= 16, "{password}");
+    assert_eq!(created["last_login"], NEVER);
+    assert_eq!(
+        api.emulator.with_model(|m| m.issued_passwords().to_vec()),
+        vec![password.clone()]
+    );
+    {
+        use roster_testkit::Model;
+        assert_eq!(
+            api.emulator.with_model(|m| m.issued_secrets()),
+            vec![password.clone()],
+            "the secrets check learns the password"
+        );
+    }
+    let (_, robot) = api
+        .send(
+            "POST",
+            "/api/users",
+            Some(json!({"name": "robot", "role": "user", "auto_groups": [],
+                        "is_service_user": true})),
+        )
+        .await;
+    assert!(robot.get("password").is_none(), "service users get none");
+    let (_, listed) = api.send("GET", "/api/users", None).await;
+    assert!(
+        !listed.to_string().contains(&password),
+        "the password is shown once"
+    );
+}
+
+#[tokio::test]
+async fn the_plain_emulator_answers_as_before() {
+    let api = Api::start(NetbirdModel::default()).await;
+    let (_, users) = api.send("GET", "/api/users", None).await;
+    assert_eq!(users.as_array().map(Vec::len), Some(1), "only the owner");
+    assert!(users[0].get("last_login").is_none());
+    assert_eq!(users[0]["pending_approval"], false);
+    let (_, me) = api.send("GET", "/api/users/current", None).await;
+    assert!(me.get("permissions").is_none());
+    let (_, created) = api
+        .send(
+            "POST",
+            "/api/users",
+            Some(
+                json!({"email": "np@company.com", "role": "user", "auto_groups": [],
+                        "is_service_user": false}),
+            ),
+        )
+        .await;
+    assert!(created.get("password").is_none());
+    assert!(api.emulator.with_model(|m| m.issued_passwords().is_empty()));
+}
+
+#[test]
+fn the_faithful_fixtures_stay_out_of_dumps() {
+    use roster_testkit::Model;
+    let model = NetbirdModel::default().faithful();
+    assert!(model.user(PENDING_ID).is_some());
+    let dump = model.snapshot().expect("dump");
+    assert!(dump.users.is_empty(), "{:?}", dump.users);
+    let mut next = NetbirdModel::default().faithful();
+    next.seed(&dump)
+        .expect("a faithful dump seeds a faithful model");
 }

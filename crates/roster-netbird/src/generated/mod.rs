@@ -18,24 +18,29 @@ pub mod types {
         ///A human-readable error message
         pub message: ::std::string::String,
     }
-    ///`Group`
+    ///A group as the server reports it. Only `id` is required here (the published schema also requires name, peers_count, resources_count, peers and resources); see SOURCE.md.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct Group {
+    pub struct GroupFields {
         ///Group ID
         pub id: ::std::string::String,
         ///How the group was issued (api, integration, jwt)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub issued: ::std::option::Option<::std::string::String>,
         ///Group name
-        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
         ///The group's peers
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub peers: ::std::vec::Vec<PeerMinimum>,
         ///Count of peers in the group
-        pub peers_count: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub peers_count: ::std::option::Option<i64>,
         ///The group's resources
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub resources: ::std::vec::Vec<Resource>,
         ///Count of resources in the group
-        pub resources_count: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub resources_count: ::std::option::Option<i64>,
     }
     ///`GroupRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -55,7 +60,8 @@ pub mod types {
         ///Peer ID
         pub id: ::std::string::String,
         ///Peer's hostname
-        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
     }
     ///`Resource`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -65,42 +71,6 @@ pub mod types {
         ///Type of the resource (host, subnet, domain, peer)
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
-    }
-    ///`User`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct User {
-        ///Group IDs to auto-assign to peers registered by this user
-        pub auto_groups: ::std::vec::Vec<::std::string::String>,
-        ///User's email address; empty for service users
-        pub email: ::std::string::String,
-        ///User ID, such as google-oauth2|277474792786460067937
-        pub id: ::std::string::String,
-        ///The identity provider (connector) the user authenticated with
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub idp_id: ::std::option::Option<::std::string::String>,
-        ///Is true if this user is blocked
-        pub is_blocked: bool,
-        ///Is true if the authenticated user is this user
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub is_current: ::std::option::Option<bool>,
-        ///Is true if this user is a service user
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub is_service_user: ::std::option::Option<bool>,
-        ///How the user was issued, by api or integration
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub issued: ::std::option::Option<::std::string::String>,
-        ///Last time this user logged in to the dashboard (RFC 3339)
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_login: ::std::option::Option<::std::string::String>,
-        ///User's name from the IdP
-        pub name: ::std::string::String,
-        ///Is true if this user waits for an administrator's approval
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub pending_approval: ::std::option::Option<bool>,
-        ///User's NetBird account role (owner, admin, user, billing_admin, auditor, network_admin)
-        pub role: ::std::string::String,
-        ///User's status (active, invited, blocked)
-        pub status: ::std::string::String,
     }
     ///`UserCreateRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -117,6 +87,69 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         ///User's NetBird account role
         pub role: ::std::string::String,
+    }
+    ///A user as the server reports it. Only `id` is required here (the published schema also requires email, name, role, auto_groups, status, is_blocked and pending_approval), so an answer that leaves a field out still decodes; see SOURCE.md.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct UserFields {
+        ///Group IDs to auto-assign to peers registered by this user
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub auto_groups: ::std::vec::Vec<::std::string::String>,
+        ///User's email address; empty for service users
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///User ID, such as google-oauth2|277474792786460067937
+        pub id: ::std::string::String,
+        ///The identity provider (connector) the user authenticated with
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub idp_id: ::std::option::Option<::std::string::String>,
+        ///Is true if this user is blocked (users waiting for approval are blocked too)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_blocked: ::std::option::Option<bool>,
+        ///Is true if the authenticated user is this user
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_current: ::std::option::Option<bool>,
+        ///Is true if this user is a service user
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_service_user: ::std::option::Option<bool>,
+        ///How the user was issued (api, integration, or another word)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub issued: ::std::option::Option<::std::string::String>,
+        ///Last time this user logged in to the dashboard (RFC 3339; 0001-01-01T00:00:00Z for never)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_login: ::std::option::Option<::std::string::String>,
+        ///User's name from the IdP
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///The new user's generated password. Only in the answer to a create, and only when the identity provider creates users with a password (NetBird's embedded IdP). It is shown once.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub password: ::std::option::Option<::std::string::String>,
+        ///Is true if this user joined through domain matching while the account requires approval, and waits for an administrator's approval
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub pending_approval: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub permissions: ::std::option::Option<UserPermissions>,
+        ///User's NetBird account role (owner, admin, user, billing_admin, auditor, network_admin, or one a newer server adds)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub role: ::std::option::Option<::std::string::String>,
+        ///User's status (active, invited, blocked, or one a newer server adds)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+    }
+    ///What the user may do (sent with the current user)
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct UserPermissions {
+        ///Whether the user's view of peers is restricted
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_restricted: ::std::option::Option<bool>,
+        ///Per module (networks, peers…), per operation (read, create, update, delete), whether it is allowed
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub modules: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::collections::HashMap<::std::string::String, bool>,
+        >,
     }
     ///Replaces all three fields at once.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -235,7 +268,10 @@ impl Client {
     pub async fn list_groups<'a>(
         &'a self,
         name: Option<&'a str>,
-    ) -> Result<ResponseValue<::std::vec::Vec<types::Group>>, Error<()>> {
+    ) -> Result<
+        ResponseValue<::std::vec::Vec<roster_core::Raw<crate::generated::types::GroupFields>>>,
+        Error<()>,
+    > {
         let url = format!("{}/api/groups", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -271,7 +307,8 @@ impl Client {
     pub async fn create_group<'a>(
         &'a self,
         body: &'a types::GroupRequest,
-    ) -> Result<ResponseValue<types::Group>, Error<()>> {
+    ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::GroupFields>>, Error<()>>
+    {
         let url = format!("{}/api/groups", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -307,7 +344,8 @@ impl Client {
     pub async fn get_group<'a>(
         &'a self,
         group_id: &'a str,
-    ) -> Result<ResponseValue<types::Group>, Error<()>> {
+    ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::GroupFields>>, Error<()>>
+    {
         let url = format!(
             "{}/api/groups/{}",
             self.baseurl,
@@ -347,7 +385,8 @@ impl Client {
         &'a self,
         group_id: &'a str,
         body: &'a types::GroupRequest,
-    ) -> Result<ResponseValue<types::Group>, Error<()>> {
+    ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::GroupFields>>, Error<()>>
+    {
         let url = format!(
             "{}/api/groups/{}",
             self.baseurl,
@@ -421,7 +460,10 @@ impl Client {
     pub async fn list_users<'a>(
         &'a self,
         service_user: Option<bool>,
-    ) -> Result<ResponseValue<::std::vec::Vec<types::User>>, Error<()>> {
+    ) -> Result<
+        ResponseValue<::std::vec::Vec<roster_core::Raw<crate::generated::types::UserFields>>>,
+        Error<()>,
+    > {
         let url = format!("{}/api/users", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -460,7 +502,8 @@ impl Client {
     pub async fn create_user<'a>(
         &'a self,
         body: &'a types::UserCreateRequest,
-    ) -> Result<ResponseValue<types::User>, Error<()>> {
+    ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::UserFields>>, Error<()>>
+    {
         let url = format!("{}/api/users", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -493,7 +536,10 @@ impl Client {
     ///The user behind the credentials
     ///
     ///Sends a `GET` request to `/api/users/current`
-    pub async fn get_current_user<'a>(&'a self) -> Result<ResponseValue<types::User>, Error<()>> {
+    pub async fn get_current_user<'a>(
+        &'a self,
+    ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::UserFields>>, Error<()>>
+    {
         let url = format!("{}/api/users/current", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -529,7 +575,8 @@ impl Client {
         &'a self,
         user_id: &'a str,
         body: &'a types::UserRequest,
-    ) -> Result<ResponseValue<types::User>, Error<()>> {
+    ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::UserFields>>, Error<()>>
+    {
         let url = format!(
             "{}/api/users/{}",
             self.baseurl,
@@ -594,6 +641,46 @@ impl Client {
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    ///Approve a user who waits for approval
+    ///
+    ///Sends a `POST` request to `/api/users/{userId}/approve`
+    pub async fn approve_user<'a>(
+        &'a self,
+        user_id: &'a str,
+    ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::UserFields>>, Error<()>>
+    {
+        let url = format!(
+            "{}/api/users/{}/approve",
+            self.baseurl,
+            encode_path(&user_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map.append(
+            ::reqwest::header::HeaderName::from_static("api-version"),
+            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+        );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "approve_user",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     ///Resend a pending user's invitation
     ///
     ///Sends a `POST` request to `/api/users/{userId}/invite`
@@ -615,6 +702,37 @@ impl Client {
         let mut request = self.client.post(url).headers(header_map).build()?;
         let info = OperationInfo {
             operation_id: "resend_user_invite",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => Ok(ResponseValue::empty(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    ///Reject a user who waits for approval, which removes them from the account
+    ///
+    ///Sends a `DELETE` request to `/api/users/{userId}/reject`
+    pub async fn reject_user<'a>(
+        &'a self,
+        user_id: &'a str,
+    ) -> Result<ResponseValue<()>, Error<()>> {
+        let url = format!(
+            "{}/api/users/{}/reject",
+            self.baseurl,
+            encode_path(&user_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map.append(
+            ::reqwest::header::HeaderName::from_static("api-version"),
+            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+        );
+        #[allow(unused_mut)]
+        let mut request = self.client.delete(url).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "reject_user",
         };
         self.pre(&mut request, &info).await?;
         let result = self.exec(request, &info).await;
