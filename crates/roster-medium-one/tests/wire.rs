@@ -13,6 +13,10 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+/// Bodies generated from the spec's response schemas.
+#[path = "spec/decoding.rs"]
+mod spec_decoding;
+
 const LOGIN: &str = "admin@example.com";
 const PASSWORD: &str = "correct-horse-battery";
 const API_KEY: &str = "ABCDEFGHIJKLmnopabcdefghijklmnop1234567890";
