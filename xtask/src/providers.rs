@@ -44,10 +44,15 @@ pub const PROVIDERS: &[Provider] = &[
         spec: "specs/astra-devops/openapi.yaml",
         output: "crates/roster-astra/src/generated/mod.rs",
         replacements: &[
-            ("Organization", "crate::wire::Organization"),
+            // Each read keeps the object as it arrived (`Raw`): the users
+            // inside `OrgUsers` are `Raw` too, in the hand-written type.
+            (
+                "Organization",
+                "roster_core::Raw<crate::wire::Organization>",
+            ),
             ("OrganizationUsers", "crate::wire::OrgUsers"),
-            ("UserResponse", "crate::wire::OrgUser"),
-            ("Role", "crate::wire::Role"),
+            ("UserResponse", "roster_core::Raw<crate::wire::OrgUser>"),
+            ("Role", "roster_core::Raw<crate::wire::Role>"),
             ("Policy", "crate::wire::Policy"),
         ],
         raw: &[],

@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use roster_core::{
     Capabilities, CreateOutcome, Created, Email, Error, ErrorKind, Membership, MembershipDirectory,
-    MembershipRequest, NewTenant, NewUser, Operation, Page, PageRequest, Provider, Result, Tenant,
-    TenantDirectory, TenantId, User, UserDirectory, UserId, UserUpdate,
+    MembershipRequest, NewTenant, NewUser, Operation, Page, PageRequest, Provider, ProviderFields,
+    Raw, Result, RoleSpec, Tenant, TenantDirectory, TenantId, User, UserDirectory, UserId,
+    UserUpdate,
 };
 use roster_http::{ClientContext, StaticToken};
 
@@ -14,37 +15,30 @@ use crate::PROVIDER;
 use crate::config::AstraConfig;
 use crate::generated::{self, types};
 use crate::mapping::{
-    is_invited, membership_from_api, org_id, path_id, requested_role_name, tenant_from_api,
-    user_from_api, users_from_api,
+    is_invited, maps_to_neutral, membership_from_api, memberships_from_api, org_id, path_id,
+    requested_role_name, tenant_from_api, user_from_api, users_from_api,
 };
+use crate::roles::{NewRole, OrgRole, RoleUpdate};
 use crate::wire;
 
 roster_http::impl_client_hooks!(generated::Client);
-
-/// An organization role: its UUID (what the API takes) and its name (what
-/// callers give).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OrgRole {
-    /// The role's UUID.
-    pub id: String,
-    /// Its name, such as `Organization Administrator`.
-    pub name: String,
-}
-
-impl From<wire::Role> for OrgRole {
-    fn from(role: wire::Role) -> Self {
-        OrgRole {
-            id: role.id,
-            name: role.name,
-        }
-    }
-}
 
 /// A Roster adapter for the DataStax Astra DevOps API.
 ///
 /// An application token belongs to one organization, and that organization
 /// is the only tenant this adapter sees. It maps Astra's rules like this:
 ///
+/// - **Reading** maps every status: `active` and `invited` to their neutral
+///   words, anything else to [`Other`](roster_core::UserStatus::Other) with
+///   the word in `raw_status`, and a missing status to
+///   [`MISSING_STATUS`](crate::MISSING_STATUS). Every user, member and the
+///   organization carry the JSON the server sent (`provider_data`). Only a
+///   user without an id fails a list (`Decode`, naming its position).
+/// - **Custom roles** are the adapter's own methods: [`roles`](AstraClient::roles),
+///   [`role`](AstraClient::role), [`create_role`](AstraClient::create_role),
+///   [`update_role`](AstraClient::update_role) and
+///   [`delete_role`](AstraClient::delete_role), each with its own
+///   [`Operation`].
 /// - **Creating a user is an invitation** (`PUT /v2/organizations/users`).
 ///   The API answers without an id, so the adapter then lists the users and
 ///   returns the invited user (status [`Invited`](roster_core::UserStatus::Invited)).
@@ -55,12 +49,19 @@ impl From<wire::Role> for OrgRole {
 /// - **Roles are given by name** ([`RoleSpec::Provider`](roster_core::RoleSpec::Provider),
 ///   case-insensitive, or a role UUID) or as a neutral role (see
 ///   [`neutral_role_name`](crate::neutral_role_name)); without one, users
-///   get [`DEFAULT_ROLE`](crate::DEFAULT_ROLE). Names are resolved to UUIDs
-///   from `GET /v2/organizations/roles`, cached per client (clones share
-///   it) and reloaded once when a name is missing. An unknown name is
-///   [`InvalidInput`](ErrorKind::InvalidInput) and nothing is written.
-/// - **Updating** replaces the user's roles with the one given; email,
-///   display name and status are [`Unsupported`](ErrorKind::Unsupported).
+///   get [`DEFAULT_ROLE`](crate::DEFAULT_ROLE). An invitation carries every
+///   role asked for ([`NewUser::role`] and [`NewUser::additional_roles`]).
+///   Names are resolved to UUIDs from `GET /v2/organizations/roles`, cached
+///   per client (clones share it) and reloaded once when a name is missing.
+///   An unknown name is [`InvalidInput`](ErrorKind::InvalidInput) and
+///   nothing is written.
+/// - **Updating** with [`UserUpdate::role`] replaces only the user's roles
+///   that stand for a neutral role (Organization Administrator, R/W User,
+///   Read Only User, Billing Administrator) and keeps every other role they
+///   hold; [`UserUpdate::roles`] (`replace_roles`) replaces them all.
+///   Either way the whole new set goes out in one `PUT …/roles`. Email,
+///   display name and status are [`Unsupported`](ErrorKind::Unsupported);
+///   Astra takes no provider-specific `fields` (`InvalidInput`).
 /// - **Deleting** removes a member or withdraws an invitation.
 /// - **Tenants**: listing answers the token's organization; reading works
 ///   for its id only; creating and deleting are `Unsupported`.
@@ -134,23 +135,120 @@ impl AstraClient {
         Error::unsupported(PROVIDER, operation, what)
     }
 
-    /// Every role of the organization, read now (one request); this also
-    /// refreshes the cache role names are resolved from. Core has no role
-    /// operations, so errors name [`Operation::ListUsers`].
+    /// Every role of the organization, built-in and custom, read now
+    /// (`GET /v2/organizations/roles`, one request); this also refreshes the
+    /// cache role names are resolved from. Errors name
+    /// [`Operation::ListRoles`].
     pub async fn roles(&self) -> Result<Vec<OrgRole>> {
-        self.load_roles(Operation::ListUsers).await
+        self.load_roles(Operation::ListRoles).await
     }
 
     /// One role by its UUID (`GET /v2/organizations/roles/{roleID}`); an
-    /// unknown id is `NotFound`. Errors name [`Operation::GetUser`].
+    /// unknown id is `NotFound`. Errors name [`Operation::GetRole`].
     pub async fn role(&self, id: &str) -> Result<OrgRole> {
-        let operation = Operation::GetUser;
+        self.read_role(id, Operation::GetRole).await
+    }
+
+    /// Creates a custom role (`POST /v2/organizations/roles`, one request)
+    /// and returns it as the server answered. A blank name or effect is
+    /// `InvalidInput` and nothing is sent; a name already taken is
+    /// `AlreadyExists` (`409`). The role is usable by name at once: the
+    /// cache takes it. Errors name [`Operation::CreateRole`].
+    pub async fn create_role(&self, role: &NewRole) -> Result<Created<OrgRole>> {
+        let operation = Operation::CreateRole;
+        let body = role.body().map_err(in_operation(operation))?;
+        let created = self
+            .context()
+            .call(operation, self.api.add_organization_role(&body))
+            .await?;
+        let created = OrgRole::from_api(created);
+        self.cache_role(&created);
+        Ok(Created::new(created))
+    }
+
+    /// Changes a custom role. The published update replaces the whole role
+    /// (`PUT /v2/organizations/roles/{roleID}` with name and policy), so the
+    /// adapter reads the role first and sends its current value for every
+    /// part `update` does not name; then it reads the role back. Costs: read,
+    /// write, read; an empty update only reads. A blank name or effect is
+    /// `InvalidInput`, and when the role's current policy cannot be read
+    /// (a policy string that is not JSON) the update must name the whole
+    /// policy, else `InvalidInput`; either way nothing is written. Errors
+    /// name [`Operation::UpdateRole`].
+    pub async fn update_role(&self, id: &str, update: &RoleUpdate) -> Result<OrgRole> {
+        let operation = Operation::UpdateRole;
+        update.check().map_err(in_operation(operation))?;
+        let id = path_id("role id", id).map_err(in_operation(operation))?;
+        let current = self.read_role(id, operation).await?;
+        if update.is_empty() {
+            return Ok(current);
+        }
+        if current.policy.is_none() && has_policy(&current) && !update.names_whole_policy() {
+            return Err(self.error(
+                ErrorKind::InvalidInput,
+                operation,
+                format!(
+                    "role {id}'s current policy could not be read, so it cannot be kept; \
+                     name its description, resources, actions and effect"
+                ),
+            ));
+        }
+        let body = update.merged(&current).map_err(in_operation(operation))?;
+        self.context()
+            .call(operation, self.api.update_role(id, &body))
+            .await?;
+        // Whatever happens next, the cached copy is stale.
+        self.forget_role(id);
+        let updated = self.read_role(id, operation).await?;
+        self.cache_role(&updated);
+        Ok(updated)
+    }
+
+    /// Deletes a custom role (`DELETE /v2/organizations/roles/{roleID}`,
+    /// one request); an unknown id is `NotFound`. The cache forgets it.
+    /// Errors name [`Operation::DeleteRole`].
+    pub async fn delete_role(&self, id: &str) -> Result<()> {
+        let operation = Operation::DeleteRole;
+        let id = path_id("role id", id).map_err(in_operation(operation))?;
+        self.context()
+            .call(operation, self.api.delete_organization_role(id))
+            .await?;
+        self.forget_role(id);
+        Ok(())
+    }
+
+    async fn read_role(&self, id: &str, operation: Operation) -> Result<OrgRole> {
         let id = path_id("role id", id).map_err(in_operation(operation))?;
         let role = self
             .context()
             .call(operation, self.api.get_organization_role(id))
             .await?;
-        Ok(role.into())
+        let mut role = OrgRole::from_api(role);
+        // The answer may leave the id out; it is the one asked for.
+        role.id.get_or_insert_with(|| id.to_owned());
+        Ok(role)
+    }
+
+    /// Puts a role the server just answered into the cache (when the cache
+    /// is loaded; otherwise the next use loads it whole).
+    fn cache_role(&self, role: &OrgRole) {
+        let Some(id) = role.id.as_deref() else {
+            // Without an id it cannot be resolved to one: reload next time.
+            *lock(&self.roles) = None;
+            return;
+        };
+        if let Some(roles) = lock(&self.roles).as_mut() {
+            match roles.iter_mut().find(|r| r.id.as_deref() == Some(id)) {
+                Some(cached) => cached.clone_from(role),
+                None => roles.push(role.clone()),
+            }
+        }
+    }
+
+    fn forget_role(&self, id: &str) {
+        if let Some(roles) = lock(&self.roles).as_mut() {
+            roles.retain(|r| r.id.as_deref() != Some(id));
+        }
     }
 
     async fn load_roles(&self, operation: Operation) -> Result<Vec<OrgRole>> {
@@ -159,31 +257,114 @@ impl AstraClient {
             .call(operation, self.api.get_organization_roles())
             .await?
             .into_iter()
-            .map(OrgRole::from)
+            .map(OrgRole::from_api)
             .collect();
         *lock(&self.roles) = Some(roles.clone());
         Ok(roles)
     }
 
-    /// The UUID of the role named `name` (or with that id): from the cache,
-    /// else from a fresh role list, read at most once per call.
-    async fn role_id(&self, name: &str, operation: Operation) -> Result<String> {
-        let cached = lock(&self.roles).clone();
-        if let Some(id) = cached.as_deref().and_then(|roles| find_role(roles, name)) {
-            return Ok(id);
+    /// The UUID of the role named `name` (or with that id), from the cache,
+    /// else from a fresh role list, read at most once per call; `None` when
+    /// the organization has no such role.
+    async fn find_role_id(&self, name: &str, operation: Operation) -> Result<Option<String>> {
+        if let Some(id) = lock(&self.roles)
+            .as_deref()
+            .and_then(|r| find_role(r, name))
+        {
+            return Ok(Some(id));
         }
         let roles = self.load_roles(operation).await?;
-        find_role(&roles, name).ok_or_else(|| {
-            let known: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
-            self.error(
-                ErrorKind::InvalidInput,
-                operation,
-                format!(
-                    "the organization has no role {name:?}; its roles are: {}",
-                    known.join(", ")
-                ),
-            )
-        })
+        Ok(find_role(&roles, name))
+    }
+
+    /// Like `find_role_id`, but an unknown name is `InvalidInput`, listing
+    /// the roles there are.
+    async fn role_id(&self, name: &str, operation: Operation) -> Result<String> {
+        if let Some(id) = self.find_role_id(name, operation).await? {
+            return Ok(id);
+        }
+        let known: Vec<String> = lock(&self.roles)
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| r.name.clone())
+            .collect();
+        Err(self.error(
+            ErrorKind::InvalidInput,
+            operation,
+            format!(
+                "the organization has no role {name:?}; its roles are: {}",
+                known.join(", ")
+            ),
+        ))
+    }
+
+    /// The UUIDs of every role asked for, in order, without repeats.
+    async fn role_ids(&self, names: &[String], operation: Operation) -> Result<Vec<String>> {
+        let mut ids = Vec::with_capacity(names.len());
+        for name in names {
+            push_unique(&mut ids, self.role_id(name, operation).await?);
+        }
+        Ok(ids)
+    }
+
+    /// The UUID of a role a user holds: the one sent, else the one its name
+    /// resolves to. A role with neither cannot be sent back, so a write
+    /// that must keep it stops with `Conflict` before it is made.
+    async fn held_role_id(
+        &self,
+        user: &str,
+        role: &wire::Role,
+        operation: Operation,
+    ) -> Result<String> {
+        if let Some(id) = role.id() {
+            return Ok(id.to_owned());
+        }
+        if let Some(name) = role.name.as_deref()
+            && let Some(id) = self.find_role_id(name, operation).await?
+        {
+            return Ok(id);
+        }
+        Err(self.error(
+            ErrorKind::Conflict,
+            operation,
+            format!(
+                "user {user} holds a role the server sent without an id{}, so it cannot be \
+                 kept; replace every role with UserUpdate::replace_roles",
+                role.name
+                    .as_deref()
+                    .map(|n| format!(" whose name {n:?} is not in the role list"))
+                    .unwrap_or_default()
+            ),
+        ))
+    }
+
+    /// The UUIDs of every role in `roles`, in order, without repeats.
+    async fn held_role_ids<'a>(
+        &self,
+        user: &str,
+        roles: impl IntoIterator<Item = &'a wire::Role>,
+        operation: Operation,
+    ) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        for role in roles {
+            push_unique(&mut ids, self.held_role_id(user, role, operation).await?);
+        }
+        Ok(ids)
+    }
+
+    /// The UUIDs a user holds, where every one is known without a request.
+    fn known_role_ids(&self, roles: &[wire::Role]) -> Option<Vec<String>> {
+        let cache = lock(&self.roles);
+        let mut ids = Vec::new();
+        for role in roles {
+            let id = match role.id() {
+                Some(id) => id.to_owned(),
+                None => find_role(cache.as_deref()?, role.name.as_deref()?)?,
+            };
+            push_unique(&mut ids, id);
+        }
+        Some(ids)
     }
 
     async fn org_users(&self, operation: Operation) -> Result<wire::OrgUsers> {
@@ -192,7 +373,7 @@ impl AstraClient {
             .await
     }
 
-    async fn org_user(&self, id: &str, operation: Operation) -> Result<wire::OrgUser> {
+    async fn org_user(&self, id: &str, operation: Operation) -> Result<Raw<wire::OrgUser>> {
         self.context()
             .call(operation, self.api.get_organization_user(id))
             .await
@@ -241,17 +422,54 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// The id of the role named `name` (or with that id); roles without an id
+/// cannot be assigned, so they never answer.
 fn find_role(roles: &[OrgRole], name: &str) -> Option<String> {
     roles
         .iter()
-        .find(|r| r.name.eq_ignore_ascii_case(name) || r.id == name)
-        .map(|r| r.id.clone())
+        .filter(|r| r.answers_to(name))
+        .find_map(|r| r.id.clone())
 }
 
-fn find_by_email<'a>(users: &'a [wire::OrgUser], email: &Email) -> Option<&'a wire::OrgUser> {
+fn find_by_email<'a>(
+    users: &'a [Raw<wire::OrgUser>],
+    email: &Email,
+) -> Option<&'a Raw<wire::OrgUser>> {
     users
         .iter()
         .find(|u| u.email.as_deref().is_some_and(|e| email.matches(e)))
+}
+
+fn push_unique(ids: &mut Vec<String>, id: String) {
+    if !ids.contains(&id) {
+        ids.push(id);
+    }
+}
+
+/// Whether the role's JSON has a policy (of whatever shape).
+fn has_policy(role: &OrgRole) -> bool {
+    role.provider_data.as_ref().is_some_and(|data| {
+        ["Policy", "policy"]
+            .iter()
+            .any(|key| data.field(key).is_some_and(|v| !v.is_null()))
+    })
+}
+
+/// Astra takes no provider-specific user fields: any is `InvalidInput`.
+fn no_fields(fields: &ProviderFields, operation: Operation) -> Result<()> {
+    fields.check(&[]).map_err(in_operation(operation))
+}
+
+/// The Astra role names asked for, checked before anything is sent.
+fn requested_names<'a>(
+    roles: impl IntoIterator<Item = &'a RoleSpec>,
+    operation: Operation,
+) -> Result<Vec<String>> {
+    roles
+        .into_iter()
+        .map(|role| requested_role_name(Some(role)))
+        .collect::<Result<_>>()
+        .map_err(in_operation(operation))
 }
 
 /// Tags an error raised here, before any request, with where it happened.
@@ -294,6 +512,8 @@ pub fn capabilities() -> Capabilities {
         update_status: false,
         user_display_name: false,
         user_roles: true,
+        // Invitations and role changes carry a set of role ids.
+        multiple_roles_per_user: true,
         delete_user: true,
         // A user exists here only as a member of the organization.
         delete_user_cascades_memberships: true,
@@ -334,16 +554,22 @@ impl UserDirectory for AstraClient {
         user_from_api(&user).map_err(self.decoded(operation))
     }
 
-    /// Invites the user with one role (default [`DEFAULT_ROLE`](crate::DEFAULT_ROLE))
-    /// and returns them as listed afterwards. See the type's rustdoc for
-    /// re-sent invitations and existing members.
+    /// Invites the user with every role asked for ([`NewUser::role`] then
+    /// [`NewUser::additional_roles`]; [`DEFAULT_ROLE`](crate::DEFAULT_ROLE)
+    /// when neither names one) and returns them as listed afterwards. See
+    /// the type's rustdoc for re-sent invitations and existing members.
     async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
         let operation = Operation::CreateUser;
         if user.display_name.is_some() {
             return Err(self.unsupported(operation, "display names"));
         }
-        let role_name = requested_role_name(user.role.as_ref()).map_err(in_operation(operation))?;
-        let role_id = self.role_id(&role_name, operation).await?;
+        no_fields(&user.fields, operation)?;
+        let names = if user.roles().next().is_none() {
+            vec![crate::DEFAULT_ROLE.to_owned()]
+        } else {
+            requested_names(user.roles(), operation)?
+        };
+        let role_ids = self.role_ids(&names, operation).await?;
         let before = self.org_users(operation).await?;
         let outcome = match find_by_email(&before.users, &user.email) {
             Some(existing) if is_invited(existing) => CreateOutcome::InvitationResent,
@@ -353,19 +579,15 @@ impl UserDirectory for AstraClient {
                     operation,
                     format!(
                         "{} is already a member of the organization (user {})",
-                        user.email, existing.user_id
+                        user.email,
+                        existing.id().unwrap_or("without an id")
                     ),
                 ));
             }
             None => CreateOutcome::Created,
         };
-        self.invite(
-            user.email.as_str(),
-            &before.org_id,
-            vec![role_id],
-            operation,
-        )
-        .await?;
+        self.invite(user.email.as_str(), &before.org_id, role_ids, operation)
+            .await?;
         let after = self.org_users(operation).await?;
         let invited = find_by_email(&after.users, &user.email).ok_or_else(|| {
             self.error(
@@ -383,8 +605,19 @@ impl UserDirectory for AstraClient {
         ))
     }
 
-    /// Replaces the user's roles with the one given, then reads the user
-    /// back. Email, display name and status are `Unsupported`.
+    /// Changes the user's roles, then reads the user back.
+    ///
+    /// - [`UserUpdate::role`]: reads the user (one request), drops the roles
+    ///   they hold that stand for a neutral role, and sends the new role
+    ///   first, then every other role they hold, in their order. A held role
+    ///   the server sent without an id is resolved by name; one with
+    ///   neither is `Conflict`, and nothing is written. When the set would
+    ///   not change, nothing is written either.
+    /// - [`UserUpdate::roles`]: sends exactly these roles (at least one).
+    ///
+    /// Giving both is `InvalidInput`; email, display name and status are
+    /// `Unsupported`; any `fields` are `InvalidInput`. All of it is checked
+    /// before anything is sent.
     async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
         let operation = Operation::UpdateUser;
         if update.email.is_some() {
@@ -396,18 +629,57 @@ impl UserDirectory for AstraClient {
         if update.status.is_some() {
             return Err(self.unsupported(operation, "blocking or suspending users"));
         }
+        no_fields(&update.fields, operation)?;
         let role_name = update
             .role
             .as_ref()
             .map(|role| requested_role_name(Some(role)))
             .transpose()
             .map_err(in_operation(operation))?;
+        let every_role = update
+            .roles
+            .as_ref()
+            .map(|roles| requested_names(roles, operation))
+            .transpose()?;
+        if role_name.is_some() && every_role.is_some() {
+            return Err(in_operation(operation)(Error::invalid_input(
+                "give either a role (which keeps the user's other roles) or the whole set \
+                 of roles, not both",
+            )));
+        }
+        if every_role.as_ref().is_some_and(Vec::is_empty) {
+            return Err(in_operation(operation)(Error::invalid_input(
+                "an Astra user holds at least one role; the set of roles is empty",
+            )));
+        }
         let id = path_id("user id", id.as_str()).map_err(in_operation(operation))?;
-        if let Some(name) = role_name {
-            let role_id = self.role_id(&name, operation).await?;
-            let body = types::RoleInviteRequest {
-                roles: vec![role_id],
-            };
+        let role_ids = match (role_name, every_role) {
+            (None, None) => None,
+            (_, Some(names)) => Some(self.role_ids(&names, operation).await?),
+            (Some(name), None) => {
+                let new_role = self.role_id(&name, operation).await?;
+                let current = self.org_user(id, operation).await?;
+                let kept: Vec<wire::Role> = current
+                    .roles
+                    .iter()
+                    .filter(|r| !maps_to_neutral(r))
+                    .cloned()
+                    .collect();
+                let mut ids = vec![new_role];
+                for kept_id in self.held_role_ids(id, &kept, operation).await? {
+                    push_unique(&mut ids, kept_id);
+                }
+                let unchanged = self.known_role_ids(&current.roles).is_some_and(|held| {
+                    held.len() == ids.len() && held.iter().all(|h| ids.contains(h))
+                });
+                if unchanged {
+                    return user_from_api(&current).map_err(self.decoded(operation));
+                }
+                Some(ids)
+            }
+        };
+        if let Some(roles) = role_ids {
+            let body = types::RoleInviteRequest { roles };
             self.context()
                 .call(
                     operation,
@@ -433,6 +705,7 @@ impl UserDirectory for AstraClient {
 impl TenantDirectory for AstraClient {
     /// The token's organization (`GET /v2/currentOrg`). When that answer
     /// carries no name, the name comes from the user list (one more request).
+    /// The tenant's provider data is the `currentOrg` answer.
     async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
         let operation = Operation::ListTenants;
         first_page_only(&page, operation)?;
@@ -479,17 +752,12 @@ impl AstraClient {
 #[async_trait]
 impl MembershipDirectory for AstraClient {
     /// The organization's users (one request); another tenant id is
-    /// `NotFound`.
+    /// `NotFound`. Each membership's provider data is the user's entry.
     async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
         let operation = Operation::ListMembers;
         path_id("tenant id", tenant.as_str()).map_err(in_operation(operation))?;
         let users = self.users_of(tenant, operation).await?;
-        users
-            .users
-            .iter()
-            .map(|u| membership_from_api(tenant, u))
-            .collect::<Result<_>>()
-            .map_err(self.decoded(operation))
+        memberships_from_api(tenant, &users.users).map_err(self.decoded(operation))
     }
 
     /// The organization, when the user is one of its users (one request);
@@ -499,18 +767,17 @@ impl MembershipDirectory for AstraClient {
         path_id("user id", user.as_str()).map_err(in_operation(operation))?;
         let users = self.org_users(operation).await?;
         let org = org_id(&users.org_id).map_err(self.decoded(operation))?;
-        users
-            .users
-            .iter()
-            .filter(|u| u.user_id == user.as_str())
-            .map(|u| membership_from_api(&org, u))
-            .collect::<Result<_>>()
-            .map_err(self.decoded(operation))
+        memberships_from_api(
+            &org,
+            users.users.iter().filter(|u| u.id() == Some(user.as_str())),
+        )
+        .map_err(self.decoded(operation))
     }
 
     /// Reads the users (one request). A pending invitation is sent again
-    /// with the user's current roles; an active member is left as they are.
-    /// An unknown organization or user is `NotFound`, and tenant roles are
+    /// with every role the user holds (resolved by name where the server
+    /// sent no id); an active member is left as they are. An unknown
+    /// organization or user is `NotFound`, and tenant roles are
     /// `Unsupported`; either way nothing is written.
     async fn add_member(
         &self,
@@ -525,7 +792,7 @@ impl MembershipDirectory for AstraClient {
         path_id("tenant id", tenant.as_str()).map_err(in_operation(operation))?;
         path_id("user id", user.as_str()).map_err(in_operation(operation))?;
         let users = self.users_of(tenant, operation).await?;
-        let Some(member) = users.users.iter().find(|u| u.user_id == user.as_str()) else {
+        let Some(member) = users.users.iter().find(|u| u.id() == Some(user.as_str())) else {
             return Err(self.error(
                 ErrorKind::NotFound,
                 operation,
@@ -543,7 +810,9 @@ impl MembershipDirectory for AstraClient {
                     format!("invited user {user} has no email to re-send the invitation to"),
                 )
             })?;
-            let mut roles: Vec<String> = member.roles.iter().map(|r| r.id.clone()).collect();
+            let mut roles = self
+                .held_role_ids(user.as_str(), &member.roles, operation)
+                .await?;
             if roles.is_empty() {
                 roles.push(self.role_id(crate::DEFAULT_ROLE, operation).await?);
             }
@@ -559,7 +828,7 @@ impl MembershipDirectory for AstraClient {
         path_id("tenant id", tenant.as_str()).map_err(in_operation(operation))?;
         let id = path_id("user id", user.as_str()).map_err(in_operation(operation))?;
         let users = self.users_of(tenant, operation).await?;
-        if !users.users.iter().any(|u| u.user_id == id) {
+        if !users.users.iter().any(|u| u.id() == Some(id)) {
             return Err(self.error(
                 ErrorKind::NotFound,
                 operation,

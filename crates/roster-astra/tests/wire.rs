@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use roster_astra::{AstraClient, AstraConfig, DEFAULT_URL, OrgRole};
+use roster_astra::{AstraClient, AstraConfig, DEFAULT_URL};
 use roster_core::{
     CreateOutcome, Email, ErrorKind, MembershipDirectory, MembershipRequest, NewTenant, NewUser,
-    PageRequest, Role, RoleSpec, TenantDirectory, TenantId, TenantRole, UserDirectory, UserId,
-    UserStatus, UserUpdate,
+    Operation, PageRequest, Role, RoleSpec, TenantDirectory, TenantId, TenantRole, UserDirectory,
+    UserId, UserStatus, UserUpdate,
 };
 use roster_http::{HttpSettings, SecretString};
 use serde_json::{Value, json};
@@ -146,6 +146,33 @@ async fn mount_users_before_and_after(server: &MockServer, first: Value, then: V
         .await;
 }
 
+/// `GET /v2/organizations/users/{id}` answers `first` once, then `then`.
+async fn mount_user_before_and_after(server: &MockServer, id: &str, first: Value, then: Value) {
+    authorized("GET", &format!("{USERS}/{id}"))
+        .respond_with(ok(first))
+        .up_to_n_times(1)
+        .expect(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    authorized("GET", &format!("{USERS}/{id}"))
+        .respond_with(ok(then))
+        .expect(1)
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
+/// The JSON bodies of every request with this method and path, in order.
+async fn bodies_sent(server: &MockServer, m: &str, p: &str) -> Vec<Value> {
+    requests(server)
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() == m && r.url.path() == p)
+        .map(|r| serde_json::from_slice(&r.body).expect("a JSON body"))
+        .collect()
+}
+
 // ---------- users ----------
 
 #[tokio::test]
@@ -202,7 +229,25 @@ async fn list_users_decodes_the_spec_camel_case_body_alike() {
         .await
         .expect("camel");
     assert_eq!(pascal.items.len(), 2);
-    assert_eq!(pascal.items, camel.items);
+    // Alike but for the provider data, which is each body as it arrived.
+    let strip = |users: Vec<roster_core::User>| -> Vec<roster_core::User> {
+        users
+            .into_iter()
+            .map(|mut u| {
+                u.provider_data = None;
+                u
+            })
+            .collect()
+    };
+    assert_eq!(
+        camel.items[0]
+            .provider_data
+            .as_ref()
+            .expect("data")
+            .to_value(),
+        fixture("users_camel")["users"][0]
+    );
+    assert_eq!(strip(pascal.items), strip(camel.items));
 }
 
 #[tokio::test]
@@ -494,9 +539,12 @@ async fn create_user_refuses_what_astra_cannot_store_before_sending() {
 }
 
 #[tokio::test]
-async fn update_user_replaces_the_roles_then_reads_the_user() {
+async fn update_user_changes_the_neutral_role_then_reads_the_user() {
     let (server, client) = setup().await;
     mount_roles(&server, 1).await;
+    let before = json!({"UserID": JANE, "Email": "jane.doe@datastax.com", "Status": "active", "Roles": [{"ID": READ_ONLY, "Name": "Read Only User"}]});
+    let after = json!({"UserID": JANE, "Email": "jane.doe@datastax.com", "Status": "active", "Roles": [{"ID": ORG_ADMIN, "Name": "Organization Administrator"}]});
+    mount_user_before_and_after(&server, JANE, before, after.clone()).await;
     with_json_body(
         authorized("PUT", &format!("{USERS}/{JANE}/roles")),
         json!({"roles": [ORG_ADMIN]}),
@@ -505,17 +553,13 @@ async fn update_user_replaces_the_roles_then_reads_the_user() {
     .expect(1)
     .mount(&server)
     .await;
-    authorized("GET", &format!("{USERS}/{JANE}"))
-        .respond_with(ok(json!({"UserID": JANE, "Email": "jane.doe@datastax.com", "Status": "active", "Roles": [{"ID": ORG_ADMIN, "Name": "Organization Administrator"}]})))
-        .expect(1)
-        .mount(&server)
-        .await;
     let user = client
         .update_user(&uid(JANE), &UserUpdate::new().role(Role::Admin))
         .await
         .expect("update");
     assert_eq!(user.role, Some(Role::Admin));
     assert_eq!(user.status, UserStatus::Active);
+    assert_eq!(user.provider_data.expect("data").to_value(), after);
 }
 
 #[tokio::test]
@@ -587,15 +631,23 @@ async fn roles_decode_policies_as_strings_and_as_objects() {
         .await;
     let live = client.roles().await.expect("live roles");
     assert_eq!(live.len(), 3);
+    assert_eq!(live[0].id.as_deref(), Some(ORG_ADMIN));
+    assert_eq!(live[0].name.as_deref(), Some("Organization Administrator"));
+    let policy = live[0].policy.as_ref().expect("policy");
+    assert_eq!(policy.actions, ["org-read", "org-write"]);
+    assert_eq!(policy.effect.as_deref(), Some("allow"));
     assert_eq!(
-        live[0],
-        OrgRole {
-            id: ORG_ADMIN.into(),
-            name: "Organization Administrator".into()
-        }
+        live[0].provider_data.as_ref().expect("data").to_value(),
+        fixture("roles")[0]
     );
     let spec = client.roles().await.expect("spec roles");
-    assert_eq!(spec, live[..1]);
+    assert_eq!(spec[0].id, live[0].id);
+    assert_eq!(spec[0].name, live[0].name);
+    assert_eq!(spec[0].policy, live[0].policy);
+    assert_eq!(
+        spec[0].provider_data.as_ref().expect("data").to_value(),
+        fixture("roles_camel")[0]
+    );
 }
 
 #[tokio::test]
@@ -608,21 +660,41 @@ async fn one_role_by_id() {
         .mount(&server)
         .await;
     let role = client.role(id).await.expect("role");
-    assert_eq!(role.name, "newRoleName");
+    assert_eq!(role.name.as_deref(), Some("newRoleName"));
+    assert_eq!(role.id.as_deref(), Some(id));
+    assert_eq!(
+        role.policy.as_ref().expect("policy").description.as_deref(),
+        Some("keyspaces")
+    );
+    assert_eq!(
+        role.provider_data.as_ref().expect("data").to_value(),
+        fixture("role")
+    );
     let err = client.role("..").await.expect_err("dots");
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.operation(), Some(Operation::GetRole));
 }
 
 #[tokio::test]
-async fn a_policy_string_that_is_not_json_is_a_decode_error() {
+async fn a_policy_string_that_is_not_json_leaves_the_role_listed_without_a_policy() {
     let (server, client) = setup().await;
+    let body = json!([{"ID": "r", "Name": "n", "Policy": "{broken"}, {}]);
     authorized("GET", ROLES)
-        .respond_with(ok(json!([{"ID": "r", "Name": "n", "Policy": "{broken"}])))
+        .respond_with(ok(body.clone()))
         .mount(&server)
         .await;
-    let err = client.roles().await.expect_err("bad policy");
-    assert_eq!(err.kind(), ErrorKind::Decode);
-    assert!(err.body_snippet().expect("snippet").contains("{broken"));
+    let roles = client.roles().await.expect("listed");
+    assert_eq!(roles.len(), 2);
+    assert_eq!(roles[0].policy, None);
+    assert_eq!(
+        roles[0].provider_data.as_ref().expect("data").to_value(),
+        body[0],
+        "the text is kept"
+    );
+    assert_eq!(
+        (roles[1].id.as_deref(), roles[1].name.as_deref()),
+        (None, None)
+    );
 }
 
 // ---------- tenants ----------
@@ -1006,7 +1078,7 @@ async fn an_unexpected_success_status_is_unexpected() {
 
 #[tokio::test]
 async fn malformed_truncated_html_and_empty_bodies_are_decode_errors() {
-    let bodies: [(&str, &str); 6] = [
+    let bodies: [(&str, &str); 5] = [
         (
             "malformed",
             "{\"OrgID\": \"o\", \"Users\": [{\"UserID\": }]}",
@@ -1021,10 +1093,6 @@ async fn malformed_truncated_html_and_empty_bodies_are_decode_errors() {
         ),
         ("empty", ""),
         ("wrong shape", "[]"),
-        (
-            "unknown status",
-            "{\"OrgID\": \"o\", \"Users\": [{\"UserID\": \"u\", \"Status\": \"frozen\"}]}",
-        ),
     ];
     for (label, body) in bodies {
         let err = status_error(
@@ -1038,7 +1106,7 @@ async fn malformed_truncated_html_and_empty_bodies_are_decode_errors() {
         .await;
         assert_eq!(err.kind(), ErrorKind::Decode, "{label}: {err}");
         assert!(!err.is_temporary(), "{label}");
-        if label != "empty" && label != "unknown status" {
+        if label != "empty" {
             let snippet = err.body_snippet().expect("snippet");
             assert!(
                 body.starts_with(&snippet[..snippet.len().min(20)]),
@@ -1097,4 +1165,710 @@ async fn a_slow_server_is_a_timeout() {
         .await
         .expect_err("timeout");
     assert_eq!(err.kind(), ErrorKind::Timeout);
+}
+
+// ---------- issue 14: whatever the spec allows decodes ----------
+
+const CUSTOM: &str = "c0ffee00-0000-4000-8000-000000000001";
+const NEW_ROLE: &str = "b125f9ab-675e-4bc7-9306-5e50a05b7c56";
+
+/// The role list plus one custom role, `Keyspace Auditor`.
+fn roles_with_custom() -> Value {
+    let mut roles = fixture("roles");
+    roles
+        .as_array_mut()
+        .expect("array")
+        .push(json!({"ID": CUSTOM, "Name": "Keyspace Auditor", "Policy": ""}));
+    roles
+}
+
+async fn mount_roles_body(server: &MockServer, body: Value, times: u64) {
+    authorized("GET", ROLES)
+        .respond_with(ok(body))
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn list_users_keeps_unknown_and_missing_statuses_and_loose_roles() {
+    let (server, client) = setup().await;
+    let body = json!({"OrgID": ORG, "OrgName": "DataStax", "OrgType": "enterprise", "Users": [
+        {"UserID": "u1", "Email": "a@example.com", "Status": "deactivated", "Roles": [{"ID": CUSTOM}], "IdpType": "sso"},
+        {"UserID": "u2", "Email": "b@example.com", "Roles": [{"Name": "R/W User"}, {}]},
+        {"UserID": "u3", "Status": "Invited", "Roles": null},
+        {"userID": "u4", "email": "d@example.com", "status": "ACTIVE", "roles": [{"id": ORG_ADMIN, "name": "Organization Administrator", "policy": "{broken"}]}
+    ]});
+    authorized("GET", USERS)
+        .respond_with(ok(body.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let users = client
+        .list_users_page(PageRequest::first())
+        .await
+        .expect("every spec-valid user decodes")
+        .items;
+    assert_eq!(users.len(), 4);
+    let expected = [
+        (
+            UserStatus::Other,
+            Some("deactivated"),
+            Some(Role::Other),
+            None,
+        ),
+        (
+            roster_astra::MISSING_STATUS,
+            None,
+            Some(Role::Other),
+            Some("R/W User"),
+        ),
+        (UserStatus::Invited, Some("Invited"), None, None),
+        (
+            UserStatus::Active,
+            Some("ACTIVE"),
+            Some(Role::Admin),
+            Some("Organization Administrator"),
+        ),
+    ];
+    for (i, (user, (status, raw_status, role, raw_role))) in users.iter().zip(expected).enumerate()
+    {
+        assert_eq!(user.status, status, "user {i}");
+        assert_eq!(user.raw_status.as_deref(), raw_status, "user {i}");
+        assert_eq!(user.role, role, "user {i}");
+        assert_eq!(user.raw_role.as_deref(), raw_role, "user {i}");
+        assert_eq!(
+            user.provider_data.as_ref().expect("data").to_value(),
+            body["Users"][i],
+            "user {i} keeps its JSON"
+        );
+    }
+    assert_eq!(roster_astra::MISSING_STATUS, UserStatus::Active);
+    assert_eq!(users[2].email, None);
+    assert_eq!(users[3].id.as_str(), "u4");
+}
+
+#[tokio::test]
+async fn only_a_user_without_an_id_fails_the_list_naming_its_position() {
+    for bad in [
+        json!({"Email": "x@example.com"}),
+        json!({"UserID": ""}),
+        json!({"UserID": null}),
+    ] {
+        let err = status_error(
+            ok(json!({"OrgID": ORG, "Users": [{"UserID": "u1"}, bad]})),
+            async |c| {
+                c.list_users_page(PageRequest::first())
+                    .await
+                    .expect_err("no id")
+            },
+        )
+        .await;
+        assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+        assert!(err.message().contains("item 1 of the list"), "{err}");
+        assert_eq!(err.operation(), Some(Operation::ListUsers));
+    }
+}
+
+#[tokio::test]
+async fn get_user_keeps_the_body_as_provider_data() {
+    let (server, client) = setup().await;
+    let id = "388def78-0040-4dfe-b235-d67806939c8f";
+    authorized("GET", &format!("{USERS}/{id}"))
+        .respond_with(ok(fixture("user")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let user = client.get_user(&uid(id)).await.expect("get");
+    assert_eq!(user.status, UserStatus::Active);
+    assert_eq!(user.raw_status.as_deref(), Some("active"));
+    assert_eq!(
+        user.provider_data.expect("data").to_value(),
+        fixture("user")
+    );
+}
+
+#[tokio::test]
+async fn the_tenant_and_members_keep_their_json() {
+    let (server, client) = setup().await;
+    authorized("GET", "/v2/currentOrg")
+        .respond_with(ok(fixture("current_org")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    authorized("GET", USERS)
+        .respond_with(ok(fixture("users")))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let org = client.get_tenant(&tid(ORG)).await.expect("org");
+    assert_eq!(
+        org.provider_data.expect("data").to_value(),
+        fixture("current_org")
+    );
+    let members = client.list_members(&tid(ORG)).await.expect("members");
+    for (i, member) in members.iter().enumerate() {
+        assert_eq!(
+            member.provider_data.as_ref().expect("data").to_value(),
+            fixture("users")["Users"][i]
+        );
+    }
+    let mine = client
+        .list_user_memberships(&uid(JANE))
+        .await
+        .expect("mine");
+    assert_eq!(
+        mine[0].provider_data.as_ref().expect("data").to_value(),
+        fixture("users")["Users"][1]
+    );
+}
+
+// ---------- issue 14: several roles, and nothing dropped ----------
+
+#[tokio::test]
+async fn an_invitation_carries_every_role_asked_for() {
+    let (server, client) = setup().await;
+    mount_roles_body(&server, roles_with_custom(), 1).await;
+    let invited = org_users(&[(
+        NEW_USER,
+        "multi@example.com",
+        "invited",
+        &[
+            (RW_USER, "R/W User"),
+            (CUSTOM, "Keyspace Auditor"),
+            (READ_ONLY, "Read Only User"),
+        ],
+    )]);
+    mount_users_before_and_after(&server, org_users(&[]), invited.clone()).await;
+    with_json_body(
+        authorized("PUT", USERS),
+        json!({"email": "multi@example.com", "orgID": ORG, "roles": [RW_USER, CUSTOM, READ_ONLY]}),
+    )
+    .respond_with(ResponseTemplate::new(200))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let created = client
+        .create_user(
+            &NewUser::new(email("multi@example.com"))
+                .with_role(Role::Member)
+                .with_additional_role(RoleSpec::Provider("keyspace auditor".into()))
+                .with_additional_role(Role::Auditor)
+                // A repeat is sent once.
+                .with_additional_role(RoleSpec::Provider(RW_USER.into())),
+        )
+        .await
+        .expect("invite");
+    assert_eq!(created.outcome, CreateOutcome::Created);
+    assert_eq!(
+        created.raw_role.as_deref(),
+        Some("R/W User, Keyspace Auditor, Read Only User")
+    );
+    assert_eq!(
+        created.provider_data.as_ref().expect("data").to_value(),
+        invited["Users"][0]
+    );
+    assert!(roster_astra::capabilities().multiple_roles_per_user);
+}
+
+#[tokio::test]
+async fn additional_roles_alone_replace_the_default_role() {
+    let (server, client) = setup().await;
+    mount_roles_body(&server, roles_with_custom(), 1).await;
+    authorized("GET", USERS)
+        .respond_with(ok(org_users(&[])))
+        .mount(&server)
+        .await;
+    authorized("PUT", USERS)
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client
+        .create_user(
+            &NewUser::new(email("solo@example.com"))
+                .with_additional_role(RoleSpec::Provider("Keyspace Auditor".into())),
+        )
+        .await
+        .expect_err("the mock never lists the user");
+    assert_eq!(err.kind(), ErrorKind::Unexpected);
+    assert_eq!(
+        bodies_sent(&server, "PUT", USERS).await,
+        [json!({"email": "solo@example.com", "orgID": ORG, "roles": [CUSTOM]})]
+    );
+}
+
+#[tokio::test]
+async fn a_neutral_role_change_keeps_every_other_role() {
+    let (server, client) = setup().await;
+    mount_roles_body(&server, roles_with_custom(), 1).await;
+    let path = format!("{USERS}/{JANE}");
+    // Jane holds R/W User (neutral), a custom role sent without its name,
+    // one sent without its id, and Billing Administrator (neutral).
+    let before = json!({"UserID": JANE, "Email": "jane.doe@datastax.com", "Status": "active", "Roles": [
+        {"ID": RW_USER, "Name": "R/W User"},
+        {"ID": "d00d0000-0000-4000-8000-00000000beef"},
+        {"Name": "Keyspace Auditor"},
+        {"Name": "Billing Administrator"}
+    ]});
+    let after = json!({"UserID": JANE, "Status": "active", "Roles": [
+        {"ID": ORG_ADMIN, "Name": "Organization Administrator"},
+        {"ID": "d00d0000-0000-4000-8000-00000000beef"},
+        {"ID": CUSTOM, "Name": "Keyspace Auditor"}
+    ]});
+    mount_user_before_and_after(&server, JANE, before, after.clone()).await;
+    authorized("PUT", &format!("{path}/roles"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let user = client
+        .update_user(&uid(JANE), &UserUpdate::new().role(Role::Admin))
+        .await
+        .expect("update");
+    assert_eq!(
+        bodies_sent(&server, "PUT", &format!("{path}/roles")).await,
+        [json!({"roles": [ORG_ADMIN, "d00d0000-0000-4000-8000-00000000beef", CUSTOM]})],
+        "the new role, then every non-neutral role she held; nothing else"
+    );
+    assert_eq!(user.role, Some(Role::Admin));
+    assert_eq!(user.provider_data.expect("data").to_value(), after);
+}
+
+#[tokio::test]
+async fn a_neutral_role_change_that_changes_nothing_writes_nothing() {
+    let (server, client) = setup().await;
+    mount_roles_body(&server, roles_with_custom(), 1).await;
+    let body = json!({"UserID": JANE, "Status": "active", "Roles": [
+        {"ID": ORG_ADMIN, "Name": "Organization Administrator"}, {"ID": CUSTOM}
+    ]});
+    authorized("GET", &format!("{USERS}/{JANE}"))
+        .respond_with(ok(body.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let user = client
+        .update_user(&uid(JANE), &UserUpdate::new().role(Role::Admin))
+        .await
+        .expect("unchanged");
+    assert_eq!(user.role, Some(Role::Admin));
+    assert_eq!(user.provider_data.expect("data").to_value(), body);
+    assert_eq!(writes(&server).await, 0);
+}
+
+#[tokio::test]
+async fn a_held_role_that_cannot_be_named_stops_a_neutral_change_before_writing() {
+    let (server, client) = setup().await;
+    mount_roles(&server, 2).await;
+    for unknown in [json!({}), json!({"Name": "Vanished Role"})] {
+        authorized("GET", &format!("{USERS}/{JANE}"))
+            .respond_with(ok(json!({"UserID": JANE, "Roles": [{"ID": READ_ONLY, "Name": "Read Only User"}, unknown]})))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        let err = client
+            .update_user(&uid(JANE), &UserUpdate::new().role(Role::Member))
+            .await
+            .expect_err("cannot keep it");
+        assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+        assert!(err.message().contains("replace_roles"), "{err}");
+    }
+    assert_eq!(writes(&server).await, 0);
+}
+
+#[tokio::test]
+async fn replace_roles_sends_exactly_the_roles_named() {
+    let (server, client) = setup().await;
+    mount_roles_body(&server, roles_with_custom(), 1).await;
+    let path = format!("{USERS}/{JANE}/roles");
+    with_json_body(
+        authorized("PUT", &path),
+        json!({"roles": [CUSTOM, READ_ONLY]}),
+    )
+    .respond_with(ResponseTemplate::new(204))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let after = json!({"UserID": JANE, "Status": "active", "Roles": [{"ID": CUSTOM, "Name": "Keyspace Auditor"}, {"ID": READ_ONLY, "Name": "Read Only User"}]});
+    authorized("GET", &format!("{USERS}/{JANE}"))
+        .respond_with(ok(after.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let user = client
+        .update_user(
+            &uid(JANE),
+            &UserUpdate::new().replace_roles([
+                RoleSpec::Provider("Keyspace Auditor".into()),
+                Role::Auditor.into(),
+                RoleSpec::Provider(CUSTOM.into()),
+            ]),
+        )
+        .await
+        .expect("replace");
+    assert_eq!(user.role, Some(Role::Other));
+    assert_eq!(
+        user.raw_role.as_deref(),
+        Some("Keyspace Auditor, Read Only User")
+    );
+    assert_eq!(user.provider_data.expect("data").to_value(), after);
+}
+
+#[tokio::test]
+async fn bad_role_updates_and_any_fields_are_refused_before_sending() {
+    let (server, client) = setup().await;
+    let both = UserUpdate::new()
+        .role(Role::Admin)
+        .replace_roles([RoleSpec::Neutral(Role::Member)]);
+    let none = UserUpdate::new().replace_roles(Vec::<RoleSpec>::new());
+    let unmapped = UserUpdate::new().replace_roles([RoleSpec::Neutral(Role::Owner)]);
+    let fields = UserUpdate::new()
+        .field("phone", "+1 555")
+        .expect("well-formed key");
+    for update in [both, none, unmapped, fields] {
+        let err = client
+            .update_user(&uid(JANE), &update)
+            .await
+            .expect_err("refused");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{update:?}: {err}");
+        assert_eq!(err.operation(), Some(Operation::UpdateUser));
+    }
+    let err = client
+        .create_user(
+            &NewUser::new(email("f@example.com"))
+                .with_field("groups", json!(["a"]))
+                .expect("well-formed key"),
+        )
+        .await
+        .expect_err("fields");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(
+        err.message().contains("no provider-specific fields"),
+        "{err}"
+    );
+    let err = client
+        .create_user(&NewUser::new(email("f@example.com")).with_additional_role(Role::NetworkAdmin))
+        .await
+        .expect_err("unmapped additional role");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(requests(&server).await.is_empty(), "mock received nothing");
+}
+
+#[tokio::test]
+async fn a_resent_invitation_resolves_a_role_sent_without_its_id() {
+    let (server, client) = setup().await;
+    mount_roles(&server, 1).await;
+    authorized("GET", USERS)
+        .respond_with(ok(json!({"OrgID": ORG, "Users": [
+            {"UserID": NEW_USER, "Email": "p@example.com", "Status": "invited",
+             "Roles": [{"ID": RW_USER}, {"Name": "read only user"}]}
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    with_json_body(
+        authorized("PUT", USERS),
+        json!({"email": "p@example.com", "orgID": ORG, "roles": [RW_USER, READ_ONLY]}),
+    )
+    .respond_with(ResponseTemplate::new(200))
+    .expect(1)
+    .mount(&server)
+    .await;
+    let membership = client
+        .add_member(&tid(ORG), &uid(NEW_USER), &MembershipRequest::new())
+        .await
+        .expect("re-sent");
+    assert!(membership.provider_data.is_some());
+}
+
+// ---------- issue 14: custom roles ----------
+
+#[tokio::test]
+async fn create_role_posts_the_published_body_and_the_cache_takes_it() {
+    let (server, client) = setup().await;
+    mount_roles(&server, 1).await;
+    with_json_body(
+        authorized("POST", ROLES),
+        json!({"name": "newRoleName", "policy": {
+            "description": "keyspaces",
+            "resources": ["drn:astra:org:dccb8c32-cc2a-4bea-bd95-47ab8eb20510"],
+            "actions": ["db-all-keyspace-create", "db-all-keyspace-describe"],
+            "effect": "allow"
+        }}),
+    )
+    .respond_with(ResponseTemplate::new(201).set_body_json(fixture("role")))
+    .expect(1)
+    .mount(&server)
+    .await;
+    client.roles().await.expect("warm the cache");
+    let created = client
+        .create_role(
+            &roster_astra::NewRole::new(" newRoleName ")
+                .with_description("keyspaces")
+                .with_resource("drn:astra:org:dccb8c32-cc2a-4bea-bd95-47ab8eb20510")
+                .with_action("db-all-keyspace-create")
+                .with_action("db-all-keyspace-describe"),
+        )
+        .await
+        .expect("create");
+    assert_eq!(created.outcome, CreateOutcome::Created);
+    assert_eq!(created.id.as_deref(), Some(NEW_ROLE));
+    assert_eq!(created.name.as_deref(), Some("newRoleName"));
+    assert_eq!(
+        created.policy.as_ref().expect("policy").actions,
+        ["db-all-keyspace-create", "db-all-keyspace-describe"]
+    );
+    assert_eq!(
+        created.provider_data.as_ref().expect("data").to_value(),
+        fixture("role")
+    );
+
+    // Inviting with the new role needs no second role list (expect(1)).
+    authorized("GET", USERS)
+        .respond_with(ok(org_users(&[])))
+        .mount(&server)
+        .await;
+    authorized("PUT", USERS)
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let _ = client
+        .create_user(
+            &NewUser::new(email("n@example.com"))
+                .with_role(RoleSpec::Provider("NEWROLENAME".into())),
+        )
+        .await;
+    assert_eq!(
+        bodies_sent(&server, "PUT", USERS).await,
+        [json!({"email": "n@example.com", "orgID": ORG, "roles": [NEW_ROLE]})]
+    );
+}
+
+#[tokio::test]
+async fn create_role_refuses_blank_input_and_a_409_is_already_exists() {
+    let (server, client) = setup().await;
+    for bad in [
+        roster_astra::NewRole::new("  "),
+        roster_astra::NewRole::new("x").with_effect(""),
+    ] {
+        let err = client.create_role(&bad).await.expect_err("blank");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(err.operation(), Some(Operation::CreateRole));
+    }
+    assert!(requests(&server).await.is_empty(), "mock received nothing");
+    authorized("POST", ROLES)
+        .respond_with(
+            ResponseTemplate::new(409)
+                .set_body_json(json!({"errors": [{"ID": 409, "message": "role exists"}]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client
+        .create_role(&roster_astra::NewRole::new("Taken"))
+        .await
+        .expect_err("409");
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+    assert_eq!(err.operation(), Some(Operation::CreateRole));
+    assert_eq!(err.message(), "role exists");
+}
+
+#[tokio::test]
+async fn update_role_sends_the_whole_role_keeping_what_it_does_not_name() {
+    let (server, client) = setup().await;
+    mount_roles_body(&server, roles_with_custom(), 1).await;
+    let path = format!("{ROLES}/{NEW_ROLE}");
+    let mut renamed = fixture("role");
+    renamed["Name"] = json!("Keyspace Keeper");
+    authorized("GET", &path)
+        .respond_with(ok(fixture("role")))
+        .up_to_n_times(1)
+        .expect(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    authorized("GET", &path)
+        .respond_with(ok(renamed.clone()))
+        .expect(1)
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    with_json_body(
+        authorized("PUT", &path),
+        json!({"name": "Keyspace Keeper", "policy": {
+            "description": "keyspaces",
+            "resources": ["drn:astra:org:dccb8c32-cc2a-4bea-bd95-47ab8eb20510"],
+            "actions": ["db-all-keyspace-create", "db-all-keyspace-describe"],
+            "effect": "allow"
+        }}),
+    )
+    .respond_with(ResponseTemplate::new(200))
+    .expect(1)
+    .mount(&server)
+    .await;
+    client.roles().await.expect("warm the cache");
+    let updated = client
+        .update_role(
+            NEW_ROLE,
+            &roster_astra::RoleUpdate::new().name("Keyspace Keeper"),
+        )
+        .await
+        .expect("update");
+    assert_eq!(updated.name.as_deref(), Some("Keyspace Keeper"));
+    assert_eq!(updated.provider_data.expect("data").to_value(), renamed);
+
+    // The cache knows the new name without reading the list again.
+    authorized("GET", USERS)
+        .respond_with(ok(org_users(&[])))
+        .mount(&server)
+        .await;
+    authorized("PUT", USERS)
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let _ = client
+        .create_user(
+            &NewUser::new(email("k@example.com"))
+                .with_role(RoleSpec::Provider("keyspace keeper".into())),
+        )
+        .await;
+    assert_eq!(
+        bodies_sent(&server, "PUT", USERS).await,
+        [json!({"email": "k@example.com", "orgID": ORG, "roles": [NEW_ROLE]})]
+    );
+}
+
+#[tokio::test]
+async fn update_role_needs_the_whole_policy_when_the_current_one_is_unreadable() {
+    let (server, client) = setup().await;
+    let path = format!("{ROLES}/{CUSTOM}");
+    authorized("GET", &path)
+        .respond_with(ok(
+            json!({"ID": CUSTOM, "Name": "Odd", "Policy": "{not json"}),
+        ))
+        .mount(&server)
+        .await;
+    let err = client
+        .update_role(CUSTOM, &roster_astra::RoleUpdate::new().actions(["db-cql"]))
+        .await
+        .expect_err("would drop the policy");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(err.operation(), Some(Operation::UpdateRole));
+    assert_eq!(writes(&server).await, 0);
+
+    with_json_body(
+        authorized("PUT", &path),
+        json!({"name": "Odd", "policy": {"description": "", "resources": [], "actions": ["db-cql"], "effect": "allow"}}),
+    )
+    .respond_with(ResponseTemplate::new(200))
+    .expect(1)
+    .mount(&server)
+    .await;
+    client
+        .update_role(
+            CUSTOM,
+            &roster_astra::RoleUpdate::new()
+                .description("")
+                .resources(Vec::<String>::new())
+                .actions(["db-cql"])
+                .effect("allow"),
+        )
+        .await
+        .expect("whole policy named");
+}
+
+#[tokio::test]
+async fn bad_role_ids_and_names_are_refused_before_sending() {
+    let (server, client) = setup().await;
+    let update = roster_astra::RoleUpdate::new().name("x");
+    for (err, operation) in [
+        (
+            client.role("..").await.expect_err("get"),
+            Operation::GetRole,
+        ),
+        (
+            client.update_role(".", &update).await.expect_err("update"),
+            Operation::UpdateRole,
+        ),
+        (
+            client
+                .update_role(CUSTOM, &roster_astra::RoleUpdate::new().name(" "))
+                .await
+                .expect_err("blank name"),
+            Operation::UpdateRole,
+        ),
+        (
+            client.delete_role("..").await.expect_err("delete"),
+            Operation::DeleteRole,
+        ),
+    ] {
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert_eq!(err.operation(), Some(operation));
+    }
+    assert!(requests(&server).await.is_empty(), "mock received nothing");
+}
+
+#[tokio::test]
+async fn delete_role_is_one_delete_and_the_cache_forgets_the_role() {
+    let (server, client) = setup().await;
+    authorized("DELETE", &format!("{ROLES}/{CUSTOM}"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The list before the delete has the role; the one after does not.
+    authorized("GET", ROLES)
+        .respond_with(ok(roles_with_custom()))
+        .up_to_n_times(1)
+        .expect(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_roles(&server, 1).await;
+    client.roles().await.expect("warm the cache");
+    client.delete_role(CUSTOM).await.expect("delete");
+    let err = client
+        .create_user(
+            &NewUser::new(email("d@example.com"))
+                .with_role(RoleSpec::Provider("Keyspace Auditor".into())),
+        )
+        .await
+        .expect_err("the role is gone");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::InvalidInput,
+        "re-read, not served stale: {err}"
+    );
+    assert_eq!(writes(&server).await, 1, "only the delete");
+}
+
+#[tokio::test]
+async fn role_errors_name_their_own_operations() {
+    let cases: [(Operation, ResponseTemplate); 5] = [
+        (Operation::ListRoles, ResponseTemplate::new(403)),
+        (Operation::GetRole, ResponseTemplate::new(404)),
+        (Operation::CreateRole, ResponseTemplate::new(400)),
+        (Operation::UpdateRole, ResponseTemplate::new(404)),
+        (Operation::DeleteRole, ResponseTemplate::new(404)),
+    ];
+    for (operation, response) in cases {
+        let err = status_error(response, async |c| match operation {
+            Operation::ListRoles => c.roles().await.map(drop).expect_err("list"),
+            Operation::GetRole => c.role(CUSTOM).await.map(drop).expect_err("get"),
+            Operation::CreateRole => c
+                .create_role(&roster_astra::NewRole::new("r"))
+                .await
+                .map(drop)
+                .expect_err("create"),
+            Operation::UpdateRole => c
+                .update_role(CUSTOM, &roster_astra::RoleUpdate::new().name("r"))
+                .await
+                .map(drop)
+                .expect_err("update"),
+            _ => c.delete_role(CUSTOM).await.expect_err("delete"),
+        })
+        .await;
+        assert_eq!(err.operation(), Some(operation), "{err}");
+        assert_eq!(err.provider(), Some("astra-devops"));
+    }
 }

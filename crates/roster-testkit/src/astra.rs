@@ -17,9 +17,32 @@
 //! - every route needs `Authorization: Bearer <application token>`; anything
 //!   else answers `401`. Errors are `{"errors": [{"ID": n, "message": "..."}]}`.
 //!
+//! - custom roles are created (`POST /v2/organizations/roles`, `201` with
+//!   the role), replaced (`PUT …/roles/{id}`, `200` with no body) and
+//!   deleted (`DELETE …/roles/{id}`, `204`), with the published request
+//!   body `{name, policy: {description, resources, actions, effect}}`.
+//!
 //! Which status an invitation of an active member, an invitation to another
-//! organization and a bad role id get (409, 403, 400) are our assumptions;
-//! see `specs/astra-devops/SOURCE.md`.
+//! organization and a bad role id get (409, 403, 400), and that built-in
+//! roles cannot be changed or deleted (403) nor a role still held by a user
+//! deleted (409), are our assumptions; see `specs/astra-devops/SOURCE.md`.
+//!
+//! ## The faithful switch
+//!
+//! [`AstraModel::faithful`] makes the emulator send everything the
+//! published spec and the live service allow, not only what the adapter
+//! expects:
+//!
+//! - answers alternate between the live PascalCase form and the spec's
+//!   camelCase form (where a role's `policy` is an object), one answer
+//!   each;
+//! - every other active user comes without `Status`, the rest with
+//!   `Active`; users and lists carry keys nobody asked for (`IdpType`,
+//!   `OrgType`);
+//! - a user's custom roles come with an id but no name;
+//! - it starts with a custom role and [`FAITHFUL_USERS`]: users with
+//!   statuses it has never seen, no status or no email, and several roles,
+//!   one of them without an id and one without either.
 
 // Handlers return the error response itself as `Err`; it is large, but this
 // is an emulator answering one request at a time, not a hot path.
@@ -49,6 +72,17 @@ pub const BUILT_IN_ROLES: [&str; 6] = [
     "Read Only User",
 ];
 
+/// The custom role a faithful emulator starts with.
+pub const FAITHFUL_ROLE: &str = "Service Reader";
+
+/// The users a faithful emulator starts with, as `(email, status)`; an empty
+/// email or status is left out of the answers. They hold several roles.
+pub const FAITHFUL_USERS: [(&str, &str); 3] = [
+    ("", ""),
+    ("frozen@faithful.example", "deactivated"),
+    ("sso@faithful.example", "pending_sso_link"),
+];
+
 /// A role as the emulator stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AstraRole {
@@ -56,6 +90,10 @@ pub struct AstraRole {
     pub id: String,
     /// Its name.
     pub name: String,
+    /// Whether it is one of [`BUILT_IN_ROLES`] (which cannot be changed).
+    pub built_in: bool,
+    /// Its policy: `{description, resources, actions, effect}`.
+    pub policy: Value,
 }
 
 /// A user of the organization as the emulator stores it.
@@ -86,6 +124,11 @@ pub struct AstraModel {
     pub users: Vec<AstraUser>,
     /// Every invitation email sent (first ones and re-sends), in order.
     pub invitations: Vec<String>,
+    /// Whether the faithful switch is on ([`AstraModel::faithful`]).
+    pub faithful: bool,
+    /// JSON answers sent so far (the faithful casing alternates on it).
+    #[serde(skip)]
+    answers: usize,
 }
 
 impl Default for AstraModel {
@@ -105,21 +148,65 @@ impl AstraModel {
             roles: Vec::new(),
             users: Vec::new(),
             invitations: Vec::new(),
+            faithful: false,
+            answers: 0,
         };
         for name in BUILT_IN_ROLES {
             model.add_role(name);
+            if let Some(role) = model.roles.last_mut() {
+                role.built_in = true;
+            }
         }
         model
     }
 
-    /// Adds a (custom) role and returns its id.
+    /// Turns the faithful switch on (see the module docs): both casings,
+    /// missing and unknown statuses, nameless roles, extra keys, and the
+    /// [`FAITHFUL_USERS`] holding several roles each, among them
+    /// [`FAITHFUL_ROLE`].
+    pub fn faithful(mut self) -> Self {
+        self.faithful = true;
+        let custom = self.add_role(FAITHFUL_ROLE);
+        let read_only = self.role_id("Read Only User").unwrap_or_default();
+        for (email, status) in FAITHFUL_USERS {
+            let mut role_ids = vec![custom.clone(), read_only.clone()];
+            if status.is_empty() {
+                // Stored as dangling ids: answered without an id, or with
+                // neither id nor name (see `role_entry`).
+                role_ids.push(NAME_ONLY.to_owned());
+                role_ids.push(NOTHING.to_owned());
+            }
+            self.users.push(AstraUser {
+                id: Uuid::new_v4().to_string(),
+                email: email.into(),
+                status: status.into(),
+                role_ids,
+            });
+        }
+        self
+    }
+
+    /// Adds a (custom) role with a small policy and returns its id.
     pub fn add_role(&mut self, name: &str) -> String {
         let id = Uuid::new_v4().to_string();
+        let policy = json!({
+            "description": name,
+            "resources": [format!("drn:astra:org:{}", self.org_id)],
+            "actions": ["org-read"],
+            "effect": "allow",
+        });
         self.roles.push(AstraRole {
             id: id.clone(),
             name: name.into(),
+            built_in: false,
+            policy,
         });
         id
+    }
+
+    /// The role with this id.
+    pub fn role(&self, id: &str) -> Option<&AstraRole> {
+        self.roles.iter().find(|r| r.id == id)
     }
 
     /// The id of the role with this exact name.
@@ -176,39 +263,227 @@ impl AstraModel {
         }
     }
 
-    fn role_json(&self, role: &AstraRole) -> Value {
-        let policy = json!({
-            "description": role.name,
-            "resources": [format!("drn:astra:org:{}", self.org_id)],
-            "actions": ["org-read"],
-            "effect": "allow",
-        });
+    /// Whether this answer goes out in the spec's camelCase (faithful mode
+    /// alternates; otherwise never). Counts the answer.
+    fn camel_case(&mut self) -> bool {
+        let camel = self.faithful && !self.answers.is_multiple_of(2);
+        self.answers += 1;
+        camel
+    }
+
+    fn role_json(&self, role: &AstraRole, camel: bool) -> Value {
+        if camel {
+            return json!({
+                "id": role.id,
+                "name": role.name,
+                "policy": role.policy,
+                "last_update_datetime": "2024-01-01T00:00:00Z",
+                "last_update_userid": "",
+            });
+        }
         json!({
             "OrgID": self.org_id,
             "ID": role.id,
             "Name": role.name,
-            "Policy": policy.to_string(),
+            "Policy": role.policy.to_string(),
             "LastUpdateDateTime": "",
             "LastUpdateUserID": "",
         })
     }
 
-    fn user_json(&self, user: &AstraUser) -> Value {
+    /// One role inside a user. Faithful: a custom role has no name, and
+    /// the dangling markers stand for a role without an id, or with neither.
+    fn role_entry(&self, id: &str, camel: bool) -> Option<Value> {
+        let (id_key, name_key) = if camel {
+            ("id", "name")
+        } else {
+            ("ID", "Name")
+        };
+        match id {
+            NAME_ONLY => return Some(json!({ name_key: "Legacy Viewer" })),
+            NOTHING => return Some(json!({})),
+            _ => {}
+        }
+        let role = self.role(id)?;
+        Some(if self.faithful && !role.built_in {
+            json!({ id_key: role.id })
+        } else {
+            json!({ id_key: role.id, name_key: role.name })
+        })
+    }
+
+    fn user_json(&self, user: &AstraUser, position: usize, camel: bool) -> Value {
         let roles: Vec<Value> = user
             .role_ids
             .iter()
-            .filter_map(|id| self.roles.iter().find(|r| &r.id == id))
-            .map(|r| json!({"ID": r.id, "Name": r.name}))
+            .filter_map(|id| self.role_entry(id, camel))
             .collect();
-        json!({"UserID": user.id, "Email": user.email, "Status": user.status, "Roles": roles})
+        if !self.faithful {
+            return json!({"UserID": user.id, "Email": user.email, "Status": user.status, "Roles": roles});
+        }
+        let key = |pascal: &'static str, camel_key: &'static str| {
+            if camel { camel_key } else { pascal }
+        };
+        let mut entry = serde_json::Map::new();
+        entry.insert(key("UserID", "userID").into(), json!(user.id));
+        if !user.email.is_empty() {
+            entry.insert(key("Email", "email").into(), json!(user.email));
+        }
+        let status = match user.status.as_str() {
+            "active" if position.is_multiple_of(2) => None,
+            "active" => Some(if camel { "active" } else { "Active" }),
+            "" => None,
+            other => Some(other),
+        };
+        if let Some(status) = status {
+            entry.insert(key("Status", "status").into(), json!(status));
+        }
+        entry.insert(key("Roles", "roles").into(), Value::Array(roles));
+        entry.insert(key("IdpType", "idpType").into(), json!("password"));
+        Value::Object(entry)
     }
 
-    fn list_users(&self) -> ResponseTemplate {
-        let users: Vec<Value> = self.users.iter().map(|u| self.user_json(u)).collect();
+    fn list_users(&mut self) -> ResponseTemplate {
+        let camel = self.camel_case();
+        let users: Vec<Value> = self
+            .users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| self.user_json(u, i, camel))
+            .collect();
         reply(
             200,
-            json!({"OrgID": self.org_id, "OrgName": self.org_name, "Users": users}),
+            match (self.faithful, camel) {
+                (false, _) => {
+                    json!({"OrgID": self.org_id, "OrgName": self.org_name, "Users": users})
+                }
+                (true, false) => json!({"OrgID": self.org_id, "OrgName": self.org_name,
+                    "OrgType": "enterprise", "Users": users}),
+                (true, true) => json!({"orgID": self.org_id, "orgName": self.org_name,
+                    "orgType": "enterprise", "users": users}),
+            },
         )
+    }
+
+    fn current_org(&mut self) -> ResponseTemplate {
+        let body = if self.faithful && !self.camel_case() {
+            json!({"ID": self.org_id, "Name": self.org_name, "Type": "enterprise"})
+        } else {
+            json!({"id": self.org_id, "name": self.org_name})
+        };
+        reply(200, body)
+    }
+
+    fn list_roles(&mut self) -> ResponseTemplate {
+        let camel = self.camel_case();
+        reply(
+            200,
+            self.roles
+                .iter()
+                .map(|r| self.role_json(r, camel))
+                .collect(),
+        )
+    }
+
+    fn get_role(&mut self, id: &str) -> ResponseTemplate {
+        let camel = self.camel_case();
+        match self.role(id) {
+            Some(role) => reply(200, self.role_json(role, camel)),
+            None => errors(404, "role not found"),
+        }
+    }
+
+    /// `{name, policy: {description, resources, actions, effect}}`, as
+    /// published: every part required, `effect` only `allow`.
+    fn role_body(
+        &self,
+        request: &Request,
+        except: Option<&str>,
+    ) -> Result<(String, Value), ResponseTemplate> {
+        let body = json_body(request).map_err(|_| errors(400, "invalid request body"))?;
+        let name = match body.get("name").and_then(Value::as_str) {
+            Some(name) if !name.trim().is_empty() => name.to_owned(),
+            _ => return Err(errors(400, "name is required")),
+        };
+        let Some(policy) = body.get("policy").and_then(Value::as_object) else {
+            return Err(errors(400, "policy is required"));
+        };
+        let strings = |key: &str| {
+            policy
+                .get(key)
+                .and_then(Value::as_array)
+                .is_some_and(|items| items.iter().all(Value::is_string))
+        };
+        if !policy.get("description").is_some_and(Value::is_string)
+            || !strings("resources")
+            || !strings("actions")
+        {
+            return Err(errors(
+                400,
+                "policy needs a description, resources and actions",
+            ));
+        }
+        if policy.get("effect").and_then(Value::as_str) != Some("allow") {
+            return Err(errors(400, "policy effect must be allow"));
+        }
+        let lowered = name.to_lowercase();
+        if self
+            .roles
+            .iter()
+            .any(|r| r.name.to_lowercase() == lowered && Some(r.id.as_str()) != except)
+        {
+            return Err(errors(409, "a role with that name already exists"));
+        }
+        Ok((name, Value::Object(policy.clone())))
+    }
+
+    fn create_role(&mut self, request: &Request) -> ResponseTemplate {
+        let (name, policy) = match self.role_body(request, None) {
+            Ok(parts) => parts,
+            Err(response) => return response,
+        };
+        let id = self.add_role(&name);
+        let camel = self.camel_case();
+        let Some(role) = self.roles.iter_mut().find(|r| r.id == id) else {
+            return errors(500, "role vanished");
+        };
+        role.policy = policy;
+        let role = role.clone();
+        reply(201, self.role_json(&role, camel))
+    }
+
+    fn update_role(&mut self, id: &str, request: &Request) -> ResponseTemplate {
+        match self.role(id) {
+            None => return errors(404, "role not found"),
+            Some(role) if role.built_in => return errors(403, "built-in roles cannot be changed"),
+            Some(_) => {}
+        }
+        let (name, policy) = match self.role_body(request, Some(id)) {
+            Ok(parts) => parts,
+            Err(response) => return response,
+        };
+        if let Some(role) = self.roles.iter_mut().find(|r| r.id == id) {
+            role.name = name;
+            role.policy = policy;
+        }
+        ResponseTemplate::new(200)
+    }
+
+    fn delete_role(&mut self, id: &str) -> ResponseTemplate {
+        match self.role(id) {
+            None => return errors(404, "role not found"),
+            Some(role) if role.built_in => return errors(403, "built-in roles cannot be deleted"),
+            Some(_) => {}
+        }
+        if self
+            .users
+            .iter()
+            .any(|u| u.role_ids.iter().any(|r| r == id))
+        {
+            return errors(409, "the role is assigned to users");
+        }
+        self.roles.retain(|r| r.id != id);
+        no_content()
     }
 
     /// The role ids in `body["roles"]`, all known and at least one.
@@ -266,9 +541,10 @@ impl AstraModel {
         ResponseTemplate::new(200)
     }
 
-    fn get_user(&self, id: &str) -> ResponseTemplate {
-        match self.users.iter().find(|u| u.id == id) {
-            Some(user) => reply(200, self.user_json(user)),
+    fn get_user(&mut self, id: &str) -> ResponseTemplate {
+        let camel = self.camel_case();
+        match self.users.iter().position(|u| u.id == id) {
+            Some(position) => reply(200, self.user_json(&self.users[position], position, camel)),
             None => errors(404, "user not found"),
         }
     }
@@ -299,6 +575,11 @@ impl AstraModel {
         no_content()
     }
 }
+
+/// Dangling role ids a faithful emulator stores on its [`FAITHFUL_USERS`]:
+/// answered as a role with a name but no id, and as a role with neither.
+const NAME_ONLY: &str = "faithful:name-only";
+const NOTHING: &str = "faithful:nothing";
 
 /// Neutral role names and the built-in roles they stand for, as the
 /// adapter maps them.
@@ -363,7 +644,8 @@ impl Model for AstraModel {
             }],
             ..DirectoryState::default()
         };
-        for user in &self.users {
+        // A faithful emulator's user without an email has no neutral shape.
+        for user in self.users.iter().filter(|u| !u.email.is_empty()) {
             let email = Email::parse(&user.email).map_err(|e| e.to_string())?;
             let role = self.role_names(user).into_iter().next().map(|name| {
                 NEUTRAL_ROLES
@@ -396,18 +678,12 @@ impl Model for AstraModel {
         let method = request.method.as_str();
         let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
         match (method, segments.as_slice()) {
-            ("GET", ["v2", "currentOrg"]) => {
-                reply(200, json!({"id": self.org_id, "name": self.org_name}))
-            }
-            ("GET", ["v2", "organizations", "roles"]) => {
-                reply(200, self.roles.iter().map(|r| self.role_json(r)).collect())
-            }
-            ("GET", ["v2", "organizations", "roles", id]) => {
-                match self.roles.iter().find(|r| r.id == *id) {
-                    Some(role) => reply(200, self.role_json(role)),
-                    None => errors(404, "role not found"),
-                }
-            }
+            ("GET", ["v2", "currentOrg"]) => self.current_org(),
+            ("GET", ["v2", "organizations", "roles"]) => self.list_roles(),
+            ("POST", ["v2", "organizations", "roles"]) => self.create_role(request),
+            ("GET", ["v2", "organizations", "roles", id]) => self.get_role(id),
+            ("PUT", ["v2", "organizations", "roles", id]) => self.update_role(id, request),
+            ("DELETE", ["v2", "organizations", "roles", id]) => self.delete_role(id),
             ("GET", ["v2", "organizations", "users"]) => self.list_users(),
             ("PUT", ["v2", "organizations", "users"]) => self.invite(request),
             ("GET", ["v2", "organizations", "users", id]) => self.get_user(id),

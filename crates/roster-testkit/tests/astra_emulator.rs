@@ -4,7 +4,9 @@
 //! provokes because it refuses bad input first.
 
 use roster_testkit::Emulator;
-use roster_testkit::astra::{ASTRA_TOKEN, AstraModel, BUILT_IN_ROLES};
+use roster_testkit::astra::{
+    ASTRA_TOKEN, AstraModel, BUILT_IN_ROLES, FAITHFUL_ROLE, FAITHFUL_USERS,
+};
 use serde_json::{Value, json};
 
 struct Api {
@@ -14,9 +16,13 @@ struct Api {
 
 impl Api {
     async fn start() -> Self {
+        Self::with(AstraModel::default()).await
+    }
+
+    async fn with(model: AstraModel) -> Self {
         roster_http::install_crypto_provider();
         Api {
-            emulator: Emulator::start(AstraModel::default()).await,
+            emulator: Emulator::start(model).await,
             http: reqwest::Client::new(),
         }
     }
@@ -230,4 +236,178 @@ async fn unknown_routes_and_methods() {
     assert_eq!(api.send("DELETE", "/v2/currentOrg", None).await.0, 405);
     let (status, _) = api.send("PUT", "/v2/organizations/users", None).await;
     assert_eq!(status, 400, "no body");
+}
+
+#[tokio::test]
+async fn an_invitation_takes_several_roles() {
+    let api = Api::start().await;
+    let roles = [api.role("R/W User"), api.role("Billing Administrator")];
+    let body = json!({"email": "two@example.com", "orgID": api.org(), "roles": roles});
+    let (status, _) = api.send("PUT", "/v2/organizations/users", Some(body)).await;
+    assert_eq!(status, 200);
+    let (_, users) = api.send("GET", "/v2/organizations/users", None).await;
+    assert_eq!(
+        users["Users"][0]["Roles"],
+        json!([{"ID": roles[0], "Name": "R/W User"}, {"ID": roles[1], "Name": "Billing Administrator"}])
+    );
+}
+
+#[tokio::test]
+async fn custom_roles_are_created_replaced_and_deleted() {
+    let api = Api::start().await;
+    let policy = json!({"description": "keyspaces", "resources": [format!("drn:astra:org:{}", api.org())],
+        "actions": ["db-all-keyspace-create"], "effect": "allow"});
+    let (status, created) = api
+        .send(
+            "POST",
+            "/v2/organizations/roles",
+            Some(json!({"name": "Creator", "policy": policy})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(created["Name"], "Creator");
+    let id = created["ID"].as_str().expect("id").to_owned();
+    let stored: Value =
+        serde_json::from_str(created["Policy"].as_str().expect("a string")).expect("JSON inside");
+    assert_eq!(stored, policy);
+    let (status, _) = api
+        .send(
+            "POST",
+            "/v2/organizations/roles",
+            Some(json!({"name": "creator", "policy": policy})),
+        )
+        .await;
+    assert_eq!(status, 409, "names are unique, ignoring case");
+
+    let path = format!("/v2/organizations/roles/{id}");
+    let mut changed = policy.clone();
+    changed["actions"] = json!(["db-cql"]);
+    let (status, answer) = api
+        .send(
+            "PUT",
+            &path,
+            Some(json!({"name": "Maker", "policy": changed})),
+        )
+        .await;
+    assert_eq!((status, answer), (200, Value::Null), "no body");
+    let (_, role) = api.send("GET", &path, None).await;
+    assert_eq!(role["Name"], "Maker");
+    assert!(role["Policy"].as_str().expect("string").contains("db-cql"));
+
+    // Held by a user, it cannot be deleted; then it can, once.
+    let user = api
+        .emulator
+        .with_model(|m| m.add_user("h@example.com", "active", &["Maker"]));
+    assert_eq!(api.send("DELETE", &path, None).await.0, 409);
+    api.send("DELETE", &format!("/v2/organizations/users/{user}"), None)
+        .await;
+    assert_eq!(api.send("DELETE", &path, None).await.0, 204);
+    assert_eq!(api.send("DELETE", &path, None).await.0, 404);
+    assert_eq!(api.send("GET", &path, None).await.0, 404);
+    assert_eq!(
+        api.send("PUT", &path, Some(json!({"name": "x", "policy": policy})))
+            .await
+            .0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn role_bodies_are_validated_and_built_in_roles_are_fixed() {
+    let api = Api::start().await;
+    let policy =
+        json!({"description": "d", "resources": [], "actions": ["org-read"], "effect": "allow"});
+    let cases = [
+        json!({"policy": policy}),
+        json!({"name": " ", "policy": policy}),
+        json!({"name": "n"}),
+        json!({"name": "n", "policy": {"resources": [], "actions": [], "effect": "allow"}}),
+        json!({"name": "n", "policy": {"description": "d", "resources": [1], "actions": [], "effect": "allow"}}),
+        json!({"name": "n", "policy": {"description": "d", "resources": [], "actions": [], "effect": "deny"}}),
+    ];
+    for body in cases {
+        let (status, answer) = api
+            .send("POST", "/v2/organizations/roles", Some(body.clone()))
+            .await;
+        assert_eq!(status, 400, "{body}");
+        assert!(!first_message(&answer).is_empty());
+    }
+    let admin = api.role("Organization Administrator");
+    let path = format!("/v2/organizations/roles/{admin}");
+    let body = json!({"name": "Boss", "policy": policy});
+    assert_eq!(api.send("PUT", &path, Some(body)).await.0, 403);
+    assert_eq!(api.send("DELETE", &path, None).await.0, 403);
+    let count = api.emulator.with_model(|m| m.roles.len());
+    assert_eq!(count, BUILT_IN_ROLES.len(), "nothing was created");
+}
+
+#[tokio::test]
+async fn the_faithful_switch_sends_everything_the_spec_allows() {
+    let api = Api::with(AstraModel::default().faithful()).await;
+    let custom = api.role(FAITHFUL_ROLE);
+    let accepted = api
+        .emulator
+        .with_model(|m| m.add_user("member@example.com", "active", &["R/W User", FAITHFUL_ROLE]));
+
+    // First answer: live PascalCase.
+    let (_, pascal) = api.send("GET", "/v2/organizations/users", None).await;
+    assert_eq!(pascal["OrgType"], "enterprise", "a key nobody asked for");
+    let users = pascal["Users"].as_array().expect("users");
+    assert_eq!(users.len(), FAITHFUL_USERS.len() + 1);
+    // The service account: no email, no status, four roles: a nameless
+    // custom one, a built-in one, one without an id, one with neither.
+    let service = &users[0];
+    assert!(service.get("Email").is_none() && service.get("Status").is_none());
+    assert_eq!(
+        service["Roles"],
+        json!([{"ID": custom}, {"ID": api.role("Read Only User"), "Name": "Read Only User"},
+               {"Name": "Legacy Viewer"}, {}])
+    );
+    assert_eq!(service["IdpType"], "password");
+    assert_eq!(users[1]["Status"], "deactivated", "a status never seen");
+    assert_eq!(users[2]["Status"], "pending_sso_link");
+    // An active user at an odd position says `Active`.
+    assert_eq!(users[3]["UserID"], accepted.as_str());
+    assert_eq!(users[3]["Status"], "Active");
+
+    // Second answer: the spec's camelCase.
+    let (_, camel) = api.send("GET", "/v2/organizations/users", None).await;
+    assert_eq!(camel["orgID"], api.org());
+    assert_eq!(camel["users"][0]["roles"][0], json!({"id": custom}));
+    assert_eq!(camel["users"][3]["status"], "active");
+    assert!(camel.get("Users").is_none());
+
+    // An active user at an even position comes without a status.
+    api.emulator.with_model(|m| {
+        m.users.swap(0, 3);
+    });
+    let (_, again) = api.send("GET", "/v2/organizations/users", None).await;
+    assert_eq!(again["Users"][0]["UserID"], accepted.as_str());
+    assert!(again["Users"][0].get("Status").is_none());
+
+    // Roles: camelCase answers carry the policy as an object.
+    let (_, roles) = api.send("GET", "/v2/organizations/roles", None).await;
+    assert!(roles[0]["policy"].is_object(), "{}", roles[0]);
+    let (_, roles) = api.send("GET", "/v2/organizations/roles", None).await;
+    assert!(roles[0]["Policy"].is_string(), "{}", roles[0]);
+    let (_, org) = api.send("GET", "/v2/currentOrg", None).await;
+    let (_, org_again) = api.send("GET", "/v2/currentOrg", None).await;
+    let ids = [
+        org.get("ID").or(org.get("id")),
+        org_again.get("ID").or(org_again.get("id")),
+    ];
+    assert!(ids.iter().all(|id| *id == Some(&json!(api.org()))));
+    assert_ne!(org, org_again, "both casings");
+}
+
+#[tokio::test]
+async fn a_plain_emulator_has_none_of_it() {
+    let api = Api::start().await;
+    api.emulator
+        .with_model(|m| m.add_user("p@example.com", "active", &["R/W User"]));
+    for _ in 0..2 {
+        let (_, users) = api.send("GET", "/v2/organizations/users", None).await;
+        assert_eq!(users["Users"][0]["Status"], "active");
+        assert!(users.get("OrgType").is_none());
+    }
 }

@@ -9,6 +9,12 @@ use roster_http::encode_path;
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///A new custom role
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct CreateRoleRequest {
+        pub name: ::std::string::String,
+        pub policy: PolicyBody,
+    }
     ///`Error`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct Error {
@@ -21,11 +27,28 @@ pub mod types {
     pub struct Errors {
         pub errors: ::std::vec::Vec<Error>,
     }
+    ///A role's policy as it is sent (the published `Policy`). `actions` are strings: the published `PolicyAction` enum lists the actions known at its commit, and the server is the judge of newer ones.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct PolicyBody {
+        ///What it allows, such as db-keyspace-create or org-user-read
+        pub actions: ::std::vec::Vec<::std::string::String>,
+        pub description: ::std::string::String,
+        ///allow (the only published effect)
+        pub effect: ::std::string::String,
+        ///The resources it applies to, such as drn:astra:org:<orgID>
+        pub resources: ::std::vec::Vec<::std::string::String>,
+    }
     ///The complete new set of a user's roles
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct RoleInviteRequest {
         ///Role ids (UUIDs)
         pub roles: ::std::vec::Vec<::std::string::String>,
+    }
+    ///A custom role's new name and policy; both replace the old ones
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct UpdateRoleRequest {
+        pub name: ::std::string::String,
+        pub policy: PolicyBody,
     }
     ///An invitation
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -139,7 +162,7 @@ impl Client {
     ///Sends a `GET` request to `/v2/currentOrg`
     pub async fn get_current_organization<'a>(
         &'a self,
-    ) -> Result<ResponseValue<crate::wire::Organization>, Error<()>> {
+    ) -> Result<ResponseValue<roster_core::Raw<crate::wire::Organization>>, Error<()>> {
         let url = format!("{}/v2/currentOrg", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -173,7 +196,8 @@ impl Client {
     ///Sends a `GET` request to `/v2/organizations/roles`
     pub async fn get_organization_roles<'a>(
         &'a self,
-    ) -> Result<ResponseValue<::std::vec::Vec<crate::wire::Role>>, Error<()>> {
+    ) -> Result<ResponseValue<::std::vec::Vec<roster_core::Raw<crate::wire::Role>>>, Error<()>>
+    {
         let url = format!("{}/v2/organizations/roles", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -202,6 +226,42 @@ impl Client {
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
+    ///Create a custom role in the organization
+    ///
+    ///Sends a `POST` request to `/v2/organizations/roles`
+    pub async fn add_organization_role<'a>(
+        &'a self,
+        body: &'a types::CreateRoleRequest,
+    ) -> Result<ResponseValue<roster_core::Raw<crate::wire::Role>>, Error<()>> {
+        let url = format!("{}/v2/organizations/roles", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map.append(
+            ::reqwest::header::HeaderName::from_static("api-version"),
+            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+        );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "add_organization_role",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            201u16 => ResponseValue::from_response(response).await,
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     ///Get one role of the organization
     ///
     ///Sends a `GET` request to `/v2/organizations/roles/{roleID}`
@@ -211,7 +271,7 @@ impl Client {
     pub async fn get_organization_role<'a>(
         &'a self,
         role_id: &'a str,
-    ) -> Result<ResponseValue<crate::wire::Role>, Error<()>> {
+    ) -> Result<ResponseValue<roster_core::Raw<crate::wire::Role>>, Error<()>> {
         let url = format!(
             "{}/v2/organizations/roles/{}",
             self.baseurl,
@@ -241,6 +301,81 @@ impl Client {
         let response = result?;
         match response.status().as_u16() {
             200u16 => ResponseValue::from_response(response).await,
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    ///Replace a custom role's name and policy
+    ///
+    ///Sends a `PUT` request to `/v2/organizations/roles/{roleID}`
+    ///
+    ///Arguments:
+    ///- `role_id`: The role's id
+    ///- `body`
+    pub async fn update_role<'a>(
+        &'a self,
+        role_id: &'a str,
+        body: &'a types::UpdateRoleRequest,
+    ) -> Result<ResponseValue<()>, Error<()>> {
+        let url = format!(
+            "{}/v2/organizations/roles/{}",
+            self.baseurl,
+            encode_path(&role_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map.append(
+            ::reqwest::header::HeaderName::from_static("api-version"),
+            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+        );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .put(url)
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "update_role",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => Ok(ResponseValue::empty(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    ///Delete a custom role
+    ///
+    ///Sends a `DELETE` request to `/v2/organizations/roles/{roleID}`
+    ///
+    ///Arguments:
+    ///- `role_id`: The role's id
+    pub async fn delete_organization_role<'a>(
+        &'a self,
+        role_id: &'a str,
+    ) -> Result<ResponseValue<()>, Error<()>> {
+        let url = format!(
+            "{}/v2/organizations/roles/{}",
+            self.baseurl,
+            encode_path(&role_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map.append(
+            ::reqwest::header::HeaderName::from_static("api-version"),
+            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+        );
+        #[allow(unused_mut)]
+        let mut request = self.client.delete(url).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "delete_organization_role",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            204u16 => Ok(ResponseValue::empty(response)),
             _ => Err(Error::UnexpectedResponse(response)),
         }
     }
@@ -319,7 +454,7 @@ impl Client {
     pub async fn get_organization_user<'a>(
         &'a self,
         user_id: &'a str,
-    ) -> Result<ResponseValue<crate::wire::OrgUser>, Error<()>> {
+    ) -> Result<ResponseValue<roster_core::Raw<crate::wire::OrgUser>>, Error<()>> {
         let url = format!(
             "{}/v2/organizations/users/{}",
             self.baseurl,
