@@ -18,6 +18,10 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+/// Bodies generated from the spec's response schemas.
+#[path = "spec/decoding.rs"]
+mod spec_decoding;
+
 const TOKEN: &str = "nbp_WireTestTokenAbCdEfGhIjKlMnOpQrStUv01";
 const TOM: &str = "google-oauth2|277474792786460067937";
 const TOM_PATH: &str = "google-oauth2%7C277474792786460067937";
