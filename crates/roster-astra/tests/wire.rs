@@ -40,6 +40,10 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(text).expect("fixture is JSON")
 }
 
+/// Bodies generated from the spec's response schemas.
+#[path = "spec/decoding.rs"]
+mod spec_decoding;
+
 async fn setup() -> (MockServer, AstraClient) {
     let server = MockServer::start().await;
     let client = client_for(&server, HttpSettings::default());
