@@ -255,7 +255,9 @@ mod tests {
             raw: &["Nope"],
             ..provider
         };
-        let err = generate_provider(tmp.path(), &missing).unwrap_err().to_string();
+        let err = generate_provider(tmp.path(), &missing)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("raw schema Nope"), "{err}");
     }
 

@@ -43,7 +43,10 @@ pub fn settings(provider: &Provider) -> progenitor::GenerationSettings {
     for schema in provider.raw {
         settings.with_replacement(
             schema,
-            format!("roster_core::Raw<crate::generated::types::{}>", raw_fields_name(schema)),
+            format!(
+                "roster_core::Raw<crate::generated::types::{}>",
+                raw_fields_name(schema)
+            ),
             std::iter::empty(),
         );
     }
