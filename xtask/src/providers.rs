@@ -24,12 +24,19 @@ pub struct Provider {
 
 /// Every provider, in the order codegen processes them.
 pub const PROVIDERS: &[Provider] = &[
-    // NTY Gridworks IaaS operator API (FastAPI, OpenAPI 3.1).
+    // NTY Gridworks IaaS operator API (FastAPI, OpenAPI 3.1). Every
+    // response object keeps its JSON as the adapter's provider data.
     Provider {
         spec: "specs/iaas-operator/openapi.json",
         output: "crates/roster-iaas/src/generated/mod.rs",
         replacements: &[],
-        raw: &[],
+        raw: &[
+            "UserGetResponseDto",
+            "CurrentUserResponse",
+            "TenantResponseDto",
+            "TenantUser",
+            "SshKeysResponseDto",
+        ],
     },
     // NetBird management API (users and groups subset, OpenAPI 3.0).
     Provider {

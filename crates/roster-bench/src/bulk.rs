@@ -94,7 +94,7 @@ async fn reqwest_creates(base: &str, emails: &[String]) -> Result<(), Box<dyn Er
                 if !response.status().is_success() {
                     return Err(format!("status {}", response.status()).into());
                 }
-                let _: types::UserGetResponseDto = response.json().await?;
+                let _: roster_core::Raw<types::UserGetResponseDtoFields> = response.json().await?;
                 Ok::<_, Box<dyn Error>>(())
             }
         })

@@ -3,7 +3,7 @@
 //! The variants, all against the same canned server over the same
 //! kept-alive connection (one shared `reqwest::Client`, calls in
 //! sequence), each sending `GET /users` with the same headers and
-//! decoding the same list into the generated `UserGetResponseDto` before
+//! decoding the same list into the generated `Raw<UserGetResponseDtoFields>` before
 //! picking one user:
 //!
 //! - **roster**: `IaasClient` inside `Stack::default()`, called as
@@ -117,18 +117,22 @@ impl Subjects {
                 if !response.status().is_success() {
                     return Err(format!("status {}", response.status()).into());
                 }
-                let users: Vec<types::UserGetResponseDto> = response.json().await?;
+                let users: Vec<roster_core::Raw<types::UserGetResponseDtoFields>> =
+                    response.json().await?;
                 pick(users, self.target)
             }
         }
     }
 }
 
-fn pick(users: Vec<types::UserGetResponseDto>, id: Uuid) -> Result<Uuid, Box<dyn Error>> {
+fn pick(
+    users: Vec<roster_core::Raw<types::UserGetResponseDtoFields>>,
+    id: Uuid,
+) -> Result<Uuid, Box<dyn Error>> {
     users
-        .into_iter()
-        .find(|user| user.id == id)
-        .map(|user| user.id)
+        .iter()
+        .find(|user| Uuid::parse_str(&user.id).ok() == Some(id))
+        .map(|_| id)
         .ok_or_else(|| "user not found".into())
 }
 

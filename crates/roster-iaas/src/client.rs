@@ -6,18 +6,25 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use roster_core::{
     Capabilities, Created, Error, ErrorKind, Membership, MembershipDirectory, MembershipRequest,
-    NewTenant, NewUser, Operation, Page, PageRequest, Principal, Provider, Result, Tenant,
-    TenantDirectory, TenantId, User, UserDirectory, UserId, UserUpdate,
+    NewTenant, NewUser, Operation, Page, PageRequest, Principal, Provider, ProviderFields, Result,
+    Tenant, TenantDirectory, TenantId, User, UserDirectory, UserId, UserUpdate,
 };
 use roster_http::{ClientContext, StaticToken};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::config::IaasConfig;
 use crate::generated::{self, types};
 use crate::mapping::{
-    canonical_user_id, memberships_from_api, principal_from_api, role_to_api, tenant_from_api,
-    tenant_path, user_from_api, user_uuid,
+    ApiTenant, ApiUser, api_user_uuid, canonical_user_id, member_uuid, memberships_from_api,
+    principal_from_api, role_for_write_back, role_to_api, ssh_key_from_api, ssh_key_uuid,
+    ssh_keys_from_api, tenant_from_api, tenant_path, tenants_from_api, user_from_api, user_uuid,
+    users_from_api,
 };
+use crate::ssh::{SshKey, SshKeyId, check_public_key};
+
+/// The provider-specific user field `create_user` and `update_user` accept.
+const SSH_KEY_FIELD: &str = "ssh_key_id";
 
 /// The provider identifier used in errors, logs and capabilities.
 pub const PROVIDER: &str = "iaas-operator";
@@ -40,6 +47,23 @@ roster_http::impl_client_hooks!(generated::Client);
 /// The API has no "get one" endpoints and does not paginate, so reads of
 /// one user, one tenant or one tenant's members fetch the whole list (one
 /// request each) and pick from it.
+///
+/// Every [`User`], [`Tenant`], [`Principal`] and [`Membership`] it returns
+/// carries the server's object as received in `provider_data` (for a
+/// membership, the tenant's `users[]` entry), so fields Roster does not map,
+/// such as a user's `ssh_key_id`, are never lost. A role the API does not
+/// document is [`Role::Other`](roster_core::Role::Other) with the server's
+/// word in `raw_role`.
+///
+/// Beyond the neutral traits it manages SSH keys:
+/// [`list_ssh_keys`](IaasClient::list_ssh_keys),
+/// [`create_ssh_key`](IaasClient::create_ssh_key),
+/// [`delete_ssh_key`](IaasClient::delete_ssh_key),
+/// [`assign_ssh_key`](IaasClient::assign_ssh_key) and
+/// [`unassign_ssh_key`](IaasClient::unassign_ssh_key). `create_user` and
+/// `update_user` also take the key as the provider field `ssh_key_id`
+/// ([`NewUser::with_field`](roster_core::NewUser::with_field)): a key id
+/// assigns it, `null` unassigns it.
 ///
 /// ```no_run
 /// # async fn demo() -> roster_core::Result<()> {
@@ -79,31 +103,29 @@ impl IaasClient {
         &self.api.inner
     }
 
-    async fn all_users(&self, operation: Operation) -> Result<Vec<types::UserGetResponseDto>> {
+    async fn all_users(&self, operation: Operation) -> Result<Vec<ApiUser>> {
         self.context()
             .call(operation, self.api.list_users_users_get())
             .await
     }
 
-    async fn all_tenants(&self, operation: Operation) -> Result<Vec<types::TenantResponseDto>> {
+    async fn all_tenants(&self, operation: Operation) -> Result<Vec<ApiTenant>> {
         self.context()
             .call(operation, self.api.list_tenants_tenants_get())
             .await
     }
 
-    async fn find_user(&self, id: Uuid, operation: Operation) -> Result<types::UserGetResponseDto> {
+    /// The user with this id, compared as UUIDs: the caller may spell it in
+    /// another accepted form (upper case, no hyphens) than the server does.
+    async fn find_user(&self, id: Uuid, operation: Operation) -> Result<ApiUser> {
         self.all_users(operation)
             .await?
             .into_iter()
-            .find(|user| user.id == id)
+            .find(|user| api_user_uuid(user) == Some(id))
             .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no user {id}")))
     }
 
-    async fn find_tenant(
-        &self,
-        id: &TenantId,
-        operation: Operation,
-    ) -> Result<types::TenantResponseDto> {
+    async fn find_tenant(&self, id: &TenantId, operation: Operation) -> Result<ApiTenant> {
         self.all_tenants(operation)
             .await?
             .into_iter()
@@ -111,8 +133,10 @@ impl IaasClient {
             .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no tenant {id}")))
     }
 
-    fn error(&self, kind: ErrorKind, operation: Operation, message: impl Into<String>) -> Error {
-        Error::new(kind, message)
+    /// An error raised here. Its message may quote what the server sent
+    /// (an id, a name, a role), so it is redacted like a body snippet.
+    fn error(&self, kind: ErrorKind, operation: Operation, message: impl AsRef<str>) -> Error {
+        Error::new(kind, self.context().redactor().redact(message.as_ref()))
             .with_provider(PROVIDER)
             .with_operation(operation)
     }
@@ -128,6 +152,12 @@ impl IaasClient {
                 "the IaaS operator API does not paginate; there is no page after the first",
             )),
         }
+    }
+
+    /// Tags an error from mapping an answer (or using a value from it) with
+    /// where it happened, redacting its message.
+    fn decoded(&self, operation: Operation) -> impl Fn(Error) -> Error + '_ {
+        move |err| self.error(err.kind(), operation, err.message())
     }
 
     fn unsupported(&self, operation: Operation, what: &str) -> Error {
@@ -157,14 +187,14 @@ impl IaasClient {
     /// `target` (if any): the API allows one tenant per user.
     fn check_single_tenant(
         &self,
-        tenants: &[types::TenantResponseDto],
+        tenants: &[ApiTenant],
         user: Uuid,
         target: Option<&str>,
         operation: Operation,
     ) -> Result<()> {
         match tenants
             .iter()
-            .find(|t| t.users.iter().any(|u| u.id == user))
+            .find(|t| t.users.iter().any(|u| member_uuid(u) == Some(user)))
         {
             Some(current) if Some(current.id.as_str()) != target => Err(self.error(
                 ErrorKind::Conflict,
@@ -178,6 +208,209 @@ impl IaasClient {
             _ => Ok(()),
         }
     }
+
+    /// `PUT /tenants/{tenant}/users/{user}` with the WireGuard key.
+    async fn put_member(
+        &self,
+        tenant: &str,
+        user: Uuid,
+        pubkey: String,
+        operation: Operation,
+    ) -> Result<()> {
+        let body = types::TenantUserAssignRequestDto { pubkey };
+        self.context()
+            .call(
+                operation,
+                self.api
+                    .assign_user_to_tenant_tenants_tenant_id_users_user_id_put(
+                        tenant, &user, &body,
+                    ),
+            )
+            .await
+    }
+
+    /// `PUT /users/{id}`: the API replaces the whole user, so `current` (as
+    /// the server last sent it) fills in every field the caller did not
+    /// name, and nothing else changes.
+    async fn put_user(
+        &self,
+        uuid: Uuid,
+        current: &ApiUser,
+        change: UserChange,
+        operation: Operation,
+    ) -> Result<User> {
+        let role = match change.role {
+            Some(role) => role,
+            None => role_for_write_back(&current.role).ok_or_else(|| {
+                self.error(
+                    ErrorKind::Unsupported,
+                    operation,
+                    format!(
+                        "user {uuid} has the role {:?}, which the API takes no request value \
+                         for; every update sends the whole user, so name the role to set (admin \
+                         or member) in the same update",
+                        current.role
+                    ),
+                )
+            })?,
+        };
+        let ssh_key_id = match change.ssh_key {
+            Some(key) => key,
+            None => current
+                .ssh_key_id
+                .as_deref()
+                .map(|id| {
+                    Uuid::parse_str(id).map_err(|_| {
+                        self.error(
+                            ErrorKind::Decode,
+                            operation,
+                            format!(
+                                "user {uuid} has the SSH key id {id:?}, which is not a UUID, so \
+                                 an update cannot send it back"
+                            ),
+                        )
+                    })
+                })
+                .transpose()?,
+        };
+        let body = types::UserPostRequestDto {
+            email: change.email.unwrap_or_else(|| current.email.clone()),
+            role,
+            ssh_key_id,
+        };
+        let updated = self
+            .context()
+            .call(
+                operation,
+                self.api.update_user_users_user_id_put(&uuid, &body),
+            )
+            .await?;
+        user_from_api(&updated).map_err(self.decoded(operation))
+    }
+
+    // ---------- SSH keys ----------
+
+    /// `GET /sshkeys`: every SSH key the server stores, each with the
+    /// server's object as its `provider_data`. A key with an empty id fails
+    /// the list with `Decode`, naming its position.
+    pub async fn list_ssh_keys(&self) -> Result<Vec<SshKey>> {
+        let operation = Operation::ListSshKeys;
+        let keys = self
+            .context()
+            .call(operation, self.api.list_ssh_keys_sshkeys_get())
+            .await?;
+        ssh_keys_from_api(&keys).map_err(self.decoded(operation))
+    }
+
+    /// `POST /sshkeys`: uploads a public key in OpenSSH format
+    /// (`ssh-ed25519 AAAA… user@host`). Surrounding whitespace, such as the
+    /// newline a `.pub` file ends with, is not sent. A blank value, more
+    /// than one line, or a second field that is not an OpenSSH key blob of
+    /// the named type is `InvalidInput`, and nothing is sent; a key the
+    /// server refuses (400) is `InvalidInput` with the server's detail.
+    ///
+    /// Like every SSH-key method, this is the client's own, outside the
+    /// neutral traits, so the layers of a `Stack` do not wrap it. Do not
+    /// re-send it blindly after a timeout: a key has no natural key to look
+    /// a lost upload up by, and a second upload may store it twice.
+    pub async fn create_ssh_key(&self, public_key: &str) -> Result<Created<SshKey>> {
+        let operation = Operation::CreateSshKey;
+        let public_key = check_public_key(public_key).map_err(in_operation(operation))?;
+        let body = types::SshKeysRequestDto {
+            public_key: public_key.to_owned(),
+        };
+        let created = self
+            .context()
+            .call(operation, self.api.create_ssh_key_sshkeys_post(&body))
+            .await?;
+        Ok(Created::new(
+            ssh_key_from_api(&created).map_err(self.decoded(operation))?,
+        ))
+    }
+
+    /// `DELETE /sshkeys/{key_id}`. While the key is assigned to a user the
+    /// server keeps it and answers 409, which is
+    /// [`Conflict`](ErrorKind::Conflict) with the server's detail: unassign
+    /// it first ([`unassign_ssh_key`](IaasClient::unassign_ssh_key)). An id
+    /// that is not a UUID is `InvalidInput`, and nothing is sent.
+    pub async fn delete_ssh_key(&self, id: &SshKeyId) -> Result<()> {
+        let operation = Operation::DeleteSshKey;
+        let key = ssh_key_uuid(id).map_err(in_operation(operation))?;
+        self.context()
+            .call(
+                operation,
+                self.api.delete_ssh_key_sshkeys_key_id_delete(&key),
+            )
+            .await
+    }
+
+    /// Assigns the SSH key to the user (their `ssh_key_id`), replacing any
+    /// key they had. The API replaces the whole user, so this reads the
+    /// user first (one list request) and writes back their email and role
+    /// exactly as the server sent them; when the key is already theirs,
+    /// nothing is written. Ids that are not UUIDs are `InvalidInput`, and
+    /// nothing is sent.
+    pub async fn assign_ssh_key(&self, user: &UserId, key: &SshKeyId) -> Result<User> {
+        let operation = Operation::AssignSshKey;
+        let key = ssh_key_uuid(key).map_err(in_operation(operation))?;
+        self.set_ssh_key(user, Some(key), operation).await
+    }
+
+    /// Unassigns the user's SSH key: the update sends `"ssh_key_id": null`
+    /// and the user's email and role as the server sent them. A user with no
+    /// key is left alone (one read, no write).
+    pub async fn unassign_ssh_key(&self, user: &UserId) -> Result<User> {
+        self.set_ssh_key(user, None, Operation::AssignSshKey).await
+    }
+
+    async fn set_ssh_key(
+        &self,
+        user: &UserId,
+        key: Option<Uuid>,
+        operation: Operation,
+    ) -> Result<User> {
+        let uuid = user_uuid(user).map_err(in_operation(operation))?;
+        let current = self.find_user(uuid, operation).await?;
+        let unchanged = match (current.ssh_key_id.as_deref(), key) {
+            (None, None) => true,
+            (Some(held), Some(key)) => Uuid::parse_str(held).ok() == Some(key),
+            _ => false,
+        };
+        if unchanged {
+            return user_from_api(&current).map_err(self.decoded(operation));
+        }
+        let change = UserChange {
+            ssh_key: Some(key),
+            ..UserChange::default()
+        };
+        self.put_user(uuid, &current, change, operation).await
+    }
+}
+
+/// What an update changes; `None` keeps the server's value.
+#[derive(Default)]
+struct UserChange {
+    email: Option<String>,
+    role: Option<types::UserRole>,
+    /// `Some(None)` unassigns the key.
+    ssh_key: Option<Option<Uuid>>,
+}
+
+/// The `ssh_key_id` provider field of a create or an update: `None` when
+/// unset, `Some(None)` for `null` (no key), `Some(Some(id))` for a key id.
+fn ssh_key_field(fields: &ProviderFields) -> Result<Option<Option<Uuid>>> {
+    fields.check(&[SSH_KEY_FIELD])?;
+    match fields.get(SSH_KEY_FIELD) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(id)) => {
+            let id = SshKeyId::new(id.as_str())?;
+            Ok(Some(Some(ssh_key_uuid(&id)?)))
+        }
+        Some(other) => Err(Error::invalid_input(format!(
+            "field \"{SSH_KEY_FIELD}\" must be an SSH key id or null, got {other}"
+        ))),
+    }
 }
 
 impl Provider for IaasClient {
@@ -187,6 +420,11 @@ impl Provider for IaasClient {
 
     fn capabilities(&self) -> Capabilities {
         capabilities()
+    }
+
+    /// `ssh_key_id`: an SSH key id (a UUID) to assign, or `null` for none.
+    fn user_fields(&self) -> &'static [&'static str] {
+        &[SSH_KEY_FIELD]
     }
 }
 
@@ -209,6 +447,7 @@ pub fn capabilities() -> Capabilities {
         update_status: false,
         user_display_name: false,
         user_roles: true,
+        multiple_roles_per_user: false,
         delete_user: true,
         delete_user_cascades_memberships: true,
         current_user: true,
@@ -233,47 +472,63 @@ impl UserDirectory for IaasClient {
     /// is never a next page. A cursor (which this adapter never hands out)
     /// is refused.
     async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
-        self.first_page_only(&page, Operation::ListUsers)?;
-        let users = self.all_users(Operation::ListUsers).await?;
+        let operation = Operation::ListUsers;
+        self.first_page_only(&page, operation)?;
+        let users = self.all_users(operation).await?;
         Ok(Page::complete(
-            users.into_iter().map(user_from_api).collect(),
+            users_from_api(&users).map_err(self.decoded(operation))?,
         ))
     }
 
     /// There is no `GET /users/{id}`: this lists all users (one request) and
     /// picks the one asked for.
     async fn get_user(&self, id: &UserId) -> Result<User> {
-        let id = user_uuid(id).map_err(in_operation(Operation::GetUser))?;
-        Ok(user_from_api(self.find_user(id, Operation::GetUser).await?))
+        let operation = Operation::GetUser;
+        let id = user_uuid(id).map_err(in_operation(operation))?;
+        user_from_api(&self.find_user(id, operation).await?).map_err(self.decoded(operation))
     }
 
-    /// Creates a user. The role defaults to `member`; a display name is
-    /// `Unsupported` (the API stores none).
+    /// Creates a user. The role defaults to `member`; the provider field
+    /// `ssh_key_id` assigns an SSH key in the same request (no key
+    /// otherwise). A display name or several roles are `Unsupported` (the
+    /// API stores neither).
     async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
         let operation = Operation::CreateUser;
         if user.display_name.is_some() {
             return Err(self.unsupported(operation, "display names"));
         }
+        if !user.additional_roles.is_empty() {
+            return Err(self.unsupported(operation, "several roles per user"));
+        }
         let role = match &user.role {
             Some(role) => role_to_api(role).map_err(in_operation(operation))?,
             None => types::UserRole::Member,
         };
+        let ssh_key_id = ssh_key_field(&user.fields)
+            .map_err(in_operation(operation))?
+            .flatten();
         let body = types::UserPostRequestDto {
             email: user.email.as_str().to_owned(),
             role,
-            ssh_key_id: None,
+            ssh_key_id,
         };
         let created = self
             .context()
             .call(operation, self.api.create_user_users_post(&body))
             .await?;
-        Ok(Created::new(user_from_api(created)))
+        Ok(Created::new(
+            user_from_api(&created).map_err(self.decoded(operation))?,
+        ))
     }
 
-    /// Changes the email and/or role. The API replaces the whole user, so
-    /// this reads the user first (one list request) and writes back every
-    /// field, keeping the assigned SSH key. Display name and status are
-    /// `Unsupported`.
+    /// Changes the email, the role and/or the SSH key (the provider field
+    /// `ssh_key_id`: a key id, or `null` to unassign). The API replaces the
+    /// whole user, so this reads the user first (one list request) and
+    /// writes back every field the update does not name exactly as the
+    /// server sent it, the assigned SSH key included. A user whose role the
+    /// API documents no request value for can only be updated together
+    /// with a new role (`Unsupported` otherwise, nothing sent). Display
+    /// name, status and several roles are `Unsupported`.
     async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
         let operation = Operation::UpdateUser;
         if update.display_name.is_some() {
@@ -282,33 +537,27 @@ impl UserDirectory for IaasClient {
         if update.status.is_some() {
             return Err(self.unsupported(operation, "blocking or suspending users"));
         }
+        if update.roles.is_some() {
+            return Err(self.unsupported(operation, "several roles per user"));
+        }
         let role = update
             .role
             .as_ref()
             .map(role_to_api)
             .transpose()
             .map_err(in_operation(operation))?;
+        let ssh_key = ssh_key_field(&update.fields).map_err(in_operation(operation))?;
         let uuid = user_uuid(id).map_err(in_operation(operation))?;
         let current = self.find_user(uuid, operation).await?;
         if update.is_empty() {
-            return Ok(user_from_api(current));
+            return user_from_api(&current).map_err(self.decoded(operation));
         }
-        let body = types::UserPostRequestDto {
-            email: update
-                .email
-                .as_ref()
-                .map_or(current.email, |e| e.as_str().to_owned()),
-            role: role.unwrap_or(current.role),
-            ssh_key_id: current.ssh_key_id,
+        let change = UserChange {
+            email: update.email.as_ref().map(|e| e.as_str().to_owned()),
+            role,
+            ssh_key,
         };
-        let updated = self
-            .context()
-            .call(
-                operation,
-                self.api.update_user_users_user_id_put(&uuid, &body),
-            )
-            .await?;
-        Ok(user_from_api(updated))
+        self.put_user(uuid, &current, change, operation).await
     }
 
     /// Deletes the user; the server also removes them from their tenant.
@@ -329,7 +578,7 @@ impl UserDirectory for IaasClient {
                 self.api.get_current_user_users_me_get(),
             )
             .await?;
-        Ok(principal_from_api(me))
+        Ok(principal_from_api(&me))
     }
 }
 
@@ -337,25 +586,35 @@ impl UserDirectory for IaasClient {
 impl TenantDirectory for IaasClient {
     /// The API does not paginate: the first page holds every tenant.
     async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
-        self.first_page_only(&page, Operation::ListTenants)?;
-        let tenants = self.all_tenants(Operation::ListTenants).await?;
-        let tenants = tenants.iter().map(tenant_from_api).collect::<Result<_>>();
+        let operation = Operation::ListTenants;
+        self.first_page_only(&page, operation)?;
+        let tenants = self.all_tenants(operation).await?;
         Ok(Page::complete(
-            tenants.map_err(in_operation(Operation::ListTenants))?,
+            tenants_from_api(&tenants).map_err(self.decoded(operation))?,
         ))
     }
 
     /// There is no `GET /tenants/{id}`: this lists all tenants (one request).
     async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
-        tenant_path(id).map_err(in_operation(Operation::GetTenant))?;
-        tenant_from_api(&self.find_tenant(id, Operation::GetTenant).await?)
-            .map_err(in_operation(Operation::GetTenant))
+        let operation = Operation::GetTenant;
+        tenant_path(id).map_err(in_operation(operation))?;
+        tenant_from_api(&self.find_tenant(id, operation).await?).map_err(self.decoded(operation))
     }
 
     /// Creates a tenant, optionally with its team. Each member needs a
     /// WireGuard key and must not belong to another tenant: the server would
     /// silently move them, so this checks first (one list request, only when
     /// there are members) and answers `Conflict` instead.
+    ///
+    /// The team goes in the create's `users`, and the answer's `users` are
+    /// checked. A server on the 2025-11 API ignores `users` (it predates
+    /// them): every member missing from the answer is then added with the
+    /// membership call (`PUT /tenants/{id}/users/{user}` with their key, one
+    /// request each, in the order given), so the tenant ends up with its
+    /// team on either API version. The returned tenant's `provider_data` is
+    /// the create answer as received. If one of those additions fails, the
+    /// error (tagged `AddMember`) says so; the tenant exists, with the
+    /// members added before it.
     async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
         let operation = Operation::CreateTenant;
         let mut users = Vec::with_capacity(tenant.members.len());
@@ -386,9 +645,10 @@ impl TenantDirectory for IaasClient {
             .context()
             .call(operation, self.api.post_tenant_tenants_post(&body))
             .await?;
-        Ok(Created::new(
-            tenant_from_api(&created).map_err(in_operation(operation))?,
-        ))
+        let mapped = tenant_from_api(&created).map_err(self.decoded(operation))?;
+        self.add_ignored_members(&mapped, &created, body.users)
+            .await?;
+        Ok(Created::new(mapped))
     }
 
     async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
@@ -403,6 +663,41 @@ impl TenantDirectory for IaasClient {
     }
 }
 
+impl IaasClient {
+    /// Adds, one membership call each, the requested members a tenant
+    /// create answered without (a 2025-11 server ignores `users`).
+    async fn add_ignored_members(
+        &self,
+        tenant: &Tenant,
+        answer: &ApiTenant,
+        requested: Vec<types::TenantUserRequestDto>,
+    ) -> Result<()> {
+        let operation = Operation::AddMember;
+        let present: HashSet<Uuid> = answer.users.iter().filter_map(member_uuid).collect();
+        let missing: Vec<_> = requested
+            .into_iter()
+            .filter(|user| !present.contains(&user.user_id))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let path = tenant_path(&tenant.id).map_err(self.decoded(operation))?;
+        for (added, user) in missing.into_iter().enumerate() {
+            let user_id = user.user_id;
+            self.put_member(path, user_id, user.pubkey, operation)
+                .await
+                .map_err(|err| {
+                    err.with_context(self.context().redactor().redact(&format!(
+                        "tenant {} ({}) was created, but the server ignored its users; adding \
+                         user {user_id} afterwards failed ({added} added before)",
+                        tenant.id, tenant.name
+                    )))
+                })?;
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl MembershipDirectory for IaasClient {
     /// Lists all tenants (one request) and returns this one's members.
@@ -410,7 +705,7 @@ impl MembershipDirectory for IaasClient {
         let operation = Operation::ListMembers;
         tenant_path(tenant).map_err(in_operation(operation))?;
         memberships_from_api(&self.find_tenant(tenant, operation).await?)
-            .map_err(in_operation(operation))
+            .map_err(self.decoded(operation))
     }
 
     /// One request for any number of tenants: the tenant list carries the
@@ -433,7 +728,7 @@ impl MembershipDirectory for IaasClient {
                         format!("no tenant {wanted}"),
                     )
                 })?;
-            members.extend(memberships_from_api(tenant).map_err(in_operation(operation))?);
+            members.extend(memberships_from_api(tenant).map_err(self.decoded(operation))?);
         }
         Ok(members)
     }
@@ -442,12 +737,14 @@ impl MembershipDirectory for IaasClient {
     async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
         let operation = Operation::ListUserMemberships;
         let uuid = user_uuid(user).map_err(in_operation(operation))?;
+        let user = canonical_user_id(uuid);
         let mut memberships = Vec::new();
-        for mut tenant in self.all_tenants(operation).await? {
-            // Compare parsed UUIDs: the caller may spell the id in another
-            // accepted form (upper case, no hyphens) than the server does.
-            tenant.users.retain(|member| member.id == uuid);
-            memberships.extend(memberships_from_api(&tenant).map_err(in_operation(operation))?);
+        for tenant in self.all_tenants(operation).await? {
+            // The mapped ids are canonical, so any accepted spelling of the
+            // caller's id (upper case, no hyphens) matches.
+            let mut members = memberships_from_api(&tenant).map_err(self.decoded(operation))?;
+            members.retain(|member| member.user == user);
+            memberships.extend(members);
         }
         Ok(memberships)
     }
@@ -456,7 +753,8 @@ impl MembershipDirectory for IaasClient {
     /// `Unsupported`). Reads the tenants first (one request): an unknown
     /// tenant is `NotFound`, and a user in another tenant is `Conflict`;
     /// either way nothing is written. Adding a user to the tenant they are
-    /// already in sends the key again, which updates it.
+    /// already in sends the key again, which updates it. The server answers
+    /// 204 with no body, so the membership has no `provider_data`.
     async fn add_member(
         &self,
         tenant: &TenantId,
@@ -476,20 +774,8 @@ impl MembershipDirectory for IaasClient {
             ));
         }
         self.check_single_tenant(&tenants, uuid, Some(tenant.as_str()), operation)?;
-        let body = types::TenantUserAssignRequestDto { pubkey };
-        self.context()
-            .call(
-                operation,
-                self.api
-                    .assign_user_to_tenant_tenants_tenant_id_users_user_id_put(path, &uuid, &body),
-            )
-            .await?;
-        Ok(Membership {
-            tenant: tenant.clone(),
-            user: canonical_user_id(uuid),
-            user_email: None,
-            role: None,
-        })
+        self.put_member(path, uuid, pubkey, operation).await?;
+        Ok(Membership::new(tenant.clone(), canonical_user_id(uuid)))
     }
 
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {

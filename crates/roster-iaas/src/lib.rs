@@ -1,7 +1,8 @@
 //! # roster-iaas
 //!
 //! The Roster adapter for the NTY Gridworks **IaaS operator API**: users,
-//! tenants, and tenant memberships that carry a WireGuard public key.
+//! tenants, tenant memberships that carry a WireGuard public key, and SSH
+//! keys ([`SshKey`]).
 //!
 //! [`IaasClient`] implements Roster's [`UserDirectory`](roster_core::UserDirectory),
 //! [`TenantDirectory`](roster_core::TenantDirectory) and
@@ -15,9 +16,11 @@ mod client;
 mod config;
 mod error;
 mod mapping;
+mod ssh;
 
 #[allow(clippy::all, missing_docs, unused)]
 mod generated;
 
 pub use client::{IaasClient, PROVIDER, capabilities};
 pub use config::{IaasConfig, TOKEN_ENV, URL_ENV};
+pub use ssh::{SshKey, SshKeyId};

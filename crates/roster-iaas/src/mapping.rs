@@ -1,12 +1,30 @@
 //! Between the generated wire types and Roster's neutral model.
+//!
+//! Every response object arrives as a [`Raw`] value: the decoded fields
+//! plus the JSON exactly as the server sent it, which becomes the neutral
+//! record's `provider_data`. Decoding itself is loose (see
+//! `specs/iaas-operator/SOURCE.md`): only an object with an empty id is an
+//! error here, and a list names its position.
 
 use roster_core::{
-    Email, Error, Membership, Principal, Result, Role, RoleSpec, Tenant, TenantId, User, UserId,
-    UserStatus,
+    Email, Error, ErrorKind, Membership, Principal, Raw, Result, Role, RoleSpec, Tenant, TenantId,
+    User, UserId, UserStatus, map_items,
 };
 use uuid::Uuid;
 
 use crate::generated::types;
+use crate::ssh::{SshKey, SshKeyId};
+
+/// A user object as the server sent it.
+pub(crate) type ApiUser = Raw<types::UserGetResponseDtoFields>;
+/// A tenant object as the server sent it.
+pub(crate) type ApiTenant = Raw<types::TenantResponseDtoFields>;
+/// A tenant's `users[]` entry as the server sent it.
+pub(crate) type ApiMember = Raw<types::TenantUserFields>;
+/// An SSH key object as the server sent it.
+pub(crate) type ApiSshKey = Raw<types::SshKeysResponseDtoFields>;
+/// `GET /users/me` as the server sent it.
+pub(crate) type ApiMe = Raw<types::CurrentUserResponseFields>;
 
 /// The IaaS role names, as the API spells them.
 const ROLE_NAMES: &str = "\"operator\" or \"member\"";
@@ -17,6 +35,16 @@ pub(crate) fn user_uuid(id: &UserId) -> Result<Uuid> {
     Uuid::parse_str(id.as_str()).map_err(|_| {
         Error::invalid_input(format!(
             "IaaS user ids are UUIDs; {:?} is not one",
+            id.as_str()
+        ))
+    })
+}
+
+/// IaaS SSH key ids are UUIDs too.
+pub(crate) fn ssh_key_uuid(id: &SshKeyId) -> Result<Uuid> {
+    Uuid::parse_str(id.as_str()).map_err(|_| {
+        Error::invalid_input(format!(
+            "IaaS SSH key ids are UUIDs; {:?} is not one",
             id.as_str()
         ))
     })
@@ -52,79 +80,129 @@ pub(crate) fn role_to_api(role: &RoleSpec) -> Result<types::UserRole> {
     }
 }
 
-fn role_from_api(role: types::UserRole) -> (Role, String) {
-    let neutral = match role {
-        types::UserRole::Operator => Role::Admin,
-        types::UserRole::Member => Role::Member,
-    };
-    (neutral, role.to_string())
+/// The neutral role for the role string the server sent: the two roles the
+/// API documents map, anything else (a newer server's role) is
+/// [`Role::Other`]; the string itself is always kept as the raw role.
+fn role_from_api(role: &str) -> Role {
+    match role {
+        "operator" => Role::Admin,
+        "member" => Role::Member,
+        _ => Role::Other,
+    }
+}
+
+/// The request value that writes `role`, as the server sent it, back
+/// unchanged; `None` for a role the request enum does not have.
+pub(crate) fn role_for_write_back(role: &str) -> Option<types::UserRole> {
+    match role {
+        "operator" => Some(types::UserRole::Operator),
+        "member" => Some(types::UserRole::Member),
+        _ => None,
+    }
 }
 
 /// An email the server sent. The server validates emails itself, so one that
 /// does not pass our stricter input rules is kept out of `User::email`
-/// rather than failing the whole listing.
-fn server_email(email: String) -> Option<Email> {
+/// (it is still in the provider data) rather than failing the listing.
+fn server_email(email: &str) -> Option<Email> {
     Email::parse(email).ok()
 }
 
-pub(crate) fn user_from_api(user: types::UserGetResponseDto) -> User {
-    let (role, raw_role) = role_from_api(user.role);
-    User {
-        id: canonical_user_id(user.id),
-        email: server_email(user.email),
-        display_name: None,
-        role: Some(role),
-        raw_role: Some(raw_role),
-        status: UserStatus::Active,
+fn decode(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Decode, message)
+}
+
+/// The id of a user or an SSH key the server sent. The API's ids are
+/// UUIDs, which come back in their canonical form (so any spelling the
+/// server uses compares equal); any other non-empty id is kept as it is,
+/// so a list never fails over one, though the calls that take a UUID
+/// refuse it. An empty id is a malformed answer.
+fn server_id(what: &str, id: &str) -> Result<String> {
+    if id.is_empty() {
+        return Err(decode(format!("the server sent {what} with an empty id")));
     }
+    Ok(Uuid::parse_str(id).map_or_else(|_| id.to_owned(), |uuid| uuid.to_string()))
 }
 
-pub(crate) fn principal_from_api(me: types::CurrentUserResponse) -> Principal {
-    let (role, raw_role) = role_from_api(me.role);
-    Principal {
-        id: None,
-        email: server_email(me.email),
-        display_name: me.name,
-        role: Some(role),
-        raw_role: Some(raw_role),
+/// The UUID of a tenant's `users[]` entry, when its id is one.
+pub(crate) fn member_uuid(member: &ApiMember) -> Option<Uuid> {
+    Uuid::parse_str(&member.id).ok()
+}
+
+/// The UUID of a user object, when its id is one.
+pub(crate) fn api_user_uuid(user: &ApiUser) -> Option<Uuid> {
+    Uuid::parse_str(&user.id).ok()
+}
+
+pub(crate) fn user_from_api(user: &ApiUser) -> Result<User> {
+    let id = UserId::new(server_id("a user", &user.id)?).expect("checked non-empty");
+    let mut mapped = User::new(id, UserStatus::Active)
+        .with_role(role_from_api(&user.role), user.role.clone())
+        .with_provider_data(user.data().clone());
+    if let Some(email) = server_email(&user.email) {
+        mapped = mapped.with_email(email);
     }
+    Ok(mapped)
 }
 
-/// A tenant id from the server; an empty one is a malformed answer.
-fn tenant_id(id: &str) -> Result<TenantId> {
-    TenantId::new(id).map_err(|_| {
-        Error::new(
-            roster_core::ErrorKind::Decode,
-            "the server sent a tenant with an empty id",
-        )
+pub(crate) fn users_from_api(users: &[ApiUser]) -> Result<Vec<User>> {
+    map_items(users, user_from_api)
+}
+
+pub(crate) fn principal_from_api(me: &ApiMe) -> Principal {
+    let mut principal = Principal::new();
+    principal.email = server_email(&me.email);
+    principal.display_name = me.name.clone();
+    principal.role = Some(role_from_api(&me.role));
+    principal.raw_role = Some(me.role.clone());
+    principal.provider_data = Some(me.data().clone());
+    principal
+}
+
+/// A tenant id from the server; a missing or empty one is a malformed
+/// answer.
+fn tenant_id(tenant: &ApiTenant) -> Result<TenantId> {
+    TenantId::new(tenant.id.as_str())
+        .map_err(|_| decode("the server sent a tenant with an empty id"))
+}
+
+pub(crate) fn tenant_from_api(tenant: &ApiTenant) -> Result<Tenant> {
+    Ok(Tenant::new(tenant_id(tenant)?, tenant.name.clone())
+        .with_provider_data(tenant.data().clone()))
+}
+
+pub(crate) fn tenants_from_api(tenants: &[ApiTenant]) -> Result<Vec<Tenant>> {
+    map_items(tenants, tenant_from_api)
+}
+
+/// The tenant's members, each carrying its `users[]` entry. An entry without
+/// a usable id fails, naming the tenant and the entry's position.
+pub(crate) fn memberships_from_api(tenant: &ApiTenant) -> Result<Vec<Membership>> {
+    let id = tenant_id(tenant)?;
+    map_items(&tenant.users, |member| {
+        let user = UserId::new(server_id("a tenant member", &member.id)?).expect("non-empty");
+        let mut membership =
+            Membership::new(id.clone(), user).with_provider_data(member.data().clone());
+        if let Some(email) = server_email(&member.email) {
+            membership = membership.with_user_email(email);
+        }
+        Ok(membership)
     })
+    .map_err(|err| Error::new(err.kind(), format!("tenant {id}: {}", err.message())))
 }
 
-pub(crate) fn tenant_from_api(tenant: &types::TenantResponseDto) -> Result<Tenant> {
-    Ok(Tenant {
-        id: tenant_id(&tenant.id)?,
-        name: tenant.name.clone(),
-    })
+pub(crate) fn ssh_key_from_api(key: &ApiSshKey) -> Result<SshKey> {
+    let id = SshKeyId::new(server_id("an SSH key", &key.id)?).expect("non-empty");
+    Ok(SshKey::new(id, key.public_key.clone()).with_provider_data(key.data().clone()))
 }
 
-pub(crate) fn memberships_from_api(tenant: &types::TenantResponseDto) -> Result<Vec<Membership>> {
-    let id = tenant_id(&tenant.id)?;
-    Ok(tenant
-        .users
-        .iter()
-        .map(|user| Membership {
-            tenant: id.clone(),
-            user: canonical_user_id(user.id),
-            user_email: server_email(user.email.clone()),
-            role: None,
-        })
-        .collect())
+pub(crate) fn ssh_keys_from_api(keys: &[ApiSshKey]) -> Result<Vec<SshKey>> {
+    map_items(keys, ssh_key_from_api)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use roster_core::ErrorKind;
 
     #[test]
     fn roles_map_both_ways() {
@@ -149,10 +227,12 @@ mod tests {
                 ErrorKind::InvalidInput
             );
         }
-        assert_eq!(
-            role_from_api(types::UserRole::Operator),
-            (Role::Admin, "operator".to_owned())
-        );
+        assert_eq!(role_from_api("operator"), Role::Admin);
+        assert_eq!(role_from_api("member"), Role::Member);
+        assert_eq!(role_from_api("auditor"), Role::Other);
+        assert_eq!(role_from_api("Operator"), Role::Other, "exact spelling");
+        assert_eq!(role_for_write_back("member"), Some(types::UserRole::Member));
+        assert_eq!(role_for_write_back("auditor"), None);
     }
 
     #[test]
@@ -160,11 +240,45 @@ mod tests {
         for bad in ["..", "a/b", "x?y", "not-a-uuid", "9b1f2c3d"] {
             let err = user_uuid(&UserId::new(bad).expect("id")).expect_err(bad);
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            let err = ssh_key_uuid(&SshKeyId::new(bad).expect("id")).expect_err(bad);
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
         }
         let id = Uuid::new_v4();
         assert_eq!(
             user_uuid(&UserId::new(id.to_string()).expect("id")).expect("uuid"),
             id
+        );
+    }
+
+    #[test]
+    fn only_an_item_with_an_empty_id_fails_and_it_is_named() {
+        let users: Vec<ApiUser> = serde_json::from_str(
+            r#"[{"id": "0B8A1C527F3E4C8E9A512D6F0E4B7A10", "email": "a@b.io", "role": "root"},
+                {"id": "user-7", "email": "c@d.io", "role": "member"},
+                {"id": "", "email": "e@f.io", "role": "member"}]"#,
+        )
+        .expect("decodes");
+        let err = users_from_api(&users).expect_err("third has an empty id");
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        assert_eq!(
+            err.message(),
+            "item 2 of the list: the server sent a user with an empty id"
+        );
+        let first = user_from_api(&users[0]).expect("first maps");
+        assert_eq!(first.id.as_str(), "0b8a1c52-7f3e-4c8e-9a51-2d6f0e4b7a10");
+        assert_eq!(first.role, Some(Role::Other));
+        assert_eq!(first.raw_role.as_deref(), Some("root"));
+        let second = user_from_api(&users[1]).expect("any other id is kept");
+        assert_eq!(second.id.as_str(), "user-7");
+
+        let tenants: Vec<ApiTenant> = serde_json::from_str(
+            r#"[{"id": "t1", "name": "one", "users": [{"id": "", "email": "a@b.io"}]}]"#,
+        )
+        .expect("decodes");
+        let err = memberships_from_api(&tenants[0]).expect_err("empty member id");
+        assert_eq!(
+            err.message(),
+            "tenant t1: item 0 of the list: the server sent a tenant member with an empty id"
         );
     }
 }

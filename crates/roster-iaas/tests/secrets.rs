@@ -2,7 +2,7 @@
 //! even when the server echoes it back. Logs are checked in
 //! `secrets_in_logs.rs`.
 
-use roster_core::{PageRequest, UserDirectory};
+use roster_core::{PageRequest, TenantDirectory, UserDirectory};
 use roster_http::SecretString;
 use roster_iaas::{IaasClient, IaasConfig};
 use roster_testkit::Emulator;
@@ -61,16 +61,22 @@ async fn errors_never_carry_the_token_even_when_the_server_echoes_it() {
 #[tokio::test]
 async fn a_decode_error_quoting_the_token_is_redacted() {
     let emulator = Emulator::start(IaasModel::new("a-different-token")).await;
+    // serde quotes a string it found where a list belongs.
     Mock::given(any())
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"email": "a@b.io", "role": TOKEN})),
+            ResponseTemplate::new(200)
+                .set_body_json(json!([{"id": "t", "name": "n", "users": TOKEN}])),
         )
         .mount(emulator.server())
         .await;
     let client = IaasClient::new(config(emulator.base_url())).expect("client");
-    let err = client.current_user().await.expect_err("unknown role");
+    let err = client
+        .list_tenants_page(PageRequest::first())
+        .await
+        .expect_err("users is no list");
     assert_eq!(err.kind(), roster_core::ErrorKind::Decode);
-    assert!(err.message().contains("unknown variant"), "{err}");
+    assert!(err.message().contains("invalid type: string"), "{err}");
+    assert!(err.message().contains("******"), "{err}");
     assert_clean("Display", &err.to_string());
     assert_clean("Debug", &format!("{err:?}"));
 }

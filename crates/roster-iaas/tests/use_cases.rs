@@ -10,11 +10,15 @@ use roster_http::SecretString;
 use roster_iaas::{IaasClient, IaasConfig};
 use roster_testkit::Emulator;
 use roster_testkit::contract::random_wireguard_key;
-use roster_testkit::iaas::{IAAS_TOKEN, IaasModel};
+use roster_testkit::iaas::{IAAS_TOKEN, IaasApi, IaasModel, random_ssh_public_key};
 use uuid::Uuid;
 
 async fn setup() -> (Emulator<IaasModel>, IaasClient) {
-    let emulator = Emulator::start(IaasModel::default()).await;
+    serve(IaasModel::default()).await
+}
+
+async fn serve(model: IaasModel) -> (Emulator<IaasModel>, IaasClient) {
+    let emulator = Emulator::start(model).await;
     let config = IaasConfig::new(
         emulator.base_url(),
         SecretString::from(IAAS_TOKEN.to_owned()),
@@ -102,10 +106,17 @@ async fn move_between_tenants() {
     });
 }
 
-/// Use case 3: create a project together with its team.
+/// Use case 3: create a project together with its team, on a server of
+/// the current guide and on one of the 2025-11 API, which ignores `users`.
 #[tokio::test]
 async fn create_a_project_with_its_team() {
-    let (emulator, client) = setup().await;
+    for api in [IaasApi::Current, IaasApi::V2025_11] {
+        create_a_project_with_its_team_on(api).await;
+    }
+}
+
+async fn create_a_project_with_its_team_on(api: IaasApi) {
+    let (emulator, client) = serve(IaasModel::default().with_api(api)).await;
     let mut team = Vec::new();
     for name in ["dev1@company.com", "dev2@company.com"] {
         let user = client
@@ -122,14 +133,37 @@ async fn create_a_project_with_its_team() {
 
     let members = client.list_members(&project.id).await.expect("members");
     let ids: Vec<&UserId> = members.iter().map(|m| &m.user).collect();
-    assert_eq!(ids, team.iter().map(|(id, _)| id).collect::<Vec<_>>());
+    assert_eq!(
+        ids,
+        team.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+        "{api:?}"
+    );
     emulator.with_model(|m| {
         let tenant = m.tenant_by_name("project-alpha").expect("stored");
         for (member, (id, key)) in tenant.members.iter().zip(&team) {
             assert_eq!(member.user_id, uuid_of(id));
-            assert_eq!(member.pubkey, key.as_str());
+            if api == IaasApi::Current {
+                assert_eq!(member.pubkey, key.as_str());
+            }
         }
     });
+    // On the 2025-11 API each member was added with the membership call,
+    // carrying their key.
+    let puts: Vec<serde_json::Value> = emulator
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() == "PUT")
+        .map(|r| serde_json::from_slice(&r.body).expect("json"))
+        .collect();
+    let expected: Vec<serde_json::Value> = match api {
+        IaasApi::Current => Vec::new(),
+        _ => team
+            .iter()
+            .map(|(_, key)| serde_json::json!({"pubkey": key.as_str()}))
+            .collect(),
+    };
+    assert_eq!(puts, expected, "{api:?}");
 }
 
 /// Use case 4: offboard an employee; deleting the user removes them from
@@ -180,11 +214,11 @@ async fn offboard_deletes_and_cascades() {
 #[tokio::test]
 async fn promote_to_operator() {
     let (emulator, client) = setup().await;
-    let ssh_key = Uuid::new_v4();
-    let user = emulator.with_model(|m| {
+    let (user, ssh_key) = emulator.with_model(|m| {
         let user = m.add_user("user@company.com", "member");
-        m.users[0].ssh_key_id = Some(ssh_key);
-        user
+        let key = m.add_ssh_key(&random_ssh_public_key("user@laptop"));
+        m.users[0].ssh_key_id = Some(key);
+        (user, key)
     });
     let id = UserId::new(user.to_string()).expect("id");
     let before = client.get_user(&id).await.expect("get");
@@ -200,5 +234,58 @@ async fn promote_to_operator() {
         assert_eq!(m.users[0].role, "operator");
         assert_eq!(m.users[0].ssh_key_id, Some(ssh_key), "SSH key kept");
         assert_eq!(m.users[0].email, "user@company.com", "email kept");
+    });
+}
+
+/// The guide's note on use case 1: SSH keys are assigned before the VMs
+/// are created. Upload, assign, unassign, delete.
+#[tokio::test]
+async fn give_a_user_an_ssh_key_and_take_it_back() {
+    let (emulator, client) = setup().await;
+    let user = emulator.with_model(|m| m.add_user("dev@company.com", "operator"));
+    let id = UserId::new(user.to_string()).expect("id");
+    let public_key = random_ssh_public_key("dev@laptop");
+
+    let key = client
+        .create_ssh_key(&format!("{public_key}\n"))
+        .await
+        .expect("upload")
+        .into_inner();
+    assert_eq!(key.public_key, public_key);
+    assert_eq!(
+        client.list_ssh_keys().await.expect("list"),
+        vec![key.clone()]
+    );
+
+    let assigned = client.assign_ssh_key(&id, &key.id).await.expect("assign");
+    assert_eq!(assigned.role, Some(Role::Admin), "role kept");
+    emulator.with_model(|m| {
+        let stored = m.user_by_email("dev@company.com").expect("user");
+        assert_eq!(
+            stored.ssh_key_id.map(|k| k.to_string()).as_deref(),
+            Some(key.id.as_str())
+        );
+        assert_eq!(stored.role, "operator");
+    });
+
+    // A normal update never unassigns it.
+    client
+        .update_user(
+            &id,
+            &UserUpdate::new().email(email("dev.renamed@company.com")),
+        )
+        .await
+        .expect("rename");
+    let err = client.delete_ssh_key(&key.id).await.expect_err("assigned");
+    assert_eq!(err.kind(), roster_core::ErrorKind::Conflict);
+    assert!(err.message().contains("dev.renamed@company.com"), "{err}");
+
+    client.unassign_ssh_key(&id).await.expect("unassign");
+    client.delete_ssh_key(&key.id).await.expect("delete");
+    assert!(client.list_ssh_keys().await.expect("list").is_empty());
+    emulator.with_model(|m| {
+        let stored = m.user_by_email("dev.renamed@company.com").expect("user");
+        assert_eq!(stored.ssh_key_id, None);
+        assert_eq!(stored.role, "operator", "role kept throughout");
     });
 }

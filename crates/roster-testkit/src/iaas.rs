@@ -11,7 +11,21 @@
 //! - deleting a user removes them from their tenant;
 //! - unknown ids answer `404 {"detail": "... not found"}`, invalid bodies
 //!   answer `422 {"detail": [{loc, msg, type}]}`, a duplicate email or
-//!   tenant name answers 409.
+//!   tenant name answers 409;
+//! - SSH keys (`/sshkeys`): list, upload (a malformed key answers 400), and
+//!   delete, which answers 409 while a user's `ssh_key_id` names the key; a
+//!   user's key is assigned and unassigned through `PUT /users/{id}`, and an
+//!   unknown key id there answers 404.
+//!
+//! Two switches change what it serves:
+//!
+//! - [`IaasModel::with_api`]`(`[`IaasApi::V2025_11`]`)` behaves like a
+//!   server on the published 2025-11 API: `POST /tenants` ignores `users`
+//!   (it takes the older `user_ids`), and the membership `PUT` ignores its
+//!   body (that operation had none, so no WireGuard key is stored);
+//! - [`IaasModel::faithful`] emits everything the published spec allows:
+//!   every optional field, fields the spec does not name (a newer server's),
+//!   and a user whose role is neither `operator` nor `member`.
 //!
 //! The exact texts of the 404 and 409 details are our assumptions; see
 //! `specs/iaas-operator/SOURCE.md`.
@@ -53,6 +67,37 @@ pub struct IaasMember {
     pub pubkey: String,
 }
 
+/// An SSH key as the emulator stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IaasSshKey {
+    /// The key's UUID.
+    pub id: Uuid,
+    /// The public key, as uploaded.
+    pub public_key: String,
+}
+
+/// Which version of the operator API the emulator serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IaasApi {
+    /// The current operator guide: `POST /tenants` takes
+    /// `users: [{user_id, pubkey}]` and the membership `PUT` needs
+    /// `{"pubkey": ...}`.
+    #[default]
+    Current,
+    /// The published 2025-11 document: `POST /tenants` ignores `users` and
+    /// takes `user_ids`; the membership `PUT` has no body.
+    V2025_11,
+}
+
+/// The role [`IaasModel::faithful`] gives its extra user: one the spec's
+/// enum does not name, as a newer server could send.
+pub const FAITHFUL_ROLE: &str = "auditor";
+
+/// When [`IaasModel::faithful`] says objects were created: a field the
+/// spec does not name.
+const CREATED_AT: &str = "2025-11-03T09:00:00Z";
+
 /// A tenant as the emulator stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IaasTenant {
@@ -75,6 +120,12 @@ pub struct IaasModel {
     pub users: Vec<IaasUser>,
     /// Every tenant, in creation order.
     pub tenants: Vec<IaasTenant>,
+    /// Every SSH key, in upload order.
+    pub ssh_keys: Vec<IaasSshKey>,
+    /// The API version served.
+    pub api: IaasApi,
+    /// Whether answers carry everything the spec allows.
+    pub faithful: bool,
 }
 
 /// The token [`IaasModel::default`] accepts.
@@ -100,7 +151,52 @@ impl IaasModel {
             },
             users: Vec::new(),
             tenants: Vec::new(),
+            ssh_keys: Vec::new(),
+            api: IaasApi::Current,
+            faithful: false,
         }
+    }
+
+    /// Serves `api` instead of the current guide's API.
+    pub fn with_api(mut self, api: IaasApi) -> Self {
+        self.api = api;
+        self
+    }
+
+    /// Makes every answer carry everything the published spec allows:
+    /// every optional field (`ssh_key_id`, `users`, `name`, even when null
+    /// or empty), fields the spec does not name (`created_at` on users and
+    /// SSH keys, `project_id` on tenants, `pubkey` on a tenant's `users[]`
+    /// entries, `id` on `/users/me`), and one more user,
+    /// `auditor@example.com`, whose role is [`FAITHFUL_ROLE`] and who holds
+    /// an SSH key.
+    pub fn faithful(mut self) -> Self {
+        if !self.faithful {
+            self.faithful = true;
+            let key = self.add_ssh_key(&random_ssh_public_key("auditor@example.com"));
+            let auditor = self.add_user("auditor@example.com", FAITHFUL_ROLE);
+            if let Some(user) = self.users.iter_mut().find(|u| u.id == auditor) {
+                user.ssh_key_id = Some(key);
+            }
+        }
+        self
+    }
+
+    /// Stores an SSH key directly (test setup) and returns its id.
+    pub fn add_ssh_key(&mut self, public_key: &str) -> Uuid {
+        let id = Uuid::new_v4();
+        self.ssh_keys.push(IaasSshKey {
+            id,
+            public_key: public_key.into(),
+        });
+        id
+    }
+
+    /// The user whose `ssh_key_id` names `key`, if any.
+    pub fn holder_of(&self, key: Uuid) -> Option<&IaasUser> {
+        std::iter::once(&self.me)
+            .chain(&self.users)
+            .find(|u| u.ssh_key_id == Some(key))
     }
 
     /// Adds a user directly (test setup) and returns its id.
@@ -158,22 +254,62 @@ impl IaasModel {
         self.tenants.iter().find(|t| t.name == name)
     }
 
-    fn user_json(user: &IaasUser) -> Value {
-        json!({"email": user.email, "role": user.role, "ssh_key_id": user.ssh_key_id, "id": user.id})
+    fn user_json(&self, user: &IaasUser) -> Value {
+        let mut json = json!({"email": user.email, "role": user.role, "ssh_key_id": user.ssh_key_id, "id": user.id});
+        if self.faithful {
+            json["created_at"] = json!(CREATED_AT);
+        }
+        json
     }
 
     fn tenant_json(&self, tenant: &IaasTenant) -> Value {
         let users: Vec<Value> = tenant
             .members
             .iter()
-            .filter_map(|m| self.users.iter().find(|u| u.id == m.user_id))
-            .map(|u| json!({"id": u.id, "email": u.email}))
+            .filter_map(|m| Some((m, self.users.iter().find(|u| u.id == m.user_id)?)))
+            .map(|(member, user)| {
+                let mut json = json!({"id": user.id, "email": user.email});
+                if self.faithful {
+                    json["pubkey"] = json!(member.pubkey);
+                }
+                json
+            })
             .collect();
-        json!({"id": tenant.id, "name": tenant.name, "users": users})
+        let mut json = json!({"id": tenant.id, "name": tenant.name, "users": users});
+        if self.faithful {
+            json["project_id"] = json!(format!("project-{}", tenant.id));
+        }
+        json
+    }
+
+    fn ssh_key_json(&self, key: &IaasSshKey) -> Value {
+        let mut json = json!({"id": key.id, "public_key": key.public_key});
+        if self.faithful {
+            json["created_at"] = json!(CREATED_AT);
+        }
+        json
+    }
+
+    fn me_json(&self) -> Value {
+        if self.faithful {
+            json!({"email": self.me.email, "name": null, "role": self.me.role, "id": self.me.id})
+        } else {
+            json!({"email": self.me.email, "name": "Operator", "role": self.me.role})
+        }
     }
 
     fn list_users(&self) -> ResponseTemplate {
-        reply(200, self.users.iter().map(Self::user_json).collect())
+        reply(200, self.users.iter().map(|u| self.user_json(u)).collect())
+    }
+
+    /// 404 unless `key` names a stored SSH key.
+    fn check_ssh_key(&self, key: Option<Uuid>) -> Result<(), ResponseTemplate> {
+        match key {
+            Some(key) if !self.ssh_keys.iter().any(|k| k.id == key) => {
+                Err(detail(404, "SSH key not found"))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn create_user(&mut self, request: &Request) -> ResponseTemplate {
@@ -184,19 +320,22 @@ impl IaasModel {
         if self.user_by_email(&body.email).is_some() {
             return detail(409, "User with this email already exists");
         }
+        if let Err(response) = self.check_ssh_key(body.ssh_key_id) {
+            return response;
+        }
         let user = IaasUser {
             id: Uuid::new_v4(),
             email: body.email,
             role: body.role,
             ssh_key_id: body.ssh_key_id,
         };
-        let answer = Self::user_json(&user);
+        let answer = self.user_json(&user);
         self.users.push(user);
         reply(200, answer)
     }
 
     fn update_user(&mut self, user_id: &str, request: &Request) -> ResponseTemplate {
-        let id = match path_uuid(user_id) {
+        let id = match path_uuid("user_id", user_id) {
             Ok(id) => id,
             Err(response) => return response,
         };
@@ -213,17 +352,21 @@ impl IaasModel {
         {
             return detail(409, "User with this email already exists");
         }
+        if let Err(response) = self.check_ssh_key(body.ssh_key_id) {
+            return response;
+        }
         let Some(user) = self.users.iter_mut().find(|u| u.id == id) else {
             return detail(404, "User not found");
         };
         user.email = body.email;
         user.role = body.role;
         user.ssh_key_id = body.ssh_key_id;
-        reply(200, Self::user_json(user))
+        let user = user.clone();
+        reply(200, self.user_json(&user))
     }
 
     fn delete_user(&mut self, user_id: &str) -> ResponseTemplate {
-        let id = match path_uuid(user_id) {
+        let id = match path_uuid("user_id", user_id) {
             Ok(id) => id,
             Err(response) => return response,
         };
@@ -279,9 +422,10 @@ impl IaasModel {
             }
         };
         let mut members = Vec::new();
-        match body.get("users") {
-            None => {}
-            Some(Value::Array(users)) => {
+        match (self.api, body.get("users")) {
+            // The 2025-11 server predates `users` and drops it unread.
+            (IaasApi::V2025_11, _) | (IaasApi::Current, None) => {}
+            (IaasApi::Current, Some(Value::Array(users))) => {
                 for (index, entry) in users.iter().enumerate() {
                     let user_id = entry
                         .get("user_id")
@@ -308,11 +452,36 @@ impl IaasModel {
                     }
                 }
             }
-            Some(_) => errors.push(validation(
+            (IaasApi::Current, Some(_)) => errors.push(validation(
                 json!(["body", "users"]),
                 "Input should be a valid list",
                 "list_type",
             )),
+        }
+        if self.api == IaasApi::V2025_11 {
+            match body.get("user_ids") {
+                None => {}
+                Some(Value::Array(ids)) => {
+                    for (index, id) in ids.iter().enumerate() {
+                        match id.as_str().and_then(|s| Uuid::parse_str(s).ok()) {
+                            Some(user_id) => members.push(IaasMember {
+                                user_id,
+                                pubkey: String::new(),
+                            }),
+                            None => errors.push(validation(
+                                json!(["body", "user_ids", index]),
+                                "Input should be a valid UUID",
+                                "uuid_parsing",
+                            )),
+                        }
+                    }
+                }
+                Some(_) => errors.push(validation(
+                    json!(["body", "user_ids"]),
+                    "Input should be a valid list",
+                    "list_type",
+                )),
+            }
         }
         if !errors.is_empty() {
             return reply(422, json!({"detail": errors}));
@@ -359,28 +528,17 @@ impl IaasModel {
         user_id: &str,
         request: &Request,
     ) -> ResponseTemplate {
-        let user_id = match path_uuid(user_id) {
+        let user_id = match path_uuid("user_id", user_id) {
             Ok(id) => id,
             Err(response) => return response,
         };
-        let body = match json_body(request) {
-            Ok(body) => body,
-            Err(_) => return json_invalid(),
-        };
-        let pubkey = match body.get("pubkey") {
-            Some(Value::String(key)) if WireGuardKey::parse(key.as_str()).is_ok() => key.clone(),
-            Some(_) => {
-                return reply(
-                    422,
-                    json!({"detail": [validation(json!(["body", "pubkey"]), "Value error, invalid WireGuard public key", "value_error")]}),
-                );
-            }
-            None => {
-                return reply(
-                    422,
-                    json!({"detail": [validation(json!(["body", "pubkey"]), "Field required", "missing")]}),
-                );
-            }
+        let pubkey = match self.api {
+            // The 2025-11 operation has no body: whatever is sent is ignored.
+            IaasApi::V2025_11 => String::new(),
+            IaasApi::Current => match member_pubkey(request) {
+                Ok(pubkey) => pubkey,
+                Err(response) => return response,
+            },
         };
         if !self.tenants.iter().any(|t| t.id == tenant_id) {
             return detail(404, "Tenant not found");
@@ -405,7 +563,7 @@ impl IaasModel {
     }
 
     fn remove_user(&mut self, tenant_id: &str, user_id: &str) -> ResponseTemplate {
-        let user_id = match path_uuid(user_id) {
+        let user_id = match path_uuid("user_id", user_id) {
             Ok(id) => id,
             Err(response) => return response,
         };
@@ -417,6 +575,64 @@ impl IaasModel {
         if tenant.members.len() == before {
             return detail(404, "User is not a member of this tenant");
         }
+        no_content()
+    }
+
+    fn list_ssh_keys(&self) -> ResponseTemplate {
+        reply(
+            200,
+            self.ssh_keys.iter().map(|k| self.ssh_key_json(k)).collect(),
+        )
+    }
+
+    fn create_ssh_key(&mut self, request: &Request) -> ResponseTemplate {
+        let body = match json_body(request) {
+            Ok(body) => body,
+            Err(_) => return json_invalid(),
+        };
+        let public_key = match body.get("public_key") {
+            Some(Value::String(key)) => key.clone(),
+            Some(_) => {
+                return reply(
+                    422,
+                    json!({"detail": [validation(json!(["body", "public_key"]), "Input should be a valid string", "string_type")]}),
+                );
+            }
+            None => {
+                return reply(
+                    422,
+                    json!({"detail": [validation(json!(["body", "public_key"]), "Field required", "missing")]}),
+                );
+            }
+        };
+        if !is_ssh_public_key(&public_key) {
+            return detail(400, "Invalid SSH public key format");
+        }
+        let key = IaasSshKey {
+            id: Uuid::new_v4(),
+            public_key,
+        };
+        let answer = self.ssh_key_json(&key);
+        self.ssh_keys.push(key);
+        reply(200, answer)
+    }
+
+    fn delete_ssh_key(&mut self, key_id: &str) -> ResponseTemplate {
+        let id = match path_uuid("key_id", key_id) {
+            Ok(id) => id,
+            Err(response) => return response,
+        };
+        if !self.ssh_keys.iter().any(|k| k.id == id) {
+            return detail(404, "SSH key not found");
+        }
+        if let Some(holder) = self.holder_of(id) {
+            let message = format!(
+                "SSH key is assigned to user {}; unassign it first",
+                holder.email
+            );
+            return detail(409, &message);
+        }
+        self.ssh_keys.retain(|k| k.id != id);
         no_content()
     }
 }
@@ -550,10 +766,7 @@ impl Model for IaasModel {
         match (method, segments.as_slice()) {
             ("GET", ["users"]) => self.list_users(),
             ("POST", ["users"]) => self.create_user(request),
-            ("GET", ["users", "me"]) => reply(
-                200,
-                json!({"email": self.me.email, "name": "Operator", "role": self.me.role}),
-            ),
+            ("GET", ["users", "me"]) => reply(200, self.me_json()),
             ("PUT", ["users", id]) => self.update_user(id, request),
             ("DELETE", ["users", id]) => self.delete_user(id),
             ("GET", ["tenants"]) => self.list_tenants(),
@@ -561,13 +774,18 @@ impl Model for IaasModel {
             ("DELETE", ["tenants", id]) => self.delete_tenant(id),
             ("PUT", ["tenants", tenant, "users", user]) => self.assign_user(tenant, user, request),
             ("DELETE", ["tenants", tenant, "users", user]) => self.remove_user(tenant, user),
+            ("GET", ["sshkeys"]) => self.list_ssh_keys(),
+            ("POST", ["sshkeys"]) => self.create_ssh_key(request),
+            ("DELETE", ["sshkeys", id]) => self.delete_ssh_key(id),
             (
                 _,
                 ["users"]
                 | ["users", _]
                 | ["tenants"]
                 | ["tenants", _]
-                | ["tenants", _, "users", _],
+                | ["tenants", _, "users", _]
+                | ["sshkeys"]
+                | ["sshkeys", _],
             ) => detail(405, "Method Not Allowed"),
             _ => detail(404, "Not Found"),
         }
@@ -653,13 +871,90 @@ fn user_body(request: &Request) -> Result<UserBody, ResponseTemplate> {
     }
 }
 
-fn path_uuid(value: &str) -> Result<Uuid, ResponseTemplate> {
+/// The membership `PUT`'s `{"pubkey": ...}`: a valid WireGuard key, or 422.
+fn member_pubkey(request: &Request) -> Result<String, ResponseTemplate> {
+    let body = json_body(request).map_err(|_| json_invalid())?;
+    match body.get("pubkey") {
+        Some(Value::String(key)) if WireGuardKey::parse(key.as_str()).is_ok() => Ok(key.clone()),
+        Some(_) => Err(reply(
+            422,
+            json!({"detail": [validation(json!(["body", "pubkey"]), "Value error, invalid WireGuard public key", "value_error")]}),
+        )),
+        None => Err(reply(
+            422,
+            json!({"detail": [validation(json!(["body", "pubkey"]), "Field required", "missing")]}),
+        )),
+    }
+}
+
+fn path_uuid(name: &str, value: &str) -> Result<Uuid, ResponseTemplate> {
     Uuid::parse_str(value).map_err(|_| {
         reply(
             422,
-            json!({"detail": [validation(json!(["path", "user_id"]), "Input should be a valid UUID", "uuid_parsing")]}),
+            json!({"detail": [validation(json!(["path", name]), "Input should be a valid UUID", "uuid_parsing")]}),
         )
     })
+}
+
+/// The OpenSSH key types the emulator accepts.
+const SSH_KEY_TYPES: &[&str] = &[
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ssh-dss",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+];
+
+/// `<type> <base64> [comment]` on one line, with a known type: what the
+/// server's 400 for "an invalid key format" is taken to mean.
+fn is_ssh_public_key(key: &str) -> bool {
+    if key.contains(['\n', '\r']) {
+        return false;
+    }
+    let mut fields = key.split_ascii_whitespace();
+    let (Some(kind), Some(blob)) = (fields.next(), fields.next()) else {
+        return false;
+    };
+    SSH_KEY_TYPES.contains(&kind)
+        && blob.len() % 4 == 0
+        && blob.len() >= 8
+        && blob
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+}
+
+/// A fresh, well-formed `ssh-ed25519` public key line with this comment.
+pub fn random_ssh_public_key(comment: &str) -> String {
+    let mut blob = Vec::with_capacity(51);
+    blob.extend_from_slice(&11u32.to_be_bytes());
+    blob.extend_from_slice(b"ssh-ed25519");
+    blob.extend_from_slice(&32u32.to_be_bytes());
+    blob.extend_from_slice(Uuid::new_v4().as_bytes());
+    blob.extend_from_slice(Uuid::new_v4().as_bytes());
+    format!("ssh-ed25519 {} {comment}", base64(&blob))
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 fn validation(loc: Value, msg: &str, kind: &str) -> Value {

@@ -4,7 +4,7 @@
 
 use roster_testkit::Emulator;
 use roster_testkit::contract::random_wireguard_key;
-use roster_testkit::iaas::{IAAS_TOKEN, IaasModel};
+use roster_testkit::iaas::{FAITHFUL_ROLE, IAAS_TOKEN, IaasApi, IaasModel, random_ssh_public_key};
 use serde_json::{Value, json};
 
 struct Api {
@@ -14,9 +14,13 @@ struct Api {
 
 impl Api {
     async fn start() -> Self {
+        Self::serving(IaasModel::default()).await
+    }
+
+    async fn serving(model: IaasModel) -> Self {
         roster_http::install_crypto_provider();
         Api {
-            emulator: Emulator::start(IaasModel::default()).await,
+            emulator: Emulator::start(model).await,
             http: reqwest::Client::new(),
         }
     }
@@ -239,4 +243,316 @@ async fn one_tenant_per_user_and_cascades() {
             .all(|t| t["users"] == json!([])),
         "{tenants}"
     );
+}
+
+// ---------- SSH keys ----------
+
+#[tokio::test]
+async fn ssh_keys_list_upload_and_delete() {
+    let api = Api::start().await;
+    let public_key = random_ssh_public_key("alice@laptop");
+    let (status, created) = api
+        .send("POST", "/sshkeys", Some(json!({"public_key": public_key})))
+        .await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["public_key"], json!(public_key));
+    let id = created["id"].as_str().expect("id").to_owned();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "uuid ids");
+    assert_eq!(
+        created.as_object().expect("object").len(),
+        2,
+        "id and public_key only: {created}"
+    );
+
+    let (status, keys) = api.send("GET", "/sshkeys", None).await;
+    assert_eq!((status, keys), (200, json!([created])));
+
+    let (status, _) = api.send("DELETE", &format!("/sshkeys/{id}"), None).await;
+    assert_eq!(status, 204);
+    let (status, body) = api.send("DELETE", &format!("/sshkeys/{id}"), None).await;
+    assert_eq!(
+        (status, body),
+        (404, json!({"detail": "SSH key not found"}))
+    );
+    let (status, body) = api.send("DELETE", "/sshkeys/not-a-uuid", None).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["detail"][0]["loc"], json!(["path", "key_id"]));
+    let (status, _) = api.send("PUT", "/sshkeys", None).await;
+    assert_eq!(status, 405);
+}
+
+#[tokio::test]
+async fn a_malformed_ssh_key_is_400_and_a_missing_one_422() {
+    let api = Api::start().await;
+    for bad in [
+        json!("not a key"),
+        json!("ssh-ed25519"),
+        json!("ssh-foo AAAAC3NzaC1lZDI1NTE5"),
+        json!("ssh-ed25519 ***"),
+        json!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5\nssh-rsa AAAA"),
+    ] {
+        let (status, body) = api
+            .send("POST", "/sshkeys", Some(json!({"public_key": bad})))
+            .await;
+        assert_eq!(
+            (status, body),
+            (400, json!({"detail": "Invalid SSH public key format"})),
+            "{bad}"
+        );
+    }
+    let (status, body) = api.send("POST", "/sshkeys", Some(json!({}))).await;
+    assert_eq!(
+        (status, &body["detail"][0]["loc"]),
+        (422, &json!(["body", "public_key"]))
+    );
+    let (status, _) = api
+        .send("POST", "/sshkeys", Some(json!({"public_key": 5})))
+        .await;
+    assert_eq!(status, 422);
+    assert!(api.emulator.with_model(|m| m.ssh_keys.is_empty()));
+}
+
+#[tokio::test]
+async fn a_key_is_assigned_through_the_user_and_cannot_be_deleted_while_assigned() {
+    let api = Api::start().await;
+    let key = api
+        .emulator
+        .with_model(|m| m.add_ssh_key(&random_ssh_public_key("k")));
+    let (status, user) = api
+        .send(
+            "POST",
+            "/users",
+            Some(json!({"email": "k@x.io", "role": "member", "ssh_key_id": key})),
+        )
+        .await;
+    assert_eq!((status, &user["ssh_key_id"]), (200, &json!(key)));
+    let id = user["id"].as_str().expect("id").to_owned();
+
+    let (status, body) = api.send("DELETE", &format!("/sshkeys/{key}"), None).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["detail"].as_str().expect("detail").contains("k@x.io"),
+        "{body}"
+    );
+    assert_eq!(api.emulator.with_model(|m| m.ssh_keys.len()), 1, "kept");
+
+    let unknown = uuid::Uuid::new_v4();
+    let (status, body) = api
+        .send(
+            "PUT",
+            &format!("/users/{id}"),
+            Some(json!({"email": "k@x.io", "role": "member", "ssh_key_id": unknown})),
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (404, json!({"detail": "SSH key not found"}))
+    );
+    assert_eq!(
+        api.emulator
+            .with_model(|m| m.user_by_email("k@x.io").and_then(|u| u.ssh_key_id)),
+        Some(key),
+        "a refused update changes nothing"
+    );
+
+    // Unassigning is an update with `ssh_key_id: null`; then the key can go.
+    let (status, user) = api
+        .send(
+            "PUT",
+            &format!("/users/{id}"),
+            Some(json!({"email": "k@x.io", "role": "member", "ssh_key_id": null})),
+        )
+        .await;
+    assert_eq!((status, &user["ssh_key_id"]), (200, &Value::Null));
+    let (status, _) = api.send("DELETE", &format!("/sshkeys/{key}"), None).await;
+    assert_eq!(status, 204);
+}
+
+#[tokio::test]
+async fn a_key_outlives_its_user() {
+    let api = Api::start().await;
+    let (user, key) = api.emulator.with_model(|m| {
+        let key = m.add_ssh_key(&random_ssh_public_key("k"));
+        let user = m.add_user("u@x.io", "member");
+        m.users[0].ssh_key_id = Some(key);
+        (user, key)
+    });
+    let (status, _) = api.send("DELETE", &format!("/users/{user}"), None).await;
+    assert_eq!(status, 204);
+    let (_, keys) = api.send("GET", "/sshkeys", None).await;
+    assert_eq!(keys[0]["id"], json!(key));
+    let (status, _) = api.send("DELETE", &format!("/sshkeys/{key}"), None).await;
+    assert_eq!(status, 204, "no holder any more");
+}
+
+// ---------- the 2025-11 API ----------
+
+#[tokio::test]
+async fn a_2025_11_server_ignores_users_on_tenant_create() {
+    let api = Api::serving(IaasModel::default().with_api(IaasApi::V2025_11)).await;
+    let key = random_wireguard_key();
+    let (first, second) = api.emulator.with_model(|m| {
+        (
+            m.add_user("a@x.io", "member"),
+            m.add_user("b@x.io", "member"),
+        )
+    });
+    let (status, created) = api
+        .send(
+            "POST",
+            "/tenants",
+            Some(json!({"name": "alpha", "users": [{"user_id": first, "pubkey": key.as_str()}]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["users"], json!([]), "users dropped unread");
+    let alpha = created["id"].as_str().expect("id").to_owned();
+    assert!(api.emulator.with_model(|m| m.tenant_of(first).is_none()));
+
+    // Not even read: a malformed `users` is no error there.
+    let (status, _) = api
+        .send(
+            "POST",
+            "/tenants",
+            Some(json!({"name": "beta", "users": "nonsense"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // The 2025-11 body is `user_ids`.
+    let (status, gamma) = api
+        .send(
+            "POST",
+            "/tenants",
+            Some(json!({"name": "gamma", "user_ids": [second]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(gamma["users"][0]["id"], json!(second));
+    let (status, body) = api
+        .send(
+            "POST",
+            "/tenants",
+            Some(json!({"name": "delta", "user_ids": ["x"]})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["detail"][0]["loc"], json!(["body", "user_ids", 0]));
+
+    // Its membership PUT has no body: a key sent is not stored, none is needed.
+    let (status, _) = api
+        .send(
+            "PUT",
+            &format!("/tenants/{alpha}/users/{first}"),
+            Some(json!({"pubkey": key.as_str()})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    api.emulator.with_model(|m| {
+        let tenant = m.tenant_of(first).expect("added");
+        assert_eq!(tenant.id, alpha);
+        assert_eq!(tenant.members[0].pubkey, "", "the body was ignored");
+    });
+    let (status, _) = api
+        .send("PUT", &format!("/tenants/{alpha}/users/{second}"), None)
+        .await;
+    assert_eq!(status, 409, "still one tenant per user");
+}
+
+#[tokio::test]
+async fn the_current_api_honours_users_and_needs_the_key() {
+    let api = Api::start().await;
+    let user = api.emulator.with_model(|m| m.add_user("a@x.io", "member"));
+    let (status, body) = api
+        .send(
+            "POST",
+            "/tenants",
+            Some(json!({"name": "alpha", "user_ids": [user]})),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["users"]),
+        (200, &json!([])),
+        "user_ids is gone"
+    );
+    let alpha = body["id"].as_str().expect("id").to_owned();
+    let (status, body) = api
+        .send("PUT", &format!("/tenants/{alpha}/users/{user}"), None)
+        .await;
+    assert_eq!(status, 422, "{body}");
+}
+
+// ---------- faithful answers ----------
+
+#[tokio::test]
+async fn faithful_answers_carry_everything_the_spec_allows() {
+    let api = Api::serving(IaasModel::default().faithful()).await;
+    let key = random_wireguard_key();
+
+    let (status, users) = api.send("GET", "/users", None).await;
+    assert_eq!(status, 200);
+    let auditor = &users[0];
+    assert_eq!(auditor["email"], "auditor@example.com");
+    assert_eq!(auditor["role"], FAITHFUL_ROLE, "a role the enum lacks");
+    assert!(auditor["ssh_key_id"].is_string(), "{auditor}");
+    assert!(auditor["created_at"].is_string(), "an unnamed field");
+    let (_, keys) = api.send("GET", "/sshkeys", None).await;
+    assert_eq!(keys[0]["id"], auditor["ssh_key_id"]);
+    assert!(keys[0]["created_at"].is_string());
+
+    let (status, user) = api
+        .send(
+            "POST",
+            "/users",
+            Some(json!({"email": "m@x.io", "role": "member"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(user["ssh_key_id"], Value::Null, "optional, present as null");
+    let (status, body) = api
+        .send(
+            "POST",
+            "/users",
+            Some(json!({"email": "n@x.io", "role": FAITHFUL_ROLE})),
+        )
+        .await;
+    assert_eq!(status, 422, "requests keep the enum: {body}");
+
+    let (_, tenant) = api
+        .send(
+            "POST",
+            "/tenants",
+            Some(json!({"name": "alpha", "users": [{"user_id": user["id"], "pubkey": key.as_str()}]})),
+        )
+        .await;
+    assert!(tenant["project_id"].is_string(), "{tenant}");
+    assert_eq!(tenant["users"][0]["pubkey"], json!(key.as_str()));
+    let (_, tenants) = api.send("GET", "/tenants", None).await;
+    assert_eq!(tenants[0], tenant, "the list answers the same object");
+
+    let (status, me) = api.send("GET", "/users/me", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["name"], Value::Null, "optional, present as null");
+    assert!(me["id"].is_string(), "an unnamed field: {me}");
+}
+
+#[tokio::test]
+async fn plain_answers_are_what_the_guide_shows() {
+    let api = Api::start().await;
+    let (_, user) = api
+        .send(
+            "POST",
+            "/users",
+            Some(json!({"email": "m@x.io", "role": "member", "ssh_key_id": null})),
+        )
+        .await;
+    let fields: Vec<&String> = user.as_object().expect("object").keys().collect();
+    assert_eq!(fields, ["email", "id", "role", "ssh_key_id"]);
+    let (_, me) = api.send("GET", "/users/me", None).await;
+    assert_eq!(
+        me,
+        json!({"email": "operator@example.com", "name": "Operator", "role": "operator"})
+    );
+    let (_, users) = api.send("GET", "/users", None).await;
+    assert_eq!(users.as_array().map(Vec::len), Some(1), "no extra user");
 }

@@ -9,13 +9,14 @@ use roster_http::encode_path;
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///`CurrentUserResponse`
+    ///`CurrentUserResponseFields`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct CurrentUserResponse {
+    pub struct CurrentUserResponseFields {
         pub email: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
-        pub role: UserRole,
+        ///User role. The server documents operator and member; a newer server may send others, so responses take any string (requests keep the enum).
+        pub role: ::std::string::String,
     }
     ///`HttpValidationError`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
@@ -43,31 +44,43 @@ pub mod types {
             Self::Integer(value)
         }
     }
+    ///`SshKeysRequestDto`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SshKeysRequestDto {
+        ///An SSH public key in OpenSSH format, such as `ssh-ed25519 AAAA... user@host`
+        pub public_key: ::std::string::String,
+    }
+    ///`SshKeysResponseDtoFields`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SshKeysResponseDtoFields {
+        pub id: ::std::string::String,
+        pub public_key: ::std::string::String,
+    }
     ///`TenantPostRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct TenantPostRequestDto {
         pub name: ::std::string::String,
         pub users: ::std::vec::Vec<TenantUserRequestDto>,
     }
-    ///`TenantResponseDto`
+    ///`TenantResponseDtoFields`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct TenantResponseDto {
+    pub struct TenantResponseDtoFields {
         pub id: ::std::string::String,
         pub name: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub users: ::std::vec::Vec<TenantUser>,
-    }
-    ///`TenantUser`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct TenantUser {
-        pub email: ::std::string::String,
-        pub id: ::uuid::Uuid,
+        pub users: ::std::vec::Vec<roster_core::Raw<crate::generated::types::TenantUserFields>>,
     }
     ///`TenantUserAssignRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct TenantUserAssignRequestDto {
         ///WireGuard public key (base64 of 32 bytes)
         pub pubkey: ::std::string::String,
+    }
+    ///`TenantUserFields`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct TenantUserFields {
+        pub email: ::std::string::String,
+        pub id: ::std::string::String,
     }
     ///`TenantUserRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -76,14 +89,15 @@ pub mod types {
         pub pubkey: ::std::string::String,
         pub user_id: ::uuid::Uuid,
     }
-    ///`UserGetResponseDto`
+    ///`UserGetResponseDtoFields`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct UserGetResponseDto {
+    pub struct UserGetResponseDtoFields {
         pub email: ::std::string::String,
-        pub id: ::uuid::Uuid,
-        pub role: UserRole,
+        pub id: ::std::string::String,
+        ///User role. The server documents operator and member; a newer server may send others, so responses take any string (requests keep the enum).
+        pub role: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ssh_key_id: ::std::option::Option<::uuid::Uuid>,
+        pub ssh_key_id: ::std::option::Option<::std::string::String>,
     }
     ///`UserPostRequestDto`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -182,7 +196,7 @@ pub mod types {
 #[derive(Clone, Debug)]
 ///Client for IaaS REST API
 ///
-///NTY Gridworks IaaS operator API: the user and tenant subset used by roster-iaas.
+///NTY Gridworks IaaS operator API: the user, tenant and SSH-key subset used by roster-iaas.
 ///
 ///Version: 0.1.0
 pub struct Client {
@@ -250,12 +264,130 @@ const _: () = {
 };
 #[allow(clippy::all)]
 impl Client {
+    ///List Ssh Keys
+    ///
+    ///Sends a `GET` request to `/sshkeys`
+    pub async fn list_ssh_keys_sshkeys_get<'a>(
+        &'a self,
+    ) -> Result<
+        ResponseValue<
+            ::std::vec::Vec<roster_core::Raw<crate::generated::types::SshKeysResponseDtoFields>>,
+        >,
+        Error<()>,
+    > {
+        let url = format!("{}/sshkeys", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map.append(
+            ::reqwest::header::HeaderName::from_static("api-version"),
+            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+        );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .get(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "list_ssh_keys_sshkeys_get",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    ///Create Ssh Key
+    ///
+    ///Upload an SSH public key. An invalid key format answers 400.
+    ///
+    ///Sends a `POST` request to `/sshkeys`
+    pub async fn create_ssh_key_sshkeys_post<'a>(
+        &'a self,
+        body: &'a types::SshKeysRequestDto,
+    ) -> Result<
+        ResponseValue<roster_core::Raw<crate::generated::types::SshKeysResponseDtoFields>>,
+        Error<()>,
+    > {
+        let url = format!("{}/sshkeys", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map.append(
+            ::reqwest::header::HeaderName::from_static("api-version"),
+            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+        );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "create_ssh_key_sshkeys_post",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => ResponseValue::from_response(response).await,
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    ///Delete Ssh Key
+    ///
+    ///Delete the SSH key. A key that is assigned to a user is not deleted: the server answers 409.
+    ///
+    ///Sends a `DELETE` request to `/sshkeys/{key_id}`
+    pub async fn delete_ssh_key_sshkeys_key_id_delete<'a>(
+        &'a self,
+        key_id: &'a ::uuid::Uuid,
+    ) -> Result<ResponseValue<()>, Error<()>> {
+        let url = format!(
+            "{}/sshkeys/{}",
+            self.baseurl,
+            encode_path(&key_id.to_string()),
+        );
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map.append(
+            ::reqwest::header::HeaderName::from_static("api-version"),
+            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+        );
+        #[allow(unused_mut)]
+        let mut request = self.client.delete(url).headers(header_map).build()?;
+        let info = OperationInfo {
+            operation_id: "delete_ssh_key_sshkeys_key_id_delete",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            204u16 => Ok(ResponseValue::empty(response)),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
     ///List Tenants
     ///
     ///Sends a `GET` request to `/tenants`
     pub async fn list_tenants_tenants_get<'a>(
         &'a self,
-    ) -> Result<ResponseValue<::std::vec::Vec<types::TenantResponseDto>>, Error<()>> {
+    ) -> Result<
+        ResponseValue<
+            ::std::vec::Vec<roster_core::Raw<crate::generated::types::TenantResponseDtoFields>>,
+        >,
+        Error<()>,
+    > {
         let url = format!("{}/tenants", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -292,7 +424,10 @@ impl Client {
     pub async fn post_tenant_tenants_post<'a>(
         &'a self,
         body: &'a types::TenantPostRequestDto,
-    ) -> Result<ResponseValue<types::TenantResponseDto>, Error<()>> {
+    ) -> Result<
+        ResponseValue<roster_core::Raw<crate::generated::types::TenantResponseDtoFields>>,
+        Error<()>,
+    > {
         let url = format!("{}/tenants", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -432,7 +567,12 @@ impl Client {
     ///Sends a `GET` request to `/users`
     pub async fn list_users_users_get<'a>(
         &'a self,
-    ) -> Result<ResponseValue<::std::vec::Vec<types::UserGetResponseDto>>, Error<()>> {
+    ) -> Result<
+        ResponseValue<
+            ::std::vec::Vec<roster_core::Raw<crate::generated::types::UserGetResponseDtoFields>>,
+        >,
+        Error<()>,
+    > {
         let url = format!("{}/users", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -467,7 +607,10 @@ impl Client {
     pub async fn create_user_users_post<'a>(
         &'a self,
         body: &'a types::UserPostRequestDto,
-    ) -> Result<ResponseValue<types::UserGetResponseDto>, Error<()>> {
+    ) -> Result<
+        ResponseValue<roster_core::Raw<crate::generated::types::UserGetResponseDtoFields>>,
+        Error<()>,
+    > {
         let url = format!("{}/users", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -504,7 +647,10 @@ impl Client {
     ///Sends a `GET` request to `/users/me`
     pub async fn get_current_user_users_me_get<'a>(
         &'a self,
-    ) -> Result<ResponseValue<types::CurrentUserResponse>, Error<()>> {
+    ) -> Result<
+        ResponseValue<roster_core::Raw<crate::generated::types::CurrentUserResponseFields>>,
+        Error<()>,
+    > {
         let url = format!("{}/users/me", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
@@ -540,7 +686,10 @@ impl Client {
         &'a self,
         user_id: &'a ::uuid::Uuid,
         body: &'a types::UserPostRequestDto,
-    ) -> Result<ResponseValue<types::UserGetResponseDto>, Error<()>> {
+    ) -> Result<
+        ResponseValue<roster_core::Raw<crate::generated::types::UserGetResponseDtoFields>>,
+        Error<()>,
+    > {
         let url = format!(
             "{}/users/{}",
             self.baseurl,
