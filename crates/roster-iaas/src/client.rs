@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::config::IaasConfig;
 use crate::generated::{self, types};
 use crate::mapping::{
-    ApiTenant, ApiUser, api_user_uuid, canonical_user_id, member_uuid, memberships_from_api,
+    ApiTenant, ApiUser, canonical_user_id, member_uuid, memberships_from_api, names_uuid,
     principal_from_api, role_for_write_back, role_to_api, ssh_key_from_api, ssh_key_uuid,
     ssh_keys_from_api, tenant_from_api, tenant_path, tenants_from_api, user_from_api, user_uuid,
     users_from_api,
@@ -118,10 +118,11 @@ impl IaasClient {
     /// The user with this id, compared as UUIDs: the caller may spell it in
     /// another accepted form (upper case, no hyphens) than the server does.
     async fn find_user(&self, id: Uuid, operation: Operation) -> Result<ApiUser> {
+        let canonical = id.to_string();
         self.all_users(operation)
             .await?
             .into_iter()
-            .find(|user| api_user_uuid(user) == Some(id))
+            .find(|user| names_uuid(&user.id, id, &canonical))
             .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no user {id}")))
     }
 

@@ -124,14 +124,18 @@ fn server_id(what: &str, id: &str) -> Result<String> {
     Ok(Uuid::parse_str(id).map_or_else(|_| id.to_owned(), |uuid| uuid.to_string()))
 }
 
+/// Whether the id the server sent names `id`, whose canonical form is
+/// `canonical`: a string comparison first (the server's own spelling is
+/// the canonical one), parsing only an id of another length (no hyphens,
+/// braces), so finding one user in a long list parses almost nothing.
+pub(crate) fn names_uuid(server: &str, id: Uuid, canonical: &str) -> bool {
+    server.eq_ignore_ascii_case(canonical)
+        || (server.len() != canonical.len() && Uuid::parse_str(server).ok() == Some(id))
+}
+
 /// The UUID of a tenant's `users[]` entry, when its id is one.
 pub(crate) fn member_uuid(member: &ApiMember) -> Option<Uuid> {
     Uuid::parse_str(&member.id).ok()
-}
-
-/// The UUID of a user object, when its id is one.
-pub(crate) fn api_user_uuid(user: &ApiUser) -> Option<Uuid> {
-    Uuid::parse_str(&user.id).ok()
 }
 
 pub(crate) fn user_from_api(user: &ApiUser) -> Result<User> {
@@ -248,6 +252,23 @@ mod tests {
             user_uuid(&UserId::new(id.to_string()).expect("id")).expect("uuid"),
             id
         );
+    }
+
+    #[test]
+    fn any_spelling_of_a_uuid_names_it() {
+        let id = Uuid::parse_str("0b8a1c52-7f3e-4c8e-9a51-2d6f0e4b7a10").expect("uuid");
+        let canonical = id.to_string();
+        for same in [
+            "0b8a1c52-7f3e-4c8e-9a51-2d6f0e4b7a10",
+            "0B8A1C52-7F3E-4C8E-9A51-2D6F0E4B7A10",
+            "0b8a1c527f3e4c8e9a512d6f0e4b7a10",
+            "{0b8a1c52-7f3e-4c8e-9a51-2d6f0e4b7a10}",
+        ] {
+            assert!(names_uuid(same, id, &canonical), "{same}");
+        }
+        for other in ["0b8a1c52-7f3e-4c8e-9a51-2d6f0e4b7a11", "user-7", ""] {
+            assert!(!names_uuid(other, id, &canonical), "{other}");
+        }
     }
 
     #[test]
