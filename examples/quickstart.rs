@@ -18,7 +18,7 @@
 
 use roster::fleet::{Person, Placement};
 use roster::layers::Stack;
-use roster::plan::{ApplyOptions, DesiredState};
+use roster::plan::{ApplyOptions, DesiredState, Format};
 use roster::{Email, MembershipRequest, Role, TenantRole, WireGuardKey};
 use roster_examples::{ASTRA_ORG, Sandbox, heading};
 

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use roster::fleet::{AuditOutcome, MembershipOutcome, OffboardOutcome, Person, Placement};
 use roster::layers::Stack;
-use roster::plan::{ApplyOptions, Change, ChangeOutcome, DesiredState, OnError};
+use roster::plan::{ApplyOptions, Change, ChangeOutcome, DesiredState, Format, OnError};
 use roster::{
     CreateOutcome, Email, MembershipDirectory, MembershipRequest, NewUser, Role,
     TenantDirectoryExt, TenantRole, UserDirectory, UserDirectoryExt, WireGuardKey,
@@ -401,7 +401,7 @@ async fn prune_removes_memberships_before_users_and_moves_before_adds() {
         user = "stay@example.com"
         wireguard_key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
         "#,
-        false,
+        Format::Toml,
     )
     .expect("desired");
     let plan = fleet.plan(&desired).await.expect("plan");
@@ -540,7 +540,7 @@ async fn plans_say_what_a_provider_cannot_do_and_settle() {
         user = "m1@example.com"
         role = "member"
         "#,
-        false,
+        Format::Toml,
     )
     .expect("desired");
     let plan = fleet.plan(&desired).await.expect("plan");
@@ -580,7 +580,7 @@ async fn plans_say_what_a_provider_cannot_do_and_settle() {
         user = "m1@example.com"
         role = "admin"
         "#,
-        false,
+        Format::Toml,
     )
     .expect("desired");
     let plan = fleet.plan(&promoted).await.expect("plan");
@@ -710,7 +710,7 @@ async fn planning_reads_each_provider_once_per_list() {
         [[providers.iaas.tenants]]
         name = "beta"
         "#,
-        false,
+        Format::Toml,
     )
     .expect("desired");
     sandbox.reset_requests().await;

@@ -75,7 +75,9 @@ pub fn generate_provider(root: &Path, provider: &Provider) -> Result<String> {
     let tokens = generate::generate_guarded(&doc, spec, &progenitor)?;
 
     let output = root.join(provider.output);
-    generate::render(tokens, &header(spec), &existing_dir(&output, root))
+    let rendered = generate::render(tokens, &header(spec), &existing_dir(&output, root))?;
+    generate::check_raw_replaced(&rendered, provider)?;
+    Ok(rendered)
 }
 
 /// Generates every provider's file and writes it (or, with `check`, compares
@@ -172,6 +174,9 @@ mod tests {
             "pub async fn get_current_user_users_me_get<'a>(",
             "pub async fn update_user_users_user_id_put<'a>(",
             "pub async fn delete_user_users_user_id_delete<'a>(",
+            "pub async fn list_ssh_keys_sshkeys_get<'a>(",
+            "pub async fn create_ssh_key_sshkeys_post<'a>(",
+            "pub async fn delete_ssh_key_sshkeys_key_id_delete<'a>(",
         ] {
             assert!(first.contains(method), "missing {method}");
         }
@@ -186,10 +191,12 @@ mod tests {
             first
                 .matches("_ => Err(Error::UnexpectedResponse(response)),")
                 .count(),
-            10
+            13
         );
-        // The 3.1 nullable uuid became an Option<Uuid>.
+        // The 3.1 nullable uuid of a request became an Option<Uuid>.
         assert!(first.contains("pub ssh_key_id: ::std::option::Option<::uuid::Uuid>,"));
+        // Responses keep their JSON.
+        assert!(first.contains("roster_core::Raw<crate::generated::types::TenantUserFields>"));
     }
 
     fn temp_root_with_spec() -> (TempDir, Provider) {
@@ -250,6 +257,23 @@ mod tests {
         assert!(
             out.contains("ResponseValue<::std::vec::Vec<roster_core::Raw<crate::generated::types::ThingFields>>>"),
             "{out}"
+        );
+        // progenitor keys replacements by the Rust name it gives a schema:
+        // a name it would respell is refused, not silently ignored.
+        let body = fs::read_to_string(&spec)
+            .unwrap()
+            .replace("Thing", "ThingDTO");
+        fs::write(&spec, body).unwrap();
+        let respelled = Provider {
+            raw: &["ThingDTO"],
+            ..provider
+        };
+        let err = generate_provider(tmp.path(), &respelled)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ThingDTO") && err.contains("was not replaced"),
+            "{err}"
         );
         let missing = Provider {
             raw: &["Nope"],

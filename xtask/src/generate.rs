@@ -58,6 +58,26 @@ pub fn raw_fields_name(schema: &str) -> String {
     format!("{schema}Fields")
 }
 
+/// Fails when a [`Provider::raw`] schema was not replaced: progenitor keys
+/// replacements by the Rust name it gives a schema, so a schema name it
+/// respells (`UserDTO` becomes `UserDto`) would silently keep no JSON.
+pub fn check_raw_replaced(rendered: &str, provider: &Provider) -> Result<()> {
+    for schema in provider.raw {
+        let replaced = format!(
+            "roster_core::Raw<crate::generated::types::{}>",
+            raw_fields_name(schema)
+        );
+        if !rendered.contains(&replaced) {
+            return Err(Error::msg(format!(
+                "{}: raw schema {schema} was not replaced (is it used by a response, and is its \
+                 name already in Rust's UpperCamelCase, e.g. `Dto` rather than `DTO`?)",
+                provider.spec
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Moves each [`Provider::raw`] schema to `<name>Fields` and leaves a
 /// reference to it under the old name, which [`settings`] replaces with
 /// `roster_core::Raw<<name>Fields>`: every use of the schema then keeps its

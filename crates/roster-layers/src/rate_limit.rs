@@ -62,7 +62,6 @@ impl RateLimit {
         Self::per_minute(PER_MINUTE, BURST)
     }
 
-
     fn from_quota(quota: Quota, description: String) -> Self {
         RateLimit {
             bucket: Arc::new(RateLimiter::direct(quota)),

@@ -39,6 +39,9 @@ use crate::layered::{Call, Layer};
 ///   risk a duplicate. (A request still in flight after both lookups can
 ///   still land; no client can rule that out without an idempotency key,
 ///   which none of the providers offers.)
+/// - **A create's follow-up step is not the create.** An error the adapter
+///   tagged with another operation (a member added after the tenant was
+///   created) is returned at once: the create itself took effect.
 /// - **Removals finish.** When a delete or a member removal is retried
 ///   after an attempt that may have taken effect, and the retry answers
 ///   `NotFound`, the thing is gone as asked: that is success.
@@ -165,6 +168,13 @@ impl Retry {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
+            // A create whose own request took effect but whose follow-up
+            // step failed (the IaaS adapter adding the members a server
+            // ignored): adopting the resource would hide the step's failure,
+            // and re-sending would make a second one. Report it as it is.
+            if operation.is_create() && error.operation().is_some_and(|step| step != operation) {
+                return Err(error);
+            }
             // A removal that an earlier, lost attempt already carried out
             // answers NotFound now: what was asked for is done.
             if maybe_done

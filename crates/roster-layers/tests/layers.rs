@@ -94,8 +94,11 @@ impl Fake {
 }
 
 fn user(email: &str) -> User {
-    User::new(UserId::new(format!("id-{email}")).unwrap(), UserStatus::Active)
-        .with_email(Email::parse(email).unwrap())
+    User::new(
+        UserId::new(format!("id-{email}")).unwrap(),
+        UserStatus::Active,
+    )
+    .with_email(Email::parse(email).unwrap())
 }
 
 fn status(code: u16) -> Error {
@@ -383,6 +386,21 @@ async fn a_create_that_lands_late_is_found_by_the_second_lookup_not_resent() {
     );
     assert_eq!(fake.calls(Operation::ListUsers), 2);
     assert_eq!(fake.users(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_follow_up_of_a_create_is_neither_adopted_nor_resent() {
+    let step_failed = status(503).with_operation(Operation::AddMember);
+    let fake = Fake::scripted([Step::Fail(step_failed)]);
+    let error = fake
+        .clone()
+        .layer(retry())
+        .create_tenant(&NewTenant::new("alpha").unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(error.operation(), Some(Operation::AddMember));
+    assert_eq!(fake.calls(Operation::CreateTenant), 1, "not re-sent");
+    assert_eq!(fake.calls(Operation::ListTenants), 0, "not looked up");
 }
 
 /// Every removal the fact table names, run once through `Retry`: a first

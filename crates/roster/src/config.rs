@@ -537,6 +537,7 @@ fn connect(config: &ProviderConfig, env: Env<'_>) -> Result<Arc<dyn Directory>> 
 mod tests {
     use super::*;
 
+    #[cfg_attr(not(feature = "iaas"), allow(dead_code))]
     fn env(name: &str) -> Option<String> {
         match name {
             "IAAS_TOKEN" => Some("secret-iaas-token".into()),
@@ -589,7 +590,10 @@ mod tests {
         let e = wrong_type.unwrap_err().to_string();
         assert!(!e.contains("SECRET2"), "{e}");
         // The provider's table; the message names the type it expected.
-        assert!(e.contains("line 1") && e.contains("expected a boolean"), "{e}");
+        assert!(
+            e.contains("line 1") && e.contains("expected a boolean"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -639,7 +643,9 @@ mod tests {
         )
         .unwrap();
         match &config.providers["vpn"] {
-            ProviderConfig::Netbird { token_scheme, url, .. } => {
+            ProviderConfig::Netbird {
+                token_scheme, url, ..
+            } => {
                 assert_eq!(*token_scheme, TokenScheme::Bearer);
                 assert!(url.is_none());
             }

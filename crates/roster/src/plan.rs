@@ -108,7 +108,9 @@ impl DesiredState {
             Format::Json => {
                 serde_json::from_str(text).map_err(|e| Error::invalid_input(e.to_string()))?
             }
-            Format::Toml => toml::from_str(text).map_err(|e| Error::invalid_input(e.to_string()))?,
+            Format::Toml => {
+                toml::from_str(text).map_err(|e| Error::invalid_input(e.to_string()))?
+            }
         };
         for (name, section) in &parsed.providers {
             section
@@ -126,8 +128,7 @@ impl DesiredState {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Error::invalid_input(format!("reading {}: {e}", path.display())).with_source(e)
         })?;
-        Self::parse(&text, Format::of_path(path))
-            .map_err(|e| e.with_context(path.display()))
+        Self::parse(&text, Format::of_path(path)).map_err(|e| e.with_context(path.display()))
     }
 }
 

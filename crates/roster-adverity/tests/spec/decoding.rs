@@ -50,61 +50,81 @@ fn same_json(data: Option<&roster_core::ProviderData>, item: &Value) -> Result<(
 fn every_user_list_the_spec_allows_decodes_without_loss() {
     let spec = Spec::parse(SPEC);
     let schema = spec.response("GET", "/api/v1/users/");
-    for_each_body(&spec, &schema, CASES, setup, async |(server, client), _, body| {
-        serve(server, "/api/v1/users/", &body).await;
-        let page = client
-            .list_users_page(PageRequest::first())
-            .await
-            .map_err(|e| format!("{e} for {body}"))?;
-        let items = items(&body);
-        if page.items.len() != items.len() {
-            return Err(format!("{} users for {} items", page.items.len(), items.len()));
-        }
-        for (user, item) in page.items.iter().zip(items) {
-            if user.id.as_str() != item["id"].to_string() {
-                return Err(format!("id {} for {}", user.id, item["id"]));
+    for_each_body(
+        &spec,
+        &schema,
+        CASES,
+        setup,
+        async |(server, client), _, body| {
+            serve(server, "/api/v1/users/", &body).await;
+            let page = client
+                .list_users_page(PageRequest::first())
+                .await
+                .map_err(|e| format!("{e} for {body}"))?;
+            let items = items(&body);
+            if page.items.len() != items.len() {
+                return Err(format!(
+                    "{} users for {} items",
+                    page.items.len(),
+                    items.len()
+                ));
             }
-            let email = item["email"].as_str().and_then(|e| Email::parse(e).ok());
-            if user.email != email {
-                return Err(format!("email {:?} for {}", user.email, item["email"]));
+            for (user, item) in page.items.iter().zip(items) {
+                if *user.id.as_str() != *item["id"].to_string() {
+                    return Err(format!("id {} for {}", user.id, item["id"]));
+                }
+                let email = item["email"].as_str().and_then(|e| Email::parse(e).ok());
+                if user.email != email {
+                    return Err(format!("email {:?} for {}", user.email, item["email"]));
+                }
+                let status = match item.get("active") {
+                    Some(Value::Bool(true)) => UserStatus::Active,
+                    Some(Value::Bool(false)) => UserStatus::Suspended,
+                    _ => UserStatus::Other,
+                };
+                if user.status != status {
+                    return Err(format!("status {:?} for {}", user.status, item));
+                }
+                same_json(user.provider_data.as_ref(), item)?;
             }
-            let status = match item.get("active") {
-                Some(Value::Bool(true)) => UserStatus::Active,
-                Some(Value::Bool(false)) => UserStatus::Suspended,
-                _ => UserStatus::Other,
-            };
-            if user.status != status {
-                return Err(format!("status {:?} for {}", user.status, item));
-            }
-            same_json(user.provider_data.as_ref(), item)?;
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
 }
 
 #[test]
 fn every_workspace_list_the_spec_allows_decodes_without_loss() {
     let spec = Spec::parse(SPEC);
     let schema = spec.response("GET", "/api/stacks/");
-    for_each_body(&spec, &schema, CASES, setup, async |(server, client), _, body| {
-        serve(server, "/api/stacks/", &body).await;
-        let page = client
-            .list_tenants_page(PageRequest::first())
-            .await
-            .map_err(|e| format!("{e} for {body}"))?;
-        let items = items(&body);
-        if page.items.len() != items.len() {
-            return Err(format!("{} tenants for {} items", page.items.len(), items.len()));
-        }
-        for (tenant, item) in page.items.iter().zip(items) {
-            if Some(tenant.id.as_str()) != item["slug"].as_str() {
-                return Err(format!("id {} for {}", tenant.id, item["slug"]));
+    for_each_body(
+        &spec,
+        &schema,
+        CASES,
+        setup,
+        async |(server, client), _, body| {
+            serve(server, "/api/stacks/", &body).await;
+            let page = client
+                .list_tenants_page(PageRequest::first())
+                .await
+                .map_err(|e| format!("{e} for {body}"))?;
+            let items = items(&body);
+            if page.items.len() != items.len() {
+                return Err(format!(
+                    "{} tenants for {} items",
+                    page.items.len(),
+                    items.len()
+                ));
             }
-            if tenant.name != item["name"].as_str().unwrap_or_default() {
-                return Err(format!("name {:?} for {}", tenant.name, item["name"]));
+            for (tenant, item) in page.items.iter().zip(items) {
+                if Some(tenant.id.as_str()) != item["slug"].as_str() {
+                    return Err(format!("id {} for {}", tenant.id, item["slug"]));
+                }
+                if tenant.name != item["name"].as_str().unwrap_or_default() {
+                    return Err(format!("name {:?} for {}", tenant.name, item["name"]));
+                }
+                same_json(tenant.provider_data.as_ref(), item)?;
             }
-            same_json(tenant.provider_data.as_ref(), item)?;
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
 }

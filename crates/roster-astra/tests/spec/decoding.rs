@@ -54,59 +54,75 @@ fn expected_status(item: &Value) -> UserStatus {
 fn every_user_list_the_spec_allows_decodes_without_loss() {
     let spec = Spec::parse(SPEC);
     let schema = spec.response("GET", "/v2/organizations/users");
-    for_each_body(&spec, &schema, CASES, setup, async |(server, client), _, body| {
-        serve(server, "/v2/organizations/users", &body).await;
-        let page = client
-            .list_users_page(PageRequest::first())
-            .await
-            .map_err(|e| format!("{e} for {body}"))?;
-        let items = body["users"].as_array().map_or(&[][..], Vec::as_slice);
-        if page.items.len() != items.len() {
-            return Err(format!("{} users for {} items", page.items.len(), items.len()));
-        }
-        for (user, item) in page.items.iter().zip(items) {
-            if Some(user.id.as_str()) != item["userID"].as_str() {
-                return Err(format!("id {} for {}", user.id, item["userID"]));
+    for_each_body(
+        &spec,
+        &schema,
+        CASES,
+        setup,
+        async |(server, client), _, body| {
+            serve(server, "/v2/organizations/users", &body).await;
+            let page = client
+                .list_users_page(PageRequest::first())
+                .await
+                .map_err(|e| format!("{e} for {body}"))?;
+            let items = body["users"].as_array().map_or(&[][..], Vec::as_slice);
+            if page.items.len() != items.len() {
+                return Err(format!(
+                    "{} users for {} items",
+                    page.items.len(),
+                    items.len()
+                ));
             }
-            let email = item["email"].as_str().and_then(|e| Email::parse(e).ok());
-            if user.email != email {
-                return Err(format!("email {:?} for {}", user.email, item["email"]));
+            for (user, item) in page.items.iter().zip(items) {
+                if Some(user.id.as_str()) != item["userID"].as_str() {
+                    return Err(format!("id {} for {}", user.id, item["userID"]));
+                }
+                let email = item["email"].as_str().and_then(|e| Email::parse(e).ok());
+                if user.email != email {
+                    return Err(format!("email {:?} for {}", user.email, item["email"]));
+                }
+                if user.status != expected_status(item) {
+                    return Err(format!("status {:?} for {item}", user.status));
+                }
+                if user.raw_status.as_deref() != item["status"].as_str() {
+                    return Err(format!("raw status {:?} for {item}", user.raw_status));
+                }
+                same_json(user.provider_data.as_ref(), item)?;
             }
-            if user.status != expected_status(item) {
-                return Err(format!("status {:?} for {item}", user.status));
-            }
-            if user.raw_status.as_deref() != item["status"].as_str() {
-                return Err(format!("raw status {:?} for {item}", user.raw_status));
-            }
-            same_json(user.provider_data.as_ref(), item)?;
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
 }
 
 #[test]
 fn every_role_list_the_spec_allows_decodes_without_loss() {
     let spec = Spec::parse(SPEC);
     let schema = spec.response("GET", "/v2/organizations/roles");
-    for_each_body(&spec, &schema, CASES, setup, async |(server, client), _, body| {
-        serve(server, "/v2/organizations/roles", &body).await;
-        let roles = client
-            .roles()
-            .await
-            .map_err(|e| format!("{e} for {body}"))?;
-        let items = body.as_array().map_or(&[][..], Vec::as_slice);
-        if roles.len() != items.len() {
-            return Err(format!("{} roles for {} items", roles.len(), items.len()));
-        }
-        for (role, item) in roles.iter().zip(items) {
-            if role.id.as_deref() != item["id"].as_str() {
-                return Err(format!("id {:?} for {}", role.id, item["id"]));
+    for_each_body(
+        &spec,
+        &schema,
+        CASES,
+        setup,
+        async |(server, client), _, body| {
+            serve(server, "/v2/organizations/roles", &body).await;
+            let roles = client
+                .roles()
+                .await
+                .map_err(|e| format!("{e} for {body}"))?;
+            let items = body.as_array().map_or(&[][..], Vec::as_slice);
+            if roles.len() != items.len() {
+                return Err(format!("{} roles for {} items", roles.len(), items.len()));
             }
-            if role.name.as_deref() != item["name"].as_str() {
-                return Err(format!("name {:?} for {}", role.name, item["name"]));
+            for (role, item) in roles.iter().zip(items) {
+                if role.id.as_deref() != item["id"].as_str() {
+                    return Err(format!("id {:?} for {}", role.id, item["id"]));
+                }
+                if role.name.as_deref() != item["name"].as_str() {
+                    return Err(format!("name {:?} for {}", role.name, item["name"]));
+                }
+                same_json(role.provider_data.as_ref(), item)?;
             }
-            same_json(role.provider_data.as_ref(), item)?;
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
 }

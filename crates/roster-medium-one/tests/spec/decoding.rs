@@ -65,57 +65,82 @@ fn same_json(data: Option<&ProviderData>, item: &Value) -> Result<(), String> {
 fn every_user_list_the_spec_allows_decodes_without_loss() {
     let spec = Spec::parse(SPEC);
     let schema = spec.response("GET", "/user_list");
-    for_each_body(&spec, &schema, CASES, setup, async |(server, client), _, body| {
-        serve(server, "/v2/user_list", &body).await;
-        let page = client
-            .list_users_page(PageRequest::first())
-            .await
-            .map_err(|e| format!("{e} for {body}"))?;
-        let items = items(&body);
-        if page.items.len() != items.len() {
-            return Err(format!("{} users for {} items", page.items.len(), items.len()));
-        }
-        for (user, item) in page.items.iter().zip(items) {
-            if Some(user.id.as_str()) != item["user_id"].as_str() {
-                return Err(format!("id {} for {}", user.id, item["user_id"]));
+    for_each_body(
+        &spec,
+        &schema,
+        CASES,
+        setup,
+        async |(server, client), _, body| {
+            serve(server, "/v2/user_list", &body).await;
+            let page = client
+                .list_users_page(PageRequest::first())
+                .await
+                .map_err(|e| format!("{e} for {body}"))?;
+            let items = items(&body);
+            if page.items.len() != items.len() {
+                return Err(format!(
+                    "{} users for {} items",
+                    page.items.len(),
+                    items.len()
+                ));
             }
-            let email = item["user_name"].as_str().and_then(|e| Email::parse(e).ok());
-            if user.email != email {
-                return Err(format!("email {:?} for {}", user.email, item["user_name"]));
+            for (user, item) in page.items.iter().zip(items) {
+                if Some(user.id.as_str()) != item["user_id"].as_str() {
+                    return Err(format!("id {} for {}", user.id, item["user_id"]));
+                }
+                let email = item["user_name"]
+                    .as_str()
+                    .and_then(|e| Email::parse(e).ok());
+                if user.email != email {
+                    return Err(format!("email {:?} for {}", user.email, item["user_name"]));
+                }
+                let name = item["full_name"]
+                    .as_str()
+                    .filter(|n| !n.trim().is_empty())
+                    .map(str::to_owned);
+                if user.display_name != name {
+                    return Err(format!(
+                        "name {:?} for {}",
+                        user.display_name, item["full_name"]
+                    ));
+                }
+                same_json(user.provider_data.as_ref(), item)?;
             }
-            let name = item["full_name"]
-                .as_str()
-                .filter(|n| !n.trim().is_empty())
-                .map(str::to_owned);
-            if user.display_name != name {
-                return Err(format!("name {:?} for {}", user.display_name, item["full_name"]));
-            }
-            same_json(user.provider_data.as_ref(), item)?;
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
 }
 
 #[test]
 fn every_tenant_list_the_spec_allows_decodes_without_loss() {
     let spec = Spec::parse(SPEC);
     let schema = spec.response("GET", "/tenant_list");
-    for_each_body(&spec, &schema, CASES, setup, async |(server, client), _, body| {
-        serve(server, "/v2/tenant_list", &body).await;
-        let page = client
-            .list_tenants_page(PageRequest::first())
-            .await
-            .map_err(|e| format!("{e} for {body}"))?;
-        let items = body.as_array().map_or(&[][..], Vec::as_slice);
-        if page.items.len() != items.len() {
-            return Err(format!("{} tenants for {} items", page.items.len(), items.len()));
-        }
-        for (tenant, item) in page.items.iter().zip(items) {
-            if Some(tenant.id.as_str()) != item["tenant_id"].as_str() {
-                return Err(format!("id {} for {}", tenant.id, item["tenant_id"]));
+    for_each_body(
+        &spec,
+        &schema,
+        CASES,
+        setup,
+        async |(server, client), _, body| {
+            serve(server, "/v2/tenant_list", &body).await;
+            let page = client
+                .list_tenants_page(PageRequest::first())
+                .await
+                .map_err(|e| format!("{e} for {body}"))?;
+            let items = body.as_array().map_or(&[][..], Vec::as_slice);
+            if page.items.len() != items.len() {
+                return Err(format!(
+                    "{} tenants for {} items",
+                    page.items.len(),
+                    items.len()
+                ));
             }
-            same_json(tenant.provider_data.as_ref(), item)?;
-        }
-        Ok(())
-    });
+            for (tenant, item) in page.items.iter().zip(items) {
+                if Some(tenant.id.as_str()) != item["tenant_id"].as_str() {
+                    return Err(format!("id {} for {}", tenant.id, item["tenant_id"]));
+                }
+                same_json(tenant.provider_data.as_ref(), item)?;
+            }
+            Ok(())
+        },
+    );
 }

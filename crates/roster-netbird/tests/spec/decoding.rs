@@ -49,7 +49,11 @@ fn expected_status(item: &Value) -> UserStatus {
     if item["is_blocked"] == Value::Bool(true) {
         return UserStatus::Blocked;
     }
-    match item["status"].as_str().map(str::to_ascii_lowercase).as_deref() {
+    match item["status"]
+        .as_str()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("active") => UserStatus::Active,
         Some("invited") => UserStatus::Invited,
         Some("blocked") => UserStatus::Blocked,
@@ -61,64 +65,84 @@ fn expected_status(item: &Value) -> UserStatus {
 fn every_user_list_the_spec_allows_decodes_without_loss() {
     let spec = Spec::parse(SPEC);
     let schema = spec.response("GET", "/api/users");
-    for_each_body(&spec, &schema, CASES, setup, async |(server, client), _, body| {
-        serve(server, "/api/users", &body).await;
-        let page = client
-            .list_users_page(PageRequest::first())
-            .await
-            .map_err(|e| format!("{e} for {body}"))?;
-        let items = body.as_array().map_or(&[][..], Vec::as_slice);
-        if page.items.len() != items.len() {
-            return Err(format!("{} users for {} items", page.items.len(), items.len()));
-        }
-        for (user, item) in page.items.iter().zip(items) {
-            if Some(user.id.as_str()) != item["id"].as_str() {
-                return Err(format!("id {} for {}", user.id, item["id"]));
+    for_each_body(
+        &spec,
+        &schema,
+        CASES,
+        setup,
+        async |(server, client), _, body| {
+            serve(server, "/api/users", &body).await;
+            let page = client
+                .list_users_page(PageRequest::first())
+                .await
+                .map_err(|e| format!("{e} for {body}"))?;
+            let items = body.as_array().map_or(&[][..], Vec::as_slice);
+            if page.items.len() != items.len() {
+                return Err(format!(
+                    "{} users for {} items",
+                    page.items.len(),
+                    items.len()
+                ));
             }
-            let email = item["email"].as_str().and_then(|e| Email::parse(e).ok());
-            if user.email != email {
-                return Err(format!("email {:?} for {}", user.email, item["email"]));
+            for (user, item) in page.items.iter().zip(items) {
+                if Some(user.id.as_str()) != item["id"].as_str() {
+                    return Err(format!("id {} for {}", user.id, item["id"]));
+                }
+                let email = item["email"].as_str().and_then(|e| Email::parse(e).ok());
+                if user.email != email {
+                    return Err(format!("email {:?} for {}", user.email, item["email"]));
+                }
+                if user.status != expected_status(item) {
+                    return Err(format!("status {:?} for {item}", user.status));
+                }
+                if user.raw_status.as_deref() != item["status"].as_str() {
+                    return Err(format!("raw status {:?} for {item}", user.raw_status));
+                }
+                if user.raw_role.as_deref() != item["role"].as_str() {
+                    return Err(format!("raw role {:?} for {item}", user.raw_role));
+                }
+                if item["role"].as_str().is_some_and(|r| r.starts_with("zz-"))
+                    && user.role != Some(Role::Other)
+                {
+                    return Err(format!("an unknown role is {:?}", user.role));
+                }
+                same_json(user.provider_data.as_ref(), item)?;
             }
-            if user.status != expected_status(item) {
-                return Err(format!("status {:?} for {item}", user.status));
-            }
-            if user.raw_status.as_deref() != item["status"].as_str() {
-                return Err(format!("raw status {:?} for {item}", user.raw_status));
-            }
-            if user.raw_role.as_deref() != item["role"].as_str() {
-                return Err(format!("raw role {:?} for {item}", user.raw_role));
-            }
-            if item["role"].as_str().is_some_and(|r| r.starts_with("zz-"))
-                && user.role != Some(Role::Other)
-            {
-                return Err(format!("an unknown role is {:?}", user.role));
-            }
-            same_json(user.provider_data.as_ref(), item)?;
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
 }
 
 #[test]
 fn every_group_list_the_spec_allows_decodes_without_loss() {
     let spec = Spec::parse(SPEC);
     let schema = spec.response("GET", "/api/groups");
-    for_each_body(&spec, &schema, CASES, setup, async |(server, client), _, body| {
-        serve(server, "/api/groups", &body).await;
-        let page = client
-            .list_tenants_page(PageRequest::first())
-            .await
-            .map_err(|e| format!("{e} for {body}"))?;
-        let items = body.as_array().map_or(&[][..], Vec::as_slice);
-        if page.items.len() != items.len() {
-            return Err(format!("{} groups for {} items", page.items.len(), items.len()));
-        }
-        for (tenant, item) in page.items.iter().zip(items) {
-            if Some(tenant.id.as_str()) != item["id"].as_str() {
-                return Err(format!("id {} for {}", tenant.id, item["id"]));
+    for_each_body(
+        &spec,
+        &schema,
+        CASES,
+        setup,
+        async |(server, client), _, body| {
+            serve(server, "/api/groups", &body).await;
+            let page = client
+                .list_tenants_page(PageRequest::first())
+                .await
+                .map_err(|e| format!("{e} for {body}"))?;
+            let items = body.as_array().map_or(&[][..], Vec::as_slice);
+            if page.items.len() != items.len() {
+                return Err(format!(
+                    "{} groups for {} items",
+                    page.items.len(),
+                    items.len()
+                ));
             }
-            same_json(tenant.provider_data.as_ref(), item)?;
-        }
-        Ok(())
-    });
+            for (tenant, item) in page.items.iter().zip(items) {
+                if Some(tenant.id.as_str()) != item["id"].as_str() {
+                    return Err(format!("id {} for {}", tenant.id, item["id"]));
+                }
+                same_json(tenant.provider_data.as_ref(), item)?;
+            }
+            Ok(())
+        },
+    );
 }
