@@ -333,6 +333,7 @@ struct Inner {
     request_id: Option<String>,
     body_snippet: Option<String>,
     retry_after: Option<Duration>,
+    partly_done: bool,
     source: Option<BoxError>,
 }
 
@@ -352,6 +353,7 @@ impl Error {
                 request_id: None,
                 body_snippet: None,
                 retry_after: None,
+                partly_done: false,
                 source: None,
             }),
         }
@@ -419,6 +421,19 @@ impl Error {
     pub fn with_retry_after(mut self, retry_after: Duration) -> Self {
         self.inner.retry_after = Some(retry_after);
         self
+    }
+
+    /// Marks an operation that took effect in part before this failure (a
+    /// tenant created, then adding one of its members failed). Retrying it
+    /// would repeat what was done, so the retry layer returns it as it is.
+    pub fn partly_done(mut self) -> Self {
+        self.inner.partly_done = true;
+        self
+    }
+
+    /// Whether the operation took effect in part ([`Error::partly_done`]).
+    pub fn is_partly_done(&self) -> bool {
+        self.inner.partly_done
     }
 
     /// Sets the underlying cause.

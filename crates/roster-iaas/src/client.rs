@@ -688,11 +688,12 @@ impl IaasClient {
             self.put_member(path, user_id, user.pubkey, operation)
                 .await
                 .map_err(|err| {
-                    err.with_context(self.context().redactor().redact(&format!(
-                        "tenant {} ({}) was created, but the server ignored its users; adding \
-                         user {user_id} afterwards failed ({added} added before)",
-                        tenant.id, tenant.name
-                    )))
+                    err.partly_done()
+                        .with_context(self.context().redactor().redact(&format!(
+                            "tenant {} ({}) was created, but the server ignored its users; \
+                             adding user {user_id} afterwards failed ({added} added before)",
+                            tenant.id, tenant.name
+                        )))
                 })?;
         }
         Ok(())

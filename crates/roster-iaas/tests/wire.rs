@@ -1577,6 +1577,10 @@ async fn a_failed_follow_up_says_the_tenant_exists_and_who_is_missing() {
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(err.status(), Some(404));
     assert_eq!(err.operation(), Some(Operation::AddMember));
+    assert!(
+        err.is_partly_done(),
+        "retrying would create a second tenant"
+    );
     assert_eq!(
         err.message(),
         format!(

@@ -39,9 +39,9 @@ use crate::layered::{Call, Layer};
 ///   risk a duplicate. (A request still in flight after both lookups can
 ///   still land; no client can rule that out without an idempotency key,
 ///   which none of the providers offers.)
-/// - **A create's follow-up step is not the create.** An error the adapter
-///   tagged with another operation (a member added after the tenant was
-///   created) is returned at once: the create itself took effect.
+/// - **What took effect in part is not repeated.** An error the adapter
+///   marked [`Error::is_partly_done`] (a tenant created, then adding one of
+///   its members failed) is returned at once, neither adopted nor re-sent.
 /// - **Removals finish.** When a delete or a member removal is retried
 ///   after an attempt that may have taken effect, and the retry answers
 ///   `NotFound`, the thing is gone as asked: that is success.
@@ -168,11 +168,10 @@ impl Retry {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
-            // A create whose own request took effect but whose follow-up
-            // step failed (the IaaS adapter adding the members a server
-            // ignored): adopting the resource would hide the step's failure,
-            // and re-sending would make a second one. Report it as it is.
-            if operation.is_create() && error.operation().is_some_and(|step| step != operation) {
+            // An operation that took effect in part (a tenant created, then
+            // adding a member it was to have failed): adopting the tenant
+            // would hide the failure, re-sending would make a second one.
+            if error.is_partly_done() {
                 return Err(error);
             }
             // A removal that an earlier, lost attempt already carried out

@@ -390,7 +390,9 @@ async fn a_create_that_lands_late_is_found_by_the_second_lookup_not_resent() {
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_follow_up_of_a_create_is_neither_adopted_nor_resent() {
-    let step_failed = status(503).with_operation(Operation::AddMember);
+    let step_failed = status(503)
+        .with_operation(Operation::AddMember)
+        .partly_done();
     let fake = Fake::scripted([Step::Fail(step_failed)]);
     let error = fake
         .clone()
@@ -401,6 +403,7 @@ async fn a_failed_follow_up_of_a_create_is_neither_adopted_nor_resent() {
     assert_eq!(error.operation(), Some(Operation::AddMember));
     assert_eq!(fake.calls(Operation::CreateTenant), 1, "not re-sent");
     assert_eq!(fake.calls(Operation::ListTenants), 0, "not looked up");
+    assert!(error.is_partly_done());
 }
 
 /// Every removal the fact table names, run once through `Retry`: a first
