@@ -177,7 +177,7 @@ pub struct OperationFacts {
 }
 
 impl OperationFacts {
-    const fn read() -> Self {
+    const fn of_read() -> Self {
         OperationFacts {
             access: Access::Read,
             idempotent: true,
@@ -187,7 +187,7 @@ impl OperationFacts {
         }
     }
 
-    const fn write(idempotent: bool) -> Self {
+    const fn of_write(idempotent: bool) -> Self {
         OperationFacts {
             access: Access::Write,
             idempotent,
@@ -197,18 +197,18 @@ impl OperationFacts {
         }
     }
 
-    const fn removal() -> Self {
+    const fn of_removal() -> Self {
         OperationFacts {
             removal: true,
-            ..OperationFacts::write(true)
+            ..OperationFacts::of_write(true)
         }
     }
 
-    const fn create(lookup: Option<CreateLookup>) -> Self {
+    const fn of_create(lookup: Option<CreateLookup>) -> Self {
         OperationFacts {
             creates: true,
             lookup,
-            ..OperationFacts::write(false)
+            ..OperationFacts::of_write(false)
         }
     }
 }
@@ -265,19 +265,19 @@ impl Operation {
         use Operation::*;
         match self {
             ListUsers | GetUser | CurrentUser | ListTenants | GetTenant | ListMembers
-            | ListUserMemberships | ListRoles | GetRole | ListSshKeys => OperationFacts::read(),
+            | ListUserMemberships | ListRoles | GetRole | ListSshKeys => OperationFacts::of_read(),
             CreateUser | CreateUserInTenant => {
-                OperationFacts::create(Some(CreateLookup::UserByEmail))
+                OperationFacts::of_create(Some(CreateLookup::UserByEmail))
             }
-            CreateTenant => OperationFacts::create(Some(CreateLookup::TenantByName)),
-            CreateRole | CreateSshKey => OperationFacts::create(None),
+            CreateTenant => OperationFacts::of_create(Some(CreateLookup::TenantByName)),
+            CreateRole | CreateSshKey => OperationFacts::of_create(None),
             UpdateUser | AddMember | ApproveUser | UpdateRole | AssignSshKey => {
-                OperationFacts::write(true)
+                OperationFacts::of_write(true)
             }
             DeleteUser | DeleteTenant | RemoveMember | RejectUser | DeleteRole | DeleteSshKey => {
-                OperationFacts::removal()
+                OperationFacts::of_removal()
             }
-            MoveMember | Login | Other(_) => OperationFacts::write(false),
+            MoveMember | Login | Other(_) => OperationFacts::of_write(false),
         }
     }
 
