@@ -58,20 +58,19 @@ pub fn raw_fields_name(schema: &str) -> String {
     format!("{schema}Fields")
 }
 
-/// Fails when a [`Provider::raw`] schema was not replaced: progenitor keys
-/// replacements by the Rust name it gives a schema, so a schema name it
-/// respells (`UserDTO` becomes `UserDto`) would silently keep no JSON.
+/// Fails when a [`Provider::raw`] schema's fields struct is not generated
+/// under the name the replacement points at: progenitor spells type names
+/// its own way (`UserDTO` becomes `UserDto`), and its replacements are keyed
+/// by that spelling, so such a schema would silently keep no JSON.
 pub fn check_raw_replaced(rendered: &str, provider: &Provider) -> Result<()> {
     for schema in provider.raw {
-        let replaced = format!(
-            "roster_core::Raw<crate::generated::types::{}>",
-            raw_fields_name(schema)
-        );
-        if !rendered.contains(&replaced) {
+        let fields = format!("pub struct {} {{", raw_fields_name(schema));
+        if !rendered.contains(&fields) {
             return Err(Error::msg(format!(
-                "{}: raw schema {schema} was not replaced (is it used by a response, and is its \
-                 name already in Rust's UpperCamelCase, e.g. `Dto` rather than `DTO`?)",
-                provider.spec
+                "{}: raw schema {schema} was not replaced: progenitor did not generate `{}` \
+                 (is the name already in Rust's UpperCamelCase, e.g. `Dto` rather than `DTO`?)",
+                provider.spec,
+                raw_fields_name(schema)
             )));
         }
     }
