@@ -161,86 +161,20 @@ impl<T: Provider + ?Sized> Provider for std::sync::Arc<T> {
     }
 }
 
-#[async_trait]
-impl<T: UserDirectory + ?Sized> UserDirectory for std::sync::Arc<T> {
-    async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
-        (**self).list_users_page(page).await
-    }
-
-    async fn get_user(&self, id: &UserId) -> Result<User> {
-        (**self).get_user(id).await
-    }
-
-    async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
-        (**self).create_user(user).await
-    }
-
-    async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
-        (**self).update_user(id, update).await
-    }
-
-    async fn delete_user(&self, id: &UserId) -> Result<()> {
-        (**self).delete_user(id).await
-    }
-
-    async fn current_user(&self) -> Result<Principal> {
-        (**self).current_user().await
-    }
+/// Implements each trait for `Arc<T>` by calling the shared value.
+macro_rules! forward_through_arc {
+    ($( $trait:ident { $( $kind:ident $method:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty = $op:ident ; )* } )*) => {
+        $(
+            #[async_trait]
+            impl<T: $trait + ?Sized> $trait for std::sync::Arc<T> {
+                $(
+                    async fn $method(&self, $($arg: $ty),*) -> Result<$ret> {
+                        (**self).$method($($arg),*).await
+                    }
+                )*
+            }
+        )*
+    };
 }
 
-#[async_trait]
-impl<T: TenantDirectory + ?Sized> TenantDirectory for std::sync::Arc<T> {
-    async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
-        (**self).list_tenants_page(page).await
-    }
-
-    async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
-        (**self).get_tenant(id).await
-    }
-
-    async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
-        (**self).create_tenant(tenant).await
-    }
-
-    async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
-        (**self).delete_tenant(id).await
-    }
-}
-
-#[async_trait]
-impl<T: MembershipDirectory + ?Sized> MembershipDirectory for std::sync::Arc<T> {
-    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
-        (**self).list_members(tenant).await
-    }
-
-    async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
-        (**self).list_user_memberships(user).await
-    }
-
-    async fn add_member(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        request: &MembershipRequest,
-    ) -> Result<Membership> {
-        (**self).add_member(tenant, user, request).await
-    }
-
-    async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
-        (**self).remove_member(tenant, user).await
-    }
-
-    async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
-        (**self).list_members_of(tenants).await
-    }
-
-    async fn move_user(
-        &self,
-        user: &UserId,
-        from: &TenantId,
-        to: &TenantId,
-        request: &MembershipRequest,
-    ) -> Result<Membership> {
-        (**self).move_user(user, from, to, request).await
-    }
-}
+crate::forward_directory_methods!(forward_through_arc);

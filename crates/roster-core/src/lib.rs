@@ -24,6 +24,8 @@ pub mod capability;
 pub mod directory;
 pub mod error;
 pub mod ext;
+#[macro_use]
+mod forward;
 pub mod model;
 pub mod pagination;
 pub mod provider_data;

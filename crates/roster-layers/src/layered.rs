@@ -4,10 +4,8 @@
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use roster_core::{
-    Capabilities, CreateOutcome, Created, Membership, MembershipDirectory, MembershipRequest,
-    NewTenant, NewUser, Operation, Page, PageRequest, Principal, Provider, Result, Tenant,
-    TenantDirectory, TenantDirectoryExt, TenantId, User, UserDirectory, UserDirectoryExt, UserId,
-    UserUpdate,
+    Capabilities, CreateOutcome, Created, MembershipDirectory, Operation, Provider, Result, Tenant,
+    TenantDirectory, TenantDirectoryExt, User, UserDirectory, UserDirectoryExt,
 };
 
 /// Runs one attempt of the wrapped operation. A layer may call it several
@@ -176,164 +174,55 @@ impl<D: Provider, L: Layer> Provider for Layered<D, L> {
     }
 }
 
-#[async_trait]
-impl<D: UserDirectory, L: Layer> UserDirectory for Layered<D, L> {
-    async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
-        let attempt = || self.inner.list_users_page(page.clone());
-        self.run(Operation::ListUsers, &attempt, None).await
-    }
-
-    async fn get_user(&self, id: &UserId) -> Result<User> {
-        self.run(Operation::GetUser, &|| self.inner.get_user(id), None)
+/// Implements each trait for `Layered` by handing every call to the layer,
+/// with the recovery its kind (checked against the facts table) calls for:
+/// a lost create is looked up by its natural key, a removal that finds the
+/// thing gone is done.
+macro_rules! forward_through_layer {
+    ($( $trait:ident { $( $kind:ident $method:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty = $op:ident ; )* } )*) => {
+        $(
+            #[async_trait]
+            impl<D: $trait, L: Layer> $trait for Layered<D, L> {
+                $(
+                    async fn $method(&self, $($arg: $ty),*) -> Result<$ret> {
+                        forward_through_layer!(@body $kind self $method $op ($($arg),*))
+                    }
+                )*
+            }
+        )*
+    };
+    (@body removal $self:ident $method:ident $op:ident ($($arg:ident),*)) => {
+        $self
+            .run_unit(Operation::$op, &|| $self.inner.$method($(Clone::clone(&$arg)),*))
             .await
-    }
-
-    /// Creates the user. If an attempt fails ambiguously, a layer may look
-    /// the user up by email (through the layers inside it) and adopt them
-    /// rather than create a second one; the result then says
-    /// [`CreateOutcome::Adopted`].
-    async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
+    };
+    (@body create_user $self:ident $method:ident $op:ident ($user:ident)) => {{
         let recover = || -> BoxFuture<'_, Result<Option<Created<User>>>> {
             Box::pin(async move {
-                let found = self.inner.find_user_by_email(&user.email).await?;
+                let found = $self.inner.find_user_by_email(&$user.email).await?;
                 Ok(found.map(|user| Created::with_outcome(user, CreateOutcome::Adopted)))
             })
         };
-        self.run(
-            Operation::CreateUser,
-            &|| self.inner.create_user(user),
-            Some(&recover),
-        )
-        .await
-    }
-
-    async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
-        self.run(
-            Operation::UpdateUser,
-            &|| self.inner.update_user(id, update),
-            None,
-        )
-        .await
-    }
-
-    /// Deletes the user. A retry that finds the user already gone (an
-    /// earlier, lost attempt deleted them) counts as done.
-    async fn delete_user(&self, id: &UserId) -> Result<()> {
-        self.run_unit(Operation::DeleteUser, &|| self.inner.delete_user(id))
+        $self
+            .run(Operation::$op, &|| $self.inner.$method($user), Some(&recover))
             .await
-    }
-
-    async fn current_user(&self) -> Result<Principal> {
-        self.run(Operation::CurrentUser, &|| self.inner.current_user(), None)
-            .await
-    }
-}
-
-#[async_trait]
-impl<D: TenantDirectory, L: Layer> TenantDirectory for Layered<D, L> {
-    async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
-        let attempt = || self.inner.list_tenants_page(page.clone());
-        self.run(Operation::ListTenants, &attempt, None).await
-    }
-
-    async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
-        self.run(Operation::GetTenant, &|| self.inner.get_tenant(id), None)
-            .await
-    }
-
-    /// Creates the tenant; like [`create_user`](UserDirectory::create_user),
-    /// an ambiguous failure may be resolved by finding the tenant by name.
-    async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
+    }};
+    (@body create_tenant $self:ident $method:ident $op:ident ($tenant:ident)) => {{
         let recover = || -> BoxFuture<'_, Result<Option<Created<Tenant>>>> {
             Box::pin(async move {
-                let found = self.inner.find_tenant_by_name(tenant.name()).await?;
+                let found = $self.inner.find_tenant_by_name($tenant.name()).await?;
                 Ok(found.map(|tenant| Created::with_outcome(tenant, CreateOutcome::Adopted)))
             })
         };
-        self.run(
-            Operation::CreateTenant,
-            &|| self.inner.create_tenant(tenant),
-            Some(&recover),
-        )
-        .await
-    }
-
-    /// Deletes the tenant. A retry that finds the tenant already gone
-    /// counts as done.
-    async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
-        self.run_unit(Operation::DeleteTenant, &|| self.inner.delete_tenant(id))
+        $self
+            .run(Operation::$op, &|| $self.inner.$method($tenant), Some(&recover))
             .await
-    }
+    }};
+    (@body $kind:ident $self:ident $method:ident $op:ident ($($arg:ident),*)) => {
+        $self
+            .run(Operation::$op, &|| $self.inner.$method($(Clone::clone(&$arg)),*), None)
+            .await
+    };
 }
 
-#[async_trait]
-impl<D: MembershipDirectory, L: Layer> MembershipDirectory for Layered<D, L> {
-    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
-        self.run(
-            Operation::ListMembers,
-            &|| self.inner.list_members(tenant),
-            None,
-        )
-        .await
-    }
-
-    async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
-        self.run(
-            Operation::ListUserMemberships,
-            &|| self.inner.list_user_memberships(user),
-            None,
-        )
-        .await
-    }
-
-    async fn add_member(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        request: &MembershipRequest,
-    ) -> Result<Membership> {
-        self.run(
-            Operation::AddMember,
-            &|| self.inner.add_member(tenant, user, request),
-            None,
-        )
-        .await
-    }
-
-    /// Removes the member; a retry that finds them no longer a member
-    /// counts as done.
-    async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
-        self.run_unit(Operation::RemoveMember, &|| {
-            self.inner.remove_member(tenant, user)
-        })
-        .await
-    }
-
-    async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
-        self.run(
-            Operation::ListMembers,
-            &|| self.inner.list_members_of(tenants),
-            None,
-        )
-        .await
-    }
-
-    /// Moves through the inner directory's own `move_user`, so a provider's
-    /// native move is kept; the move is one operation to the layer (and not
-    /// idempotent, so it is only re-sent after a failure that cannot have
-    /// taken effect).
-    async fn move_user(
-        &self,
-        user: &UserId,
-        from: &TenantId,
-        to: &TenantId,
-        request: &MembershipRequest,
-    ) -> Result<Membership> {
-        self.run(
-            Operation::MoveMember,
-            &|| self.inner.move_user(user, from, to, request),
-            None,
-        )
-        .await
-    }
-}
+roster_core::forward_directory_methods!(forward_through_layer);
