@@ -35,8 +35,9 @@ use crate::layered::{Call, Layer};
 ///   [`CreateOutcome::Adopted`](roster_core::CreateOutcome::Adopted) and
 ///   nothing is sent again. If not, it looks once more after the wait,
 ///   just before re-sending, in case the lost request was still on its way.
-///   If a lookup itself fails, the create's error is returned rather than
-///   risk a duplicate. (A request still in flight after both lookups can
+///   The lookup is a read and is retried like one (same backoff, attempts
+///   and deadline); only when it still fails is the create's error returned,
+///   rather than risk a duplicate. (A request still in flight after both lookups can
 ///   still land; no client can rule that out without an idempotency key,
 ///   which none of the providers offers.)
 /// - **What took effect in part is not repeated.** An error the adapter
@@ -188,7 +189,7 @@ impl Retry {
             maybe_done |= ambiguous;
             let recheck_create = operation.is_create() && ambiguous;
             if recheck_create {
-                match look_up(&call, attempt).await {
+                match self.look_up(&call, attempt, started).await {
                     Lookup::Found(adopted) => return Ok(adopted),
                     Lookup::Absent => {}
                     Lookup::Failed(lookup) => return Err(not_checked(error, &lookup)),
@@ -222,7 +223,7 @@ impl Retry {
             // The lost request may still have been on its way when we first
             // looked: look once more, after the wait, before sending again.
             if recheck_create {
-                match look_up(&call, attempt).await {
+                match self.look_up(&call, attempt, started).await {
                     Lookup::Found(adopted) => return Ok(adopted),
                     Lookup::Absent => {}
                     Lookup::Failed(lookup) => return Err(not_checked(error, &lookup)),
@@ -243,19 +244,54 @@ enum Lookup<T> {
     Failed(Error),
 }
 
-async fn look_up<T>(call: &Call<'_, T>, attempt: usize) -> Lookup<T> {
-    match check_create(call).await {
-        Ok(Some(adopted)) => {
+impl Retry {
+    /// Looks up the resource an ambiguously failed create may have made.
+    /// The lookup is a read and is retried like one: a temporary failure is
+    /// tried again with the same backoff and number of attempts, within the
+    /// same deadline, so one lost lookup does not abandon the create.
+    async fn look_up<T>(&self, call: &Call<'_, T>, attempt: usize, started: Instant) -> Lookup<T> {
+        let mut waits = self.backoff();
+        let mut tries: usize = 1;
+        loop {
+            let lookup = match check_create(call).await {
+                Ok(Some(adopted)) => {
+                    tracing::debug!(
+                        provider = call.provider(),
+                        operation = call.operation().as_str(),
+                        attempt,
+                        "the create failed ambiguously but had taken effect; adopting it"
+                    );
+                    return Lookup::Found(adopted);
+                }
+                Ok(None) => return Lookup::Absent,
+                Err(lookup) => lookup,
+            };
+            if !lookup.is_temporary() {
+                return Lookup::Failed(lookup);
+            }
+            let Some(backoff) = waits.next() else {
+                return Lookup::Failed(lookup.with_context(format!("{tries} lookups failed")));
+            };
+            let wait = lookup.retry_after().unwrap_or(backoff);
+            if let Some(deadline) = self.deadline
+                && started.elapsed() + wait > deadline
+            {
+                return Lookup::Failed(lookup.with_context(format!(
+                    "{tries} lookups failed before the {deadline:?} retry deadline"
+                )));
+            }
             tracing::debug!(
                 provider = call.provider(),
                 operation = call.operation().as_str(),
                 attempt,
-                "the create failed ambiguously but had taken effect; adopting it"
+                lookup = tries,
+                wait_ms = wait.as_millis() as u64,
+                kind = lookup.kind().as_str(),
+                "retrying the lookup of an ambiguous create"
             );
-            Lookup::Found(adopted)
+            tokio::time::sleep(wait).await;
+            tries += 1;
         }
-        Ok(None) => Lookup::Absent,
-        Err(lookup) => Lookup::Failed(lookup),
     }
 }
 

@@ -443,11 +443,38 @@ async fn a_retried_removal_that_finds_nothing_left_is_done() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_create_whose_lookup_fails_is_not_resent() {
+async fn a_lost_lookup_is_retried_like_a_read() {
+    // The create's answer is lost, then the first lookup's too.
     let fake = Fake::scripted([
         Step::Fail(Error::new(ErrorKind::Transport, "connection reset")),
         Step::Fail(status(503)),
     ]);
+    let started = Instant::now();
+    let created = fake
+        .clone()
+        .layer(retry())
+        .create_user(&new_user("c@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(created.outcome, CreateOutcome::Created);
+    // Lookup (503), lookup again after 1 s (absent), wait 1 s, look once
+    // more (absent), then the create is sent again.
+    assert_eq!(fake.calls(Operation::ListUsers), 3);
+    assert_eq!(fake.calls(Operation::CreateUser), 2);
+    assert_eq!(fake.users(), 1);
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_whose_lookups_keep_failing_is_not_resent() {
+    let fake = Fake::scripted([
+        Step::Fail(Error::new(ErrorKind::Transport, "connection reset")),
+        Step::Fail(status(503)),
+        Step::Fail(status(503)),
+        Step::Fail(status(503)),
+        Step::Fail(status(503)),
+    ]);
+    let started = Instant::now();
     let error = fake
         .clone()
         .layer(retry())
@@ -458,9 +485,13 @@ async fn a_create_whose_lookup_fails_is_not_resent() {
     assert!(
         error
             .to_string()
-            .contains("checking whether the create took effect failed")
+            .contains("checking whether the create took effect failed"),
+        "{error}"
     );
+    // Four lookups, like the four attempts of a read, waiting 1, 2, 4 s.
+    assert_eq!(fake.calls(Operation::ListUsers), 4);
     assert_eq!(fake.calls(Operation::CreateUser), 1);
+    assert_eq!(started.elapsed(), Duration::from_secs(7));
 }
 
 #[tokio::test(start_paused = true)]

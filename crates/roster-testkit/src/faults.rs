@@ -218,7 +218,9 @@ pub fn expected(subject: &dyn WireSubject, fault: Fault, operation: Operation) -
     let secs = Duration::from_secs;
     let exactly = |d: Duration| d..=d;
     // A failure after which the server may have acted: a create is looked
-    // up instead of re-sent, and the lookup meets the same fault.
+    // up instead of re-sent. The lookup meets the same fault and is retried
+    // like a read: three lookups, waiting 1 s and 2 s between them.
+    let lookups_wait = secs(3);
     let retried = |ambiguous: bool, resendable: bool| {
         if create && ambiguous {
             1
@@ -232,12 +234,18 @@ pub fn expected(subject: &dyn WireSubject, fault: Fault, operation: Operation) -
         Fault::Status(status) => {
             let temporary = matches!(status, 408 | 429 | 500 | 502 | 503 | 504);
             let resendable = temporary && (operation.is_idempotent() || status != 500);
-            let attempts = retried(status >= 500, resendable);
+            let ambiguous = status >= 500;
+            let attempts = retried(ambiguous, resendable);
+            let looked_up = create && ambiguous && temporary;
             Expected {
                 kind: subject.expected_kind(operation, status),
                 temporary,
                 attempts,
-                elapsed: exactly(if attempts == 3 { secs(3) } else { secs(0) }),
+                elapsed: exactly(if attempts == 3 || looked_up {
+                    secs(3)
+                } else {
+                    secs(0)
+                }),
             }
         }
         Fault::RetryAfterSeconds => Expected {
@@ -261,22 +269,21 @@ pub fn expected(subject: &dyn WireSubject, fault: Fault, operation: Operation) -
                 temporary: true,
                 attempts,
                 elapsed: exactly(if create {
-                    // The attempt, then the lookup, each cut at the limit.
-                    ATTEMPT_TIMEOUT * 2
+                    // The attempt, then three lookups, each cut at the
+                    // limit, with the lookups' waits between them.
+                    ATTEMPT_TIMEOUT * 4 + lookups_wait
                 } else {
                     ATTEMPT_TIMEOUT * 3 + secs(3)
                 }),
             }
         }
-        Fault::ClosedMidResponse => {
-            let attempts = retried(true, true);
-            Expected {
-                kind: ErrorKind::Transport,
-                temporary: true,
-                attempts,
-                elapsed: exactly(if attempts == 3 { secs(3) } else { secs(0) }),
-            }
-        }
+        Fault::ClosedMidResponse => Expected {
+            kind: ErrorKind::Transport,
+            temporary: true,
+            attempts: retried(true, true),
+            // Three attempts, or one create and three lookups: 1 s + 2 s.
+            elapsed: exactly(secs(3)),
+        },
         Fault::MalformedJson | Fault::TruncatedBody | Fault::HtmlPage | Fault::EmptyBody => {
             if !subject.reads_body(operation) {
                 return None;
