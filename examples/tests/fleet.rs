@@ -719,3 +719,74 @@ async fn planning_reads_each_provider_once_per_list() {
     // (the IaaS tenant list carries its members).
     assert_eq!(sandbox.iaas.request_count().await, 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lossy_network_still_applies_a_large_plan_exactly_once() {
+    use roster::layers::Retry;
+    use roster::plan::ProviderDesired;
+    use roster::state::{MembershipState, TenantState, UserState};
+    use std::time::Duration;
+
+    let sandbox = Sandbox::start().await;
+    let groups: Vec<String> = (0..10).map(|g| format!("team-{g}")).collect();
+    let people: Vec<Email> = (0..200)
+        .map(|n| email(&format!("person{n}@example.com")))
+        .collect();
+    let section = ProviderDesired {
+        users: people
+            .iter()
+            .map(|e| UserState {
+                email: e.clone(),
+                role: None,
+                display_name: None,
+            })
+            .collect(),
+        tenants: groups
+            .iter()
+            .map(|name| TenantState { name: name.clone() })
+            .collect(),
+        memberships: people
+            .iter()
+            .enumerate()
+            .map(|(n, e)| MembershipState {
+                tenant: groups[n % groups.len()].clone(),
+                user: e.clone(),
+                role: None,
+                wireguard_key: None,
+            })
+            .collect(),
+        ..ProviderDesired::default()
+    };
+    let desired = DesiredState {
+        providers: BTreeMap::from([("netbird".to_owned(), section)]),
+    };
+    // The default stack, with a per-attempt timeout short enough for a
+    // test and attempts enough that a run of losses cannot exhaust them.
+    let stack = Stack::default()
+        .attempt_timeout(Some(Duration::from_millis(300)))
+        .retry(Retry::default().max_attempts(8));
+    let fleet = sandbox.fleet(&stack);
+    // One request in twenty never arrives; one answer in twenty is lost
+    // after the server carried the request out.
+    sandbox.netbird.lose(50, 50, Duration::from_secs(2), 0x5eed);
+
+    let plan = fleet.plan(&desired).await.expect("plan through the losses");
+    assert_eq!(plan.len(), 410, "{plan}");
+    let journal = fleet.apply(&plan, &ApplyOptions::default()).await;
+    assert!(journal.is_complete(), "{journal}");
+
+    sandbox.netbird.stop_losing();
+    let netbird = fleet.provider("netbird").expect("netbird");
+    let users: Vec<_> = futures::TryStreamExt::try_collect(netbird.list_users())
+        .await
+        .expect("users");
+    for person in &people {
+        let accounts = users
+            .iter()
+            .filter(|u| u.email.as_ref().is_some_and(|e| person.matches(e.as_str())))
+            .count();
+        assert_eq!(accounts, 1, "{person} has {accounts} accounts");
+    }
+    let again = fleet.plan(&desired).await.expect("re-plan");
+    assert!(again.is_empty(), "{again}");
+}

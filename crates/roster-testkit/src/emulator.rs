@@ -60,6 +60,34 @@ pub struct Emulator<M: Model> {
     server: MockServer,
     model: Arc<Mutex<M>>,
     delays: Arc<Mutex<Vec<Delay>>>,
+    loss: Arc<Mutex<Option<Loss>>>,
+}
+
+/// A share of requests and of responses lost, as a flaky network loses
+/// them ([`Emulator::lose`]).
+struct Loss {
+    requests_per_mille: u64,
+    responses_per_mille: u64,
+    late_by: Duration,
+    /// A splitmix64 state: reproducible draws without a dependency.
+    state: u64,
+}
+
+impl Loss {
+    fn draw(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % 1000
+    }
+}
+
+/// What the network does to one request.
+enum Fate {
+    Delivered,
+    RequestLost(Duration),
+    ResponseLost(Duration),
 }
 
 /// A request predicate for [`Emulator::delay_responses`].
@@ -75,13 +103,41 @@ struct Delay {
 struct Dispatch<M> {
     model: Arc<Mutex<M>>,
     delays: Arc<Mutex<Vec<Delay>>>,
+    loss: Arc<Mutex<Option<Loss>>>,
+}
+
+impl<M> Dispatch<M> {
+    fn fate(&self) -> Fate {
+        let mut loss = lock(&self.loss);
+        let Some(loss) = loss.as_mut() else {
+            return Fate::Delivered;
+        };
+        let draw = loss.draw();
+        if draw < loss.requests_per_mille {
+            Fate::RequestLost(loss.late_by)
+        } else if draw < loss.requests_per_mille + loss.responses_per_mille {
+            Fate::ResponseLost(loss.late_by)
+        } else {
+            Fate::Delivered
+        }
+    }
 }
 
 impl<M: Model> Respond for Dispatch<M> {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let response = match self.fate() {
+            // Never reaches the model; the client hears nothing in time.
+            Fate::RequestLost(late_by) => {
+                return ResponseTemplate::new(504).set_delay(late_by);
+            }
+            // Carried out, but the answer comes after the client gave up.
+            Fate::ResponseLost(late_by) => {
+                return lock(&self.model).handle(request).set_delay(late_by);
+            }
+            Fate::Delivered => lock(&self.model).handle(request),
+        };
         // The model acts first: a delayed response is one the server has
         // already carried out, which is what makes a timeout ambiguous.
-        let response = lock(&self.model).handle(request);
         let mut delays = lock(&self.delays);
         match delays
             .iter_mut()
@@ -123,6 +179,7 @@ impl<M: Model> Emulator<M> {
             server,
             model: Arc::new(Mutex::new(model)),
             delays: Arc::default(),
+            loss: Arc::default(),
         };
         emulator.mount_model().await;
         emulator
@@ -133,6 +190,7 @@ impl<M: Model> Emulator<M> {
             .respond_with(Dispatch {
                 model: self.model.clone(),
                 delays: self.delays.clone(),
+                loss: self.loss.clone(),
             })
             // Lowest priority: fault mocks a test mounts win over the model.
             .with_priority(u8::MAX)
@@ -155,6 +213,32 @@ impl<M: Model> Emulator<M> {
             by,
             matches: Box::new(matches),
         });
+    }
+
+    /// From now on, loses `requests_per_mille` of every thousand requests
+    /// before the model sees them, and `responses_per_mille` of every
+    /// thousand answers after the model carried the request out, as a flaky
+    /// network does. A lost one is answered `late_by` late, which a client
+    /// with a shorter timeout never waits for. The draws come from `seed`,
+    /// so a run is reproducible up to the order requests arrive in.
+    pub fn lose(
+        &self,
+        requests_per_mille: u32,
+        responses_per_mille: u32,
+        late_by: Duration,
+        seed: u64,
+    ) {
+        *lock(&self.loss) = Some(Loss {
+            requests_per_mille: requests_per_mille.min(1000).into(),
+            responses_per_mille: responses_per_mille.min(1000).into(),
+            late_by,
+            state: seed,
+        });
+    }
+
+    /// Stops losing requests and responses.
+    pub fn stop_losing(&self) {
+        *lock(&self.loss) = None;
     }
 
     /// The base URL an adapter should be configured with (server address
