@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
+use std::future::Future;
+
 use roster_core::{Error, ErrorKind, Result};
 use tokio::sync::Semaphore;
 
@@ -49,17 +50,30 @@ impl ConcurrencyLimit {
     }
 }
 
+impl ConcurrencyLimit {
+    /// Runs `work` holding one permit.
+    pub(crate) async fn hold<T>(
+        &self,
+        provider: &'static str,
+        operation: roster_core::Operation,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        // The semaphore is never closed, so this only fails if that
+        // invariant is broken; say so rather than panic.
+        let _permit = self.permits.acquire().await.map_err(|_| {
+            Error::new(ErrorKind::Unexpected, "the concurrency limit was closed")
+                .with_provider(provider)
+                .with_operation(operation)
+        })?;
+        work.await
+    }
+}
+
 impl Layer for ConcurrencyLimit {
-    fn call<'a, T: Send + 'a>(&'a self, call: Call<'a, T>) -> BoxFuture<'a, Result<T>> {
-        Box::pin(async move {
-            // The semaphore is never closed, so this only fails if that
-            // invariant is broken; say so rather than panic.
-            let _permit = self.permits.acquire().await.map_err(|_| {
-                Error::new(ErrorKind::Unexpected, "the concurrency limit was closed")
-                    .with_provider(call.provider())
-                    .with_operation(call.operation())
-            })?;
-            call.attempt().await
-        })
+    fn call<'a, T: Send + 'a>(
+        &'a self,
+        call: Call<'a, T>,
+    ) -> impl Future<Output = Result<T>> + Send + 'a {
+        self.hold(call.provider(), call.operation(), call.attempt())
     }
 }

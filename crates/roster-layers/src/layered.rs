@@ -1,6 +1,8 @@
 //! The one wrapper every layer uses: it implements Roster's traits by
 //! handing each call to a [`Layer`].
 
+use std::future::Future;
+
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use roster_core::{
@@ -66,6 +68,11 @@ impl<'a, T> Call<'a, T> {
         (self.attempt)()
     }
 
+    /// Whether the call carries a recovery lookup.
+    pub fn has_recover(&self) -> bool {
+        self.recover.is_some()
+    }
+
     /// For a create: looks the resource up by its natural key. For a
     /// removal: reports it done (used when a retry finds the thing already
     /// gone). `None` for other operations.
@@ -81,8 +88,12 @@ impl<'a, T> Call<'a, T> {
 /// often, to run it. [`Layered`] does the rest, so a layer is written once
 /// for every operation of every trait.
 pub trait Layer: Send + Sync {
-    /// Runs `call`, in whatever way this layer does.
-    fn call<'a, T: Send + 'a>(&'a self, call: Call<'a, T>) -> BoxFuture<'a, Result<T>>;
+    /// Runs `call`, in whatever way this layer does. The future is
+    /// returned as it is, not boxed, so layers nest without a box each.
+    fn call<'a, T: Send + 'a>(
+        &'a self,
+        call: Call<'a, T>,
+    ) -> impl Future<Output = Result<T>> + Send + 'a;
 }
 
 /// A directory with one layer around it. It implements whichever of
@@ -116,7 +127,7 @@ impl<D: Provider, L: Layer> Layered<D, L> {
         operation: Operation,
         attempt: &'a Attempt<'a, T>,
         recover: Option<&'a Recover<'a, T>>,
-    ) -> BoxFuture<'a, Result<T>> {
+    ) -> impl Future<Output = Result<T>> + Send + 'a {
         let mut call = Call::new(self.inner.provider_id(), operation, attempt);
         if let Some(recover) = recover {
             call = call.with_recover(recover);
@@ -134,7 +145,7 @@ impl<D: Provider, L: Layer> Layered<D, L> {
         &'a self,
         operation: Operation,
         attempt: &'a Attempt<'a, ()>,
-    ) -> BoxFuture<'a, Result<()>> {
+    ) -> impl Future<Output = Result<()>> + Send + 'a {
         let recover: Option<&'a Recover<'a, ()>> = if operation.is_removal() {
             Some(&already_gone)
         } else {

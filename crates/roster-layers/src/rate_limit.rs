@@ -4,7 +4,6 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use roster_core::Result;
 
@@ -94,11 +93,16 @@ impl fmt::Debug for RateLimit {
     }
 }
 
+impl RateLimit {
+    /// Waits for a token.
+    pub(crate) async fn ready(&self) {
+        self.bucket.until_ready().await;
+    }
+}
+
 impl Layer for RateLimit {
-    fn call<'a, T: Send + 'a>(&'a self, call: Call<'a, T>) -> BoxFuture<'a, Result<T>> {
-        Box::pin(async move {
-            self.bucket.until_ready().await;
-            call.attempt().await
-        })
+    async fn call<'a, T: Send + 'a>(&'a self, call: Call<'a, T>) -> Result<T> {
+        self.ready().await;
+        call.attempt().await
     }
 }

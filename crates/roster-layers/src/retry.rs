@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use futures::future::BoxFuture;
+
 use roster_core::{Error, ErrorKind, Operation, Result};
 use tokio::time::Instant;
 
@@ -153,7 +153,7 @@ impl Retry {
         builder.build()
     }
 
-    async fn run<T: Send>(&self, call: Call<'_, T>) -> Result<T> {
+    pub(crate) async fn run<T: Send>(&self, call: Call<'_, T>) -> Result<T> {
         let operation = call.operation();
         let started = Instant::now();
         let mut waits = self.backoff();
@@ -305,11 +305,11 @@ fn not_checked(error: Error, lookup: &Error) -> Error {
 }
 
 impl Layer for Retry {
-    fn call<'a, T: Send + 'a>(&'a self, call: Call<'a, T>) -> BoxFuture<'a, Result<T>> {
+    async fn call<'a, T: Send + 'a>(&'a self, call: Call<'a, T>) -> Result<T> {
         if !self.is_enabled() {
-            return call.attempt();
+            return call.attempt().await;
         }
-        Box::pin(self.run(call))
+        self.run(call).await
     }
 }
 

@@ -1,10 +1,13 @@
 //! The recommended layer stack, built in the documented order.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use roster_core::Directory;
+use futures::future::{BoxFuture, Either};
+use roster_core::{Directory, Result};
 
+use crate::layered::{Call, Layer};
 use crate::{ConcurrencyLimit, LayerExt, RateLimit, RateLimitPreset, Retry, Timeout, Trace};
 
 /// Builds the recommended stack of layers around a client, in the order
@@ -117,26 +120,126 @@ impl Stack {
     }
 
     /// Wraps `client` in the configured layers.
+    ///
+    /// The layers are composed into one [`Layer`] first and the result is
+    /// erased into `Arc<dyn Directory>` once, so a call costs one boxed
+    /// future for the whole stack (plus one per attempt around the
+    /// adapter's own), not one per layer.
     pub fn apply<D: Directory + 'static>(&self, client: D) -> Arc<dyn Directory> {
-        let mut directory: Arc<dyn Directory> = Arc::new(client);
-        if let Some(limit) = self.attempt_timeout {
-            directory = Arc::new(directory.layer(Timeout::per_attempt(limit)));
+        let stacked = Stacked {
+            trace: self.trace,
+            total_timeout: self.total_timeout.map(Timeout::total),
+            retry: self.retry.is_enabled().then(|| self.retry.clone()),
+            rate_limit: self.rate_limit.clone(),
+            concurrency_limit: self.concurrency_limit.clone(),
+            attempt_timeout: self.attempt_timeout.map(Timeout::per_attempt),
+        };
+        if stacked.is_empty() {
+            return Arc::new(client);
         }
-        if let Some(limit) = &self.concurrency_limit {
-            directory = Arc::new(directory.layer(limit.clone()));
-        }
+        Arc::new(client.layer(stacked))
+    }
+}
+
+/// Every layer of a [`Stack`] as one [`Layer`], run in the documented
+/// order with their futures nested inline.
+#[derive(Debug, Clone)]
+struct Stacked {
+    trace: bool,
+    total_timeout: Option<Timeout>,
+    retry: Option<Retry>,
+    rate_limit: Option<RateLimit>,
+    concurrency_limit: Option<ConcurrencyLimit>,
+    attempt_timeout: Option<Timeout>,
+}
+
+impl Stacked {
+    fn is_empty(&self) -> bool {
+        !self.trace
+            && self.total_timeout.is_none()
+            && self.retry.is_none()
+            && self.rate_limit.is_none()
+            && self.concurrency_limit.is_none()
+            && self.attempt_timeout.is_none()
+    }
+
+    fn has_per_attempt_layers(&self) -> bool {
+        self.rate_limit.is_some()
+            || self.concurrency_limit.is_some()
+            || self.attempt_timeout.is_some()
+    }
+
+    /// RateLimit → ConcurrencyLimit → Timeout::per_attempt around one
+    /// attempt (or one lookup of the retry layer).
+    async fn per_attempt<T>(
+        &self,
+        provider: &'static str,
+        operation: roster_core::Operation,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
         if let Some(limit) = &self.rate_limit {
-            directory = Arc::new(directory.layer(limit.clone()));
+            limit.ready().await;
         }
-        if self.retry.is_enabled() {
-            directory = Arc::new(directory.layer(self.retry.clone()));
+        let bounded = async {
+            match &self.attempt_timeout {
+                Some(timeout) => timeout.bound(provider, operation, work).await,
+                None => work.await,
+            }
+        };
+        match &self.concurrency_limit {
+            Some(limit) => limit.hold(provider, operation, bounded).await,
+            None => bounded.await,
         }
-        if let Some(limit) = self.total_timeout {
-            directory = Arc::new(directory.layer(Timeout::total(limit)));
+    }
+
+    /// Timeout::total → Retry → the per-attempt layers.
+    async fn retried<'a, T: Send + 'a>(&'a self, call: Call<'a, T>) -> Result<T> {
+        let (provider, operation) = (call.provider(), call.operation());
+        let Some(retry) = &self.retry else {
+            return self.per_attempt(provider, operation, call.attempt()).await;
+        };
+        if !self.has_per_attempt_layers() {
+            return retry.run(call).await;
         }
+        let attempt = move || {
+            let attempt: BoxFuture<'_, Result<T>> =
+                Box::pin(self.per_attempt(provider, operation, call.attempt()));
+            attempt
+        };
+        let recover = move || {
+            let lookup: BoxFuture<'_, Result<Option<T>>> = Box::pin(async move {
+                match call.recover() {
+                    Some(lookup) => self.per_attempt(provider, operation, lookup).await,
+                    None => Ok(None),
+                }
+            });
+            lookup
+        };
+        let mut inner = Call::new(provider, operation, &attempt);
+        if call.has_recover() {
+            inner = inner.with_recover(&recover);
+        }
+        retry.run(inner).await
+    }
+}
+
+impl Layer for Stacked {
+    fn call<'a, T: Send + 'a>(
+        &'a self,
+        call: Call<'a, T>,
+    ) -> impl Future<Output = Result<T>> + Send + 'a {
+        let (provider, operation) = (call.provider(), call.operation());
+        let bounded = async move {
+            match &self.total_timeout {
+                Some(total) => total.bound(provider, operation, self.retried(call)).await,
+                None => self.retried(call).await,
+            }
+        };
+        // Either, not a box: the stack's one box is the erased call's.
         if self.trace {
-            directory = Arc::new(directory.layer(Trace));
+            Either::Left(Trace::wrap(provider, operation, bounded))
+        } else {
+            Either::Right(bounded)
         }
-        directory
     }
 }

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use futures::future::BoxFuture;
+use std::future::Future;
+
 use roster_core::{Error, ErrorKind, Result};
 
 use crate::layered::{Call, Layer};
@@ -62,25 +63,38 @@ impl Timeout {
     }
 }
 
-impl Layer for Timeout {
-    fn call<'a, T: Send + 'a>(&'a self, call: Call<'a, T>) -> BoxFuture<'a, Result<T>> {
-        Box::pin(async move {
-            match tokio::time::timeout(self.limit, call.attempt()).await {
-                Ok(result) => result,
-                Err(_) => {
-                    let what = if self.whole_operation {
-                        "the operation"
-                    } else {
-                        "the attempt"
-                    };
-                    Err(Error::new(
-                        ErrorKind::Timeout,
-                        format!("{what} took longer than {:?}", self.limit),
-                    )
-                    .with_provider(call.provider())
-                    .with_operation(call.operation()))
-                }
+impl Timeout {
+    /// Runs `work`, failing with `Timeout` once the limit passes.
+    pub(crate) async fn bound<T>(
+        &self,
+        provider: &'static str,
+        operation: roster_core::Operation,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        match tokio::time::timeout(self.limit, work).await {
+            Ok(result) => result,
+            Err(_) => {
+                let what = if self.whole_operation {
+                    "the operation"
+                } else {
+                    "the attempt"
+                };
+                Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("{what} took longer than {:?}", self.limit),
+                )
+                .with_provider(provider)
+                .with_operation(operation))
             }
-        })
+        }
+    }
+}
+
+impl Layer for Timeout {
+    fn call<'a, T: Send + 'a>(
+        &'a self,
+        call: Call<'a, T>,
+    ) -> impl Future<Output = Result<T>> + Send + 'a {
+        self.bound(call.provider(), call.operation(), call.attempt())
     }
 }

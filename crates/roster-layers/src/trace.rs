@@ -1,6 +1,7 @@
 //! One span per operation.
 
-use futures::future::BoxFuture;
+use std::future::Future;
+
 use roster_core::Result;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -29,45 +30,57 @@ use crate::layered::{Call, Layer};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Trace;
 
-impl Layer for Trace {
-    fn call<'a, T: Send + 'a>(&'a self, call: Call<'a, T>) -> BoxFuture<'a, Result<T>> {
+impl Trace {
+    /// Runs `work` inside the operation's span, recording its outcome.
+    pub(crate) fn wrap<'a, T: Send + 'a>(
+        provider: &'static str,
+        operation: roster_core::Operation,
+        work: impl Future<Output = Result<T>> + Send + 'a,
+    ) -> impl Future<Output = Result<T>> + Send + 'a {
         let span = tracing::info_span!(
             "roster.operation",
-            provider = call.provider(),
-            operation = call.operation().as_str(),
+            provider,
+            operation = operation.as_str(),
             attempt = 1_usize,
             outcome = Empty,
             status = Empty,
             duration_ms = Empty,
         );
         let in_span = span.clone();
-        Box::pin(
-            async move {
-                let started = Instant::now();
-                let result = call.attempt().await;
-                let duration_ms = started.elapsed().as_millis() as u64;
-                span.record("duration_ms", duration_ms);
-                match &result {
-                    Ok(_) => {
-                        span.record("outcome", "ok");
-                        tracing::debug!(duration_ms, "operation succeeded");
-                    }
-                    Err(error) => {
-                        span.record("outcome", error.kind().as_str());
-                        if let Some(status) = error.status() {
-                            span.record("status", status);
-                        }
-                        tracing::debug!(
-                            duration_ms,
-                            kind = error.kind().as_str(),
-                            status = error.status(),
-                            "operation failed"
-                        );
-                    }
+        async move {
+            let started = Instant::now();
+            let result = work.await;
+            let duration_ms = started.elapsed().as_millis() as u64;
+            span.record("duration_ms", duration_ms);
+            match &result {
+                Ok(_) => {
+                    span.record("outcome", "ok");
+                    tracing::debug!(duration_ms, "operation succeeded");
                 }
-                result
+                Err(error) => {
+                    span.record("outcome", error.kind().as_str());
+                    if let Some(status) = error.status() {
+                        span.record("status", status);
+                    }
+                    tracing::debug!(
+                        duration_ms,
+                        kind = error.kind().as_str(),
+                        status = error.status(),
+                        "operation failed"
+                    );
+                }
             }
-            .instrument(in_span),
-        )
+            result
+        }
+        .instrument(in_span)
+    }
+}
+
+impl Layer for Trace {
+    fn call<'a, T: Send + 'a>(
+        &'a self,
+        call: Call<'a, T>,
+    ) -> impl Future<Output = Result<T>> + Send + 'a {
+        Trace::wrap(call.provider(), call.operation(), call.attempt())
     }
 }

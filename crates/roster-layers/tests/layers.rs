@@ -670,6 +670,61 @@ async fn the_default_stack_wraps_every_trait_and_keeps_capabilities() {
     assert_eq!(bare.get_user(&id()).await.unwrap_err().status(), Some(503));
 }
 
+#[tokio::test(start_paused = true)]
+async fn the_composed_stack_bounds_each_attempt_retries_and_bounds_the_whole() {
+    // A slow first attempt is cut at the per-attempt limit, then retried.
+    let fake = Fake::scripted([Step::Slow(Duration::from_secs(40)), Step::Ok]);
+    let directory = Stack::default().retry(retry()).apply(fake.clone());
+    let started = Instant::now();
+    directory.get_user(&id()).await.unwrap();
+    assert_eq!(fake.calls(Operation::GetUser), 2);
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(31),
+        "30 s cut + 1 s wait"
+    );
+
+    // The whole operation has its own limit.
+    let slow = Step::Slow(Duration::from_secs(40));
+    let fake = Fake::scripted([slow, Step::Slow(Duration::from_secs(40))]);
+    let directory = Stack::default()
+        .retry(retry())
+        .total_timeout(Some(Duration::from_secs(45)))
+        .apply(fake.clone());
+    let error = directory.get_user(&id()).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout);
+    assert!(
+        error.message().contains("the operation took longer"),
+        "{error}"
+    );
+    assert_eq!(error.provider(), Some("fake"));
+
+    // A create whose answer was lost is looked up through the stack and
+    // adopted, not sent twice.
+    let lost = Error::new(ErrorKind::Timeout, "the answer was lost");
+    let fake = Fake::scripted([Step::CreateThenFail(lost)]);
+    let created = Stack::default()
+        .retry(retry())
+        .apply(fake.clone())
+        .create_user(&new_user("lost@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(created.outcome, CreateOutcome::Adopted);
+    assert_eq!(fake.calls(Operation::CreateUser), 1);
+    assert_eq!(fake.users(), 1);
+
+    // With no retry, the per-attempt limit still applies.
+    let fake = Fake::scripted([Step::Slow(Duration::from_secs(40))]);
+    let directory = Stack::default()
+        .retry(Retry::disabled())
+        .apply(fake.clone());
+    let error = directory.get_user(&id()).await.unwrap_err();
+    assert!(
+        error.message().contains("the attempt took longer"),
+        "{error}"
+    );
+}
+
 /// Captures formatted log output.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

@@ -383,7 +383,10 @@ impl Attempts {
 }
 
 impl Layer for Attempts {
-    fn call<'a, T: Send + 'a>(&'a self, call: Call<'a, T>) -> BoxFuture<'a, Result<T>> {
+    fn call<'a, T: Send + 'a>(
+        &'a self,
+        call: Call<'a, T>,
+    ) -> impl std::future::Future<Output = Result<T>> + Send + 'a {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
