@@ -184,11 +184,12 @@ pub const INJECTED_MESSAGE: &str = "injected fault";
 pub const INJECTED_REQUEST_ID: &str = "fault-matrix-request";
 
 /// Every fault, in the order the matrix runs them.
-pub const FAULTS: [Fault; 20] = [
+pub const FAULTS: [Fault; 21] = [
     Fault::Status(400),
     Fault::Status(401),
     Fault::Status(403),
     Fault::Status(404),
+    Fault::Status(405),
     Fault::Status(409),
     Fault::Status(412),
     Fault::Status(422),
@@ -327,6 +328,17 @@ pub fn expected(subject: &dyn WireSubject, fault: Fault, operation: Operation) -
     })
 }
 
+/// The body of a success answer that must not decode.
+fn fault_body(fault: Fault) -> Option<&'static str> {
+    Some(match fault {
+        Fault::MalformedJson => "{\"id\": 1,, oops}",
+        Fault::TruncatedBody => "{\"id\": \"a1\", \"email\": \"trunc",
+        Fault::HtmlPage => "<html><body><h1>502 Bad Gateway</h1></body></html>",
+        Fault::WrongShape => "true",
+        _ => return None,
+    })
+}
+
 /// The response wiremock serves for `fault`; `None` for the one fault a
 /// whole response cannot express ([`Fault::ClosedMidResponse`]).
 fn fault_response(
@@ -356,16 +368,16 @@ fn fault_response(
         // Far longer than the per-attempt timeout; the paused clock makes
         // the client give up long before.
         Fault::Slow => json(success, "{}").set_delay(Duration::from_secs(30)),
-        Fault::MalformedJson => json(success, "{\"id\": 1,, oops}"),
-        Fault::TruncatedBody => json(success, "{\"id\": \"a1\", \"email\": \"trunc"),
+        Fault::MalformedJson | Fault::TruncatedBody | Fault::WrongShape => {
+            json(success, fault_body(fault).unwrap_or_default())
+        }
         Fault::HtmlPage => ResponseTemplate::new(success).set_body_raw(
-            b"<html><body><h1>502 Bad Gateway</h1></body></html>".to_vec(),
+            fault_body(fault).unwrap_or_default().as_bytes().to_vec(),
             "text/html",
         ),
         Fault::EmptyBody => {
             ResponseTemplate::new(success).insert_header("content-type", "application/json")
         }
-        Fault::WrongShape => json(success, "true"),
         Fault::ClosedMidResponse => return None,
     })
 }
@@ -602,12 +614,16 @@ async fn run_cell(
     {
         problems.push("an ambiguous create was not looked up".to_owned());
     }
-    let has_body = matches!(
-        fault,
-        Fault::MalformedJson | Fault::TruncatedBody | Fault::HtmlPage | Fault::WrongShape
-    );
-    if has_body && error.body_snippet().is_none_or(str::is_empty) {
-        problems.push("no body snippet".to_owned());
+    if let Some(body) = fault_body(fault) {
+        match error.body_snippet() {
+            None | Some("") => problems.push("no body snippet".to_owned()),
+            // The snippet may be cut short or redacted further on, but it
+            // starts with what the server sent.
+            Some(snippet) if !body.starts_with(&snippet.chars().take(16).collect::<String>()) => {
+                problems.push(format!("body snippet {snippet:?} is not the body"));
+            }
+            Some(_) => {}
+        }
     }
     problems
 }
