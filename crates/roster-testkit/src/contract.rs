@@ -24,11 +24,11 @@
 //! prints one line per check and a summary (see [`SuiteReport`]) such as
 //!
 //! ```text
-//! contract suite: adverity, setup contract::bare_array_user_list, adapter alone
+//! contract suite: adverity, setup bare_array_user_list, adapter alone
 //!   ok       capabilities_are_consistent
 //!   skipped  tenant_roles_of_memberships: capability off: membership_roles
 //!   …
-//! adverity (contract::bare_array_user_list, adapter alone): 14 passed, 0 failed, 3 skipped
+//! adverity (bare_array_user_list, adapter alone): 12 passed, 0 failed, 3 skipped
 //! ```
 //!
 //! on standard error, past the test harness's capture, so skipped checks
@@ -167,7 +167,8 @@ pub enum CheckResult {
 pub struct SuiteReport {
     /// The adapter's [`provider_id`](roster_core::Provider::provider_id).
     pub provider: String,
-    /// The setup's name (its module path, in [`contract_tests!`]).
+    /// The setup's name (from its module path, in [`contract_tests!`]; see
+    /// [`setup_name`]).
     ///
     /// [`contract_tests!`]: crate::contract_tests
     pub setup: String,
@@ -277,6 +278,15 @@ where
         through,
         results,
     }
+}
+
+/// The setup's name for a report, from the module path the suite was
+/// invoked in: the test crate's name is dropped (`contract::faithful` is
+/// `faithful`), and the crate root is `default`.
+pub fn setup_name(module_path: &str) -> &str {
+    module_path
+        .split_once("::")
+        .map_or("default", |(_, inner)| inner)
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -1668,7 +1678,7 @@ macro_rules! contract_tests {
         #[tokio::test]
         async fn contract_suite() {
             $crate::contract::run_and_report(
-                module_path!(),
+                $crate::contract::setup_name(module_path!()),
                 $crate::contract::Through::Adapter,
                 $setup,
             )
@@ -1678,7 +1688,7 @@ macro_rules! contract_tests {
         #[tokio::test]
         async fn contract_suite_through_default_stack() {
             $crate::contract::run_and_report(
-                module_path!(),
+                $crate::contract::setup_name(module_path!()),
                 $crate::contract::Through::DefaultStack,
                 $setup,
             )
