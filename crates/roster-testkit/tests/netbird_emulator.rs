@@ -629,7 +629,10 @@ async fn the_contract_suite_counts_a_failure_and_names_each_skip() {
             .unwrap_or_else(|| panic!("{name} did not run"))
     };
     match result("status_changes") {
-        CheckResult::Failed(message) => assert!(message.contains("netbird"), "{message}"),
+        CheckResult::Failed(message) => {
+            assert!(message.contains(&report.provider), "{message}");
+            assert!(message.contains("blocked"), "{message}");
+        }
         other => panic!("status_changes: {other:?}"),
     }
     assert_eq!(
