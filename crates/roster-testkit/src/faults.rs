@@ -1,5 +1,5 @@
 //! The fault matrix every adapter runs: each fault a server can throw at a
-//! client, against a read, a create, an update and a delete, through the
+//! client, against a read, a list, a create, an update and a delete, through the
 //! [`Retry`] layer.
 //!
 //! For every cell it asserts the [`ErrorKind`], whether the error is
@@ -25,8 +25,8 @@ use std::time::{Duration, SystemTime};
 use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
 use roster_core::{
-    CreateOutcome, Directory, Email, Error, ErrorKind, NewUser, Operation, Result, Role,
-    UserDirectory, UserDirectoryExt, UserId, UserUpdate,
+    CreateOutcome, Directory, Email, Error, ErrorKind, NewUser, Operation, PageRequest, Result,
+    Role, UserDirectory, UserDirectoryExt, UserId, UserUpdate,
 };
 use roster_http::HttpSettings;
 use roster_layers::{Call, Layer, LayerExt, Retry, Timeout};
@@ -211,6 +211,17 @@ pub const FAULTS: [Fault; 21] = [
 /// The operations every cell runs.
 pub const OPERATIONS: [Operation; 4] = [
     Operation::GetUser,
+    Operation::CreateUser,
+    Operation::UpdateUser,
+    Operation::DeleteUser,
+];
+
+/// The operations the fault matrix runs: [`OPERATIONS`] and a list, whose
+/// decoding and paging path differs from a single read's on some
+/// providers.
+pub const MATRIX_OPERATIONS: [Operation; 5] = [
+    Operation::GetUser,
+    Operation::ListUsers,
     Operation::CreateUser,
     Operation::UpdateUser,
     Operation::DeleteUser,
@@ -465,6 +476,10 @@ pub(crate) async fn run_operation(
     let id = subject.user_id();
     match operation {
         Operation::GetUser => directory.get_user(&id).await.map(drop),
+        Operation::ListUsers => directory
+            .list_users_page(PageRequest::first())
+            .await
+            .map(drop),
         Operation::CreateUser => {
             let email = Email::parse("fault-matrix@example.com").expect("valid email");
             directory.create_user(&NewUser::new(email)).await.map(drop)
@@ -636,7 +651,7 @@ pub async fn run_fault_matrix(subject: &dyn WireSubject) {
     let mut failures = Vec::new();
     let mut cells = 0;
     for fault in FAULTS {
-        for operation in OPERATIONS {
+        for operation in MATRIX_OPERATIONS {
             let Some(expected) = expected(subject, fault, operation) else {
                 continue;
             };
