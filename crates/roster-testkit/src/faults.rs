@@ -1,5 +1,5 @@
 //! The fault matrix every adapter runs: each fault a server can throw at a
-//! client, against a read, a create, an update and a delete, through the
+//! client, against a read, a list, a create, an update and a delete, through the
 //! [`Retry`] layer.
 //!
 //! For every cell it asserts the [`ErrorKind`], whether the error is
@@ -25,8 +25,8 @@ use std::time::{Duration, SystemTime};
 use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
 use roster_core::{
-    CreateOutcome, Directory, Email, Error, ErrorKind, NewUser, Operation, Result, Role,
-    UserDirectory, UserDirectoryExt, UserId, UserUpdate,
+    CreateOutcome, Directory, Email, Error, ErrorKind, NewUser, Operation, PageRequest, Result,
+    Role, UserDirectory, UserDirectoryExt, UserId, UserUpdate,
 };
 use roster_http::HttpSettings;
 use roster_layers::{Call, Layer, LayerExt, Retry, Timeout};
@@ -72,6 +72,15 @@ pub trait WireSubject: Send + Sync {
     /// differs from the shared table.
     fn expected_kind(&self, operation: Operation, status: u16) -> ErrorKind {
         roster_http::kind_for_status(status, operation)
+    }
+
+    /// An error body in the provider's own shape carrying `message`, which
+    /// the adapter's error reader must find; by default
+    /// `{"message": …, "detail": …}`, which covers the `message` and
+    /// FastAPI/DRF `detail` shapes.
+    fn error_body(&self, status: u16, message: &str) -> serde_json::Value {
+        let _ = status;
+        serde_json::json!({"message": message, "detail": message})
     }
 
     /// Whether `operation` decodes a response body. Body faults are only
@@ -150,14 +159,37 @@ pub enum Fault {
     HtmlPage,
     /// A success status with no body where JSON is expected.
     EmptyBody,
+    /// A success status with valid JSON of the wrong shape: `true`, where
+    /// every operation expects an object, a list or a string.
+    WrongShape,
 }
 
+impl Fault {
+    /// The status the fault answers with, for the faults that are an
+    /// error status.
+    pub fn error_status(self) -> Option<u16> {
+        match self {
+            Fault::Status(status) => Some(status),
+            Fault::RetryAfterSeconds | Fault::RetryAfterDate => Some(429),
+            _ => None,
+        }
+    }
+}
+
+/// The message every injected error body carries, in the provider's shape
+/// ([`WireSubject::error_body`]).
+pub const INJECTED_MESSAGE: &str = "injected fault";
+
+/// The request id every injected error answer carries in `x-request-id`.
+pub const INJECTED_REQUEST_ID: &str = "fault-matrix-request";
+
 /// Every fault, in the order the matrix runs them.
-pub const FAULTS: [Fault; 19] = [
+pub const FAULTS: [Fault; 21] = [
     Fault::Status(400),
     Fault::Status(401),
     Fault::Status(403),
     Fault::Status(404),
+    Fault::Status(405),
     Fault::Status(409),
     Fault::Status(412),
     Fault::Status(422),
@@ -173,11 +205,23 @@ pub const FAULTS: [Fault; 19] = [
     Fault::TruncatedBody,
     Fault::HtmlPage,
     Fault::EmptyBody,
+    Fault::WrongShape,
 ];
 
 /// The operations every cell runs.
 pub const OPERATIONS: [Operation; 4] = [
     Operation::GetUser,
+    Operation::CreateUser,
+    Operation::UpdateUser,
+    Operation::DeleteUser,
+];
+
+/// The operations the fault matrix runs: [`OPERATIONS`] and a list, whose
+/// decoding and paging path differs from a single read's on some
+/// providers.
+pub const MATRIX_OPERATIONS: [Operation; 5] = [
+    Operation::GetUser,
+    Operation::ListUsers,
     Operation::CreateUser,
     Operation::UpdateUser,
     Operation::DeleteUser,
@@ -284,7 +328,11 @@ pub fn expected(subject: &dyn WireSubject, fault: Fault, operation: Operation) -
             // Three attempts, or one create and three lookups: 1 s + 2 s.
             elapsed: exactly(secs(3)),
         },
-        Fault::MalformedJson | Fault::TruncatedBody | Fault::HtmlPage | Fault::EmptyBody => {
+        Fault::MalformedJson
+        | Fault::TruncatedBody
+        | Fault::HtmlPage
+        | Fault::EmptyBody
+        | Fault::WrongShape => {
             if !subject.reads_body(operation) {
                 return None;
             }
@@ -298,28 +346,51 @@ pub fn expected(subject: &dyn WireSubject, fault: Fault, operation: Operation) -
     })
 }
 
+/// The body of a success answer that must not decode.
+fn fault_body(fault: Fault) -> Option<&'static str> {
+    Some(match fault {
+        Fault::MalformedJson => "{\"id\": 1,, oops}",
+        Fault::TruncatedBody => "{\"id\": \"a1\", \"email\": \"trunc",
+        Fault::HtmlPage => "<html><body><h1>502 Bad Gateway</h1></body></html>",
+        Fault::WrongShape => "true",
+        _ => return None,
+    })
+}
+
 /// The response wiremock serves for `fault`; `None` for the one fault a
 /// whole response cannot express ([`Fault::ClosedMidResponse`]).
-fn fault_response(fault: Fault, success: u16) -> Option<ResponseTemplate> {
+fn fault_response(
+    subject: &dyn WireSubject,
+    fault: Fault,
+    success: u16,
+) -> Option<ResponseTemplate> {
     let json = |status: u16, body: &str| {
         ResponseTemplate::new(status).set_body_raw(body.as_bytes().to_vec(), "application/json")
     };
-    let error_body = r#"{"message": "injected fault", "detail": "injected fault"}"#;
+    let error = |status: u16| {
+        json(
+            status,
+            &subject.error_body(status, INJECTED_MESSAGE).to_string(),
+        )
+        .insert_header("x-request-id", INJECTED_REQUEST_ID)
+    };
     Some(match fault {
-        Fault::Status(status) => json(status, error_body),
-        Fault::RetryAfterSeconds => json(429, error_body)
-            .insert_header("Retry-After", RETRY_AFTER_SECONDS.to_string().as_str()),
+        Fault::Status(status) => error(status),
+        Fault::RetryAfterSeconds => {
+            error(429).insert_header("Retry-After", RETRY_AFTER_SECONDS.to_string().as_str())
+        }
         Fault::RetryAfterDate => {
             let at = SystemTime::now() + Duration::from_secs(RETRY_AFTER_SECONDS);
-            json(429, error_body).insert_header("Retry-After", httpdate::fmt_http_date(at).as_str())
+            error(429).insert_header("Retry-After", httpdate::fmt_http_date(at).as_str())
         }
         // Far longer than the per-attempt timeout; the paused clock makes
         // the client give up long before.
         Fault::Slow => json(success, "{}").set_delay(Duration::from_secs(30)),
-        Fault::MalformedJson => json(success, "{\"id\": 1,, oops}"),
-        Fault::TruncatedBody => json(success, "{\"id\": \"a1\", \"email\": \"trunc"),
+        Fault::MalformedJson | Fault::TruncatedBody | Fault::WrongShape => {
+            json(success, fault_body(fault).unwrap_or_default())
+        }
         Fault::HtmlPage => ResponseTemplate::new(success).set_body_raw(
-            b"<html><body><h1>502 Bad Gateway</h1></body></html>".to_vec(),
+            fault_body(fault).unwrap_or_default().as_bytes().to_vec(),
             "text/html",
         ),
         Fault::EmptyBody => {
@@ -415,6 +486,10 @@ pub(crate) async fn run_operation(
     let id = subject.user_id();
     match operation {
         Operation::GetUser => directory.get_user(&id).await.map(drop),
+        Operation::ListUsers => directory
+            .list_users_page(PageRequest::first())
+            .await
+            .map(drop),
         Operation::CreateUser => {
             let email = Email::parse("fault-matrix@example.com").expect("valid email");
             directory.create_user(&NewUser::new(email)).await.map(drop)
@@ -440,25 +515,25 @@ async fn run_cell(
 ) -> Vec<String> {
     let mut _server = None;
     let mut _half = None;
-    let base_url = if let Some(response) = fault_response(fault, subject.success_status(operation))
-    {
-        let server = MockServer::start().await;
-        subject.prepare(&server).await;
-        Mock::given(any())
-            .respond_with(response)
-            .with_priority(10)
-            .named("injected fault")
-            .mount(&server)
-            .await;
-        let url = server.uri();
-        _server = Some(server);
-        url
-    } else {
-        let half = HalfResponder::start().await;
-        let url = half.base_url.clone();
-        _half = Some(half);
-        url
-    };
+    let base_url =
+        if let Some(response) = fault_response(subject, fault, subject.success_status(operation)) {
+            let server = MockServer::start().await;
+            subject.prepare(&server).await;
+            Mock::given(any())
+                .respond_with(response)
+                .with_priority(10)
+                .named("injected fault")
+                .mount(&server)
+                .await;
+            let url = server.uri();
+            _server = Some(server);
+            url
+        } else {
+            let half = HalfResponder::start().await;
+            let url = half.base_url.clone();
+            _half = Some(half);
+            url
+        };
 
     let adapter = subject
         .connect(
@@ -514,6 +589,49 @@ async fn run_cell(
     if error.provider() != Some(provider) {
         problems.push(format!("provider {:?}", error.provider()));
     }
+    // A dead connection also kills what the subject prepares (a login),
+    // so the error may name that step; it must still name one.
+    let operation_ok = if fault == Fault::ClosedMidResponse {
+        error.operation().is_some()
+    } else {
+        error.operation() == Some(operation)
+    };
+    if !operation_ok {
+        problems.push(format!("operation {:?}", error.operation()));
+    }
+    if let Some(status) = fault.error_status() {
+        if error.status() != Some(status) {
+            problems.push(format!("status {:?}, expected {status}", error.status()));
+        }
+        if error.request_id() != Some(INJECTED_REQUEST_ID) {
+            problems.push(format!("request id {:?}", error.request_id()));
+        }
+        if !error.message().contains(INJECTED_MESSAGE) {
+            problems.push(format!(
+                "message {:?} lost the body's {INJECTED_MESSAGE:?}",
+                error.message()
+            ));
+        }
+    }
+    let retry_after = error.retry_after();
+    match fault {
+        Fault::RetryAfterSeconds
+            if retry_after != Some(Duration::from_secs(RETRY_AFTER_SECONDS)) =>
+        {
+            problems.push(format!("retry_after {retry_after:?}"));
+        }
+        // Whole seconds, read a moment after the mock was mounted.
+        Fault::RetryAfterDate
+            if !retry_after.is_some_and(|wait| {
+                (Duration::from_secs(RETRY_AFTER_SECONDS - 2)
+                    ..=Duration::from_secs(RETRY_AFTER_SECONDS))
+                    .contains(&wait)
+            }) =>
+        {
+            problems.push(format!("retry_after {retry_after:?}"));
+        }
+        _ => {}
+    }
     if operation.is_create()
         && made == 1
         && expected.temporary
@@ -521,12 +639,16 @@ async fn run_cell(
     {
         problems.push("an ambiguous create was not looked up".to_owned());
     }
-    let has_body = matches!(
-        fault,
-        Fault::MalformedJson | Fault::TruncatedBody | Fault::HtmlPage
-    );
-    if has_body && error.body_snippet().is_none_or(str::is_empty) {
-        problems.push("no body snippet".to_owned());
+    if let Some(body) = fault_body(fault) {
+        match error.body_snippet() {
+            None | Some("") => problems.push("no body snippet".to_owned()),
+            // The snippet may be cut short or redacted further on, but it
+            // starts with what the server sent.
+            Some(snippet) if !body.starts_with(&snippet.chars().take(16).collect::<String>()) => {
+                problems.push(format!("body snippet {snippet:?} is not the body"));
+            }
+            Some(_) => {}
+        }
     }
     problems
 }
@@ -539,7 +661,7 @@ pub async fn run_fault_matrix(subject: &dyn WireSubject) {
     let mut failures = Vec::new();
     let mut cells = 0;
     for fault in FAULTS {
-        for operation in OPERATIONS {
+        for operation in MATRIX_OPERATIONS {
             let Some(expected) = expected(subject, fault, operation) else {
                 continue;
             };
@@ -555,6 +677,64 @@ pub async fn run_fault_matrix(subject: &dyn WireSubject) {
         "{} of {cells} fault-matrix cells failed:\n  {}",
         failures.len(),
         failures.join("\n  ")
+    );
+}
+
+/// A server slower than the client's own request timeout
+/// ([`HttpSettings::request_timeout`], reqwest's, not the
+/// [`Timeout`] layer's) is a temporary [`ErrorKind::Timeout`] tagged with
+/// the operation. Runs in real time, about 0.2 s.
+pub async fn request_timeout_is_a_timeout(subject: &dyn WireSubject) {
+    let server = MockServer::start().await;
+    subject.prepare(&server).await;
+    let slow = fault_response(
+        subject,
+        Fault::Slow,
+        subject.success_status(Operation::GetUser),
+    )
+    .expect("a slow response");
+    Mock::given(any())
+        .respond_with(slow)
+        .with_priority(10)
+        .mount(&server)
+        .await;
+    let adapter = subject
+        .connect(
+            &server.uri(),
+            HttpSettings::new().request_timeout(Duration::from_millis(200)),
+        )
+        .expect("connecting to a loopback server");
+    let error = run_operation(&*adapter, subject, Operation::GetUser)
+        .await
+        .expect_err("the server answers after 30 s");
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
+    assert!(error.is_temporary(), "{error}");
+    assert_eq!(error.provider(), Some(adapter.provider_id()), "{error}");
+    assert!(error.operation().is_some(), "{error}");
+}
+
+/// A refused connection is a temporary [`ErrorKind::Transport`] error that
+/// does not quote the address it failed to reach.
+pub async fn refused_connection_is_transport_without_the_url(subject: &dyn WireSubject) {
+    // Bound and dropped: nothing listens there now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a loopback port")
+        .port();
+    let base_url = format!("http://127.0.0.1:{port}");
+    let adapter = subject
+        .connect(&base_url, HttpSettings::new())
+        .expect("connecting is lazy");
+    let error = run_operation(&*adapter, subject, Operation::GetUser)
+        .await
+        .expect_err("nothing listens");
+    assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
+    assert!(error.is_temporary(), "{error}");
+    assert_eq!(error.provider(), Some(adapter.provider_id()), "{error}");
+    let everything = format!("{error} {error:?}");
+    assert!(
+        !everything.contains("127.0.0.1") && !everything.contains(&format!(":{port}")),
+        "{everything}"
     );
 }
 
@@ -628,7 +808,10 @@ pub async fn timed_out_create_is_adopted<M: Model>(
 ///   [`crate::bad_input::tricky_values_reach_the_wire`];
 /// - `decoders_never_panic`: [`crate::robustness::decoders_never_panic`];
 /// - `plain_http_is_refused_unless_opted_in`:
-///   [`crate::leaks::plain_http_is_refused_unless_opted_in`].
+///   [`crate::leaks::plain_http_is_refused_unless_opted_in`];
+/// - `a_request_timeout_is_a_timeout`: [`request_timeout_is_a_timeout`];
+/// - `a_refused_connection_is_transport_without_the_url`:
+///   [`refused_connection_is_transport_without_the_url`].
 ///
 /// The secrets check installs a global log subscriber, so it has its own
 /// macro, [`secrets_tests!`](crate::secrets_tests), for a test file of its
@@ -661,6 +844,16 @@ macro_rules! reliability_tests {
         #[test]
         fn plain_http_is_refused_unless_opted_in() {
             $crate::leaks::plain_http_is_refused_unless_opted_in(&$subject);
+        }
+
+        #[tokio::test]
+        async fn a_request_timeout_is_a_timeout() {
+            $crate::faults::request_timeout_is_a_timeout(&$subject).await;
+        }
+
+        #[tokio::test]
+        async fn a_refused_connection_is_transport_without_the_url() {
+            $crate::faults::refused_connection_is_transport_without_the_url(&$subject).await;
         }
     };
 }

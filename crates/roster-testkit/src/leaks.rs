@@ -106,12 +106,19 @@ impl Respond for Echo {
     }
 }
 
-/// Refuses a plain `http://` URL to a host that is not loopback, and
-/// accepts it once the caller opts in.
+/// Refuses a plain `http://` URL to a host that is not loopback, with an
+/// error naming the provider, and accepts it once the caller opts in;
+/// `https://` to the same host needs no opt-in.
 pub fn plain_http_is_refused_unless_opted_in(subject: &dyn WireSubject) {
     let remote = "http://roster.example.com/api";
+    let secure = subject
+        .connect("https://roster.example.com/api", HttpSettings::new())
+        .unwrap_or_else(|error| panic!("https to a remote host was refused: {error}"));
     match subject.connect(remote, HttpSettings::new()) {
-        Err(error) => assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}"),
+        Err(error) => {
+            assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+            assert_eq!(error.provider(), Some(secure.provider_id()), "{error}");
+        }
         Ok(_) => panic!("plain http to a remote host was accepted"),
     }
     if let Err(error) = subject.connect(remote, HttpSettings::new().allow_insecure_http(true)) {

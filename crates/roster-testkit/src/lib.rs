@@ -6,7 +6,9 @@
 //!   on a loopback port through wiremock, with its state open to assertions;
 //! - one stateful emulator per provider, such as [`iaas::IaasModel`];
 //! - [`contract`]: the behaviour suite every adapter runs against its
-//!   emulator, gated by the adapter's capabilities;
+//!   emulator, gated by the adapter's capabilities, printing each check as
+//!   ok, skipped (with the capability that is off) or failed, and a
+//!   summary per setup;
 //! - [`faults`]: the fault matrix every adapter runs on wiremock, through
 //!   the retry layer, and the [`WireSubject`](faults::WireSubject) an
 //!   adapter implements to run it; [`bad_input`] (awkward values reach the

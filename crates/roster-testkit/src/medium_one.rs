@@ -193,12 +193,20 @@ impl MediumOneModel {
     /// A server in faithful mode (see the module docs), with its resident
     /// tenant and user, and the default credentials.
     pub fn faithful() -> Self {
-        let mut model = MediumOneModel::new();
-        model.set_faithful(true);
-        let tenant = model.add_tenant(RESIDENT_TENANT);
-        let user = model.add_user(RESIDENT_USER, "Resident");
-        model.set_role(tenant, user, RESIDENT_ROLE);
-        model
+        MediumOneModel::new().into_faithful()
+    }
+
+    /// This server in faithful mode, with its resident tenant and user
+    /// added, whatever credentials it was built with (as `roster-emulator
+    /// --faithful --login …` serves it). A second call adds nothing.
+    pub fn into_faithful(mut self) -> Self {
+        if !self.faithful {
+            self.set_faithful(true);
+            let tenant = self.add_tenant(RESIDENT_TENANT);
+            let user = self.add_user(RESIDENT_USER, "Resident");
+            self.set_role(tenant, user, RESIDENT_ROLE);
+        }
+        self
     }
 
     /// Switches faithful mode on or off; it adds no resident (see

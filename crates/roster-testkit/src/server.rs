@@ -105,30 +105,65 @@ pub fn providers() -> Vec<&'static str> {
     .to_vec()
 }
 
-/// Serves `provider` on `listener` with `credentials`.
+/// How a served emulator answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// As the provider's docs describe, and no more.
+    #[default]
+    Plain,
+    /// With each model's `faithful()` switch on: every field the spec
+    /// allows, unknown keys, and the model's resident records (such as
+    /// IaaS's auditor, NetBird's user waiting for approval, Medium One's
+    /// resident tenant), as a real server answers.
+    Faithful,
+}
+
+/// Serves `provider` on `listener` with `credentials`, in [`Mode::Plain`].
 pub async fn serve(
     provider: &str,
     listener: std::net::TcpListener,
     credentials: &Credentials,
 ) -> Result<Box<dyn Served>, String> {
+    serve_in(provider, listener, credentials, Mode::Plain).await
+}
+
+/// Serves `provider` on `listener` with `credentials`, answering as `mode`
+/// says.
+pub async fn serve_in(
+    provider: &str,
+    listener: std::net::TcpListener,
+    credentials: &Credentials,
+    mode: Mode,
+) -> Result<Box<dyn Served>, String> {
+    let faithful = mode == Mode::Faithful;
     match provider {
         #[cfg(feature = "iaas")]
         "iaas" => {
-            let model = crate::iaas::IaasModel::new(credentials.token_or(crate::iaas::IAAS_TOKEN));
+            let mut model =
+                crate::iaas::IaasModel::new(credentials.token_or(crate::iaas::IAAS_TOKEN));
+            if faithful {
+                model = model.faithful();
+            }
             Ok(run("iaas", listener, model).await)
         }
         #[cfg(feature = "netbird")]
         "netbird" => {
-            let model = crate::netbird::NetbirdModel::new(
+            let mut model = crate::netbird::NetbirdModel::new(
                 credentials.token_or(crate::netbird::NETBIRD_TOKEN),
             );
+            if faithful {
+                model = model.faithful();
+            }
             Ok(run("netbird", listener, model).await)
         }
         #[cfg(feature = "adverity")]
         "adverity" => {
-            let model = crate::adverity::AdverityModel::new(
+            let mut model = crate::adverity::AdverityModel::new(
                 credentials.token_or(crate::adverity::ADVERITY_TOKEN),
             );
+            if faithful {
+                model = model.faithful();
+            }
             Ok(run("adverity", listener, model).await)
         }
         #[cfg(feature = "medium-one")]
@@ -139,17 +174,23 @@ pub async fn serve(
             let or = |given: &Option<String>, default: &str| {
                 given.clone().unwrap_or_else(|| default.to_owned())
             };
-            let model = MediumOneModel::with_credentials(
+            let mut model = MediumOneModel::with_credentials(
                 &or(&credentials.login, MEDIUMONE_LOGIN),
                 &or(&credentials.password, MEDIUMONE_PASSWORD),
                 &or(&credentials.api_key, MEDIUMONE_API_KEY),
             );
+            if faithful {
+                model = model.into_faithful();
+            }
             Ok(run("medium-one", listener, model).await)
         }
         #[cfg(feature = "astra")]
         "astra" => {
-            let model =
+            let mut model =
                 crate::astra::AstraModel::new(credentials.token_or(crate::astra::ASTRA_TOKEN));
+            if faithful {
+                model = model.faithful();
+            }
             Ok(run("astra", listener, model).await)
         }
         other => Err(format!(

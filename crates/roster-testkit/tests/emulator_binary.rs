@@ -9,7 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use futures::TryStreamExt;
-use roster_core::{Directory, Email, NewTenant, NewUser, TenantDirectoryExt, UserDirectoryExt};
+use roster_core::{
+    Directory, Email, NewTenant, NewUser, TenantDirectoryExt, User, UserDirectoryExt,
+};
 use roster_http::SecretString;
 use roster_testkit::contract::{membership_request, unique_email};
 use roster_testkit::snapshot;
@@ -23,6 +25,9 @@ struct Case {
     protected: &'static str,
     /// Whether a 401 body has the provider's shape.
     is_401_shape: fn(&Value) -> bool,
+    /// Whether a user list shows the model's faithful mode: a resident
+    /// record, or a key only a faithful answer carries.
+    shows_faithful: fn(&[User]) -> bool,
 }
 
 fn cases() -> Vec<Case> {
@@ -36,6 +41,7 @@ fn cases() -> Vec<Case> {
             },
             protected: "/users",
             is_401_shape: |body| body["detail"].is_string(),
+            shows_faithful: |users| has_email(users, "auditor@example.com"),
         },
         Case {
             provider: "netbird",
@@ -47,6 +53,11 @@ fn cases() -> Vec<Case> {
             },
             protected: "/api/users",
             is_401_shape: |body| body["message"].is_string() && body["code"] == 401,
+            shows_faithful: |users| {
+                users
+                    .iter()
+                    .any(|u| u.id.as_str() == roster_testkit::netbird::PENDING_ID)
+            },
         },
         Case {
             provider: "adverity",
@@ -58,6 +69,13 @@ fn cases() -> Vec<Case> {
             },
             protected: "/api/v1/users/",
             is_401_shape: |body| body["detail"].is_string(),
+            shows_faithful: |users| {
+                users.iter().any(|u| {
+                    u.provider_data
+                        .as_ref()
+                        .is_some_and(|d| d.field("sso_identity").is_some())
+                })
+            },
         },
         Case {
             provider: "medium-one",
@@ -75,6 +93,7 @@ fn cases() -> Vec<Case> {
             },
             protected: "/user_list",
             is_401_shape: |body| body["errors"].is_array() || body["message"].is_string(),
+            shows_faithful: |users| has_email(users, roster_testkit::medium_one::RESIDENT_USER),
         },
         Case {
             provider: "astra",
@@ -85,8 +104,15 @@ fn cases() -> Vec<Case> {
             },
             protected: "/v2/organizations/users",
             is_401_shape: |body| body["errors"][0]["message"].is_string(),
+            shows_faithful: |users| has_email(users, roster_testkit::astra::FAITHFUL_USERS[1].0),
         },
     ]
+}
+
+fn has_email(users: &[User], email: &str) -> bool {
+    users
+        .iter()
+        .any(|u| u.email.as_ref().is_some_and(|e| e.as_str() == email))
 }
 
 struct Running {
@@ -213,6 +239,48 @@ async fn every_provider_serves_the_sdk_and_dumps_its_state() {
                 .iter()
                 .any(|m| m.user == kept && m.tenant == tenant.name),
             "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn faithful_switches_on_every_models_faithful_mode() {
+    for case in cases() {
+        let mut seen = Vec::new();
+        for faithful in [false, true] {
+            let args: &[&str] = if faithful {
+                &[case.provider, "--faithful"]
+            } else {
+                &[case.provider]
+            };
+            let running = start(args);
+            let directory = (case.connect)(&running.url);
+            // One user of our own, so a server that starts empty still
+            // lists an object that shows its mode; the adapter must read
+            // faithful answers too.
+            let created = directory
+                .create_user(&NewUser::new(unique_email("faithful")))
+                .await
+                .unwrap_or_else(|e| panic!("{}: create: {e}", case.provider));
+            let users: Vec<User> = directory
+                .list_users()
+                .try_collect()
+                .await
+                .unwrap_or_else(|e| panic!("{}: list: {e}", case.provider));
+            assert!(
+                users.iter().any(|u| u.id == created.id),
+                "{}",
+                case.provider
+            );
+            seen.push((case.shows_faithful)(&users));
+            let (clean, stderr) = stop(running);
+            assert!(clean, "{}: {stderr}", case.provider);
+        }
+        assert_eq!(
+            seen,
+            [false, true],
+            "{}: faithful marks without and with --faithful",
+            case.provider
         );
     }
 }

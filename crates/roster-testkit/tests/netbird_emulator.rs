@@ -591,3 +591,68 @@ fn the_faithful_fixtures_stay_out_of_dumps() {
     next.seed(&dump)
         .expect("a faithful dump seeds a faithful model");
 }
+
+/// The contract suite's counts are honest: a check that meets a server
+/// which refuses to block fails (it is neither passed nor skipped), the
+/// checks whose capabilities NetBird lacks are skipped with the capability
+/// named, and every check is counted once.
+#[tokio::test]
+async fn the_contract_suite_counts_a_failure_and_names_each_skip() {
+    use std::sync::Arc;
+
+    use roster_core::Directory;
+    use roster_testkit::contract::{CHECKS, CheckResult, Through, run_suite};
+    use wiremock::matchers::{body_partial_json, method};
+    use wiremock::{Mock, ResponseTemplate};
+
+    let setup = || async {
+        let emulator = Emulator::start(NetbirdModel::default()).await;
+        Mock::given(method("PUT"))
+            .and(body_partial_json(json!({"is_blocked": true})))
+            .respond_with(ResponseTemplate::new(500).set_body_json(json!({"message": "no"})))
+            .mount(emulator.server())
+            .await;
+        let config = roster_netbird::NetbirdConfig::personal_access_token(
+            roster_http::SecretString::from(NETBIRD_TOKEN.to_owned()),
+        )
+        .with_base_url(emulator.base_url());
+        let client = roster_netbird::NetbirdClient::new(config).expect("client");
+        (emulator, Arc::new(client) as Arc<dyn Directory>)
+    };
+    let report = run_suite("refuses-to-block", Through::Adapter, setup).await;
+    let result = |name: &str| {
+        report
+            .results
+            .iter()
+            .find(|(check, _)| *check == name)
+            .map(|(_, result)| result.clone())
+            .unwrap_or_else(|| panic!("{name} did not run"))
+    };
+    match result("status_changes") {
+        CheckResult::Failed(message) => {
+            assert!(message.contains(&report.provider), "{message}");
+            assert!(message.contains("blocked"), "{message}");
+        }
+        other => panic!("status_changes: {other:?}"),
+    }
+    assert_eq!(
+        result("tenant_roles_of_memberships"),
+        CheckResult::Skipped("capability off: membership_roles".into())
+    );
+    assert!(matches!(result("user_crud"), CheckResult::Passed(_)));
+    assert_eq!(report.failed(), 1, "{}", report.render());
+    assert_eq!(
+        report.passed() + report.skipped() + report.failed(),
+        CHECKS.len()
+    );
+    let summary = report.summary();
+    assert!(
+        summary.ends_with(&format!(
+            ": {} passed, 1 failed, {} skipped",
+            report.passed(),
+            report.skipped()
+        )),
+        "{summary}"
+    );
+    assert!(report.render().contains("  FAILED   status_changes: "));
+}

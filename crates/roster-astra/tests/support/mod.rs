@@ -38,6 +38,11 @@ impl WireSubject for Astra {
     }
 
     /// Invitations are `PUT /v2/organizations/users`.
+    /// Astra's own error shape: a list of `{ID, message}`.
+    fn error_body(&self, status: u16, message: &str) -> serde_json::Value {
+        serde_json::json!({"errors": [{"ID": status, "message": message}]})
+    }
+
     fn create_user_request(&self) -> fn(&Request) -> bool {
         |request| request.method == Method::PUT && request.url.path() == "/v2/organizations/users"
     }

@@ -80,6 +80,11 @@ impl WireSubject for MediumOne {
         true
     }
 
+    /// Medium One's own error shape: a list of messages.
+    fn error_body(&self, _status: u16, message: &str) -> serde_json::Value {
+        serde_json::json!({"errors": [message]})
+    }
+
     fn create_user_request(&self) -> fn(&Request) -> bool {
         |request| request.url.path().ends_with("/user_create")
     }

@@ -29,6 +29,11 @@ impl WireSubject for Netbird {
         UserId::new("google-oauth2|277474792786460067937").expect("id")
     }
 
+    /// NetBird's own error shape.
+    fn error_body(&self, status: u16, message: &str) -> serde_json::Value {
+        serde_json::json!({"message": message, "code": status})
+    }
+
     fn delete_user_path(&self, encoded: &str) -> IdOnWire {
         IdOnWire::At(format!("/api/users/{encoded}"))
     }

@@ -12,12 +12,13 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::process::ExitCode;
 
-use roster_testkit::server::{self, Credentials, Served, Snapshots};
+use roster_testkit::server::{self, Credentials, Mode, Served, Snapshots};
 use roster_testkit::snapshot;
 
 const USAGE: &str = "\
 usage: roster-emulator <PROVIDER | --all> [--port N] [--seed FILE] [--dump FILE]
-                       [--token TOKEN] [--login ID --password PW --api-key KEY]
+                       [--faithful] [--token TOKEN]
+                       [--login ID --password PW --api-key KEY]
 
   PROVIDER         one of: PROVIDERS
   --all            serve every provider, each on its own port
@@ -26,6 +27,9 @@ usage: roster-emulator <PROVIDER | --all> [--port N] [--seed FILE] [--dump FILE]
   --seed FILE      preload users, tenants and memberships (JSON, or TOML if
                    FILE ends in .toml); with --all, a table per provider
   --dump FILE      write the state there on exit (same formats and shapes)
+  --faithful       answer as a real server does beyond the docs: every
+                   field the spec allows, unknown keys, and each model's
+                   resident records (see each provider's faithful())
   --token TOKEN    the API token the token providers accept (default: the
                    testkit's test token for each)
   --login, --password, --api-key
@@ -42,6 +46,7 @@ struct Args {
     port: u16,
     seed: Option<String>,
     dump: Option<String>,
+    mode: Mode,
     credentials: Credentials,
 }
 
@@ -64,6 +69,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             }
             "--seed" => parsed.seed = Some(value("--seed")?),
             "--dump" => parsed.dump = Some(value("--dump")?),
+            "--faithful" => parsed.mode = Mode::Faithful,
             "--token" => parsed.credentials.token = Some(value("--token")?),
             "--login" => parsed.credentials.login = Some(value("--login")?),
             "--password" => parsed.credentials.password = Some(value("--password")?),
@@ -193,7 +199,7 @@ async fn run(args: Args) -> Result<(), String> {
         };
         let listener = TcpListener::bind(("127.0.0.1", port))
             .map_err(|e| format!("binding 127.0.0.1:{port}: {e}"))?;
-        let server = server::serve(provider, listener, &args.credentials).await?;
+        let server = server::serve_in(provider, listener, &args.credentials, args.mode).await?;
         if let Some(seed) = seeds.get(provider) {
             server
                 .seed(seed)
