@@ -27,6 +27,7 @@ pub mod ext;
 pub mod model;
 pub mod pagination;
 pub mod provider_data;
+pub mod service;
 pub mod state;
 
 pub use capability::Capabilities;
@@ -40,6 +41,7 @@ pub use model::{
 };
 pub use pagination::paginate;
 pub use provider_data::{ProviderData, ProviderFields, Raw, map_items};
+pub use service::{Checked, Connect, MembershipService, TenantService, UserService, path_segment};
 
 /// Re-exported so adapters and layers implement the traits with the same
 /// macro version.
