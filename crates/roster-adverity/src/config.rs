@@ -25,7 +25,7 @@ pub const DATALAKE_ID_ENV: &str = "ROSTER_ADVERITY_DATALAKE_ID";
 ///
 /// Creating a workspace needs a datalake id; set it here with
 /// [`AdverityConfig::with_datalake_id`] or pass it per call with
-/// [`AdverityClient::create_workspace`](crate::AdverityClient::create_workspace).
+/// [`AdverityClient::create_workspace`](crate::AdverityService::create_workspace).
 ///
 /// ```
 /// use roster_adverity::AdverityConfig;

@@ -453,7 +453,7 @@ impl Error {
         self.inner.kind
     }
 
-    /// The provider the error came from, such as `iaas-operator`.
+    /// The provider the error came from, such as `iaas`.
     pub fn provider(&self) -> Option<&'static str> {
         self.inner.provider
     }
@@ -651,13 +651,13 @@ mod tests {
     #[test]
     fn display_names_provider_operation_kind_and_status() {
         let err = Error::new(ErrorKind::NotFound, "no such user")
-            .with_provider("iaas-operator")
+            .with_provider("iaas")
             .with_operation(Operation::GetUser)
             .with_status(404)
             .with_request_id("req-1");
         assert_eq!(
             err.to_string(),
-            "iaas-operator get_user: not_found: no such user (HTTP 404, request id req-1)"
+            "iaas get_user: not_found: no such user (HTTP 404, request id req-1)"
         );
     }
 

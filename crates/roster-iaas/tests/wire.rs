@@ -905,7 +905,7 @@ async fn statuses_map_to_error_kinds() {
         assert_eq!(err.status(), Some(status));
         assert_eq!(err.is_temporary(), temporary, "{status}");
         assert_eq!(err.message(), format!("status {status}"));
-        assert_eq!(err.provider(), Some("iaas-operator"));
+        assert_eq!(err.provider(), Some("iaas"));
         assert_eq!(err.operation(), Some(roster_core::Operation::CreateUser));
     }
 }
@@ -1107,7 +1107,7 @@ async fn plain_http_to_a_remote_host_is_refused_unless_opted_in() {
     ))
     .expect_err("plain http");
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
-    assert_eq!(err.provider(), Some("iaas-operator"));
+    assert_eq!(err.provider(), Some("iaas"));
     let opted_in = IaasConfig::new("http://iaas.example.com/api", token.clone())
         .with_http(HttpSettings::new().allow_insecure_http(true));
     assert!(IaasClient::new(opted_in).is_ok());
@@ -1223,7 +1223,7 @@ async fn only_an_item_without_a_usable_id_fails_a_list_and_is_named() {
         .unwrap_or_else(|| panic!("{p}: no error"));
         assert_eq!(err.kind(), ErrorKind::Decode, "{p}");
         assert_eq!(err.message(), message, "{p}");
-        assert_eq!(err.provider(), Some("iaas-operator"));
+        assert_eq!(err.provider(), Some("iaas"));
     }
     // A member entry with an empty id names its tenant and position.
     let (server, client) = setup().await;
@@ -1852,6 +1852,6 @@ async fn ssh_key_errors_carry_their_own_operation() {
     for (operation, err) in cases {
         assert_eq!(err.operation(), Some(operation), "{err}");
         assert_eq!(err.status(), Some(500));
-        assert_eq!(err.provider(), Some("iaas-operator"));
+        assert_eq!(err.provider(), Some("iaas"));
     }
 }
