@@ -11,7 +11,7 @@ use roster_core::{
     MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Provider, ProviderFields,
     Result, Tenant, TenantId, TenantService, User, UserId, UserService, UserUpdate, paginate,
 };
-use roster_http::{ClientContext, KeyedLocks, StaticToken};
+use roster_http::{ClientContext, KeyedLocks};
 
 use crate::config::AdverityConfig;
 use crate::generated::{self, types};
@@ -150,15 +150,10 @@ impl Connect for AdverityService {
     /// (including plain `http://` to a non-loopback host without the
     /// opt-in) or an unusable token; nothing is sent.
     fn connect(config: AdverityConfig) -> Result<Self> {
-        let auth = StaticToken::bearer(&config.token).map_err(|e| e.with_provider(PROVIDER))?;
-        let api = ClientContext::connect(
-            PROVIDER,
-            &config.base_url,
-            &config.http,
-            Arc::new(auth),
-            crate::error::describe,
-        )?
-        .into_client(generated::Client::new_with_client);
+        let api = config
+            .endpoint
+            .connect_bearer(PROVIDER, crate::error::describe)?
+            .into_client(generated::Client::new_with_client);
         Ok(AdverityService {
             api: Arc::new(api),
             datalake_id: config.datalake_id,

@@ -9,7 +9,7 @@ use roster_core::{
     Provider, Raw, Result, RoleSpec, Tenant, TenantId, TenantService, User, UserId, UserService,
     UserUpdate,
 };
-use roster_http::{ClientContext, StaticToken};
+use roster_http::ClientContext;
 
 use crate::PROVIDER;
 use crate::config::AstraConfig;
@@ -104,15 +104,10 @@ impl Connect for AstraService {
     /// (including plain `http://` to a non-loopback host without the opt-in)
     /// or an unusable token; nothing is sent.
     fn connect(config: AstraConfig) -> Result<Self> {
-        let auth = StaticToken::bearer(&config.token).map_err(|e| e.with_provider(PROVIDER))?;
-        let api = ClientContext::connect(
-            PROVIDER,
-            &config.base_url,
-            &config.http,
-            Arc::new(auth),
-            crate::error::describe,
-        )?
-        .into_client(generated::Client::new_with_client);
+        let api = config
+            .endpoint
+            .connect_bearer(PROVIDER, crate::error::describe)?
+            .into_client(generated::Client::new_with_client);
         Ok(AstraService {
             api: Arc::new(api),
             roles: Arc::new(Mutex::new(None)),

@@ -7,6 +7,13 @@
 //! [`TenantDirectoryExt`], [`MembershipDirectoryExt`]), the one [`Error`]
 //! type, the flat [`Capabilities`] struct and the [`paginate`] helper.
 //!
+//! Adapters implement the service traits ([`UserService`],
+//! [`TenantService`], [`MembershipService`]); callers hold them as a
+//! [`Checked`] service, the one checking step every call passes before
+//! adapter code runs (capabilities, provider fields, path segments,
+//! cursors, membership rules), which also tags every error with its
+//! provider and operation. See [`service`].
+//!
 //! This crate has no HTTP dependency. Adapters live in their own crates and
 //! the `roster` facade re-exports everything here.
 //!

@@ -15,6 +15,11 @@
 //!   ([`kind_for_status`]), the provider's message (through the adapter's
 //!   [`DescribeError`]), request id, [`parse_retry_after`], and a
 //!   [`Redactor`]-cleaned body snippet.
+//! - [`Endpoint`] is the part of every adapter's config that is the same
+//!   (base URL, [`Credential`], HTTP settings, redacted `Debug`, the
+//!   connect step), [`EnvVars`] the variables it is read from, and
+//!   [`endpoint_config!`] gives an adapter's config `require_env`,
+//!   `with_base_url`, `with_http` and `base_url`.
 //! - [`KeyedLocks`] serialises read-modify-write updates per user, for
 //!   providers whose membership lists are rewritten whole.
 //!
@@ -25,6 +30,7 @@
 mod auth;
 mod classify;
 mod context;
+mod endpoint;
 mod locks;
 mod redact;
 mod settings;
@@ -35,6 +41,7 @@ pub use classify::{
     classify_response, kind_for_status, no_detail, parse_retry_after, request_id,
 };
 pub use context::{ClientContext, Connection};
+pub use endpoint::{Credential, Endpoint, EnvVars, env_var};
 pub use locks::{KeyedGuard, KeyedLocks};
 pub use redact::{REDACTED, Redacted, Redactor};
 pub use settings::{BaseUrl, HttpSettings, USER_AGENT};
@@ -128,8 +135,10 @@ macro_rules! impl_client_hooks {
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::endpoint::require_env;
     pub use progenitor_client;
     pub use reqwest;
+    pub use roster_core::Result;
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use roster_core::{
     MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Principal, Provider,
     ProviderFields, Result, Tenant, TenantId, TenantService, User, UserId, UserService, UserUpdate,
 };
-use roster_http::{ClientContext, StaticToken};
+use roster_http::ClientContext;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -95,15 +95,10 @@ impl Connect for IaasService {
     /// (including plain `http://` to a non-loopback host without the opt-in)
     /// or an unusable token; nothing is sent.
     fn connect(config: IaasConfig) -> Result<Self> {
-        let auth = StaticToken::bearer(&config.token).map_err(|e| e.with_provider(PROVIDER))?;
-        let api = ClientContext::connect(
-            PROVIDER,
-            &config.base_url,
-            &config.http,
-            Arc::new(auth),
-            crate::error::describe,
-        )?
-        .into_client(generated::Client::new_with_client);
+        let api = config
+            .endpoint
+            .connect_bearer(PROVIDER, crate::error::describe)?
+            .into_client(generated::Client::new_with_client);
         Ok(IaasService { api: Arc::new(api) })
     }
 }

@@ -162,31 +162,28 @@ impl Connect for MediumOneService {
     fn connect(config: MediumOneConfig) -> Result<Self> {
         use roster_http::ExposeSecret;
         let refuse = |message: &str| Err(Error::invalid_input(message).with_provider(PROVIDER));
-        if config.login_id.trim().is_empty() {
+        let login = config.endpoint.credential();
+        if login.login_id.trim().is_empty() {
             return refuse("the Medium One login id is empty");
         }
-        if config.password.expose_secret().is_empty() {
+        if login.password.expose_secret().is_empty() {
             return refuse("the Medium One password is empty");
         }
-        if config.api_key.expose_secret().trim().is_empty() {
+        if login.api_key.expose_secret().trim().is_empty() {
             return refuse("the Medium One API key is empty");
         }
         if let AdminMode::TenantAdmin(tenant) = &config.mode {
             tenant_uuid(tenant).map_err(|e| e.with_provider(PROVIDER))?;
         }
         let auth = Arc::new(SessionAuth::new(
-            config.login_id.clone(),
-            config.password.clone(),
-            config.api_key.clone(),
+            login.login_id.clone(),
+            login.password.clone(),
+            login.api_key.clone(),
         ));
-        let api = ClientContext::connect(
-            PROVIDER,
-            &config.base_url,
-            &config.http,
-            auth.clone(),
-            crate::error::describe,
-        )?
-        .into_client(generated::Client::new_with_client);
+        let api = config
+            .endpoint
+            .connect(PROVIDER, auth.clone(), crate::error::describe)?
+            .into_client(generated::Client::new_with_client);
         Ok(MediumOneService {
             api: Arc::new(api),
             auth,

@@ -114,17 +114,13 @@ impl Connect for NetbirdService {
     /// (including plain `http://` to a non-loopback host without the opt-in)
     /// or an unusable token; nothing is sent.
     fn connect(config: NetbirdConfig) -> Result<Self> {
-        let credential = &config.credential;
+        let credential = config.credential();
         let auth = StaticToken::with_scheme(credential.scheme(), credential.secret())
             .map_err(|e| e.with_provider(PROVIDER))?;
-        let api = roster_http::ClientContext::connect(
-            PROVIDER,
-            &config.base_url,
-            &config.http,
-            Arc::new(auth),
-            crate::error::describe,
-        )?
-        .into_client(generated::Client::new_with_client);
+        let api = config
+            .endpoint
+            .connect(PROVIDER, Arc::new(auth), crate::error::describe)?
+            .into_client(generated::Client::new_with_client);
         Ok(NetbirdService {
             api: Arc::new(api),
             user_locks: KeyedLocks::default(),
