@@ -167,12 +167,6 @@ impl AdverityService {
         &self.api.inner
     }
 
-    fn error(&self, kind: ErrorKind, operation: Operation, message: impl Into<String>) -> Error {
-        Error::new(kind, message)
-            .with_provider(PROVIDER)
-            .with_operation(operation)
-    }
-
     /// Reads one user with everything Adverity reports about them,
     /// including the raw `first_name` and `last_name`. One request.
     pub async fn adverity_user(&self, id: &UserId) -> Result<AdverityUser> {
@@ -228,7 +222,7 @@ impl AdverityService {
             ));
         }
         let datalake = options.datalake_id.or(self.datalake_id).ok_or_else(|| {
-            self.error(
+            self.context().error(
                 ErrorKind::InvalidInput,
                 operation,
                 "creating an Adverity workspace needs a datalake id: set it with \
@@ -236,7 +230,7 @@ impl AdverityService {
             )
         })?;
         let datalake_id = i64::try_from(datalake).map_err(|_| {
-            self.error(
+            self.context().error(
                 ErrorKind::InvalidInput,
                 operation,
                 format!("datalake id {datalake} is too large"),
@@ -405,7 +399,7 @@ impl AdverityService {
         let _guard = self.user_locks.lock(&user.to_string()).await;
         let current = self.raw_user(user, operation).await?;
         let Some(listed) = current.workspaces.as_deref() else {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::Unexpected,
                 operation,
                 format!(
@@ -436,7 +430,7 @@ impl AdverityService {
         };
         let updated = self.patch_user(user, &patch, operation).await?;
         if workspace_ids(&updated).contains(&workspace) != add {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::Unexpected,
                 operation,
                 format!(
@@ -566,6 +560,11 @@ pub fn capabilities() -> Capabilities {
 
 #[async_trait]
 impl UserService for AdverityService {
+    /// Adverity's user ids are numbers.
+    fn check_user_id(&self, id: &UserId) -> Result<()> {
+        user_number(id).map(drop)
+    }
+
     /// One page (`GET /api/v1/users/?page=N&page_size=S`); see the type's
     /// docs for how the end of the list is found.
     async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
@@ -625,7 +624,7 @@ impl UserService for AdverityService {
         let fields = field_values(&update.fields)?;
         let active = match (status_active, fields.active) {
             (Some(status), Some(field)) if status != field => {
-                return Err(self.error(
+                return Err(self.context().error(
                     ErrorKind::InvalidInput,
                     operation,
                     format!(
@@ -783,7 +782,7 @@ impl MembershipService for AdverityService {
             .change_workspaces(user_id, stack.id, false, operation)
             .await?;
         if !changed {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::NotFound,
                 operation,
                 format!("user {user_id} is not a member of workspace {slug}"),

@@ -120,23 +120,13 @@ impl AstraService {
         &self.api.inner
     }
 
-    fn error(&self, kind: ErrorKind, operation: Operation, message: impl Into<String>) -> Error {
-        Error::new(kind, message)
-            .with_provider(PROVIDER)
-            .with_operation(operation)
-    }
-
     /// Tags an error about a server answer that could not be mapped. Its
     /// message may quote the answer, so it is redacted like a body snippet.
     fn decoded(&self, operation: Operation) -> impl Fn(Error) -> Error + '_ {
         move |err| {
             let message = self.context().redactor().redact(err.message());
-            self.error(err.kind(), operation, message)
+            self.context().error(err.kind(), operation, message)
         }
-    }
-
-    fn unsupported(&self, operation: Operation, what: &str) -> Error {
-        Error::unsupported(PROVIDER, operation, what)
     }
 
     /// Every role of the organization, built-in and custom, read now
@@ -188,7 +178,7 @@ impl AstraService {
             return Ok(current);
         }
         if current.policy.is_none() && has_policy(&current) && !update.names_whole_policy() {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::InvalidInput,
                 operation,
                 format!(
@@ -293,7 +283,7 @@ impl AstraService {
             .iter()
             .filter_map(|r| r.name.clone())
             .collect();
-        Err(self.error(
+        Err(self.context().error(
             ErrorKind::InvalidInput,
             operation,
             format!(
@@ -329,7 +319,7 @@ impl AstraService {
         {
             return Ok(id);
         }
-        Err(self.error(
+        Err(self.context().error(
             ErrorKind::Conflict,
             operation,
             format!(
@@ -394,7 +384,7 @@ impl AstraService {
     }
 
     fn not_this_org(&self, tenant: &TenantId, operation: Operation) -> Error {
-        self.error(
+        self.context().error(
             ErrorKind::NotFound,
             operation,
             format!("no organization {tenant}: an Astra token sees only its own organization"),
@@ -557,7 +547,7 @@ impl UserService for AstraService {
         let outcome = match find_by_email(&before.users, &user.email) {
             Some(existing) if is_invited(existing) => CreateOutcome::InvitationResent,
             Some(existing) => {
-                return Err(self.error(
+                return Err(self.context().error(
                     ErrorKind::AlreadyExists,
                     operation,
                     format!(
@@ -573,7 +563,7 @@ impl UserService for AstraService {
             .await?;
         let after = self.org_users(operation).await?;
         let invited = find_by_email(&after.users, &user.email).ok_or_else(|| {
-            self.error(
+            self.context().error(
                 ErrorKind::Unexpected,
                 operation,
                 format!(
@@ -696,12 +686,16 @@ impl TenantService for AstraService {
 
     /// `Unsupported`: organizations are created in the Astra portal.
     async fn create_tenant(&self, _tenant: &NewTenant) -> Result<Created<Tenant>> {
-        Err(self.unsupported(Operation::CreateTenant, "creating organizations"))
+        Err(self
+            .context()
+            .unsupported(Operation::CreateTenant, "creating organizations"))
     }
 
     /// `Unsupported`: organizations are deleted in the Astra portal.
     async fn delete_tenant(&self, _id: &TenantId) -> Result<()> {
-        Err(self.unsupported(Operation::DeleteTenant, "deleting organizations"))
+        Err(self
+            .context()
+            .unsupported(Operation::DeleteTenant, "deleting organizations"))
     }
 }
 
@@ -756,7 +750,7 @@ impl MembershipService for AstraService {
         let operation = Operation::AddMember;
         let users = self.users_of(tenant, operation).await?;
         let Some(member) = users.users.iter().find(|u| u.id() == Some(user.as_str())) else {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::NotFound,
                 operation,
                 format!(
@@ -767,7 +761,7 @@ impl MembershipService for AstraService {
         };
         if is_invited(member) {
             let email = member.email.as_deref().ok_or_else(|| {
-                self.error(
+                self.context().error(
                     ErrorKind::Unexpected,
                     operation,
                     format!("invited user {user} has no email to re-send the invitation to"),
@@ -791,7 +785,7 @@ impl MembershipService for AstraService {
         let id = path_id("user id", user.as_str())?;
         let users = self.users_of(tenant, operation).await?;
         if !users.users.iter().any(|u| u.id() == Some(id)) {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::NotFound,
                 operation,
                 format!("user {user} is not in the organization"),

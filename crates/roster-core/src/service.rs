@@ -103,6 +103,16 @@ pub trait UserService: Provider {
     /// Deletes a user; see [`UserDirectory::delete_user`].
     async fn delete_user(&self, id: &UserId) -> Result<()>;
 
+    /// Refuses a user id this provider can never have (Adverity's are
+    /// numbers, the IaaS API's UUIDs) with `InvalidInput`. [`Checked`]
+    /// calls it before it looks at the arguments of `get_user`,
+    /// `update_user` and `delete_user`, so a bad id is reported as such
+    /// whatever else is wrong. The default accepts every id.
+    fn check_user_id(&self, id: &UserId) -> Result<()> {
+        let _ = id;
+        Ok(())
+    }
+
     /// The identity behind the credentials; see
     /// [`UserDirectory::current_user`]. Called only where
     /// [`Capabilities::current_user`] is set; the default answers
@@ -338,31 +348,38 @@ impl Gate {
             .fields(&user.fields, accepted)
     }
 
-    fn update_user(&self, id: &UserId, update: &UserUpdate, accepted: &[&str]) -> Result<&Self> {
+    /// The arguments of an update; the flag and the id are checked first.
+    fn update_user(&self, update: &UserUpdate, accepted: &[&str]) -> Result<&Self> {
         let caps = self.caps;
-        self.require(caps.update_user, "updating users")?
-            .require(
-                caps.update_email || update.email.is_none(),
-                "changing a user's email",
-            )?
-            .require(
-                caps.user_display_name || update.display_name.is_none(),
-                "display names",
-            )?
-            .require(
-                caps.update_role || update.role.is_none(),
-                "changing a user's role",
-            )?
-            .require(
-                caps.update_status || update.status.is_none(),
-                "blocking or suspending users",
-            )?
-            .require(
-                caps.multiple_roles_per_user || update.roles.is_none(),
-                "several roles per user",
-            )?
-            .fields(&update.fields, accepted)?
-            .segment("user id", id.as_str())
+        self.require(
+            caps.update_email || update.email.is_none(),
+            "changing a user's email",
+        )?
+        .require(
+            caps.user_display_name || update.display_name.is_none(),
+            "display names",
+        )?
+        .require(
+            caps.update_role || update.role.is_none(),
+            "changing a user's role",
+        )?
+        .require(
+            caps.update_status || update.status.is_none(),
+            "blocking or suspending users",
+        )?
+        .require(
+            caps.multiple_roles_per_user || update.roles.is_none(),
+            "several roles per user",
+        )?
+        .fields(&update.fields, accepted)
+    }
+
+    /// The id checks of a user operation: a path segment, then the
+    /// provider's own syntax.
+    fn user_id(&self, service: &impl UserService, id: &UserId) -> Result<&Self> {
+        self.segment("user id", id.as_str())?;
+        service.check_user_id(id).map_err(|err| self.tag(err))?;
+        Ok(self)
     }
 
     fn create_tenant(&self, tenant: &NewTenant) -> Result<&Self> {
@@ -397,7 +414,7 @@ impl<S: UserService> UserDirectory for Checked<S> {
     async fn get_user(&self, id: &UserId) -> Result<User> {
         let gate = Gate::new(self, Operation::GetUser);
         gate.require(gate.caps.get_user, "reading a user")?
-            .segment("user id", id.as_str())?;
+            .user_id(&self.service, id)?;
         gate.done(self.service.get_user(id).await)
     }
 
@@ -409,14 +426,17 @@ impl<S: UserService> UserDirectory for Checked<S> {
 
     async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
         let gate = Gate::new(self, Operation::UpdateUser);
-        gate.update_user(id, update, self.user_fields())?;
+        // The id first: a bad id is reported as such, whatever the update.
+        gate.require(gate.caps.update_user, "updating users")?
+            .user_id(&self.service, id)?
+            .update_user(update, self.user_fields())?;
         gate.done(self.service.update_user(id, update).await)
     }
 
     async fn delete_user(&self, id: &UserId) -> Result<()> {
         let gate = Gate::new(self, Operation::DeleteUser);
         gate.require(gate.caps.delete_user, "deleting users")?
-            .segment("user id", id.as_str())?;
+            .user_id(&self.service, id)?;
         gate.done(self.service.delete_user(id).await)
     }
 

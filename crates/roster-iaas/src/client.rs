@@ -128,7 +128,10 @@ impl IaasService {
             .await?
             .into_iter()
             .find(|user| names_uuid(&user.id, id, &canonical))
-            .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no user {id}")))
+            .ok_or_else(|| {
+                self.context()
+                    .error(ErrorKind::NotFound, operation, format!("no user {id}"))
+            })
     }
 
     async fn find_tenant(&self, id: &TenantId, operation: Operation) -> Result<ApiTenant> {
@@ -136,21 +139,16 @@ impl IaasService {
             .await?
             .into_iter()
             .find(|tenant| tenant.id == id.as_str())
-            .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no tenant {id}")))
-    }
-
-    /// An error raised here. Its message may quote what the server sent
-    /// (an id, a name, a role), so it is redacted like a body snippet.
-    fn error(&self, kind: ErrorKind, operation: Operation, message: impl AsRef<str>) -> Error {
-        Error::new(kind, self.context().redactor().redact(message.as_ref()))
-            .with_provider(PROVIDER)
-            .with_operation(operation)
+            .ok_or_else(|| {
+                self.context()
+                    .error(ErrorKind::NotFound, operation, format!("no tenant {id}"))
+            })
     }
 
     /// Tags an error from mapping an answer (or using a value from it) with
     /// where it happened, redacting its message.
     fn decoded(&self, operation: Operation) -> impl Fn(Error) -> Error + '_ {
-        move |err| self.error(err.kind(), operation, err.message())
+        move |err| self.context().error(err.kind(), operation, err.message())
     }
 
     /// The WireGuard key of a membership request (the checking step has
@@ -161,7 +159,7 @@ impl IaasService {
             .as_ref()
             .map(|key| key.as_str().to_owned())
             .ok_or_else(|| {
-                self.error(
+                self.context().error(
                     ErrorKind::InvalidInput,
                     operation,
                     "an IaaS membership needs the user's WireGuard public key",
@@ -182,7 +180,7 @@ impl IaasService {
             .iter()
             .find(|t| t.users.iter().any(|u| member_uuid(u) == Some(user)))
         {
-            Some(current) if Some(current.id.as_str()) != target => Err(self.error(
+            Some(current) if Some(current.id.as_str()) != target => Err(self.context().error(
                 ErrorKind::Conflict,
                 operation,
                 format!(
@@ -228,7 +226,7 @@ impl IaasService {
         let role = match change.role {
             Some(role) => role,
             None => role_for_write_back(&current.role).ok_or_else(|| {
-                self.error(
+                self.context().error(
                     ErrorKind::Unsupported,
                     operation,
                     format!(
@@ -247,7 +245,7 @@ impl IaasService {
                 .as_deref()
                 .map(|id| {
                     Uuid::parse_str(id).map_err(|_| {
-                        self.error(
+                        self.context().error(
                             ErrorKind::Decode,
                             operation,
                             format!(
@@ -583,7 +581,7 @@ impl TenantService for IaasService {
         for member in &tenant.members {
             let user_id = user_uuid(&member.user)?;
             if !seen.insert(user_id) {
-                return Err(self.error(
+                return Err(self.context().error(
                     ErrorKind::InvalidInput,
                     operation,
                     format!("user {user_id} is listed twice"),
@@ -680,7 +678,7 @@ impl MembershipService for IaasService {
                 .iter()
                 .find(|t| t.id == wanted.as_str())
                 .ok_or_else(|| {
-                    self.error(
+                    self.context().error(
                         ErrorKind::NotFound,
                         operation,
                         format!("no tenant {wanted}"),
@@ -725,7 +723,7 @@ impl MembershipService for IaasService {
         let uuid = user_uuid(user)?;
         let tenants = self.all_tenants(operation).await?;
         if !tenants.iter().any(|t| t.id == tenant.as_str()) {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::NotFound,
                 operation,
                 format!("no tenant {tenant}"),

@@ -200,16 +200,6 @@ impl MediumOneService {
         &self.api.inner
     }
 
-    fn error(&self, kind: ErrorKind, operation: Operation, message: impl Into<String>) -> Error {
-        Error::new(kind, message)
-            .with_provider(PROVIDER)
-            .with_operation(operation)
-    }
-
-    fn unsupported(&self, operation: Operation, what: &str) -> Error {
-        Error::unsupported(PROVIDER, operation, what)
-    }
-
     /// The session's generation, logging in first if there is none.
     async fn session(&self) -> Result<u64> {
         if let Some(generation) = self.auth.generation() {
@@ -256,7 +246,9 @@ impl MediumOneService {
                            logins. Wait 5 minutes without any login attempt (or log in from \
                            another IP address); this client makes no login attempt until then";
             self.auth.refuse(message.to_owned(), Some(LOCKOUT));
-            let mut locked = self.error(ErrorKind::Unauthenticated, Operation::Login, message);
+            let mut locked =
+                self.context()
+                    .error(ErrorKind::Unauthenticated, Operation::Login, message);
             // Keep the status unless it would make the error look temporary:
             // retrying a lockout only extends it.
             if let Some(status) = err.status().filter(|s| !matches!(s, 408 | 429 | 500..=504)) {
@@ -284,7 +276,7 @@ impl MediumOneService {
     /// The session cookies a successful login set, as one `Cookie` header.
     fn cookie_from(&self, response: &ResponseValue<Value>) -> Result<Credential> {
         if response.as_ref() == &Value::Bool(false) {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::Unauthenticated,
                 Operation::Login,
                 "the login answered false",
@@ -305,7 +297,7 @@ impl MediumOneService {
             }
         }
         if pairs.is_empty() {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::Unexpected,
                 Operation::Login,
                 "the login succeeded but set no session cookie",
@@ -314,7 +306,7 @@ impl MediumOneService {
         let joined = pairs.join("; ");
         redactor.add(SecretString::from(joined.clone()));
         let mut header = HeaderValue::from_str(&joined).map_err(|_| {
-            self.error(
+            self.context().error(
                 ErrorKind::Decode,
                 Operation::Login,
                 "the session cookie cannot be sent back in a header",
@@ -332,17 +324,17 @@ impl MediumOneService {
                 self.context().redactor().add(token.clone());
                 Ok(Credential::QueryToken(token))
             }
-            Value::Bool(true) => Err(self.error(
+            Value::Bool(true) => Err(self.context().error(
                 ErrorKind::Unexpected,
                 Operation::Login,
                 "the login answered true instead of a token: the server ignored no_cookies",
             )),
-            Value::Bool(false) => Err(self.error(
+            Value::Bool(false) => Err(self.context().error(
                 ErrorKind::Unauthenticated,
                 Operation::Login,
                 "the login answered false",
             )),
-            _ => Err(self.error(
+            _ => Err(self.context().error(
                 ErrorKind::Decode,
                 Operation::Login,
                 "the login answered something other than a session token",
@@ -384,7 +376,7 @@ impl MediumOneService {
         match self.own_tenant() {
             None => Ok(Some(tenant.to_string())),
             Some(own) if same_uuid(own.as_str(), tenant) => Ok(None),
-            Some(own) => Err(self.error(
+            Some(own) => Err(self.context().error(
                 ErrorKind::PermissionDenied,
                 operation,
                 format!("a tenant admin of {own} cannot manage tenant {tenant}"),
@@ -419,7 +411,10 @@ impl MediumOneService {
         listed
             .map(KnownUser::listed)
             .or_else(|| self.created_here(id))
-            .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no user {id}")))
+            .ok_or_else(|| {
+                self.context()
+                    .error(ErrorKind::NotFound, operation, format!("no user {id}"))
+            })
     }
 
     fn created_here(&self, id: Uuid) -> Option<KnownUser> {
@@ -444,7 +439,7 @@ impl MediumOneService {
         if !exists {
             return refused;
         }
-        let mut err = self.error(
+        let mut err = self.context().error(
             ErrorKind::AlreadyExists,
             Operation::CreateUser,
             refused.message(),
@@ -482,7 +477,7 @@ impl MediumOneService {
                     .is_some_and(|n| n.to_lowercase() == wanted)
             })
             .ok_or_else(|| {
-                self.error(
+                self.context().error(
                     ErrorKind::Unexpected,
                     operation,
                     format!(
@@ -503,7 +498,9 @@ impl MediumOneService {
     /// are not something Medium One stores.
     fn check_membership(&self, request: &MembershipRequest, operation: Operation) -> Result<()> {
         if request.wireguard_key.is_some() {
-            return Err(self.unsupported(operation, "WireGuard keys on memberships"));
+            return Err(self
+                .context()
+                .unsupported(operation, "WireGuard keys on memberships"));
         }
         capabilities(&self.mode)
             .check_membership_request(request)
@@ -615,7 +612,7 @@ impl MediumOneService {
         let uuid = tenant_uuid(tenant).map_err(in_operation(operation))?;
         self.refuse_roles(user, operation)?;
         if let Some((key, _)) = user.fields.iter().next() {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::InvalidInput,
                 operation,
                 format!(
@@ -648,9 +645,9 @@ impl MediumOneService {
     /// additional roles (`multiple_roles_per_user` is false).
     fn refuse_roles(&self, user: &NewUser, operation: Operation) -> Result<()> {
         if user.role.is_some() || !user.additional_roles.is_empty() {
-            return Err(
-                self.unsupported(operation, "account-wide user roles (roles are per tenant)")
-            );
+            return Err(self
+                .context()
+                .unsupported(operation, "account-wide user roles (roles are per tenant)"));
         }
         Ok(())
     }
@@ -659,7 +656,10 @@ impl MediumOneService {
     /// the API's default. Any other field is refused: `/user_create` takes
     /// no profile fields.
     fn create_language<'a>(&self, user: &'a NewUser, operation: Operation) -> Result<&'a str> {
-        let refuse = |message: String| self.error(ErrorKind::InvalidInput, operation, message);
+        let refuse = |message: String| {
+            self.context()
+                .error(ErrorKind::InvalidInput, operation, message)
+        };
         user.fields
             .check(USER_FIELDS)
             .map_err(in_operation(operation))?;
@@ -686,7 +686,10 @@ impl MediumOneService {
     /// then the named profile fields in the docs' order. Only what the
     /// caller named is in it.
     fn update_params(&self, update: &UserUpdate, operation: Operation) -> Result<Vec<String>> {
-        let refuse = |message: String| self.error(ErrorKind::InvalidInput, operation, message);
+        let refuse = |message: String| {
+            self.context()
+                .error(ErrorKind::InvalidInput, operation, message)
+        };
         if update.fields.get("language").is_some() {
             return Err(refuse(
                 "\"language\" can only be set on create: /user_update's param_list does not \
@@ -887,7 +890,10 @@ impl TenantService for MediumOneService {
             .await?
             .into_iter()
             .find(|t| same_uuid(&t.tenant_id, uuid))
-            .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no tenant {id}")))?;
+            .ok_or_else(|| {
+                self.context()
+                    .error(ErrorKind::NotFound, operation, format!("no tenant {id}"))
+            })?;
         tenant_from_api(&tenant)
     }
 
@@ -919,7 +925,9 @@ impl TenantService for MediumOneService {
 
     /// Medium One has no endpoint to delete a tenant.
     async fn delete_tenant(&self, _id: &TenantId) -> Result<()> {
-        Err(self.unsupported(Operation::DeleteTenant, "deleting tenants"))
+        Err(self
+            .context()
+            .unsupported(Operation::DeleteTenant, "deleting tenants"))
     }
 }
 
@@ -1007,7 +1015,7 @@ impl MembershipService for MediumOneService {
             .read_back_member(tenant_id.as_deref(), user_name, operation)
             .await?;
         if !same_uuid(&entry.user_id, user_uuid) {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::NotFound,
                 operation,
                 format!(

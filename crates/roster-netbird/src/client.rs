@@ -156,7 +156,7 @@ impl NetbirdService {
     ) -> Result<Created<User>> {
         let operation = Operation::CreateUser;
         if name.trim().is_empty() {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::InvalidInput,
                 operation,
                 "a service user needs a name",
@@ -227,7 +227,11 @@ impl NetbirdService {
     pub async fn find_group_by_name(&self, name: &str) -> Result<Option<Tenant>> {
         let operation = Operation::ListTenants;
         if name.is_empty() {
-            return Err(self.error(ErrorKind::InvalidInput, operation, "group name is empty"));
+            return Err(self.context().error(
+                ErrorKind::InvalidInput,
+                operation,
+                "group name is empty",
+            ));
         }
         let groups = match self
             .context()
@@ -253,14 +257,18 @@ impl NetbirdService {
         let operation = RENAME_GROUP;
         let path = group_path(id).map_err(in_operation(operation))?;
         if name.trim().is_empty() {
-            return Err(self.error(ErrorKind::InvalidInput, operation, "group name is empty"));
+            return Err(self.context().error(
+                ErrorKind::InvalidInput,
+                operation,
+                "group name is empty",
+            ));
         }
         let current = self
             .context()
             .call(operation, self.api.get_group(path))
             .await?;
         if current.data().field("peers").is_none() {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::Decode,
                 operation,
                 format!(
@@ -322,7 +330,7 @@ impl NetbirdService {
             } else {
                 mask_passwords(err.message())
             };
-        let mut masked = self.error(ErrorKind::Decode, operation, message);
+        let mut masked = self.context().error(ErrorKind::Decode, operation, message);
         if let Some(snippet) = err.body_snippet() {
             masked = masked.with_body_snippet(mask_passwords(snippet));
         }
@@ -340,7 +348,7 @@ impl NetbirdService {
             return Ok(DEFAULT_ROLE);
         };
         match role_to_api(role).map_err(in_operation(operation))? {
-            "owner" => Err(self.error(
+            "owner" => Err(self.context().error(
                 ErrorKind::InvalidInput,
                 operation,
                 "NetBird does not create users with the owner role; create an admin and \
@@ -362,7 +370,10 @@ impl NetbirdService {
             .await?
             .into_iter()
             .find(|user| user.id == id.as_str())
-            .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no user {id}")))
+            .ok_or_else(|| {
+                self.context()
+                    .error(ErrorKind::NotFound, operation, format!("no user {id}"))
+            })
     }
 
     /// Writes a user's role, groups and blocked flag back in one `PUT`.
@@ -375,16 +386,6 @@ impl NetbirdService {
         self.context()
             .call(operation, self.api.update_user(path, body))
             .await
-    }
-
-    fn error(&self, kind: ErrorKind, operation: Operation, message: impl Into<String>) -> Error {
-        Error::new(kind, message)
-            .with_provider(PROVIDER)
-            .with_operation(operation)
-    }
-
-    fn unsupported(&self, operation: Operation, what: &str) -> Error {
-        Error::unsupported(PROVIDER, operation, what)
     }
 }
 
@@ -502,7 +503,7 @@ impl UserService for NetbirdService {
     async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
         let operation = Operation::UpdateUser;
         if update.display_name.is_some() {
-            return Err(self.unsupported(
+            return Err(self.context().unsupported(
                 operation,
                 "changing a display name (NetBird takes it from the identity provider)",
             ));
@@ -512,7 +513,7 @@ impl UserService for NetbirdService {
             Some(UserStatus::Blocked) => Some(true),
             Some(UserStatus::Active) => Some(false),
             Some(other) => {
-                return Err(self.unsupported(
+                return Err(self.context().unsupported(
                     operation,
                     &format!("setting status {other}; NetBird can block or unblock"),
                 ));
@@ -680,7 +681,7 @@ impl MembershipService for NetbirdService {
         let _guard = self.user_locks.lock(user.as_str()).await;
         let current = self.find_user(user, operation).await?;
         if !current.auto_groups.iter().any(|g| g == tenant.as_str()) {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::NotFound,
                 operation,
                 format!("user {user} is not in group {tenant}"),
@@ -720,7 +721,7 @@ impl NetbirdService {
         let operation = Operation::MoveMember;
         let path = user_path(user)?;
         if from == to {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::InvalidInput,
                 operation,
                 format!("cannot move user {user} from group {from} to itself"),
@@ -729,7 +730,7 @@ impl NetbirdService {
         let _guard = self.user_locks.lock(user.as_str()).await;
         let current = self.find_user(user, operation).await?;
         if !current.auto_groups.iter().any(|g| g == from.as_str()) {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::NotFound,
                 operation,
                 format!("user {user} is not in group {from}"),

@@ -93,6 +93,12 @@ impl UserService for Fake {
     async fn list_users_page(&self, _: PageRequest) -> Result<Page<User>> {
         self.answer("list_users_page", Page::complete(vec![user()]))
     }
+    fn check_user_id(&self, id: &UserId) -> Result<()> {
+        match id.as_str() {
+            "not-mine" => Err(Error::invalid_input("not an id of this provider")),
+            _ => Ok(()),
+        }
+    }
     async fn get_user(&self, _: &UserId) -> Result<User> {
         self.answer("get_user", user())
     }
@@ -663,4 +669,24 @@ fn dot_segments_are_refused_everything_else_passes() {
     for ok in ["...", "a..b", "../x", "a/b", "%2e%2e", "x?y#z"] {
         assert_eq!(path_segment("tenant id", ok).expect(ok), ok);
     }
+}
+
+#[tokio::test]
+async fn a_bad_id_is_reported_before_anything_else_about_the_call() {
+    let client = Fake::new(Capabilities {
+        update_role: false,
+        ..everything()
+    });
+    let update = UserUpdate::new().role(Role::Admin);
+    for id in ["..", "not-mine"] {
+        let err = client.update_user(&uid(id), &update).await.unwrap_err();
+        assert_refused(&client, err, ErrorKind::InvalidInput, Operation::UpdateUser);
+        let err = client.get_user(&uid(id)).await.unwrap_err();
+        assert_refused(&client, err, ErrorKind::InvalidInput, Operation::GetUser);
+        let err = client.delete_user(&uid(id)).await.unwrap_err();
+        assert_refused(&client, err, ErrorKind::InvalidInput, Operation::DeleteUser);
+    }
+    // A good id with an argument the provider cannot take is Unsupported.
+    let err = client.update_user(&uid("u1"), &update).await.unwrap_err();
+    assert_refused(&client, err, ErrorKind::Unsupported, Operation::UpdateUser);
 }
