@@ -28,8 +28,8 @@ pub const PROVIDER: &str = "adverity";
 /// The page size the API uses when none is asked for.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 
-/// The provider-specific fields [`UserDirectory::create_user`] and
-/// [`UserDirectory::update_user`] accept (in [`NewUser::fields`] and
+/// The provider-specific fields [`UserDirectory::create_user`](roster_core::UserDirectory::create_user) and
+/// [`UserDirectory::update_user`](roster_core::UserDirectory::update_user) accept (in [`NewUser::fields`] and
 /// [`UserUpdate::fields`]):
 ///
 /// - `groups`: a list of integer group ids, the user's whole group list;

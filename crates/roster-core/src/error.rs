@@ -295,7 +295,7 @@ impl Operation {
     }
 
     /// Whether this operation removes something, so that "already gone" on a
-    /// retry means done ([`OperationFacts::removal`]).
+    /// retry means done ([`OperationFacts::removal`](OperationFacts#structfield.removal)).
     pub const fn is_removal(self) -> bool {
         self.facts().removal
     }
