@@ -9,7 +9,8 @@ use futures::stream::BoxStream;
 use roster_core::{
     Capabilities, Checked, Connect, Created, Error, ErrorKind, Membership, MembershipRequest,
     MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Provider, ProviderFields,
-    Result, Tenant, TenantId, TenantService, User, UserId, UserService, UserUpdate, paginate,
+    Result, Tenant, TenantId, TenantService, User, UserId, UserService, UserUpdate, in_operation,
+    paginate,
 };
 use roster_http::{ClientContext, KeyedLocks};
 
@@ -146,9 +147,6 @@ pub struct AdverityService {
 impl Connect for AdverityService {
     type Config = AdverityConfig;
 
-    /// Connects with `config`. Fails with `InvalidInput` for a bad base URL
-    /// (including plain `http://` to a non-loopback host without the
-    /// opt-in) or an unusable token; nothing is sent.
     fn connect(config: AdverityConfig) -> Result<Self> {
         let api = config
             .endpoint
@@ -171,7 +169,7 @@ impl AdverityService {
     /// including the raw `first_name` and `last_name`. One request.
     pub async fn adverity_user(&self, id: &UserId) -> Result<AdverityUser> {
         let operation = Operation::GetUser;
-        let id = user_number(id).map_err(in_operation(operation))?;
+        let id = user_number(id).map_err(in_operation(PROVIDER, operation))?;
         Ok(AdverityUser::from_api(self.raw_user(id, operation).await?))
     }
 
@@ -185,7 +183,7 @@ impl AdverityService {
         last_name: &str,
     ) -> Result<AdverityUser> {
         let operation = Operation::UpdateUser;
-        let id = user_number(id).map_err(in_operation(operation))?;
+        let id = user_number(id).map_err(in_operation(PROVIDER, operation))?;
         let patch = types::UserPatch {
             first_name: Some(first_name.to_owned()),
             last_name: Some(last_name.to_owned()),
@@ -199,8 +197,9 @@ impl AdverityService {
     /// request.
     pub async fn workspace(&self, id: &TenantId) -> Result<Workspace> {
         let operation = Operation::GetTenant;
-        let slug = workspace_slug(id).map_err(in_operation(operation))?;
-        Workspace::from_api(self.raw_stack(slug, operation).await?).map_err(in_operation(operation))
+        let slug = workspace_slug(id).map_err(in_operation(PROVIDER, operation))?;
+        Workspace::from_api(self.raw_stack(slug, operation).await?)
+            .map_err(in_operation(PROVIDER, operation))
     }
 
     /// Creates a workspace with per-call settings: the datalake id (which
@@ -241,7 +240,7 @@ impl AdverityService {
             .as_ref()
             .map(workspace_slug)
             .transpose()
-            .map_err(in_operation(operation))?;
+            .map_err(in_operation(PROVIDER, operation))?;
         let parent_id = match parent_slug {
             Some(slug) => Some(self.raw_stack(slug, operation).await?.id),
             None => None,
@@ -257,7 +256,7 @@ impl AdverityService {
             .call(operation, self.api.create_stack(&body))
             .await?;
         Ok(Created::new(
-            tenant_from_decoded(created.into()).map_err(in_operation(operation))?,
+            tenant_from_decoded(created.into()).map_err(in_operation(PROVIDER, operation))?,
         ))
     }
 
@@ -306,7 +305,7 @@ impl AdverityService {
             Shape::Array => list.items.len() >= size as usize,
         };
         let items = decode_items(list.items, what, self.context().redactor())
-            .map_err(in_operation(operation))?;
+            .map_err(in_operation(PROVIDER, operation))?;
         Ok(Page {
             next: next_cursor(has_next, items.is_empty(), number),
             items,
@@ -319,7 +318,7 @@ impl AdverityService {
         operation: Operation,
         page: PageRequest,
     ) -> Result<Page<ApiUser>> {
-        let (number, size) = page_position(&page).map_err(in_operation(operation))?;
+        let (number, size) = page_position(&page).map_err(in_operation(PROVIDER, operation))?;
         let answer = self
             .context()
             .call(
@@ -340,7 +339,7 @@ impl AdverityService {
         operation: Operation,
         page: PageRequest,
     ) -> Result<Page<ApiStack>> {
-        let (number, size) = page_position(&page).map_err(in_operation(operation))?;
+        let (number, size) = page_position(&page).map_err(in_operation(PROVIDER, operation))?;
         let answer = self
             .context()
             .call(
@@ -517,11 +516,6 @@ fn field_values(fields: &ProviderFields) -> Result<FieldValues> {
         .transpose()?;
     let active = fields.bool("active")?;
     Ok(FieldValues { groups, active })
-}
-
-/// Tags an error raised here, before any request, with where it happened.
-fn in_operation(operation: Operation) -> impl Fn(Error) -> Error {
-    move |err| err.with_provider(PROVIDER).with_operation(operation)
 }
 
 /// What the Adverity Management API supports.

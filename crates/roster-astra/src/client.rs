@@ -7,7 +7,7 @@ use roster_core::{
     Capabilities, Checked, Connect, CreateOutcome, Created, Email, Error, ErrorKind, Membership,
     MembershipRequest, MembershipService, NewTenant, NewUser, Operation, Page, PageRequest,
     Provider, Raw, Result, RoleSpec, Tenant, TenantId, TenantService, User, UserId, UserService,
-    UserUpdate,
+    UserUpdate, in_operation,
 };
 use roster_http::ClientContext;
 
@@ -100,9 +100,6 @@ pub struct AstraService {
 impl Connect for AstraService {
     type Config = AstraConfig;
 
-    /// Connects with `config`. Fails with `InvalidInput` for a bad base URL
-    /// (including plain `http://` to a non-loopback host without the opt-in)
-    /// or an unusable token; nothing is sent.
     fn connect(config: AstraConfig) -> Result<Self> {
         let api = config
             .endpoint
@@ -150,7 +147,7 @@ impl AstraService {
     /// cache takes it. Errors name [`Operation::CreateRole`].
     pub async fn create_role(&self, role: &NewRole) -> Result<Created<OrgRole>> {
         let operation = Operation::CreateRole;
-        let body = role.body().map_err(in_operation(operation))?;
+        let body = role.body().map_err(in_operation(PROVIDER, operation))?;
         let created = self
             .context()
             .call(operation, self.api.add_organization_role(&body))
@@ -171,8 +168,8 @@ impl AstraService {
     /// name [`Operation::UpdateRole`].
     pub async fn update_role(&self, id: &str, update: &RoleUpdate) -> Result<OrgRole> {
         let operation = Operation::UpdateRole;
-        update.check().map_err(in_operation(operation))?;
-        let id = path_id("role id", id).map_err(in_operation(operation))?;
+        update.check().map_err(in_operation(PROVIDER, operation))?;
+        let id = path_id("role id", id).map_err(in_operation(PROVIDER, operation))?;
         let current = self.read_role(id, operation).await?;
         if update.is_empty() {
             return Ok(current);
@@ -187,7 +184,9 @@ impl AstraService {
                 ),
             ));
         }
-        let body = update.merged(&current).map_err(in_operation(operation))?;
+        let body = update
+            .merged(&current)
+            .map_err(in_operation(PROVIDER, operation))?;
         self.context()
             .call(operation, self.api.update_role(id, &body))
             .await?;
@@ -203,7 +202,7 @@ impl AstraService {
     /// Errors name [`Operation::DeleteRole`].
     pub async fn delete_role(&self, id: &str) -> Result<()> {
         let operation = Operation::DeleteRole;
-        let id = path_id("role id", id).map_err(in_operation(operation))?;
+        let id = path_id("role id", id).map_err(in_operation(PROVIDER, operation))?;
         self.context()
             .call(operation, self.api.delete_organization_role(id))
             .await?;
@@ -212,7 +211,7 @@ impl AstraService {
     }
 
     async fn read_role(&self, id: &str, operation: Operation) -> Result<OrgRole> {
-        let id = path_id("role id", id).map_err(in_operation(operation))?;
+        let id = path_id("role id", id).map_err(in_operation(PROVIDER, operation))?;
         let role = self
             .context()
             .call(operation, self.api.get_organization_role(id))
@@ -458,12 +457,7 @@ fn requested_names<'a>(
         .into_iter()
         .map(|role| requested_role_name(Some(role)))
         .collect::<Result<_>>()
-        .map_err(in_operation(operation))
-}
-
-/// Tags an error raised here, before any request, with where it happened.
-fn in_operation(operation: Operation) -> impl Fn(Error) -> Error {
-    move |err| err.with_provider(PROVIDER).with_operation(operation)
+        .map_err(in_operation(PROVIDER, operation))
 }
 
 impl Provider for AstraService {

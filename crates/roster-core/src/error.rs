@@ -307,6 +307,13 @@ impl fmt::Display for Operation {
     }
 }
 
+/// Tags an error with `provider` and `operation`: for an adapter's own
+/// methods, which do not pass the checking step
+/// ([`Checked`](crate::Checked) tags the neutral operations' errors).
+pub fn in_operation(provider: &'static str, operation: Operation) -> impl Fn(Error) -> Error {
+    move |err| err.with_provider(provider).with_operation(operation)
+}
+
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Roster's error: a [`kind`](Error::kind) to match on, plus what is known

@@ -39,7 +39,9 @@ pub mod state;
 
 pub use capability::Capabilities;
 pub use directory::{Directory, MembershipDirectory, Provider, TenantDirectory, UserDirectory};
-pub use error::{Access, CreateLookup, Error, ErrorKind, Operation, OperationFacts, Result};
+pub use error::{
+    Access, CreateLookup, Error, ErrorKind, Operation, OperationFacts, Result, in_operation,
+};
 pub use ext::{MembershipDirectoryExt, TenantDirectoryExt, UserDirectoryExt};
 pub use model::{
     CreateOutcome, Created, Email, Membership, MembershipRequest, NewTenant, NewUser, Page,

@@ -203,7 +203,9 @@ pub trait Connect: Sized {
     /// What the service is built from.
     type Config;
 
-    /// Builds the service. Nothing is sent.
+    /// Builds the service. Nothing is sent: a bad base URL (including
+    /// plain `http://` to a host other than loopback without the opt-in)
+    /// or an unusable credential is `InvalidInput`.
     fn connect(config: Self::Config) -> Result<Self>;
 }
 

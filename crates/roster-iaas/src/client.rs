@@ -8,6 +8,7 @@ use roster_core::{
     Capabilities, Checked, Connect, Created, Error, ErrorKind, Membership, MembershipRequest,
     MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Principal, Provider,
     ProviderFields, Result, Tenant, TenantId, TenantService, User, UserId, UserService, UserUpdate,
+    in_operation,
 };
 use roster_http::ClientContext;
 use serde_json::Value;
@@ -91,9 +92,6 @@ pub struct IaasService {
 impl Connect for IaasService {
     type Config = IaasConfig;
 
-    /// Connects with `config`. Fails with `InvalidInput` for a bad base URL
-    /// (including plain `http://` to a non-loopback host without the opt-in)
-    /// or an unusable token; nothing is sent.
     fn connect(config: IaasConfig) -> Result<Self> {
         let api = config
             .endpoint
@@ -299,7 +297,7 @@ impl IaasService {
     /// a lost upload up by, and a second upload may store it twice.
     pub async fn create_ssh_key(&self, public_key: &str) -> Result<Created<SshKey>> {
         let operation = Operation::CreateSshKey;
-        let public_key = check_public_key(public_key).map_err(in_operation(operation))?;
+        let public_key = check_public_key(public_key).map_err(in_operation(PROVIDER, operation))?;
         let body = types::SshKeysRequestDto {
             public_key: public_key.to_owned(),
         };
@@ -319,7 +317,7 @@ impl IaasService {
     /// that is not a UUID is `InvalidInput`, and nothing is sent.
     pub async fn delete_ssh_key(&self, id: &SshKeyId) -> Result<()> {
         let operation = Operation::DeleteSshKey;
-        let key = ssh_key_uuid(id).map_err(in_operation(operation))?;
+        let key = ssh_key_uuid(id).map_err(in_operation(PROVIDER, operation))?;
         self.context()
             .call(
                 operation,
@@ -336,7 +334,7 @@ impl IaasService {
     /// nothing is sent.
     pub async fn assign_ssh_key(&self, user: &UserId, key: &SshKeyId) -> Result<User> {
         let operation = Operation::AssignSshKey;
-        let key = ssh_key_uuid(key).map_err(in_operation(operation))?;
+        let key = ssh_key_uuid(key).map_err(in_operation(PROVIDER, operation))?;
         self.set_ssh_key(user, Some(key), operation).await
     }
 
@@ -353,7 +351,7 @@ impl IaasService {
         key: Option<Uuid>,
         operation: Operation,
     ) -> Result<User> {
-        let uuid = user_uuid(user).map_err(in_operation(operation))?;
+        let uuid = user_uuid(user).map_err(in_operation(PROVIDER, operation))?;
         let current = self.find_user(uuid, operation).await?;
         let unchanged = match (current.ssh_key_id.as_deref(), key) {
             (None, None) => true,
@@ -410,11 +408,6 @@ impl Provider for IaasService {
     fn user_fields(&self) -> &'static [&'static str] {
         &[SSH_KEY_FIELD]
     }
-}
-
-/// Tags an error raised here, before any request, with where it happened.
-fn in_operation(operation: Operation) -> impl Fn(Error) -> Error {
-    move |err| err.with_provider(PROVIDER).with_operation(operation)
 }
 
 /// What the IaaS operator API supports.

@@ -13,7 +13,7 @@ use roster_core::{
     Capabilities, Checked, Connect, Created, Email, Error, ErrorKind, Membership,
     MembershipRequest, MembershipService, NewTenant, NewUser, Operation, Page, PageRequest,
     Provider, Raw, Result, Tenant, TenantId, TenantService, User, UserId, UserService, UserStatus,
-    UserUpdate, map_items,
+    UserUpdate, in_operation, map_items,
 };
 use roster_http::{ClientContext, SecretString};
 use serde_json::Value;
@@ -504,10 +504,10 @@ impl MediumOneService {
         }
         capabilities(&self.mode)
             .check_membership_request(request)
-            .map_err(in_operation(operation))?;
+            .map_err(in_operation(PROVIDER, operation))?;
         role_to_api(request.role)
             .map(|_| ())
-            .map_err(in_operation(operation))
+            .map_err(in_operation(PROVIDER, operation))
     }
 }
 
@@ -536,11 +536,6 @@ impl Provider for MediumOneService {
     fn user_fields(&self) -> &'static [&'static str] {
         USER_FIELDS
     }
-}
-
-/// Tags an error raised here, before any request, with where it happened.
-fn in_operation(operation: Operation) -> impl Fn(Error) -> Error {
-    move |err| err.with_provider(PROVIDER).with_operation(operation)
 }
 
 /// What Medium One supports in `mode`: a tenant admin cannot list all users
@@ -609,7 +604,7 @@ impl MediumOneService {
         request: &MembershipRequest,
     ) -> Result<TenantUser> {
         let operation = Operation::CreateUserInTenant;
-        let uuid = tenant_uuid(tenant).map_err(in_operation(operation))?;
+        let uuid = tenant_uuid(tenant).map_err(in_operation(PROVIDER, operation))?;
         self.refuse_roles(user, operation)?;
         if let Some((key, _)) = user.fields.iter().next() {
             return Err(self.context().error(
@@ -622,7 +617,7 @@ impl MediumOneService {
             ));
         }
         self.check_membership(request, operation)?;
-        let role = role_to_api(request.role).map_err(in_operation(operation))?;
+        let role = role_to_api(request.role).map_err(in_operation(PROVIDER, operation))?;
         let tenant_id = self.tenant_param(uuid, operation)?;
         let full_name = full_name_for(user);
         let email = user.email.as_str();
@@ -634,9 +629,9 @@ impl MediumOneService {
         let entry = self
             .read_back_member(tenant_id.as_deref(), email, operation)
             .await?;
-        let user = user_from_api(&entry).map_err(in_operation(operation))?;
+        let user = user_from_api(&entry).map_err(in_operation(PROVIDER, operation))?;
         let membership = members_from_api(&entry, tenant, uuid)
-            .map_err(in_operation(operation))?
+            .map_err(in_operation(PROVIDER, operation))?
             .swap_remove(0);
         Ok(TenantUser { user, membership })
     }
@@ -662,7 +657,7 @@ impl MediumOneService {
         };
         user.fields
             .check(USER_FIELDS)
-            .map_err(in_operation(operation))?;
+            .map_err(in_operation(PROVIDER, operation))?;
         if let Some((key, _)) = user.fields.iter().find(|(key, _)| *key != "language") {
             return Err(refuse(format!(
                 "{key:?} is not a /user_create parameter; set it with update_user once the \
@@ -672,7 +667,7 @@ impl MediumOneService {
         match user
             .fields
             .string("language")
-            .map_err(in_operation(operation))?
+            .map_err(in_operation(PROVIDER, operation))?
         {
             None => Ok(LANGUAGE),
             Some(language) if language.trim().is_empty() => {
@@ -716,7 +711,7 @@ impl MediumOneService {
             if let Some(value) = update
                 .fields
                 .string(field)
-                .map_err(in_operation(operation))?
+                .map_err(in_operation(PROVIDER, operation))?
             {
                 params.push(UpdateParam { field, value }.to_json());
             }

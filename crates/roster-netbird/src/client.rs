@@ -7,7 +7,7 @@ use roster_core::{
     Capabilities, Checked, Connect, Created, Error, ErrorKind, Membership, MembershipRequest,
     MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Principal, Provider,
     Result, RoleSpec, Tenant, TenantId, TenantService, User, UserId, UserService, UserStatus,
-    UserUpdate, map_items,
+    UserUpdate, in_operation, map_items,
 };
 use roster_http::{ClientContext, KeyedLocks, StaticToken};
 
@@ -110,9 +110,6 @@ pub struct NetbirdService {
 impl Connect for NetbirdService {
     type Config = NetbirdConfig;
 
-    /// Connects with `config`. Fails with `InvalidInput` for a bad base URL
-    /// (including plain `http://` to a non-loopback host without the opt-in)
-    /// or an unusable token; nothing is sent.
     fn connect(config: NetbirdConfig) -> Result<Self> {
         let credential = config.credential();
         let auth = StaticToken::with_scheme(credential.scheme(), credential.secret())
@@ -136,7 +133,7 @@ impl NetbirdService {
     /// who has already signed in, or when it has no identity provider to
     /// send invitations through, and `404` for an unknown user.
     pub async fn resend_invitation(&self, user: &UserId) -> Result<()> {
-        let path = user_path(user).map_err(in_operation(RESEND_INVITATION))?;
+        let path = user_path(user).map_err(in_operation(PROVIDER, RESEND_INVITATION))?;
         self.context()
             .call(RESEND_INVITATION, self.api.resend_user_invite(path))
             .await
@@ -179,7 +176,7 @@ impl NetbirdService {
             .context()
             .call(operation, self.api.list_users(Some(true)))
             .await?;
-        map_items(&users, user_from_api).map_err(in_operation(operation))
+        map_items(&users, user_from_api).map_err(in_operation(PROVIDER, operation))
     }
 
     /// Approves a user who waits for approval (`POST
@@ -194,13 +191,13 @@ impl NetbirdService {
     /// the user before the approval cannot block them again.
     pub async fn approve_user(&self, user: &UserId) -> Result<User> {
         let operation = Operation::ApproveUser;
-        let path = user_path(user).map_err(in_operation(operation))?;
+        let path = user_path(user).map_err(in_operation(PROVIDER, operation))?;
         let _guard = self.user_locks.lock(user.as_str()).await;
         let approved = self
             .context()
             .call(operation, self.api.approve_user(path))
             .await?;
-        user_from_api(&approved).map_err(in_operation(operation))
+        user_from_api(&approved).map_err(in_operation(PROVIDER, operation))
     }
 
     /// Rejects a user who waits for approval (`DELETE
@@ -212,7 +209,7 @@ impl NetbirdService {
     /// that cannot be a path segment is `InvalidInput`, and nothing is sent.
     pub async fn reject_user(&self, user: &UserId) -> Result<()> {
         let operation = Operation::RejectUser;
-        let path = user_path(user).map_err(in_operation(operation))?;
+        let path = user_path(user).map_err(in_operation(PROVIDER, operation))?;
         let _guard = self.user_locks.lock(user.as_str()).await;
         self.context()
             .call(operation, self.api.reject_user(path))
@@ -247,7 +244,7 @@ impl NetbirdService {
             .find(|group| group.name.as_deref() == Some(name))
             .map(tenant_from_api)
             .transpose()
-            .map_err(in_operation(operation))
+            .map_err(in_operation(PROVIDER, operation))
     }
 
     /// Renames a group. `PUT /api/groups/{id}` replaces the name, peers and
@@ -255,7 +252,7 @@ impl NetbirdService {
     /// writes its peers and resources back unchanged.
     pub async fn rename_group(&self, id: &TenantId, name: &str) -> Result<Tenant> {
         let operation = RENAME_GROUP;
-        let path = group_path(id).map_err(in_operation(operation))?;
+        let path = group_path(id).map_err(in_operation(PROVIDER, operation))?;
         if name.trim().is_empty() {
             return Err(self.context().error(
                 ErrorKind::InvalidInput,
@@ -287,7 +284,7 @@ impl NetbirdService {
             .context()
             .call(operation, self.api.update_group(path, &body))
             .await?;
-        tenant_from_api(&renamed).map_err(in_operation(operation))
+        tenant_from_api(&renamed).map_err(in_operation(PROVIDER, operation))
     }
 
     fn context(&self) -> &ClientContext {
@@ -310,7 +307,7 @@ impl NetbirdService {
             }
             Err(err) => return Err(err),
         };
-        let (user, secret) = created_user(created).map_err(in_operation(operation))?;
+        let (user, secret) = created_user(created).map_err(in_operation(PROVIDER, operation))?;
         let created = Created::new(user);
         Ok(match secret {
             Some(secret) => created.with_secret(secret),
@@ -347,7 +344,7 @@ impl NetbirdService {
         let Some(role) = role else {
             return Ok(DEFAULT_ROLE);
         };
-        match role_to_api(role).map_err(in_operation(operation))? {
+        match role_to_api(role).map_err(in_operation(PROVIDER, operation))? {
             "owner" => Err(self.context().error(
                 ErrorKind::InvalidInput,
                 operation,
@@ -397,11 +394,6 @@ impl Provider for NetbirdService {
     fn capabilities(&self) -> Capabilities {
         capabilities()
     }
-}
-
-/// Tags an error raised here, before any request, with where it happened.
-fn in_operation(operation: Operation) -> impl Fn(Error) -> Error {
-    move |err| err.with_provider(PROVIDER).with_operation(operation)
 }
 
 /// What the NetBird adapter supports.
