@@ -7,11 +7,12 @@ use async_trait::async_trait;
 use futures::TryStreamExt;
 use futures::stream::BoxStream;
 use roster_core::{
-    Capabilities, Created, Error, ErrorKind, Membership, MembershipDirectory, MembershipRequest,
-    NewTenant, NewUser, Operation, Page, PageRequest, Provider, ProviderFields, Result, Tenant,
-    TenantDirectory, TenantId, User, UserDirectory, UserId, UserUpdate, paginate,
+    Capabilities, Checked, Connect, Created, Error, ErrorKind, Membership, MembershipRequest,
+    MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Provider, ProviderFields,
+    Result, Tenant, TenantId, TenantService, User, UserId, UserService, UserUpdate, in_operation,
+    paginate,
 };
-use roster_http::{ClientContext, KeyedLocks, StaticToken};
+use roster_http::{ClientContext, KeyedLocks};
 
 use crate::config::AdverityConfig;
 use crate::generated::{self, types};
@@ -28,8 +29,8 @@ pub const PROVIDER: &str = "adverity";
 /// The page size the API uses when none is asked for.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 
-/// The provider-specific fields [`UserDirectory::create_user`] and
-/// [`UserDirectory::update_user`] accept (in [`NewUser::fields`] and
+/// The provider-specific fields [`UserDirectory::create_user`](roster_core::UserDirectory::create_user) and
+/// [`UserDirectory::update_user`](roster_core::UserDirectory::update_user) accept (in [`NewUser::fields`] and
 /// [`UserUpdate::fields`]):
 ///
 /// - `groups`: a list of integer group ids, the user's whole group list;
@@ -55,10 +56,10 @@ roster_http::impl_client_hooks!(generated::Client);
 /// [`UserId`] that is not a number is `InvalidInput` before anything is
 /// sent. The neutral display name maps to `first_name` and `last_name` with
 /// [`split_display_name`](crate::split_display_name) and back with
-/// [`join_names`](crate::join_names); [`AdverityClient::adverity_user`]
-/// gives both raw names, and [`AdverityClient::set_names`] sets them
+/// [`join_names`](crate::join_names); [`AdverityService::adverity_user`]
+/// gives both raw names, and [`AdverityService::set_names`] sets them
 /// exactly. `active: false` is [`Suspended`](roster_core::UserStatus::Suspended);
-/// suspend and reactivate with [`update_user`](UserDirectory::update_user),
+/// suspend and reactivate with [`update_user`](roster_core::UserDirectory::update_user),
 /// which `PATCH`es only the fields asked for. Adverity has no account-wide
 /// roles (access comes from groups), so roles (`role`, `additional_roles`,
 /// `roles`) are `Unsupported`. Delete is a real delete.
@@ -85,7 +86,7 @@ roster_http::impl_client_hooks!(generated::Client);
 /// **slug**, because every workspace URL is `/api/stacks/{slug}/`: reading
 /// or deleting one is one request. Creating one needs a datalake id, from
 /// [`AdverityConfig::with_datalake_id`] or per call with
-/// [`AdverityClient::create_workspace`]; without one, nothing is sent and
+/// [`AdverityService::create_workspace`]; without one, nothing is sent and
 /// the answer is `InvalidInput`.
 ///
 /// **Memberships** are a user's `workspaces` list, which holds numeric
@@ -130,49 +131,45 @@ roster_http::impl_client_hooks!(generated::Client);
 /// println!("created {}", ada.id);
 /// # Ok(()) }
 /// ```
+pub type AdverityClient = Checked<AdverityService>;
+
+/// The Adverity adapter itself, behind [`AdverityClient`]'s checks: its
+/// rules and costs are described there. Its own methods (raw names,
+/// workspaces with per-call settings) are called on an `AdverityClient`
+/// directly.
 #[derive(Debug, Clone)]
-pub struct AdverityClient {
+pub struct AdverityService {
     api: Arc<generated::Client>,
     datalake_id: Option<u64>,
     user_locks: KeyedLocks,
 }
 
-impl AdverityClient {
-    /// Connects with `config`. Fails with `InvalidInput` for a bad base URL
-    /// (including plain `http://` to a non-loopback host without the
-    /// opt-in) or an unusable token; nothing is sent.
-    pub fn new(config: AdverityConfig) -> Result<Self> {
-        let auth = StaticToken::bearer(&config.token).map_err(|e| e.with_provider(PROVIDER))?;
-        let api = ClientContext::connect(
-            PROVIDER,
-            &config.base_url,
-            &config.http,
-            Arc::new(auth),
-            crate::error::describe,
-        )?
-        .into_client(generated::Client::new_with_client);
-        Ok(AdverityClient {
+impl Connect for AdverityService {
+    type Config = AdverityConfig;
+
+    fn connect(config: AdverityConfig) -> Result<Self> {
+        let api = config
+            .endpoint
+            .connect_bearer(PROVIDER, crate::error::describe)?
+            .into_client(generated::Client::new_with_client);
+        Ok(AdverityService {
             api: Arc::new(api),
             datalake_id: config.datalake_id,
             user_locks: KeyedLocks::default(),
         })
     }
+}
 
+impl AdverityService {
     fn context(&self) -> &ClientContext {
         &self.api.inner
-    }
-
-    fn error(&self, kind: ErrorKind, operation: Operation, message: impl Into<String>) -> Error {
-        Error::new(kind, message)
-            .with_provider(PROVIDER)
-            .with_operation(operation)
     }
 
     /// Reads one user with everything Adverity reports about them,
     /// including the raw `first_name` and `last_name`. One request.
     pub async fn adverity_user(&self, id: &UserId) -> Result<AdverityUser> {
         let operation = Operation::GetUser;
-        let id = user_number(id).map_err(in_operation(operation))?;
+        let id = user_number(id).map_err(in_operation(PROVIDER, operation))?;
         Ok(AdverityUser::from_api(self.raw_user(id, operation).await?))
     }
 
@@ -186,7 +183,7 @@ impl AdverityClient {
         last_name: &str,
     ) -> Result<AdverityUser> {
         let operation = Operation::UpdateUser;
-        let id = user_number(id).map_err(in_operation(operation))?;
+        let id = user_number(id).map_err(in_operation(PROVIDER, operation))?;
         let patch = types::UserPatch {
             first_name: Some(first_name.to_owned()),
             last_name: Some(last_name.to_owned()),
@@ -200,8 +197,9 @@ impl AdverityClient {
     /// request.
     pub async fn workspace(&self, id: &TenantId) -> Result<Workspace> {
         let operation = Operation::GetTenant;
-        let slug = workspace_slug(id).map_err(in_operation(operation))?;
-        Workspace::from_api(self.raw_stack(slug, operation).await?).map_err(in_operation(operation))
+        let slug = workspace_slug(id).map_err(in_operation(PROVIDER, operation))?;
+        Workspace::from_api(self.raw_stack(slug, operation).await?)
+            .map_err(in_operation(PROVIDER, operation))
     }
 
     /// Creates a workspace with per-call settings: the datalake id (which
@@ -223,7 +221,7 @@ impl AdverityClient {
             ));
         }
         let datalake = options.datalake_id.or(self.datalake_id).ok_or_else(|| {
-            self.error(
+            self.context().error(
                 ErrorKind::InvalidInput,
                 operation,
                 "creating an Adverity workspace needs a datalake id: set it with \
@@ -231,7 +229,7 @@ impl AdverityClient {
             )
         })?;
         let datalake_id = i64::try_from(datalake).map_err(|_| {
-            self.error(
+            self.context().error(
                 ErrorKind::InvalidInput,
                 operation,
                 format!("datalake id {datalake} is too large"),
@@ -242,7 +240,7 @@ impl AdverityClient {
             .as_ref()
             .map(workspace_slug)
             .transpose()
-            .map_err(in_operation(operation))?;
+            .map_err(in_operation(PROVIDER, operation))?;
         let parent_id = match parent_slug {
             Some(slug) => Some(self.raw_stack(slug, operation).await?.id),
             None => None,
@@ -258,7 +256,7 @@ impl AdverityClient {
             .call(operation, self.api.create_stack(&body))
             .await?;
         Ok(Created::new(
-            tenant_from_decoded(created.into()).map_err(in_operation(operation))?,
+            tenant_from_decoded(created.into()).map_err(in_operation(PROVIDER, operation))?,
         ))
     }
 
@@ -307,7 +305,7 @@ impl AdverityClient {
             Shape::Array => list.items.len() >= size as usize,
         };
         let items = decode_items(list.items, what, self.context().redactor())
-            .map_err(in_operation(operation))?;
+            .map_err(in_operation(PROVIDER, operation))?;
         Ok(Page {
             next: next_cursor(has_next, items.is_empty(), number),
             items,
@@ -320,7 +318,7 @@ impl AdverityClient {
         operation: Operation,
         page: PageRequest,
     ) -> Result<Page<ApiUser>> {
-        let (number, size) = page_position(&page).map_err(in_operation(operation))?;
+        let (number, size) = page_position(&page).map_err(in_operation(PROVIDER, operation))?;
         let answer = self
             .context()
             .call(
@@ -341,7 +339,7 @@ impl AdverityClient {
         operation: Operation,
         page: PageRequest,
     ) -> Result<Page<ApiStack>> {
-        let (number, size) = page_position(&page).map_err(in_operation(operation))?;
+        let (number, size) = page_position(&page).map_err(in_operation(PROVIDER, operation))?;
         let answer = self
             .context()
             .call(
@@ -400,7 +398,7 @@ impl AdverityClient {
         let _guard = self.user_locks.lock(&user.to_string()).await;
         let current = self.raw_user(user, operation).await?;
         let Some(listed) = current.workspaces.as_deref() else {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::Unexpected,
                 operation,
                 format!(
@@ -431,7 +429,7 @@ impl AdverityClient {
         };
         let updated = self.patch_user(user, &patch, operation).await?;
         if workspace_ids(&updated).contains(&workspace) != add {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::Unexpected,
                 operation,
                 format!(
@@ -475,7 +473,7 @@ fn next_cursor(has_next: bool, empty: bool, number: i64) -> Option<String> {
     (has_next && !empty).then(|| (number + 1).to_string())
 }
 
-impl Provider for AdverityClient {
+impl Provider for AdverityService {
     fn provider_id(&self) -> &'static str {
         PROVIDER
     }
@@ -496,10 +494,9 @@ struct FieldValues {
     active: Option<bool>,
 }
 
-/// Reads [`USER_FIELDS`] from `fields`: an unknown key or a value of the
-/// wrong type is `InvalidInput`.
+/// Reads [`USER_FIELDS`] from `fields` (the checking step refused any
+/// other key): a value of the wrong type is `InvalidInput`.
 fn field_values(fields: &ProviderFields) -> Result<FieldValues> {
-    fields.check(USER_FIELDS)?;
     let groups = fields
         .decode::<Vec<u64>>("groups")
         .map_err(|err| {
@@ -519,23 +516,6 @@ fn field_values(fields: &ProviderFields) -> Result<FieldValues> {
         .transpose()?;
     let active = fields.bool("active")?;
     Ok(FieldValues { groups, active })
-}
-
-/// Adverity has no account-wide roles, so any role argument is refused.
-fn refuse_roles(has_roles: bool, operation: Operation) -> Result<()> {
-    if has_roles {
-        return Err(Error::unsupported(
-            PROVIDER,
-            operation,
-            "account-wide roles (Adverity grants access through groups; set the `groups` field)",
-        ));
-    }
-    Ok(())
-}
-
-/// Tags an error raised here, before any request, with where it happened.
-fn in_operation(operation: Operation) -> impl Fn(Error) -> Error {
-    move |err| err.with_provider(PROVIDER).with_operation(operation)
 }
 
 /// What the Adverity Management API supports.
@@ -573,7 +553,12 @@ pub fn capabilities() -> Capabilities {
 }
 
 #[async_trait]
-impl UserDirectory for AdverityClient {
+impl UserService for AdverityService {
+    /// Adverity's user ids are numbers.
+    fn check_user_id(&self, id: &UserId) -> Result<()> {
+        user_number(id).map(drop)
+    }
+
     /// One page (`GET /api/v1/users/?page=N&page_size=S`); see the type's
     /// docs for how the end of the list is found.
     async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
@@ -587,7 +572,7 @@ impl UserDirectory for AdverityClient {
     /// `GET /api/v1/users/{id}/`.
     async fn get_user(&self, id: &UserId) -> Result<User> {
         let operation = Operation::GetUser;
-        let id = user_number(id).map_err(in_operation(operation))?;
+        let id = user_number(id)?;
         Ok(user_from_decoded(self.raw_user(id, operation).await?))
     }
 
@@ -598,8 +583,7 @@ impl UserDirectory for AdverityClient {
     /// are `Unsupported`; other fields are `InvalidInput`.
     async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
         let operation = Operation::CreateUser;
-        refuse_roles(user.roles().next().is_some(), operation)?;
-        let fields = field_values(&user.fields).map_err(in_operation(operation))?;
+        let fields = field_values(&user.fields)?;
         let (first_name, last_name) = user
             .display_name
             .as_deref()
@@ -629,17 +613,12 @@ impl UserDirectory for AdverityClient {
     /// update reads the user instead.
     async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
         let operation = Operation::UpdateUser;
-        let id = user_number(id).map_err(in_operation(operation))?;
-        refuse_roles(update.role.is_some() || update.roles.is_some(), operation)?;
-        let status_active = update
-            .status
-            .map(active_for_status)
-            .transpose()
-            .map_err(in_operation(operation))?;
-        let fields = field_values(&update.fields).map_err(in_operation(operation))?;
+        let id = user_number(id)?;
+        let status_active = update.status.map(active_for_status).transpose()?;
+        let fields = field_values(&update.fields)?;
         let active = match (status_active, fields.active) {
             (Some(status), Some(field)) if status != field => {
-                return Err(self.error(
+                return Err(self.context().error(
                     ErrorKind::InvalidInput,
                     operation,
                     format!(
@@ -673,7 +652,7 @@ impl UserDirectory for AdverityClient {
     /// `DELETE /api/v1/users/{id}/`: a real delete.
     async fn delete_user(&self, id: &UserId) -> Result<()> {
         let operation = Operation::DeleteUser;
-        let id = user_number(id).map_err(in_operation(operation))?;
+        let id = user_number(id)?;
         self.context()
             .call(operation, self.api.delete_user(id))
             .await
@@ -681,14 +660,14 @@ impl UserDirectory for AdverityClient {
 }
 
 #[async_trait]
-impl TenantDirectory for AdverityClient {
+impl TenantService for AdverityService {
     /// One page of workspaces (`GET /api/stacks/?page=N&page_size=S`),
     /// with slugs as ids.
     async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
         let operation = Operation::ListTenants;
         let page = self.raw_stacks_page(operation, page).await?;
         Ok(Page {
-            items: tenants_from_api(page.items).map_err(in_operation(operation))?,
+            items: tenants_from_api(page.items)?,
             next: page.next,
         })
     }
@@ -699,7 +678,7 @@ impl TenantDirectory for AdverityClient {
     }
 
     /// `POST /api/stacks/` with the config's datalake id; see
-    /// [`AdverityClient::create_workspace`] for per-call settings.
+    /// [`AdverityService::create_workspace`] for per-call settings.
     async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
         self.create_workspace(tenant, &WorkspaceOptions::new())
             .await
@@ -708,7 +687,7 @@ impl TenantDirectory for AdverityClient {
     /// `DELETE /api/stacks/{slug}/`.
     async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
         let operation = Operation::DeleteTenant;
-        let slug = workspace_slug(id).map_err(in_operation(operation))?;
+        let slug = workspace_slug(id)?;
         self.context()
             .call(operation, self.api.delete_stack(slug))
             .await
@@ -716,12 +695,12 @@ impl TenantDirectory for AdverityClient {
 }
 
 #[async_trait]
-impl MembershipDirectory for AdverityClient {
+impl MembershipService for AdverityService {
     /// Reads the workspace (for its numeric id), then every page of users,
     /// keeping those whose `workspaces` hold it.
     async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
         let operation = Operation::ListMembers;
-        let slug = workspace_slug(tenant).map_err(in_operation(operation))?;
+        let slug = workspace_slug(tenant)?;
         let stack = self.raw_stack(slug, operation).await?;
         let users: Vec<ApiUser> = self
             .raw_users(operation)
@@ -732,7 +711,6 @@ impl MembershipDirectory for AdverityClient {
             .iter()
             .map(|user| membership(&stack.slug, user))
             .collect::<Result<_>>()
-            .map_err(in_operation(operation))
     }
 
     /// Reads the user, then lists workspaces until every id in the user's
@@ -741,7 +719,7 @@ impl MembershipDirectory for AdverityClient {
     /// logged at `warn`.
     async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
         let operation = Operation::ListUserMemberships;
-        let id = user_number(user).map_err(in_operation(operation))?;
+        let id = user_number(user)?;
         let raw = self.raw_user(id, operation).await?;
         let mut wanted: HashSet<i64> = workspace_ids(&raw).iter().copied().collect();
         let mut memberships = Vec::new();
@@ -751,7 +729,7 @@ impl MembershipDirectory for AdverityClient {
                 break;
             };
             if wanted.remove(&stack.id) {
-                memberships.push(membership(&stack.slug, &raw).map_err(in_operation(operation))?);
+                memberships.push(membership(&stack.slug, &raw)?);
             }
         }
         if !wanted.is_empty() {
@@ -774,19 +752,16 @@ impl MembershipDirectory for AdverityClient {
         &self,
         tenant: &TenantId,
         user: &UserId,
-        request: &MembershipRequest,
+        _request: &MembershipRequest,
     ) -> Result<Membership> {
         let operation = Operation::AddMember;
-        capabilities()
-            .check_membership_request(request)
-            .map_err(in_operation(operation))?;
-        let slug = workspace_slug(tenant).map_err(in_operation(operation))?;
-        let user_id = user_number(user).map_err(in_operation(operation))?;
+        let slug = workspace_slug(tenant)?;
+        let user_id = user_number(user)?;
         let stack = self.raw_stack(slug, operation).await?;
         let (updated, _) = self
             .change_workspaces(user_id, stack.id, true, operation)
             .await?;
-        membership(&stack.slug, &updated).map_err(in_operation(operation))
+        membership(&stack.slug, &updated)
     }
 
     /// Reads the workspace, then the user, and `PATCH`es the user's
@@ -794,14 +769,14 @@ impl MembershipDirectory for AdverityClient {
     /// and nothing is written.
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
         let operation = Operation::RemoveMember;
-        let slug = workspace_slug(tenant).map_err(in_operation(operation))?;
-        let user_id = user_number(user).map_err(in_operation(operation))?;
+        let slug = workspace_slug(tenant)?;
+        let user_id = user_number(user)?;
         let stack = self.raw_stack(slug, operation).await?;
         let (_, changed) = self
             .change_workspaces(user_id, stack.id, false, operation)
             .await?;
         if !changed {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::NotFound,
                 operation,
                 format!("user {user_id} is not a member of workspace {slug}"),

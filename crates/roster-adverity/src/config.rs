@@ -1,9 +1,7 @@
 //! How to reach an Adverity instance.
 
-use std::fmt;
-
 use roster_core::{Error, Result};
-use roster_http::{HttpSettings, Redacted, SecretString};
+use roster_http::{Endpoint, EnvVars, SecretString, env_var};
 
 /// Environment variable with the instance, such as `acme.datatap.adverity.com`
 /// or `https://acme.datatap.adverity.com`. There is no default host.
@@ -25,7 +23,7 @@ pub const DATALAKE_ID_ENV: &str = "ROSTER_ADVERITY_DATALAKE_ID";
 ///
 /// Creating a workspace needs a datalake id; set it here with
 /// [`AdverityConfig::with_datalake_id`] or pass it per call with
-/// [`AdverityClient::create_workspace`](crate::AdverityClient::create_workspace).
+/// [`AdverityClient::create_workspace`](crate::AdverityService::create_workspace).
 ///
 /// ```
 /// use roster_adverity::AdverityConfig;
@@ -41,11 +39,16 @@ pub const DATALAKE_ID_ENV: &str = "ROSTER_ADVERITY_DATALAKE_ID";
 /// ```
 #[derive(Clone)]
 pub struct AdverityConfig {
-    pub(crate) base_url: String,
-    pub(crate) token: SecretString,
+    pub(crate) endpoint: Endpoint<SecretString>,
     pub(crate) datalake_id: Option<u64>,
-    pub(crate) http: HttpSettings,
 }
+
+/// Where [`AdverityConfig::from_env`] reads from.
+const ENV: EnvVars = EnvVars {
+    url: URL_ENV,
+    default_url: None,
+    required: &[TOKEN_ENV],
+};
 
 impl AdverityConfig {
     /// Settings for the instance at `instance` (a URL, or a bare host for
@@ -58,10 +61,8 @@ impl AdverityConfig {
             format!("https://{instance}")
         };
         AdverityConfig {
-            base_url,
-            token,
+            endpoint: Endpoint::new(base_url, token),
             datalake_id: None,
-            http: HttpSettings::default(),
         }
     }
 
@@ -77,11 +78,11 @@ impl AdverityConfig {
     /// token is unset, so callers can fall back to an emulator, and
     /// `InvalidInput` when the datalake id is set but is not a number.
     pub fn from_env() -> Result<Option<Self>> {
-        let (Ok(url), Ok(token)) = (std::env::var(URL_ENV), std::env::var(TOKEN_ENV)) else {
+        let Some((url, mut secrets)) = ENV.read() else {
             return Ok(None);
         };
-        let mut config = AdverityConfig::new(url, SecretString::from(token));
-        if let Ok(raw) = std::env::var(DATALAKE_ID_ENV) {
+        let mut config = AdverityConfig::new(url, SecretString::from(secrets.remove(0)));
+        if let Some(raw) = env_var(DATALAKE_ID_ENV) {
             let id = raw.trim().parse::<u64>().map_err(|_| {
                 Error::invalid_input(format!(
                     "{DATALAKE_ID_ENV} must be a numeric datalake id, got {raw:?}"
@@ -92,41 +93,10 @@ impl AdverityConfig {
         Ok(Some(config))
     }
 
-    /// Like [`AdverityConfig::from_env`], but an error names what is missing.
-    pub fn require_env() -> Result<Self> {
-        AdverityConfig::from_env()?.ok_or_else(|| {
-            Error::invalid_input(format!(
-                "set {URL_ENV} (the instance) and {TOKEN_ENV} (a UI-generated API key) to reach \
-                 a real Adverity instance"
-            ))
-        })
-    }
-
-    /// Replaces the HTTP settings (timeouts, user agent, plain-HTTP opt-in,
-    /// or your own `reqwest::Client`).
-    pub fn with_http(mut self, http: HttpSettings) -> Self {
-        self.http = http;
-        self
-    }
-
-    /// The configured base URL (the instance root).
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
     /// The configured datalake id, if any.
     pub fn datalake_id(&self) -> Option<u64> {
         self.datalake_id
     }
 }
 
-impl fmt::Debug for AdverityConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AdverityConfig")
-            .field("base_url", &self.base_url)
-            .field("token", &Redacted)
-            .field("datalake_id", &self.datalake_id)
-            .field("http", &self.http)
-            .finish()
-    }
-}
+roster_http::endpoint_config!(AdverityConfig, ENV, datalake_id);

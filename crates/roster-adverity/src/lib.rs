@@ -25,7 +25,8 @@ mod wire;
 mod generated;
 
 pub use client::{
-    AdverityClient, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PROVIDER, USER_FIELDS, capabilities,
+    AdverityClient, AdverityService, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PROVIDER, USER_FIELDS,
+    capabilities,
 };
 pub use config::{AdverityConfig, DATALAKE_ID_ENV, TOKEN_ENV, URL_ENV};
 pub use mapping::{AdverityUser, Workspace, WorkspaceOptions, join_names, split_display_name};

@@ -54,7 +54,7 @@ pub(crate) fn workspace_slug(id: &TenantId) -> Result<&str> {
 /// ```
 ///
 /// Names this rule cannot express (a multi-word first name) can be set
-/// exactly with [`AdverityClient::set_names`](crate::AdverityClient::set_names).
+/// exactly with [`AdverityClient::set_names`](crate::AdverityService::set_names).
 pub fn split_display_name(name: &str) -> (String, String) {
     let name = name.trim();
     match name.split_once(char::is_whitespace) {
@@ -314,7 +314,7 @@ impl Workspace {
     }
 }
 
-/// Per-call settings for [`AdverityClient::create_workspace`](crate::AdverityClient::create_workspace).
+/// Per-call settings for [`AdverityClient::create_workspace`](crate::AdverityService::create_workspace).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WorkspaceOptions {

@@ -4,12 +4,12 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use roster_core::{
-    Capabilities, CreateOutcome, Created, Email, Error, ErrorKind, Membership, MembershipDirectory,
-    MembershipRequest, NewTenant, NewUser, Operation, Page, PageRequest, Provider, ProviderFields,
-    Raw, Result, RoleSpec, Tenant, TenantDirectory, TenantId, User, UserDirectory, UserId,
-    UserUpdate,
+    Capabilities, Checked, Connect, CreateOutcome, Created, Email, Error, ErrorKind, Membership,
+    MembershipRequest, MembershipService, NewTenant, NewUser, Operation, Page, PageRequest,
+    Provider, Raw, Result, RoleSpec, Tenant, TenantId, TenantService, User, UserId, UserService,
+    UserUpdate, in_operation,
 };
-use roster_http::{ClientContext, StaticToken};
+use roster_http::ClientContext;
 
 use crate::PROVIDER;
 use crate::config::AstraConfig;
@@ -34,10 +34,10 @@ roster_http::impl_client_hooks!(generated::Client);
 ///   [`MISSING_STATUS`](crate::MISSING_STATUS). Every user, member and the
 ///   organization carry the JSON the server sent (`provider_data`). Only a
 ///   user without an id fails a list (`Decode`, naming its position).
-/// - **Custom roles** are the adapter's own methods: [`roles`](AstraClient::roles),
-///   [`role`](AstraClient::role), [`create_role`](AstraClient::create_role),
-///   [`update_role`](AstraClient::update_role) and
-///   [`delete_role`](AstraClient::delete_role), each with its own
+/// - **Custom roles** are the adapter's own methods: [`roles`](AstraService::roles),
+///   [`role`](AstraService::role), [`create_role`](AstraService::create_role),
+///   [`update_role`](AstraService::update_role) and
+///   [`delete_role`](AstraService::delete_role), each with its own
 ///   [`Operation`].
 /// - **Creating a user is an invitation** (`PUT /v2/organizations/users`).
 ///   The API answers without an id, so the adapter then lists the users and
@@ -69,7 +69,7 @@ roster_http::impl_client_hooks!(generated::Client);
 ///   a member is an invitation (it re-sends a pending one, and changes
 ///   nothing for an active member); removing one deletes the user from the
 ///   organization. A user id exists only for someone already invited, so
-///   new people join through [`create_user`](UserDirectory::create_user).
+///   new people join through [`create_user`](roster_core::UserDirectory::create_user).
 ///
 /// ```no_run
 /// # async fn demo() -> roster_core::Result<()> {
@@ -86,40 +86,35 @@ roster_http::impl_client_hooks!(generated::Client);
 /// println!("invited {} ({:?})", invited.id, invited.outcome);
 /// # Ok(()) }
 /// ```
+pub type AstraClient = Checked<AstraService>;
+
+/// The Astra adapter itself, behind [`AstraClient`]'s checks: its rules and
+/// costs are described there. Its own methods (custom roles) are called on
+/// an `AstraClient` directly.
 #[derive(Debug, Clone)]
-pub struct AstraClient {
+pub struct AstraService {
     api: Arc<generated::Client>,
     roles: Arc<Mutex<Option<Vec<OrgRole>>>>,
 }
 
-impl AstraClient {
-    /// Connects with `config`. Fails with `InvalidInput` for a bad base URL
-    /// (including plain `http://` to a non-loopback host without the opt-in)
-    /// or an unusable token; nothing is sent.
-    pub fn new(config: AstraConfig) -> Result<Self> {
-        let auth = StaticToken::bearer(&config.token).map_err(|e| e.with_provider(PROVIDER))?;
-        let api = ClientContext::connect(
-            PROVIDER,
-            &config.base_url,
-            &config.http,
-            Arc::new(auth),
-            crate::error::describe,
-        )?
-        .into_client(generated::Client::new_with_client);
-        Ok(AstraClient {
+impl Connect for AstraService {
+    type Config = AstraConfig;
+
+    fn connect(config: AstraConfig) -> Result<Self> {
+        let api = config
+            .endpoint
+            .connect_bearer(PROVIDER, crate::error::describe)?
+            .into_client(generated::Client::new_with_client);
+        Ok(AstraService {
             api: Arc::new(api),
             roles: Arc::new(Mutex::new(None)),
         })
     }
+}
 
+impl AstraService {
     fn context(&self) -> &ClientContext {
         &self.api.inner
-    }
-
-    fn error(&self, kind: ErrorKind, operation: Operation, message: impl Into<String>) -> Error {
-        Error::new(kind, message)
-            .with_provider(PROVIDER)
-            .with_operation(operation)
     }
 
     /// Tags an error about a server answer that could not be mapped. Its
@@ -127,12 +122,8 @@ impl AstraClient {
     fn decoded(&self, operation: Operation) -> impl Fn(Error) -> Error + '_ {
         move |err| {
             let message = self.context().redactor().redact(err.message());
-            self.error(err.kind(), operation, message)
+            self.context().error(err.kind(), operation, message)
         }
-    }
-
-    fn unsupported(&self, operation: Operation, what: &str) -> Error {
-        Error::unsupported(PROVIDER, operation, what)
     }
 
     /// Every role of the organization, built-in and custom, read now
@@ -156,7 +147,7 @@ impl AstraClient {
     /// cache takes it. Errors name [`Operation::CreateRole`].
     pub async fn create_role(&self, role: &NewRole) -> Result<Created<OrgRole>> {
         let operation = Operation::CreateRole;
-        let body = role.body().map_err(in_operation(operation))?;
+        let body = role.body().map_err(in_operation(PROVIDER, operation))?;
         let created = self
             .context()
             .call(operation, self.api.add_organization_role(&body))
@@ -177,14 +168,14 @@ impl AstraClient {
     /// name [`Operation::UpdateRole`].
     pub async fn update_role(&self, id: &str, update: &RoleUpdate) -> Result<OrgRole> {
         let operation = Operation::UpdateRole;
-        update.check().map_err(in_operation(operation))?;
-        let id = path_id("role id", id).map_err(in_operation(operation))?;
+        update.check().map_err(in_operation(PROVIDER, operation))?;
+        let id = path_id("role id", id).map_err(in_operation(PROVIDER, operation))?;
         let current = self.read_role(id, operation).await?;
         if update.is_empty() {
             return Ok(current);
         }
         if current.policy.is_none() && has_policy(&current) && !update.names_whole_policy() {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::InvalidInput,
                 operation,
                 format!(
@@ -193,7 +184,9 @@ impl AstraClient {
                 ),
             ));
         }
-        let body = update.merged(&current).map_err(in_operation(operation))?;
+        let body = update
+            .merged(&current)
+            .map_err(in_operation(PROVIDER, operation))?;
         self.context()
             .call(operation, self.api.update_role(id, &body))
             .await?;
@@ -209,7 +202,7 @@ impl AstraClient {
     /// Errors name [`Operation::DeleteRole`].
     pub async fn delete_role(&self, id: &str) -> Result<()> {
         let operation = Operation::DeleteRole;
-        let id = path_id("role id", id).map_err(in_operation(operation))?;
+        let id = path_id("role id", id).map_err(in_operation(PROVIDER, operation))?;
         self.context()
             .call(operation, self.api.delete_organization_role(id))
             .await?;
@@ -218,7 +211,7 @@ impl AstraClient {
     }
 
     async fn read_role(&self, id: &str, operation: Operation) -> Result<OrgRole> {
-        let id = path_id("role id", id).map_err(in_operation(operation))?;
+        let id = path_id("role id", id).map_err(in_operation(PROVIDER, operation))?;
         let role = self
             .context()
             .call(operation, self.api.get_organization_role(id))
@@ -289,7 +282,7 @@ impl AstraClient {
             .iter()
             .filter_map(|r| r.name.clone())
             .collect();
-        Err(self.error(
+        Err(self.context().error(
             ErrorKind::InvalidInput,
             operation,
             format!(
@@ -325,7 +318,7 @@ impl AstraClient {
         {
             return Ok(id);
         }
-        Err(self.error(
+        Err(self.context().error(
             ErrorKind::Conflict,
             operation,
             format!(
@@ -390,7 +383,7 @@ impl AstraClient {
     }
 
     fn not_this_org(&self, tenant: &TenantId, operation: Operation) -> Error {
-        self.error(
+        self.context().error(
             ErrorKind::NotFound,
             operation,
             format!("no organization {tenant}: an Astra token sees only its own organization"),
@@ -455,11 +448,6 @@ fn has_policy(role: &OrgRole) -> bool {
     })
 }
 
-/// Astra takes no provider-specific user fields: any is `InvalidInput`.
-fn no_fields(fields: &ProviderFields, operation: Operation) -> Result<()> {
-    fields.check(&[]).map_err(in_operation(operation))
-}
-
 /// The Astra role names asked for, checked before anything is sent.
 fn requested_names<'a>(
     roles: impl IntoIterator<Item = &'a RoleSpec>,
@@ -469,26 +457,10 @@ fn requested_names<'a>(
         .into_iter()
         .map(|role| requested_role_name(Some(role)))
         .collect::<Result<_>>()
-        .map_err(in_operation(operation))
+        .map_err(in_operation(PROVIDER, operation))
 }
 
-/// Tags an error raised here, before any request, with where it happened.
-fn in_operation(operation: Operation) -> impl Fn(Error) -> Error {
-    move |err| err.with_provider(PROVIDER).with_operation(operation)
-}
-
-/// The API returns whole lists, so the only page is the first.
-fn first_page_only(page: &PageRequest, operation: Operation) -> Result<()> {
-    match page.cursor {
-        None => Ok(()),
-        Some(_) => Err(Error::invalid_input(
-            "the Astra DevOps API does not paginate; there is no page after the first",
-        ))
-        .map_err(in_operation(operation)),
-    }
-}
-
-impl Provider for AstraClient {
+impl Provider for AstraService {
     fn provider_id(&self) -> &'static str {
         PROVIDER
     }
@@ -536,11 +508,10 @@ pub fn capabilities() -> Capabilities {
 }
 
 #[async_trait]
-impl UserDirectory for AstraClient {
+impl UserService for AstraService {
     /// Active and invited users, in one page (the API does not paginate).
-    async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
+    async fn list_users_page(&self, _page: PageRequest) -> Result<Page<User>> {
         let operation = Operation::ListUsers;
-        first_page_only(&page, operation)?;
         let users = self.org_users(operation).await?;
         Ok(Page::complete(
             users_from_api(&users.users).map_err(self.decoded(operation))?,
@@ -549,7 +520,7 @@ impl UserDirectory for AstraClient {
 
     async fn get_user(&self, id: &UserId) -> Result<User> {
         let operation = Operation::GetUser;
-        let id = path_id("user id", id.as_str()).map_err(in_operation(operation))?;
+        let id = path_id("user id", id.as_str())?;
         let user = self.org_user(id, operation).await?;
         user_from_api(&user).map_err(self.decoded(operation))
     }
@@ -560,10 +531,6 @@ impl UserDirectory for AstraClient {
     /// the type's rustdoc for re-sent invitations and existing members.
     async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
         let operation = Operation::CreateUser;
-        if user.display_name.is_some() {
-            return Err(self.unsupported(operation, "display names"));
-        }
-        no_fields(&user.fields, operation)?;
         let names = if user.roles().next().is_none() {
             vec![crate::DEFAULT_ROLE.to_owned()]
         } else {
@@ -574,7 +541,7 @@ impl UserDirectory for AstraClient {
         let outcome = match find_by_email(&before.users, &user.email) {
             Some(existing) if is_invited(existing) => CreateOutcome::InvitationResent,
             Some(existing) => {
-                return Err(self.error(
+                return Err(self.context().error(
                     ErrorKind::AlreadyExists,
                     operation,
                     format!(
@@ -590,7 +557,7 @@ impl UserDirectory for AstraClient {
             .await?;
         let after = self.org_users(operation).await?;
         let invited = find_by_email(&after.users, &user.email).ok_or_else(|| {
-            self.error(
+            self.context().error(
                 ErrorKind::Unexpected,
                 operation,
                 format!(
@@ -620,39 +587,28 @@ impl UserDirectory for AstraClient {
     /// before anything is sent.
     async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
         let operation = Operation::UpdateUser;
-        if update.email.is_some() {
-            return Err(self.unsupported(operation, "changing a user's email"));
-        }
-        if update.display_name.is_some() {
-            return Err(self.unsupported(operation, "display names"));
-        }
-        if update.status.is_some() {
-            return Err(self.unsupported(operation, "blocking or suspending users"));
-        }
-        no_fields(&update.fields, operation)?;
         let role_name = update
             .role
             .as_ref()
             .map(|role| requested_role_name(Some(role)))
-            .transpose()
-            .map_err(in_operation(operation))?;
+            .transpose()?;
         let every_role = update
             .roles
             .as_ref()
             .map(|roles| requested_names(roles, operation))
             .transpose()?;
         if role_name.is_some() && every_role.is_some() {
-            return Err(in_operation(operation)(Error::invalid_input(
+            return Err(Error::invalid_input(
                 "give either a role (which keeps the user's other roles) or the whole set \
                  of roles, not both",
-            )));
+            ));
         }
         if every_role.as_ref().is_some_and(Vec::is_empty) {
-            return Err(in_operation(operation)(Error::invalid_input(
+            return Err(Error::invalid_input(
                 "an Astra user holds at least one role; the set of roles is empty",
-            )));
+            ));
         }
-        let id = path_id("user id", id.as_str()).map_err(in_operation(operation))?;
+        let id = path_id("user id", id.as_str())?;
         let role_ids = match (role_name, every_role) {
             (None, None) => None,
             (_, Some(names)) => Some(self.role_ids(&names, operation).await?),
@@ -694,7 +650,7 @@ impl UserDirectory for AstraClient {
     /// Removes the user from the organization, or withdraws their invitation.
     async fn delete_user(&self, id: &UserId) -> Result<()> {
         let operation = Operation::DeleteUser;
-        let id = path_id("user id", id.as_str()).map_err(in_operation(operation))?;
+        let id = path_id("user id", id.as_str())?;
         self.context()
             .call(operation, self.api.remove_user_from_organization(id))
             .await
@@ -702,13 +658,12 @@ impl UserDirectory for AstraClient {
 }
 
 #[async_trait]
-impl TenantDirectory for AstraClient {
+impl TenantService for AstraService {
     /// The token's organization (`GET /v2/currentOrg`). When that answer
     /// carries no name, the name comes from the user list (one more request).
     /// The tenant's provider data is the `currentOrg` answer.
-    async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
+    async fn list_tenants_page(&self, _page: PageRequest) -> Result<Page<Tenant>> {
         let operation = Operation::ListTenants;
-        first_page_only(&page, operation)?;
         Ok(Page::complete(vec![self.current_org(operation).await?]))
     }
 
@@ -716,7 +671,6 @@ impl TenantDirectory for AstraClient {
     /// `NotFound`.
     async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
         let operation = Operation::GetTenant;
-        path_id("tenant id", id.as_str()).map_err(in_operation(operation))?;
         let org = self.current_org(operation).await?;
         if &org.id != id {
             return Err(self.not_this_org(id, operation));
@@ -726,16 +680,20 @@ impl TenantDirectory for AstraClient {
 
     /// `Unsupported`: organizations are created in the Astra portal.
     async fn create_tenant(&self, _tenant: &NewTenant) -> Result<Created<Tenant>> {
-        Err(self.unsupported(Operation::CreateTenant, "creating organizations"))
+        Err(self
+            .context()
+            .unsupported(Operation::CreateTenant, "creating organizations"))
     }
 
     /// `Unsupported`: organizations are deleted in the Astra portal.
     async fn delete_tenant(&self, _id: &TenantId) -> Result<()> {
-        Err(self.unsupported(Operation::DeleteTenant, "deleting organizations"))
+        Err(self
+            .context()
+            .unsupported(Operation::DeleteTenant, "deleting organizations"))
     }
 }
 
-impl AstraClient {
+impl AstraService {
     async fn current_org(&self, operation: Operation) -> Result<Tenant> {
         let org = self
             .context()
@@ -750,12 +708,11 @@ impl AstraClient {
 }
 
 #[async_trait]
-impl MembershipDirectory for AstraClient {
+impl MembershipService for AstraService {
     /// The organization's users (one request); another tenant id is
     /// `NotFound`. Each membership's provider data is the user's entry.
     async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
         let operation = Operation::ListMembers;
-        path_id("tenant id", tenant.as_str()).map_err(in_operation(operation))?;
         let users = self.users_of(tenant, operation).await?;
         memberships_from_api(tenant, &users.users).map_err(self.decoded(operation))
     }
@@ -764,7 +721,6 @@ impl MembershipDirectory for AstraClient {
     /// otherwise none.
     async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
         let operation = Operation::ListUserMemberships;
-        path_id("user id", user.as_str()).map_err(in_operation(operation))?;
         let users = self.org_users(operation).await?;
         let org = org_id(&users.org_id).map_err(self.decoded(operation))?;
         memberships_from_api(
@@ -783,17 +739,12 @@ impl MembershipDirectory for AstraClient {
         &self,
         tenant: &TenantId,
         user: &UserId,
-        request: &MembershipRequest,
+        _request: &MembershipRequest,
     ) -> Result<Membership> {
         let operation = Operation::AddMember;
-        capabilities()
-            .check_membership_request(request)
-            .map_err(in_operation(operation))?;
-        path_id("tenant id", tenant.as_str()).map_err(in_operation(operation))?;
-        path_id("user id", user.as_str()).map_err(in_operation(operation))?;
         let users = self.users_of(tenant, operation).await?;
         let Some(member) = users.users.iter().find(|u| u.id() == Some(user.as_str())) else {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::NotFound,
                 operation,
                 format!(
@@ -804,7 +755,7 @@ impl MembershipDirectory for AstraClient {
         };
         if is_invited(member) {
             let email = member.email.as_deref().ok_or_else(|| {
-                self.error(
+                self.context().error(
                     ErrorKind::Unexpected,
                     operation,
                     format!("invited user {user} has no email to re-send the invitation to"),
@@ -825,11 +776,10 @@ impl MembershipDirectory for AstraClient {
     /// the user from the organization.
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
         let operation = Operation::RemoveMember;
-        path_id("tenant id", tenant.as_str()).map_err(in_operation(operation))?;
-        let id = path_id("user id", user.as_str()).map_err(in_operation(operation))?;
+        let id = path_id("user id", user.as_str())?;
         let users = self.users_of(tenant, operation).await?;
         if !users.users.iter().any(|u| u.id() == Some(id)) {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::NotFound,
                 operation,
                 format!("user {user} is not in the organization"),

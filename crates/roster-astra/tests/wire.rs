@@ -1012,7 +1012,7 @@ async fn statuses_map_to_error_kinds_and_keep_the_messages() {
             "invalid email address; role 9d2e not found",
             "{status}"
         );
-        assert_eq!(err.provider(), Some("astra-devops"));
+        assert_eq!(err.provider(), Some("astra"));
         assert_eq!(err.operation(), Some(roster_core::Operation::UpdateUser));
     }
 }
@@ -1084,7 +1084,7 @@ async fn the_default_url_and_plain_http_rules() {
     )
     .expect_err("plain http");
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
-    assert_eq!(err.provider(), Some("astra-devops"));
+    assert_eq!(err.provider(), Some("astra"));
     let opted_in = AstraConfig::new(token)
         .with_base_url("http://api.astra.example.com")
         .with_http(HttpSettings::new().allow_insecure_http(true));
@@ -1793,6 +1793,6 @@ async fn role_errors_name_their_own_operations() {
         })
         .await;
         assert_eq!(err.operation(), Some(operation), "{err}");
-        assert_eq!(err.provider(), Some("astra-devops"));
+        assert_eq!(err.provider(), Some("astra"));
     }
 }

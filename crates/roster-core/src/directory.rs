@@ -16,7 +16,7 @@ use crate::model::{
 
 /// What every adapter (and every layer wrapping one) says about itself.
 pub trait Provider: Send + Sync {
-    /// A short, stable identifier of the provider, such as `iaas-operator`.
+    /// A short, stable identifier of the provider, such as `iaas`.
     fn provider_id(&self) -> &'static str;
 
     /// What this adapter supports, and which rules its provider enforces.

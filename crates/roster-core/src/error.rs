@@ -295,7 +295,7 @@ impl Operation {
     }
 
     /// Whether this operation removes something, so that "already gone" on a
-    /// retry means done ([`OperationFacts::removal`]).
+    /// retry means done ([`OperationFacts::removal`](OperationFacts#structfield.removal)).
     pub const fn is_removal(self) -> bool {
         self.facts().removal
     }
@@ -305,6 +305,13 @@ impl fmt::Display for Operation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// Tags an error with `provider` and `operation`: for an adapter's own
+/// methods, which do not pass the checking step
+/// ([`Checked`](crate::Checked) tags the neutral operations' errors).
+pub fn in_operation(provider: &'static str, operation: Operation) -> impl Fn(Error) -> Error {
+    move |err| err.with_provider(provider).with_operation(operation)
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -453,7 +460,7 @@ impl Error {
         self.inner.kind
     }
 
-    /// The provider the error came from, such as `iaas-operator`.
+    /// The provider the error came from, such as `iaas`.
     pub fn provider(&self) -> Option<&'static str> {
         self.inner.provider
     }
@@ -651,13 +658,13 @@ mod tests {
     #[test]
     fn display_names_provider_operation_kind_and_status() {
         let err = Error::new(ErrorKind::NotFound, "no such user")
-            .with_provider("iaas-operator")
+            .with_provider("iaas")
             .with_operation(Operation::GetUser)
             .with_status(404)
             .with_request_id("req-1");
         assert_eq!(
             err.to_string(),
-            "iaas-operator get_user: not_found: no such user (HTTP 404, request id req-1)"
+            "iaas get_user: not_found: no such user (HTTP 404, request id req-1)"
         );
     }
 

@@ -7,6 +7,13 @@
 //! [`TenantDirectoryExt`], [`MembershipDirectoryExt`]), the one [`Error`]
 //! type, the flat [`Capabilities`] struct and the [`paginate`] helper.
 //!
+//! Adapters implement the service traits ([`UserService`],
+//! [`TenantService`], [`MembershipService`]); callers hold them as a
+//! [`Checked`] service, the one checking step every call passes before
+//! adapter code runs (capabilities, provider fields, path segments,
+//! cursors, membership rules), which also tags every error with its
+//! provider and operation. See [`service`].
+//!
 //! This crate has no HTTP dependency. Adapters live in their own crates and
 //! the `roster` facade re-exports everything here.
 //!
@@ -29,11 +36,14 @@ mod forward;
 pub mod model;
 pub mod pagination;
 pub mod provider_data;
+pub mod service;
 pub mod state;
 
 pub use capability::Capabilities;
 pub use directory::{Directory, MembershipDirectory, Provider, TenantDirectory, UserDirectory};
-pub use error::{Access, CreateLookup, Error, ErrorKind, Operation, OperationFacts, Result};
+pub use error::{
+    Access, CreateLookup, Error, ErrorKind, Operation, OperationFacts, Result, in_operation,
+};
 pub use ext::{MembershipDirectoryExt, TenantDirectoryExt, UserDirectoryExt};
 pub use model::{
     CreateOutcome, Created, Email, Membership, MembershipRequest, NewTenant, NewUser, Page,
@@ -42,6 +52,7 @@ pub use model::{
 };
 pub use pagination::paginate;
 pub use provider_data::{ProviderData, ProviderFields, Raw, map_items};
+pub use service::{Checked, Connect, MembershipService, TenantService, UserService, path_segment};
 
 /// Re-exported so adapters and layers implement the traits with the same
 /// macro version.

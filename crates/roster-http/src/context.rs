@@ -105,6 +105,21 @@ impl ClientContext {
         &self.inner.redactor
     }
 
+    /// An error the adapter raises itself (no answer to classify: an id
+    /// the server does not list, a rule of the provider), tagged with the
+    /// provider and `operation`. Its message may quote what the server sent,
+    /// so it is redacted like a body snippet.
+    pub fn error(&self, kind: ErrorKind, operation: Operation, message: impl AsRef<str>) -> Error {
+        Error::new(kind, self.inner.redactor.redact(message.as_ref()))
+            .with_provider(self.inner.provider)
+            .with_operation(operation)
+    }
+
+    /// [`Error::unsupported`] for this client's provider.
+    pub fn unsupported(&self, operation: Operation, what: &str) -> Error {
+        Error::unsupported(self.inner.provider, operation, what)
+    }
+
     /// The progenitor `pre` hook: adds credentials and drops the
     /// `api-version` header progenitor adds to every request (it is the
     /// spec's own version number, which no provider asked for).

@@ -15,6 +15,11 @@
 //!   ([`kind_for_status`]), the provider's message (through the adapter's
 //!   [`DescribeError`]), request id, [`parse_retry_after`], and a
 //!   [`Redactor`]-cleaned body snippet.
+//! - [`Endpoint`] is the part of every adapter's config that is the same
+//!   (base URL, [`Credential`], HTTP settings, redacted `Debug`, the
+//!   connect step), [`EnvVars`] the variables it is read from, and
+//!   [`endpoint_config!`] gives an adapter's config `require_env`,
+//!   `with_base_url`, `with_http` and `base_url`.
 //! - [`KeyedLocks`] serialises read-modify-write updates per user, for
 //!   providers whose membership lists are rewritten whole.
 //!
@@ -25,6 +30,7 @@
 mod auth;
 mod classify;
 mod context;
+mod endpoint;
 mod locks;
 mod redact;
 mod settings;
@@ -35,13 +41,12 @@ pub use classify::{
     classify_response, kind_for_status, no_detail, parse_retry_after, request_id,
 };
 pub use context::{ClientContext, Connection};
+pub use endpoint::{Credential, Endpoint, EnvVars, env_var};
 pub use locks::{KeyedGuard, KeyedLocks};
 pub use redact::{REDACTED, Redacted, Redactor};
 pub use settings::{BaseUrl, HttpSettings, USER_AGENT};
 
 pub use secrecy::{ExposeSecret, SecretString};
-
-use roster_core::{Error, Result};
 
 /// Installs rustls' `ring` crypto provider as the process default, once.
 ///
@@ -84,22 +89,10 @@ pub fn encode_path(segment: &str) -> String {
     percent_encoding::utf8_percent_encode(segment, PATH_SEGMENT).to_string()
 }
 
-/// Checks that an identifier can travel as one URL path segment.
-///
-/// The generated clients percent-encode path parameters with
-/// [`encode_path`], so almost anything is safe. The two exceptions are the
-/// dot segments `.` and `..`: URL parsers resolve them (even when written as
-/// `%2E%2E`), so `/tenants/..` would address a different resource. Those are
-/// refused before anything is sent.
-pub fn path_segment<'a>(what: &str, id: &'a str) -> Result<&'a str> {
-    match id {
-        "" => Err(Error::invalid_input(format!("{what} is empty"))),
-        "." | ".." => Err(Error::invalid_input(format!(
-            "{what} {id:?} cannot be sent as a URL path segment"
-        ))),
-        _ => Ok(id),
-    }
-}
+/// The path-segment rule, kept here for the adapters' mapping code; it
+/// lives in `roster_core` because the checking step every call passes
+/// ([`roster_core::Checked`]) applies it before any adapter code runs.
+pub use roster_core::path_segment;
 
 /// Implements progenitor's `ClientHooks` for a generated client whose inner
 /// type is [`ClientContext`]: the `pre` hook authenticates, the `exec` hook
@@ -142,27 +135,15 @@ macro_rules! impl_client_hooks {
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::endpoint::require_env;
     pub use progenitor_client;
     pub use reqwest;
+    pub use roster_core::Result;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use roster_core::ErrorKind;
-
-    #[test]
-    fn dot_segments_are_refused_everything_else_passes() {
-        for bad in ["", ".", ".."] {
-            assert_eq!(
-                path_segment("tenant id", bad).expect_err(bad).kind(),
-                ErrorKind::InvalidInput
-            );
-        }
-        for ok in ["...", "a..b", "../x", "a/b", "%2e%2e", "x?y#z"] {
-            assert_eq!(path_segment("tenant id", ok).expect(ok), ok);
-        }
-    }
 
     #[test]
     fn encode_path_keeps_only_unreserved_characters() {

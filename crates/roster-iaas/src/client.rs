@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use roster_core::{
-    Capabilities, Created, Error, ErrorKind, Membership, MembershipDirectory, MembershipRequest,
-    NewTenant, NewUser, Operation, Page, PageRequest, Principal, Provider, ProviderFields, Result,
-    Tenant, TenantDirectory, TenantId, User, UserDirectory, UserId, UserUpdate,
+    Capabilities, Checked, Connect, Created, Error, ErrorKind, Membership, MembershipRequest,
+    MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Principal, Provider,
+    ProviderFields, Result, Tenant, TenantId, TenantService, User, UserId, UserService, UserUpdate,
+    in_operation,
 };
-use roster_http::{ClientContext, StaticToken};
+use roster_http::ClientContext;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -27,14 +28,15 @@ use crate::ssh::{SshKey, SshKeyId, check_public_key};
 const SSH_KEY_FIELD: &str = "ssh_key_id";
 
 /// The provider identifier used in errors, logs and capabilities.
-pub const PROVIDER: &str = "iaas-operator";
+pub const PROVIDER: &str = "iaas";
 
 roster_http::impl_client_hooks!(generated::Client);
 
-/// A Roster adapter for the NTY Gridworks IaaS operator API.
+/// A Roster adapter for the NTY Gridworks IaaS operator API: [`IaasService`]
+/// behind the checking step every call passes ([`Checked`]).
 ///
-/// It implements [`UserDirectory`], [`TenantDirectory`] and
-/// [`MembershipDirectory`], and honours the API's rules:
+/// It implements [`UserDirectory`](roster_core::UserDirectory), [`TenantDirectory`](roster_core::TenantDirectory) and
+/// [`MembershipDirectory`](roster_core::MembershipDirectory), and honours the API's rules:
 ///
 /// - a user is in at most one tenant: adding a user who is in another
 ///   tenant is a [`Conflict`](ErrorKind::Conflict), checked before anything
@@ -56,11 +58,11 @@ roster_http::impl_client_hooks!(generated::Client);
 /// word in `raw_role`.
 ///
 /// Beyond the neutral traits it manages SSH keys:
-/// [`list_ssh_keys`](IaasClient::list_ssh_keys),
-/// [`create_ssh_key`](IaasClient::create_ssh_key),
-/// [`delete_ssh_key`](IaasClient::delete_ssh_key),
-/// [`assign_ssh_key`](IaasClient::assign_ssh_key) and
-/// [`unassign_ssh_key`](IaasClient::unassign_ssh_key). `create_user` and
+/// [`list_ssh_keys`](IaasService::list_ssh_keys),
+/// [`create_ssh_key`](IaasService::create_ssh_key),
+/// [`delete_ssh_key`](IaasService::delete_ssh_key),
+/// [`assign_ssh_key`](IaasService::assign_ssh_key) and
+/// [`unassign_ssh_key`](IaasService::unassign_ssh_key). `create_user` and
 /// `update_user` also take the key as the provider field `ssh_key_id`
 /// ([`NewUser::with_field`](roster_core::NewUser::with_field)): a key id
 /// assigns it, `null` unassigns it.
@@ -77,28 +79,29 @@ roster_http::impl_client_hooks!(generated::Client);
 /// println!("created {}", alice.id);
 /// # Ok(()) }
 /// ```
+pub type IaasClient = Checked<IaasService>;
+
+/// The IaaS operator adapter itself, behind [`IaasClient`]'s checks: its
+/// rules and costs are described there. Its own methods (the SSH keys) are
+/// called on an `IaasClient` directly.
 #[derive(Debug, Clone)]
-pub struct IaasClient {
+pub struct IaasService {
     api: Arc<generated::Client>,
 }
 
-impl IaasClient {
-    /// Connects with `config`. Fails with `InvalidInput` for a bad base URL
-    /// (including plain `http://` to a non-loopback host without the opt-in)
-    /// or an unusable token; nothing is sent.
-    pub fn new(config: IaasConfig) -> Result<Self> {
-        let auth = StaticToken::bearer(&config.token).map_err(|e| e.with_provider(PROVIDER))?;
-        let api = ClientContext::connect(
-            PROVIDER,
-            &config.base_url,
-            &config.http,
-            Arc::new(auth),
-            crate::error::describe,
-        )?
-        .into_client(generated::Client::new_with_client);
-        Ok(IaasClient { api: Arc::new(api) })
-    }
+impl Connect for IaasService {
+    type Config = IaasConfig;
 
+    fn connect(config: IaasConfig) -> Result<Self> {
+        let api = config
+            .endpoint
+            .connect_bearer(PROVIDER, crate::error::describe)?
+            .into_client(generated::Client::new_with_client);
+        Ok(IaasService { api: Arc::new(api) })
+    }
+}
+
+impl IaasService {
     fn context(&self) -> &ClientContext {
         &self.api.inner
     }
@@ -123,7 +126,10 @@ impl IaasClient {
             .await?
             .into_iter()
             .find(|user| names_uuid(&user.id, id, &canonical))
-            .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no user {id}")))
+            .ok_or_else(|| {
+                self.context()
+                    .error(ErrorKind::NotFound, operation, format!("no user {id}"))
+            })
     }
 
     async fn find_tenant(&self, id: &TenantId, operation: Operation) -> Result<ApiTenant> {
@@ -131,52 +137,27 @@ impl IaasClient {
             .await?
             .into_iter()
             .find(|tenant| tenant.id == id.as_str())
-            .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no tenant {id}")))
-    }
-
-    /// An error raised here. Its message may quote what the server sent
-    /// (an id, a name, a role), so it is redacted like a body snippet.
-    fn error(&self, kind: ErrorKind, operation: Operation, message: impl AsRef<str>) -> Error {
-        Error::new(kind, self.context().redactor().redact(message.as_ref()))
-            .with_provider(PROVIDER)
-            .with_operation(operation)
-    }
-
-    /// The API returns whole lists, so the only page is the first; a cursor
-    /// (which this adapter never hands out) is refused.
-    fn first_page_only(&self, page: &PageRequest, operation: Operation) -> Result<()> {
-        match page.cursor {
-            None => Ok(()),
-            Some(_) => Err(self.error(
-                ErrorKind::InvalidInput,
-                operation,
-                "the IaaS operator API does not paginate; there is no page after the first",
-            )),
-        }
+            .ok_or_else(|| {
+                self.context()
+                    .error(ErrorKind::NotFound, operation, format!("no tenant {id}"))
+            })
     }
 
     /// Tags an error from mapping an answer (or using a value from it) with
     /// where it happened, redacting its message.
     fn decoded(&self, operation: Operation) -> impl Fn(Error) -> Error + '_ {
-        move |err| self.error(err.kind(), operation, err.message())
+        move |err| self.context().error(err.kind(), operation, err.message())
     }
 
-    fn unsupported(&self, operation: Operation, what: &str) -> Error {
-        Error::unsupported(PROVIDER, operation, what)
-    }
-
-    /// The WireGuard key of a membership request, after checking the
-    /// request against this API's rules (key required, no tenant roles).
+    /// The WireGuard key of a membership request (the checking step has
+    /// refused a request without one already).
     fn membership_key(&self, request: &MembershipRequest, operation: Operation) -> Result<String> {
-        capabilities()
-            .check_membership_request(request)
-            .map_err(in_operation(operation))?;
         request
             .wireguard_key
             .as_ref()
             .map(|key| key.as_str().to_owned())
             .ok_or_else(|| {
-                self.error(
+                self.context().error(
                     ErrorKind::InvalidInput,
                     operation,
                     "an IaaS membership needs the user's WireGuard public key",
@@ -197,7 +178,7 @@ impl IaasClient {
             .iter()
             .find(|t| t.users.iter().any(|u| member_uuid(u) == Some(user)))
         {
-            Some(current) if Some(current.id.as_str()) != target => Err(self.error(
+            Some(current) if Some(current.id.as_str()) != target => Err(self.context().error(
                 ErrorKind::Conflict,
                 operation,
                 format!(
@@ -243,7 +224,7 @@ impl IaasClient {
         let role = match change.role {
             Some(role) => role,
             None => role_for_write_back(&current.role).ok_or_else(|| {
-                self.error(
+                self.context().error(
                     ErrorKind::Unsupported,
                     operation,
                     format!(
@@ -262,7 +243,7 @@ impl IaasClient {
                 .as_deref()
                 .map(|id| {
                     Uuid::parse_str(id).map_err(|_| {
-                        self.error(
+                        self.context().error(
                             ErrorKind::Decode,
                             operation,
                             format!(
@@ -316,7 +297,7 @@ impl IaasClient {
     /// a lost upload up by, and a second upload may store it twice.
     pub async fn create_ssh_key(&self, public_key: &str) -> Result<Created<SshKey>> {
         let operation = Operation::CreateSshKey;
-        let public_key = check_public_key(public_key).map_err(in_operation(operation))?;
+        let public_key = check_public_key(public_key).map_err(in_operation(PROVIDER, operation))?;
         let body = types::SshKeysRequestDto {
             public_key: public_key.to_owned(),
         };
@@ -332,11 +313,11 @@ impl IaasClient {
     /// `DELETE /sshkeys/{key_id}`. While the key is assigned to a user the
     /// server keeps it and answers 409, which is
     /// [`Conflict`](ErrorKind::Conflict) with the server's detail: unassign
-    /// it first ([`unassign_ssh_key`](IaasClient::unassign_ssh_key)). An id
+    /// it first ([`unassign_ssh_key`](IaasService::unassign_ssh_key)). An id
     /// that is not a UUID is `InvalidInput`, and nothing is sent.
     pub async fn delete_ssh_key(&self, id: &SshKeyId) -> Result<()> {
         let operation = Operation::DeleteSshKey;
-        let key = ssh_key_uuid(id).map_err(in_operation(operation))?;
+        let key = ssh_key_uuid(id).map_err(in_operation(PROVIDER, operation))?;
         self.context()
             .call(
                 operation,
@@ -353,7 +334,7 @@ impl IaasClient {
     /// nothing is sent.
     pub async fn assign_ssh_key(&self, user: &UserId, key: &SshKeyId) -> Result<User> {
         let operation = Operation::AssignSshKey;
-        let key = ssh_key_uuid(key).map_err(in_operation(operation))?;
+        let key = ssh_key_uuid(key).map_err(in_operation(PROVIDER, operation))?;
         self.set_ssh_key(user, Some(key), operation).await
     }
 
@@ -370,7 +351,7 @@ impl IaasClient {
         key: Option<Uuid>,
         operation: Operation,
     ) -> Result<User> {
-        let uuid = user_uuid(user).map_err(in_operation(operation))?;
+        let uuid = user_uuid(user).map_err(in_operation(PROVIDER, operation))?;
         let current = self.find_user(uuid, operation).await?;
         let unchanged = match (current.ssh_key_id.as_deref(), key) {
             (None, None) => true,
@@ -414,7 +395,7 @@ fn ssh_key_field(fields: &ProviderFields) -> Result<Option<Option<Uuid>>> {
     }
 }
 
-impl Provider for IaasClient {
+impl Provider for IaasService {
     fn provider_id(&self) -> &'static str {
         PROVIDER
     }
@@ -427,11 +408,6 @@ impl Provider for IaasClient {
     fn user_fields(&self) -> &'static [&'static str] {
         &[SSH_KEY_FIELD]
     }
-}
-
-/// Tags an error raised here, before any request, with where it happened.
-fn in_operation(operation: Operation) -> impl Fn(Error) -> Error {
-    move |err| err.with_provider(PROVIDER).with_operation(operation)
 }
 
 /// What the IaaS operator API supports.
@@ -468,13 +444,12 @@ pub fn capabilities() -> Capabilities {
 }
 
 #[async_trait]
-impl UserDirectory for IaasClient {
+impl UserService for IaasService {
     /// The API does not paginate: the first page holds every user, and there
     /// is never a next page. A cursor (which this adapter never hands out)
     /// is refused.
-    async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
+    async fn list_users_page(&self, _page: PageRequest) -> Result<Page<User>> {
         let operation = Operation::ListUsers;
-        self.first_page_only(&page, operation)?;
         let users = self.all_users(operation).await?;
         Ok(Page::complete(
             users_from_api(&users).map_err(self.decoded(operation))?,
@@ -485,7 +460,7 @@ impl UserDirectory for IaasClient {
     /// picks the one asked for.
     async fn get_user(&self, id: &UserId) -> Result<User> {
         let operation = Operation::GetUser;
-        let id = user_uuid(id).map_err(in_operation(operation))?;
+        let id = user_uuid(id)?;
         user_from_api(&self.find_user(id, operation).await?).map_err(self.decoded(operation))
     }
 
@@ -495,19 +470,11 @@ impl UserDirectory for IaasClient {
     /// API stores neither).
     async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
         let operation = Operation::CreateUser;
-        if user.display_name.is_some() {
-            return Err(self.unsupported(operation, "display names"));
-        }
-        if !user.additional_roles.is_empty() {
-            return Err(self.unsupported(operation, "several roles per user"));
-        }
         let role = match &user.role {
-            Some(role) => role_to_api(role).map_err(in_operation(operation))?,
+            Some(role) => role_to_api(role)?,
             None => types::UserRole::Member,
         };
-        let ssh_key_id = ssh_key_field(&user.fields)
-            .map_err(in_operation(operation))?
-            .flatten();
+        let ssh_key_id = ssh_key_field(&user.fields)?.flatten();
         let body = types::UserPostRequestDto {
             email: user.email.as_str().to_owned(),
             role,
@@ -532,23 +499,9 @@ impl UserDirectory for IaasClient {
     /// name, status and several roles are `Unsupported`.
     async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
         let operation = Operation::UpdateUser;
-        if update.display_name.is_some() {
-            return Err(self.unsupported(operation, "display names"));
-        }
-        if update.status.is_some() {
-            return Err(self.unsupported(operation, "blocking or suspending users"));
-        }
-        if update.roles.is_some() {
-            return Err(self.unsupported(operation, "several roles per user"));
-        }
-        let role = update
-            .role
-            .as_ref()
-            .map(role_to_api)
-            .transpose()
-            .map_err(in_operation(operation))?;
-        let ssh_key = ssh_key_field(&update.fields).map_err(in_operation(operation))?;
-        let uuid = user_uuid(id).map_err(in_operation(operation))?;
+        let role = update.role.as_ref().map(role_to_api).transpose()?;
+        let ssh_key = ssh_key_field(&update.fields)?;
+        let uuid = user_uuid(id)?;
         let current = self.find_user(uuid, operation).await?;
         if update.is_empty() {
             return user_from_api(&current).map_err(self.decoded(operation));
@@ -564,7 +517,7 @@ impl UserDirectory for IaasClient {
     /// Deletes the user; the server also removes them from their tenant.
     async fn delete_user(&self, id: &UserId) -> Result<()> {
         let operation = Operation::DeleteUser;
-        let uuid = user_uuid(id).map_err(in_operation(operation))?;
+        let uuid = user_uuid(id)?;
         self.context()
             .call(operation, self.api.delete_user_users_user_id_delete(&uuid))
             .await
@@ -584,11 +537,10 @@ impl UserDirectory for IaasClient {
 }
 
 #[async_trait]
-impl TenantDirectory for IaasClient {
+impl TenantService for IaasService {
     /// The API does not paginate: the first page holds every tenant.
-    async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
+    async fn list_tenants_page(&self, _page: PageRequest) -> Result<Page<Tenant>> {
         let operation = Operation::ListTenants;
-        self.first_page_only(&page, operation)?;
         let tenants = self.all_tenants(operation).await?;
         Ok(Page::complete(
             tenants_from_api(&tenants).map_err(self.decoded(operation))?,
@@ -598,7 +550,6 @@ impl TenantDirectory for IaasClient {
     /// There is no `GET /tenants/{id}`: this lists all tenants (one request).
     async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
         let operation = Operation::GetTenant;
-        tenant_path(id).map_err(in_operation(operation))?;
         tenant_from_api(&self.find_tenant(id, operation).await?).map_err(self.decoded(operation))
     }
 
@@ -621,9 +572,9 @@ impl TenantDirectory for IaasClient {
         let mut users = Vec::with_capacity(tenant.members.len());
         let mut seen = HashSet::new();
         for member in &tenant.members {
-            let user_id = user_uuid(&member.user).map_err(in_operation(operation))?;
+            let user_id = user_uuid(&member.user)?;
             if !seen.insert(user_id) {
-                return Err(self.error(
+                return Err(self.context().error(
                     ErrorKind::InvalidInput,
                     operation,
                     format!("user {user_id} is listed twice"),
@@ -654,7 +605,7 @@ impl TenantDirectory for IaasClient {
 
     async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
         let operation = Operation::DeleteTenant;
-        let path = tenant_path(id).map_err(in_operation(operation))?;
+        let path = tenant_path(id)?;
         self.context()
             .call(
                 operation,
@@ -664,7 +615,7 @@ impl TenantDirectory for IaasClient {
     }
 }
 
-impl IaasClient {
+impl IaasService {
     /// Adds, one membership call each, the requested members a tenant
     /// create answered without (a 2025-11 server ignores `users`).
     async fn add_ignored_members(
@@ -701,11 +652,10 @@ impl IaasClient {
 }
 
 #[async_trait]
-impl MembershipDirectory for IaasClient {
+impl MembershipService for IaasService {
     /// Lists all tenants (one request) and returns this one's members.
     async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
         let operation = Operation::ListMembers;
-        tenant_path(tenant).map_err(in_operation(operation))?;
         memberships_from_api(&self.find_tenant(tenant, operation).await?)
             .map_err(self.decoded(operation))
     }
@@ -714,9 +664,6 @@ impl MembershipDirectory for IaasClient {
     /// members. An id that is no tenant is `NotFound`.
     async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
         let operation = Operation::ListMembers;
-        for tenant in tenants {
-            tenant_path(tenant).map_err(in_operation(operation))?;
-        }
         let all = self.all_tenants(operation).await?;
         let mut members = Vec::new();
         for wanted in tenants {
@@ -724,7 +671,7 @@ impl MembershipDirectory for IaasClient {
                 .iter()
                 .find(|t| t.id == wanted.as_str())
                 .ok_or_else(|| {
-                    self.error(
+                    self.context().error(
                         ErrorKind::NotFound,
                         operation,
                         format!("no tenant {wanted}"),
@@ -738,7 +685,7 @@ impl MembershipDirectory for IaasClient {
     /// Lists all tenants (one request) and returns the user's (at most one).
     async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
         let operation = Operation::ListUserMemberships;
-        let uuid = user_uuid(user).map_err(in_operation(operation))?;
+        let uuid = user_uuid(user)?;
         let user = canonical_user_id(uuid);
         let mut memberships = Vec::new();
         for tenant in self.all_tenants(operation).await? {
@@ -765,11 +712,11 @@ impl MembershipDirectory for IaasClient {
     ) -> Result<Membership> {
         let operation = Operation::AddMember;
         let pubkey = self.membership_key(request, operation)?;
-        let path = tenant_path(tenant).map_err(in_operation(operation))?;
-        let uuid = user_uuid(user).map_err(in_operation(operation))?;
+        let path = tenant_path(tenant)?;
+        let uuid = user_uuid(user)?;
         let tenants = self.all_tenants(operation).await?;
         if !tenants.iter().any(|t| t.id == tenant.as_str()) {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::NotFound,
                 operation,
                 format!("no tenant {tenant}"),
@@ -782,8 +729,8 @@ impl MembershipDirectory for IaasClient {
 
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
         let operation = Operation::RemoveMember;
-        let path = tenant_path(tenant).map_err(in_operation(operation))?;
-        let uuid = user_uuid(user).map_err(in_operation(operation))?;
+        let path = tenant_path(tenant)?;
+        let uuid = user_uuid(user)?;
         self.context()
             .call(
                 operation,

@@ -21,6 +21,6 @@ mod ssh;
 #[allow(clippy::all, missing_docs, unused)]
 mod generated;
 
-pub use client::{IaasClient, PROVIDER, capabilities};
+pub use client::{IaasClient, IaasService, PROVIDER, capabilities};
 pub use config::{IaasConfig, TOKEN_ENV, URL_ENV};
 pub use ssh::{SshKey, SshKeyId};

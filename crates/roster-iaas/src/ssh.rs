@@ -71,7 +71,7 @@ impl AsRef<str> for SshKeyId {
 ///
 /// The API says nothing more about a key than its id and text; which user
 /// holds it is the user's `ssh_key_id` (see
-/// [`IaasClient::assign_ssh_key`](crate::IaasClient::assign_ssh_key)).
+/// [`IaasClient::assign_ssh_key`](crate::IaasService::assign_ssh_key)).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SshKey {

@@ -1059,7 +1059,7 @@ async fn only_an_item_without_a_usable_id_fails_a_list_and_is_named() {
         .unwrap_or_else(|| panic!("{p}: no error"));
         assert_eq!(err.kind(), ErrorKind::Decode, "{p}");
         assert_eq!(err.message(), message, "{p}");
-        assert_eq!(err.provider(), Some("iaas-operator"));
+        assert_eq!(err.provider(), Some("iaas"));
     }
     // A member entry with an empty id names its tenant and position.
     let (server, client) = setup().await;
@@ -1688,6 +1688,6 @@ async fn ssh_key_errors_carry_their_own_operation() {
     for (operation, err) in cases {
         assert_eq!(err.operation(), Some(operation), "{err}");
         assert_eq!(err.status(), Some(500));
-        assert_eq!(err.provider(), Some("iaas-operator"));
+        assert_eq!(err.provider(), Some("iaas"));
     }
 }

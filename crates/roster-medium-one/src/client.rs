@@ -10,10 +10,10 @@ use futures::lock::Mutex as AsyncMutex;
 use progenitor_client::ResponseValue;
 use reqwest::header::{HeaderValue, SET_COOKIE};
 use roster_core::{
-    Capabilities, Created, Email, Error, ErrorKind, Membership, MembershipDirectory,
-    MembershipRequest, NewTenant, NewUser, Operation, Page, PageRequest, Provider, Raw, Result,
-    Tenant, TenantDirectory, TenantId, User, UserDirectory, UserId, UserStatus, UserUpdate,
-    map_items,
+    Capabilities, Checked, Connect, Created, Email, Error, ErrorKind, Membership,
+    MembershipRequest, MembershipService, NewTenant, NewUser, Operation, Page, PageRequest,
+    Provider, Raw, Result, Tenant, TenantId, TenantService, User, UserId, UserService, UserStatus,
+    UserUpdate, in_operation, map_items,
 };
 use roster_http::{ClientContext, SecretString};
 use serde_json::Value;
@@ -63,7 +63,7 @@ const USER_FIELDS: &[&str] = &[
 ];
 
 /// A user created directly inside a tenant by
-/// [`MediumOneClient::create_user_in_tenant`]: the user and their
+/// [`MediumOneService::create_user_in_tenant`]: the user and their
 /// membership, as `/user_list_in_tenant` reports them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -77,8 +77,8 @@ pub struct TenantUser {
 
 /// A Roster adapter for Medium One's Accounts & Users API.
 ///
-/// It implements [`UserDirectory`], [`TenantDirectory`] and
-/// [`MembershipDirectory`] and follows the API's rules:
+/// It implements [`UserDirectory`](roster_core::UserDirectory), [`TenantDirectory`](roster_core::TenantDirectory) and
+/// [`MembershipDirectory`](roster_core::MembershipDirectory) and follows the API's rules:
 ///
 /// - **Session.** The first call logs in (`POST /login/`) and keeps the
 ///   session cookie, or the `token` that `no_cookies` returns (see
@@ -132,8 +132,13 @@ pub struct TenantUser {
 /// println!("created {}", alice.id);
 /// # Ok(()) }
 /// ```
+pub type MediumOneClient = Checked<MediumOneService>;
+
+/// The Medium One adapter itself, behind [`MediumOneClient`]'s checks: its
+/// rules and costs are described there. Its own methods (creating a user
+/// inside a tenant) are called on a `MediumOneClient` directly.
 #[derive(Clone)]
-pub struct MediumOneClient {
+pub struct MediumOneService {
     api: Arc<generated::Client>,
     auth: Arc<SessionAuth>,
     /// One login at a time: concurrent first calls share one session.
@@ -146,41 +151,40 @@ pub struct MediumOneClient {
     created_by_tenant_admin: Arc<Mutex<HashMap<Uuid, KnownUser>>>,
 }
 
-impl MediumOneClient {
+impl Connect for MediumOneService {
+    type Config = MediumOneConfig;
+
     /// Connects with `config`. Fails with `InvalidInput` for a bad base URL
     /// (including plain `http://` to a non-loopback host without the
     /// opt-in), an empty login id, password or API key, or a tenant-admin
     /// mode whose tenant id is not a UUID. Nothing is sent: the login
     /// happens on the first call.
-    pub fn new(config: MediumOneConfig) -> Result<Self> {
+    fn connect(config: MediumOneConfig) -> Result<Self> {
         use roster_http::ExposeSecret;
         let refuse = |message: &str| Err(Error::invalid_input(message).with_provider(PROVIDER));
-        if config.login_id.trim().is_empty() {
+        let login = config.endpoint.credential();
+        if login.login_id.trim().is_empty() {
             return refuse("the Medium One login id is empty");
         }
-        if config.password.expose_secret().is_empty() {
+        if login.password.expose_secret().is_empty() {
             return refuse("the Medium One password is empty");
         }
-        if config.api_key.expose_secret().trim().is_empty() {
+        if login.api_key.expose_secret().trim().is_empty() {
             return refuse("the Medium One API key is empty");
         }
         if let AdminMode::TenantAdmin(tenant) = &config.mode {
             tenant_uuid(tenant).map_err(|e| e.with_provider(PROVIDER))?;
         }
         let auth = Arc::new(SessionAuth::new(
-            config.login_id.clone(),
-            config.password.clone(),
-            config.api_key.clone(),
+            login.login_id.clone(),
+            login.password.clone(),
+            login.api_key.clone(),
         ));
-        let api = ClientContext::connect(
-            PROVIDER,
-            &config.base_url,
-            &config.http,
-            auth.clone(),
-            crate::error::describe,
-        )?
-        .into_client(generated::Client::new_with_client);
-        Ok(MediumOneClient {
+        let api = config
+            .endpoint
+            .connect(PROVIDER, auth.clone(), crate::error::describe)?
+            .into_client(generated::Client::new_with_client);
+        Ok(MediumOneService {
             api: Arc::new(api),
             auth,
             login_lock: Arc::new(AsyncMutex::new(())),
@@ -189,19 +193,11 @@ impl MediumOneClient {
             created_by_tenant_admin: Arc::default(),
         })
     }
+}
 
+impl MediumOneService {
     fn context(&self) -> &ClientContext {
         &self.api.inner
-    }
-
-    fn error(&self, kind: ErrorKind, operation: Operation, message: impl Into<String>) -> Error {
-        Error::new(kind, message)
-            .with_provider(PROVIDER)
-            .with_operation(operation)
-    }
-
-    fn unsupported(&self, operation: Operation, what: &str) -> Error {
-        Error::unsupported(PROVIDER, operation, what)
     }
 
     /// The session's generation, logging in first if there is none.
@@ -250,7 +246,9 @@ impl MediumOneClient {
                            logins. Wait 5 minutes without any login attempt (or log in from \
                            another IP address); this client makes no login attempt until then";
             self.auth.refuse(message.to_owned(), Some(LOCKOUT));
-            let mut locked = self.error(ErrorKind::Unauthenticated, Operation::Login, message);
+            let mut locked =
+                self.context()
+                    .error(ErrorKind::Unauthenticated, Operation::Login, message);
             // Keep the status unless it would make the error look temporary:
             // retrying a lockout only extends it.
             if let Some(status) = err.status().filter(|s| !matches!(s, 408 | 429 | 500..=504)) {
@@ -278,7 +276,7 @@ impl MediumOneClient {
     /// The session cookies a successful login set, as one `Cookie` header.
     fn cookie_from(&self, response: &ResponseValue<Value>) -> Result<Credential> {
         if response.as_ref() == &Value::Bool(false) {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::Unauthenticated,
                 Operation::Login,
                 "the login answered false",
@@ -299,7 +297,7 @@ impl MediumOneClient {
             }
         }
         if pairs.is_empty() {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::Unexpected,
                 Operation::Login,
                 "the login succeeded but set no session cookie",
@@ -308,7 +306,7 @@ impl MediumOneClient {
         let joined = pairs.join("; ");
         redactor.add(SecretString::from(joined.clone()));
         let mut header = HeaderValue::from_str(&joined).map_err(|_| {
-            self.error(
+            self.context().error(
                 ErrorKind::Decode,
                 Operation::Login,
                 "the session cookie cannot be sent back in a header",
@@ -326,17 +324,17 @@ impl MediumOneClient {
                 self.context().redactor().add(token.clone());
                 Ok(Credential::QueryToken(token))
             }
-            Value::Bool(true) => Err(self.error(
+            Value::Bool(true) => Err(self.context().error(
                 ErrorKind::Unexpected,
                 Operation::Login,
                 "the login answered true instead of a token: the server ignored no_cookies",
             )),
-            Value::Bool(false) => Err(self.error(
+            Value::Bool(false) => Err(self.context().error(
                 ErrorKind::Unauthenticated,
                 Operation::Login,
                 "the login answered false",
             )),
-            _ => Err(self.error(
+            _ => Err(self.context().error(
                 ErrorKind::Decode,
                 Operation::Login,
                 "the login answered something other than a session token",
@@ -378,7 +376,7 @@ impl MediumOneClient {
         match self.own_tenant() {
             None => Ok(Some(tenant.to_string())),
             Some(own) if same_uuid(own.as_str(), tenant) => Ok(None),
-            Some(own) => Err(self.error(
+            Some(own) => Err(self.context().error(
                 ErrorKind::PermissionDenied,
                 operation,
                 format!("a tenant admin of {own} cannot manage tenant {tenant}"),
@@ -413,7 +411,10 @@ impl MediumOneClient {
         listed
             .map(KnownUser::listed)
             .or_else(|| self.created_here(id))
-            .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no user {id}")))
+            .ok_or_else(|| {
+                self.context()
+                    .error(ErrorKind::NotFound, operation, format!("no user {id}"))
+            })
     }
 
     fn created_here(&self, id: Uuid) -> Option<KnownUser> {
@@ -438,7 +439,7 @@ impl MediumOneClient {
         if !exists {
             return refused;
         }
-        let mut err = self.error(
+        let mut err = self.context().error(
             ErrorKind::AlreadyExists,
             Operation::CreateUser,
             refused.message(),
@@ -476,7 +477,7 @@ impl MediumOneClient {
                     .is_some_and(|n| n.to_lowercase() == wanted)
             })
             .ok_or_else(|| {
-                self.error(
+                self.context().error(
                     ErrorKind::Unexpected,
                     operation,
                     format!(
@@ -493,35 +494,24 @@ impl MediumOneClient {
         Ok(self.send(operation, || self.api.tenant_list()).await?.0)
     }
 
-    /// The lists are never paginated, so the only page is the first; a
-    /// cursor (which this adapter never hands out) is refused.
-    fn first_page_only(&self, page: &PageRequest, operation: Operation) -> Result<()> {
-        match page.cursor {
-            None => Ok(()),
-            Some(_) => Err(self.error(
-                ErrorKind::InvalidInput,
-                operation,
-                "the Medium One API does not paginate; there is no page after the first",
-            )),
-        }
-    }
-
     /// Checks a membership request: tenant roles are fine, WireGuard keys
     /// are not something Medium One stores.
     fn check_membership(&self, request: &MembershipRequest, operation: Operation) -> Result<()> {
         if request.wireguard_key.is_some() {
-            return Err(self.unsupported(operation, "WireGuard keys on memberships"));
+            return Err(self
+                .context()
+                .unsupported(operation, "WireGuard keys on memberships"));
         }
         capabilities(&self.mode)
             .check_membership_request(request)
-            .map_err(in_operation(operation))?;
+            .map_err(in_operation(PROVIDER, operation))?;
         role_to_api(request.role)
             .map(|_| ())
-            .map_err(in_operation(operation))
+            .map_err(in_operation(PROVIDER, operation))
     }
 }
 
-impl fmt::Debug for MediumOneClient {
+impl fmt::Debug for MediumOneService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MediumOneClient")
             .field("base_url", &self.api.baseurl)
@@ -532,7 +522,7 @@ impl fmt::Debug for MediumOneClient {
     }
 }
 
-impl Provider for MediumOneClient {
+impl Provider for MediumOneService {
     fn provider_id(&self) -> &'static str {
         PROVIDER
     }
@@ -546,11 +536,6 @@ impl Provider for MediumOneClient {
     fn user_fields(&self) -> &'static [&'static str] {
         USER_FIELDS
     }
-}
-
-/// Tags an error raised here, before any request, with where it happened.
-fn in_operation(operation: Operation) -> impl Fn(Error) -> Error {
-    move |err| err.with_provider(PROVIDER).with_operation(operation)
 }
 
 /// What Medium One supports in `mode`: a tenant admin cannot list all users
@@ -588,17 +573,17 @@ pub fn capabilities(mode: &AdminMode) -> Capabilities {
     }
 }
 
-impl MediumOneClient {
+impl MediumOneService {
     /// Creates a user directly inside `tenant` with the create-and-link form
     /// of `/tenant_add_user` (`user_name`, `full_name` and the role), then
     /// reads `/user_list_in_tenant` once to learn the new user's id and the
     /// role the server reports, since the call answers only `null`. Two
-    /// requests, where [`create_user`](UserDirectory::create_user) and then
-    /// [`add_member`](MembershipDirectory::add_member) cost four (a system
+    /// requests, where [`create_user`](roster_core::UserDirectory::create_user) and then
+    /// [`add_member`](roster_core::MembershipDirectory::add_member) cost four (a system
     /// admin) or three (a tenant admin).
     ///
     /// - `full_name` is the display name, or the default
-    ///   [`create_user`](UserDirectory::create_user) documents (the part of
+    ///   [`create_user`](roster_core::UserDirectory::create_user) documents (the part of
     ///   the email before `@`); it is never sent blank.
     /// - The role is `tenant-user` unless the request asks for admin; a
     ///   WireGuard key is `Unsupported`.
@@ -619,10 +604,10 @@ impl MediumOneClient {
         request: &MembershipRequest,
     ) -> Result<TenantUser> {
         let operation = Operation::CreateUserInTenant;
-        let uuid = tenant_uuid(tenant).map_err(in_operation(operation))?;
+        let uuid = tenant_uuid(tenant).map_err(in_operation(PROVIDER, operation))?;
         self.refuse_roles(user, operation)?;
         if let Some((key, _)) = user.fields.iter().next() {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::InvalidInput,
                 operation,
                 format!(
@@ -632,7 +617,7 @@ impl MediumOneClient {
             ));
         }
         self.check_membership(request, operation)?;
-        let role = role_to_api(request.role).map_err(in_operation(operation))?;
+        let role = role_to_api(request.role).map_err(in_operation(PROVIDER, operation))?;
         let tenant_id = self.tenant_param(uuid, operation)?;
         let full_name = full_name_for(user);
         let email = user.email.as_str();
@@ -644,9 +629,9 @@ impl MediumOneClient {
         let entry = self
             .read_back_member(tenant_id.as_deref(), email, operation)
             .await?;
-        let user = user_from_api(&entry).map_err(in_operation(operation))?;
+        let user = user_from_api(&entry).map_err(in_operation(PROVIDER, operation))?;
         let membership = members_from_api(&entry, tenant, uuid)
-            .map_err(in_operation(operation))?
+            .map_err(in_operation(PROVIDER, operation))?
             .swap_remove(0);
         Ok(TenantUser { user, membership })
     }
@@ -655,9 +640,9 @@ impl MediumOneClient {
     /// additional roles (`multiple_roles_per_user` is false).
     fn refuse_roles(&self, user: &NewUser, operation: Operation) -> Result<()> {
         if user.role.is_some() || !user.additional_roles.is_empty() {
-            return Err(
-                self.unsupported(operation, "account-wide user roles (roles are per tenant)")
-            );
+            return Err(self
+                .context()
+                .unsupported(operation, "account-wide user roles (roles are per tenant)"));
         }
         Ok(())
     }
@@ -666,10 +651,13 @@ impl MediumOneClient {
     /// the API's default. Any other field is refused: `/user_create` takes
     /// no profile fields.
     fn create_language<'a>(&self, user: &'a NewUser, operation: Operation) -> Result<&'a str> {
-        let refuse = |message: String| self.error(ErrorKind::InvalidInput, operation, message);
+        let refuse = |message: String| {
+            self.context()
+                .error(ErrorKind::InvalidInput, operation, message)
+        };
         user.fields
             .check(USER_FIELDS)
-            .map_err(in_operation(operation))?;
+            .map_err(in_operation(PROVIDER, operation))?;
         if let Some((key, _)) = user.fields.iter().find(|(key, _)| *key != "language") {
             return Err(refuse(format!(
                 "{key:?} is not a /user_create parameter; set it with update_user once the \
@@ -679,7 +667,7 @@ impl MediumOneClient {
         match user
             .fields
             .string("language")
-            .map_err(in_operation(operation))?
+            .map_err(in_operation(PROVIDER, operation))?
         {
             None => Ok(LANGUAGE),
             Some(language) if language.trim().is_empty() => {
@@ -693,11 +681,10 @@ impl MediumOneClient {
     /// then the named profile fields in the docs' order. Only what the
     /// caller named is in it.
     fn update_params(&self, update: &UserUpdate, operation: Operation) -> Result<Vec<String>> {
-        let refuse = |message: String| self.error(ErrorKind::InvalidInput, operation, message);
-        update
-            .fields
-            .check(USER_FIELDS)
-            .map_err(in_operation(operation))?;
+        let refuse = |message: String| {
+            self.context()
+                .error(ErrorKind::InvalidInput, operation, message)
+        };
         if update.fields.get("language").is_some() {
             return Err(refuse(
                 "\"language\" can only be set on create: /user_update's param_list does not \
@@ -724,7 +711,7 @@ impl MediumOneClient {
             if let Some(value) = update
                 .fields
                 .string(field)
-                .map_err(in_operation(operation))?
+                .map_err(in_operation(PROVIDER, operation))?
             {
                 params.push(UpdateParam { field, value }.to_json());
             }
@@ -750,23 +737,16 @@ fn full_name_for(user: &NewUser) -> String {
 }
 
 #[async_trait]
-impl UserDirectory for MediumOneClient {
+impl UserService for MediumOneService {
     /// `/user_list` (SA only; `Unsupported` for a tenant admin). Not
     /// paginated: the first page holds every user. Both answer shapes are
     /// read: `{"user_list": [...]}` and a bare array. Each user carries
     /// their object as provider data; only an item without a `user_id`
     /// fails the list (`Decode`, naming its position).
-    async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
+    async fn list_users_page(&self, _page: PageRequest) -> Result<Page<User>> {
         let operation = Operation::ListUsers;
-        if self.own_tenant().is_some() {
-            return Err(self.unsupported(
-                operation,
-                "listing all users as a tenant admin (/user_list is SA-only)",
-            ));
-        }
-        self.first_page_only(&page, operation)?;
         let users = self.visible_users(operation).await?;
-        let users = map_items(&users, user_from_api).map_err(in_operation(operation))?;
+        let users = map_items(&users, user_from_api)?;
         Ok(Page::complete(users))
     }
 
@@ -774,11 +754,8 @@ impl UserDirectory for MediumOneClient {
     /// request) and picks the user.
     async fn get_user(&self, id: &UserId) -> Result<User> {
         let operation = Operation::GetUser;
-        let uuid = user_uuid(id).map_err(in_operation(operation))?;
-        self.find_user(uuid, operation)
-            .await?
-            .user()
-            .map_err(in_operation(operation))
+        let uuid = user_uuid(id)?;
+        self.find_user(uuid, operation).await?.user()
     }
 
     /// `/user_create` with the email as `user_name`, a `full_name` and a
@@ -806,7 +783,6 @@ impl UserDirectory for MediumOneClient {
     /// `add_member` can find them.
     async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
         let operation = Operation::CreateUser;
-        self.refuse_roles(user, operation)?;
         let language = self.create_language(user, operation)?;
         let full_name = full_name_for(user);
         let email = user.email.as_str();
@@ -822,7 +798,7 @@ impl UserDirectory for MediumOneClient {
             }
             Err(err) => return Err(err),
         };
-        let id = created_id(&id, "user").map_err(in_operation(operation))?;
+        let id = created_id(&id, "user")?;
         if self.own_tenant().is_some() {
             let entry = types::UserEntryFields {
                 api_basic_user: None,
@@ -856,25 +832,14 @@ impl UserDirectory for MediumOneClient {
     /// `InvalidInput`. Nothing is sent for any of them.
     async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
         let operation = Operation::UpdateUser;
-        let uuid = user_uuid(id).map_err(in_operation(operation))?;
-        if update.email.is_some() {
-            return Err(self.unsupported(operation, "changing a user's email (user_name)"));
-        }
-        if update.role.is_some() || update.roles.is_some() {
-            return Err(
-                self.unsupported(operation, "account-wide user roles (roles are per tenant)")
-            );
-        }
-        if update.status.is_some() {
-            return Err(self.unsupported(operation, "blocking or suspending users"));
-        }
+        let uuid = user_uuid(id)?;
         let params = self.update_params(update, operation)?;
         let current = self.find_user(uuid, operation).await?;
-        let mut user = current.user().map_err(in_operation(operation))?;
+        let mut user = current.user()?;
         if params.is_empty() {
             return Ok(user);
         }
-        let user_name = current.user_name().map_err(in_operation(operation))?;
+        let user_name = current.user_name()?;
         self.send(operation, || self.api.user_update(Some(&params), user_name))
             .await?;
         if let Some(name) = update.display_name.as_deref() {
@@ -887,9 +852,9 @@ impl UserDirectory for MediumOneClient {
     /// `/user_remove`. Their tenant roles go with them.
     async fn delete_user(&self, id: &UserId) -> Result<()> {
         let operation = Operation::DeleteUser;
-        let uuid = user_uuid(id).map_err(in_operation(operation))?;
+        let uuid = user_uuid(id)?;
         let user = self.find_user(uuid, operation).await?;
-        let user_name = user.user_name().map_err(in_operation(operation))?;
+        let user_name = user.user_name()?;
         self.send(operation, || self.api.user_remove(user_name))
             .await?;
         self.created_by_tenant_admin
@@ -901,28 +866,30 @@ impl UserDirectory for MediumOneClient {
 }
 
 #[async_trait]
-impl TenantDirectory for MediumOneClient {
+impl TenantService for MediumOneService {
     /// `/tenant_list`; the first page holds every tenant, each with its
     /// object as provider data.
-    async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
+    async fn list_tenants_page(&self, _page: PageRequest) -> Result<Page<Tenant>> {
         let operation = Operation::ListTenants;
-        self.first_page_only(&page, operation)?;
         let tenants = self.all_tenants(operation).await?;
-        let tenants = map_items(&tenants, tenant_from_api).map_err(in_operation(operation))?;
+        let tenants = map_items(&tenants, tenant_from_api)?;
         Ok(Page::complete(tenants))
     }
 
     /// Reads the tenant list (one request) and picks the tenant.
     async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
         let operation = Operation::GetTenant;
-        let uuid = tenant_uuid(id).map_err(in_operation(operation))?;
+        let uuid = tenant_uuid(id)?;
         let tenant = self
             .all_tenants(operation)
             .await?
             .into_iter()
             .find(|t| same_uuid(&t.tenant_id, uuid))
-            .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no tenant {id}")))?;
-        tenant_from_api(&tenant).map_err(in_operation(operation))
+            .ok_or_else(|| {
+                self.context()
+                    .error(ErrorKind::NotFound, operation, format!("no tenant {id}"))
+            })?;
+        tenant_from_api(&tenant)
     }
 
     /// `/tenant_create` (SA only), then `/tenant_list` once (a second
@@ -933,20 +900,11 @@ impl TenantDirectory for MediumOneClient {
     /// Members are `Unsupported`: add them with `add_member` afterwards.
     async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
         let operation = Operation::CreateTenant;
-        if self.own_tenant().is_some() {
-            return Err(self.unsupported(
-                operation,
-                "creating tenants as a tenant admin (/tenant_create is SA-only)",
-            ));
-        }
-        if !tenant.members.is_empty() {
-            return Err(self.unsupported(operation, "creating a tenant with members"));
-        }
         let name = tenant.name();
         let id: String = self
             .send(operation, || self.api.tenant_create(name))
             .await?;
-        let id = created_id(&id, "tenant").map_err(in_operation(operation))?;
+        let id = created_id(&id, "tenant")?;
         let listed = self
             .all_tenants(operation)
             .await
@@ -962,27 +920,28 @@ impl TenantDirectory for MediumOneClient {
 
     /// Medium One has no endpoint to delete a tenant.
     async fn delete_tenant(&self, _id: &TenantId) -> Result<()> {
-        Err(self.unsupported(Operation::DeleteTenant, "deleting tenants"))
+        Err(self
+            .context()
+            .unsupported(Operation::DeleteTenant, "deleting tenants"))
     }
 }
 
 #[async_trait]
-impl MembershipDirectory for MediumOneClient {
+impl MembershipService for MediumOneService {
     /// `/user_list_in_tenant` (one request), with each member's role in
     /// this tenant (an unknown role name is `TenantRole::Other`, the name in
     /// `raw_role`) and their entry as provider data. Only an entry without
     /// a `user_id` fails the list (`Decode`, naming its position).
     async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
         let operation = Operation::ListMembers;
-        let uuid = tenant_uuid(tenant).map_err(in_operation(operation))?;
+        let uuid = tenant_uuid(tenant)?;
         let tenant_id = self.tenant_param(uuid, operation)?;
         let list = self
             .send(operation, || {
                 self.api.user_list_in_tenant(tenant_id.as_deref())
             })
             .await?;
-        let members = map_items(&list.0, |user| members_from_api(user, tenant, uuid))
-            .map_err(in_operation(operation))?;
+        let members = map_items(&list.0, |user| members_from_api(user, tenant, uuid))?;
         Ok(members.into_iter().flatten().collect())
     }
 
@@ -990,9 +949,9 @@ impl MembershipDirectory for MediumOneClient {
     /// `tenant_roles`, each with its entry as provider data.
     async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
         let operation = Operation::ListUserMemberships;
-        let uuid = user_uuid(user).map_err(in_operation(operation))?;
+        let uuid = user_uuid(user)?;
         let entry = self.find_user(uuid, operation).await?;
-        memberships_from_api(&entry, None).map_err(in_operation(operation))
+        memberships_from_api(&entry, None)
     }
 
     /// `/tenant_add_user` with the role (`tenant-user` unless the request
@@ -1016,16 +975,16 @@ impl MembershipDirectory for MediumOneClient {
         request: &MembershipRequest,
     ) -> Result<Membership> {
         let operation = Operation::AddMember;
-        let tenant_uuid = tenant_uuid(tenant).map_err(in_operation(operation))?;
-        let user_uuid = user_uuid(user).map_err(in_operation(operation))?;
+        let tenant_uuid = tenant_uuid(tenant)?;
+        let user_uuid = user_uuid(user)?;
         self.check_membership(request, operation)?;
-        let role = role_to_api(request.role).map_err(in_operation(operation))?;
+        let role = role_to_api(request.role)?;
         let tenant_id = self.tenant_param(tenant_uuid, operation)?;
         let known = match self.own_tenant().and_then(|_| self.created_here(user_uuid)) {
             Some(known) => known,
             None => self.find_user(user_uuid, operation).await?,
         };
-        let user_name = known.user_name().map_err(in_operation(operation))?;
+        let user_name = known.user_name()?;
         let full_name = match self.own_tenant() {
             Some(_) => Some(
                 known
@@ -1051,7 +1010,7 @@ impl MembershipDirectory for MediumOneClient {
             .read_back_member(tenant_id.as_deref(), user_name, operation)
             .await?;
         if !same_uuid(&entry.user_id, user_uuid) {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::NotFound,
                 operation,
                 format!(
@@ -1060,20 +1019,18 @@ impl MembershipDirectory for MediumOneClient {
                 ),
             ));
         }
-        members_from_api(&entry, tenant, tenant_uuid)
-            .map(|mut found| found.swap_remove(0))
-            .map_err(in_operation(operation))
+        members_from_api(&entry, tenant, tenant_uuid).map(|mut found| found.swap_remove(0))
     }
 
     /// Reads the user list (one request) to find the user's name, then
     /// `/tenant_remove_user`. The user stays in the portal.
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
         let operation = Operation::RemoveMember;
-        let tenant_uuid = tenant_uuid(tenant).map_err(in_operation(operation))?;
-        let user_uuid = user_uuid(user).map_err(in_operation(operation))?;
+        let tenant_uuid = tenant_uuid(tenant)?;
+        let user_uuid = user_uuid(user)?;
         let tenant_id = self.tenant_param(tenant_uuid, operation)?;
         let entry = self.find_user(user_uuid, operation).await?;
-        let user_name = entry.user_name().map_err(in_operation(operation))?;
+        let user_name = entry.user_name()?;
         self.send(operation, || {
             self.api.tenant_remove_user(tenant_id.as_deref(), user_name)
         })

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use roster_core::{Error, Result, TenantId};
-use roster_http::{HttpSettings, Redacted, SecretString};
+use roster_http::{Credential, Endpoint, EnvVars, Redacted, SecretString, env_var};
 
 /// The production API root.
 pub const DEFAULT_BASE_URL: &str = "https://api.mediumone.com/v2";
@@ -71,27 +71,50 @@ pub enum SessionTransport {
 /// ```
 #[derive(Clone)]
 pub struct MediumOneConfig {
-    pub(crate) base_url: String,
+    pub(crate) endpoint: Endpoint<Login>,
+    pub(crate) mode: AdminMode,
+    pub(crate) session: SessionTransport,
+}
+
+/// The login a session is opened with.
+#[derive(Clone)]
+pub(crate) struct Login {
     pub(crate) login_id: String,
     pub(crate) password: SecretString,
     pub(crate) api_key: SecretString,
-    pub(crate) mode: AdminMode,
-    pub(crate) session: SessionTransport,
-    pub(crate) http: HttpSettings,
 }
+
+impl Credential for Login {
+    fn fmt_redacted(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Login")
+            .field("login_id", &self.login_id)
+            .field("password", &Redacted)
+            .field("api_key", &Redacted)
+            .finish()
+    }
+}
+
+/// Where [`MediumOneConfig::from_env`] reads from (the mode and session
+/// variables are read besides).
+const ENV: EnvVars = EnvVars {
+    url: URL_ENV,
+    default_url: Some(DEFAULT_BASE_URL),
+    required: &[LOGIN_ENV, PASSWORD_ENV, API_KEY_ENV],
+};
 
 impl MediumOneConfig {
     /// A system-admin login against the production API, with a session
     /// cookie.
     pub fn new(login_id: impl Into<String>, password: SecretString, api_key: SecretString) -> Self {
-        MediumOneConfig {
-            base_url: DEFAULT_BASE_URL.to_owned(),
+        let login = Login {
             login_id: login_id.into(),
             password,
             api_key,
+        };
+        MediumOneConfig {
+            endpoint: Endpoint::new(DEFAULT_BASE_URL, login),
             mode: AdminMode::SystemAdmin,
             session: SessionTransport::Cookie,
-            http: HttpSettings::default(),
         }
     }
 
@@ -99,24 +122,21 @@ impl MediumOneConfig {
     /// login, password or API key is unset, so callers can fall back to an
     /// emulator, and an error when a variable is set to something invalid.
     pub fn from_env() -> Result<Option<Self>> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let (Some(login), Some(password), Some(api_key)) =
-            (var(LOGIN_ENV), var(PASSWORD_ENV), var(API_KEY_ENV))
-        else {
+        let Some((url, values)) = ENV.read() else {
             return Ok(None);
         };
+        let [login, password, api_key] = <[String; 3]>::try_from(values)
+            .map_err(|_| Error::invalid_input("expected three login variables"))?;
         let mut config = MediumOneConfig::new(
             login,
             SecretString::from(password),
             SecretString::from(api_key),
-        );
-        if let Some(url) = var(URL_ENV) {
-            config = config.with_base_url(url);
-        }
-        match var(MODE_ENV).map(|m| m.to_ascii_lowercase()).as_deref() {
+        )
+        .with_base_url(url);
+        match env_var(MODE_ENV).map(|m| m.to_ascii_lowercase()).as_deref() {
             None | Some("sa") => {}
             Some("ta") => {
-                let tenant = var(TENANT_ENV).ok_or_else(|| {
+                let tenant = env_var(TENANT_ENV).ok_or_else(|| {
                     Error::invalid_input(format!("{MODE_ENV}=ta needs {TENANT_ENV}"))
                 })?;
                 config = config.with_mode(AdminMode::TenantAdmin(TenantId::new(tenant)?));
@@ -127,7 +147,10 @@ impl MediumOneConfig {
                 )));
             }
         }
-        match var(SESSION_ENV).map(|m| m.to_ascii_lowercase()).as_deref() {
+        match env_var(SESSION_ENV)
+            .map(|m| m.to_ascii_lowercase())
+            .as_deref()
+        {
             None | Some("cookie") => {}
             Some("token") => config = config.with_session(SessionTransport::QueryToken),
             Some(other) => {
@@ -137,22 +160,6 @@ impl MediumOneConfig {
             }
         }
         Ok(Some(config))
-    }
-
-    /// Like [`MediumOneConfig::from_env`], but an error names what is missing.
-    pub fn require_env() -> Result<Self> {
-        MediumOneConfig::from_env()?.ok_or_else(|| {
-            Error::invalid_input(format!(
-                "set {LOGIN_ENV}, {PASSWORD_ENV} and {API_KEY_ENV} (and optionally {URL_ENV}) \
-                 to reach a real server"
-            ))
-        })
-    }
-
-    /// Uses another API root, such as [`SANDBOX_BASE_URL`] or an emulator.
-    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = base_url.into();
-        self
     }
 
     /// Sets the kind of account (system admin by default).
@@ -167,21 +174,9 @@ impl MediumOneConfig {
         self
     }
 
-    /// Replaces the HTTP settings (timeouts, user agent, plain-HTTP opt-in,
-    /// or your own `reqwest::Client`).
-    pub fn with_http(mut self, http: HttpSettings) -> Self {
-        self.http = http;
-        self
-    }
-
-    /// The configured API root.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
     /// The login id.
     pub fn login_id(&self) -> &str {
-        &self.login_id
+        &self.endpoint.credential().login_id
     }
 
     /// The kind of account.
@@ -195,16 +190,4 @@ impl MediumOneConfig {
     }
 }
 
-impl fmt::Debug for MediumOneConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MediumOneConfig")
-            .field("base_url", &self.base_url)
-            .field("login_id", &self.login_id)
-            .field("password", &Redacted)
-            .field("api_key", &Redacted)
-            .field("mode", &self.mode)
-            .field("session", &self.session)
-            .field("http", &self.http)
-            .finish()
-    }
-}
+roster_http::endpoint_config!(MediumOneConfig, ENV, mode, session);

@@ -27,7 +27,7 @@ mod wire;
 #[allow(clippy::all, missing_docs, unused)]
 mod generated;
 
-pub use client::{MediumOneClient, TenantUser, capabilities};
+pub use client::{MediumOneClient, MediumOneService, TenantUser, capabilities};
 pub use config::{
     API_KEY_ENV, AdminMode, DEFAULT_BASE_URL, LOGIN_ENV, MODE_ENV, MediumOneConfig, PASSWORD_ENV,
     SANDBOX_BASE_URL, SESSION_ENV, SessionTransport, TENANT_ENV, URL_ENV,

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use roster_core::{
-    Capabilities, Created, Error, ErrorKind, Membership, MembershipDirectory, MembershipRequest,
-    NewTenant, NewUser, Operation, Page, PageRequest, Principal, Provider, Result, RoleSpec,
-    Tenant, TenantDirectory, TenantId, User, UserDirectory, UserId, UserStatus, UserUpdate,
-    map_items,
+    Capabilities, Checked, Connect, Created, Error, ErrorKind, Membership, MembershipRequest,
+    MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Principal, Provider,
+    Result, RoleSpec, Tenant, TenantId, TenantService, User, UserId, UserService, UserStatus,
+    UserUpdate, in_operation, map_items,
 };
 use roster_http::{ClientContext, KeyedLocks, StaticToken};
 
@@ -21,9 +21,9 @@ use crate::mapping::{
 /// The provider identifier used in errors, logs and capabilities.
 pub const PROVIDER: &str = "netbird";
 
-/// The operation name [`NetbirdClient::resend_invitation`] reports in errors.
+/// The operation name [`NetbirdService::resend_invitation`] reports in errors.
 pub const RESEND_INVITATION: Operation = Operation::Other("resend_invitation");
-/// The operation name [`NetbirdClient::rename_group`] reports in errors.
+/// The operation name [`NetbirdService::rename_group`] reports in errors.
 pub const RENAME_GROUP: Operation = Operation::Other("rename_group");
 
 roster_http::impl_client_hooks!(generated::Client);
@@ -31,8 +31,8 @@ roster_http::impl_client_hooks!(generated::Client);
 /// A Roster adapter for the NetBird management API: users, groups as
 /// tenants, and each user's `auto_groups` as their memberships.
 ///
-/// It implements [`UserDirectory`], [`TenantDirectory`] and
-/// [`MembershipDirectory`], and follows NetBird's rules:
+/// It implements [`UserDirectory`](roster_core::UserDirectory), [`TenantDirectory`](roster_core::TenantDirectory) and
+/// [`MembershipDirectory`](roster_core::MembershipDirectory), and follows NetBird's rules:
 ///
 /// - **Creating a user invites them** (`POST /api/users` with
 ///   `is_service_user: false`): the user starts as
@@ -40,9 +40,9 @@ roster_http::impl_client_hooks!(generated::Client);
 ///   answers `412` ([`Conflict`](ErrorKind::Conflict)) when it has no
 ///   identity provider to send invitations through. Service users, which
 ///   have a name and no email, are made with
-///   [`create_service_user`](NetbirdClient::create_service_user).
-/// - **There is no `GET /api/users/{id}`.** [`get_user`](UserDirectory::get_user),
-///   [`update_user`](UserDirectory::update_user) and every membership
+///   [`create_service_user`](NetbirdService::create_service_user).
+/// - **There is no `GET /api/users/{id}`.** [`get_user`](roster_core::UserDirectory::get_user),
+///   [`update_user`](roster_core::UserDirectory::update_user) and every membership
 ///   operation list all users (one request, the whole account, since the
 ///   API does not paginate) and pick the one they need. On an account with
 ///   thousands of users, that list is the cost of each of those calls.
@@ -61,14 +61,14 @@ roster_http::impl_client_hooks!(generated::Client);
 ///   in a user's `auto_groups`, a policy, a route, DNS settings or a setup
 ///   key) answers [`Conflict`](ErrorKind::Conflict) with NetBird's message,
 ///   which names what uses it.
-/// - **Moving** between groups ([`move_user`](MembershipDirectory::move_user))
+/// - **Moving** between groups ([`move_user`](roster_core::MembershipDirectory::move_user))
 ///   is one read and one `PUT` that swaps the group in place, never a
 ///   remove followed by an add.
 /// - **Users awaiting approval** (they joined through domain matching while
 ///   the account requires approval) are
 ///   [`PendingApproval`](UserStatus::PendingApproval), although NetBird
-///   also reports them blocked; [`approve_user`](NetbirdClient::approve_user)
-///   and [`reject_user`](NetbirdClient::reject_user) decide on them.
+///   also reports them blocked; [`approve_user`](NetbirdService::approve_user)
+///   and [`reject_user`](NetbirdService::reject_user) decide on them.
 /// - **Nothing NetBird sent is lost**: every [`User`], [`Tenant`] and the
 ///   current user's [`Principal`] carry NetBird's object as it arrived in
 ///   `provider_data` (`permissions`, `last_login`, `issued`, `idp_id`…).
@@ -95,34 +95,37 @@ roster_http::impl_client_hooks!(generated::Client);
 /// println!("invited {} ({})", alice.id, alice.status);
 /// # Ok(()) }
 /// ```
+pub type NetbirdClient = Checked<NetbirdService>;
+
+/// The NetBird adapter itself, behind [`NetbirdClient`]'s checks: its rules
+/// and costs are described there. Its own methods (invitations, approvals,
+/// service users, renaming groups) are called on a `NetbirdClient`
+/// directly.
 #[derive(Debug, Clone)]
-pub struct NetbirdClient {
+pub struct NetbirdService {
     api: Arc<generated::Client>,
     user_locks: KeyedLocks,
 }
 
-impl NetbirdClient {
-    /// Connects with `config`. Fails with `InvalidInput` for a bad base URL
-    /// (including plain `http://` to a non-loopback host without the opt-in)
-    /// or an unusable token; nothing is sent.
-    pub fn new(config: NetbirdConfig) -> Result<Self> {
-        let credential = &config.credential;
+impl Connect for NetbirdService {
+    type Config = NetbirdConfig;
+
+    fn connect(config: NetbirdConfig) -> Result<Self> {
+        let credential = config.credential();
         let auth = StaticToken::with_scheme(credential.scheme(), credential.secret())
             .map_err(|e| e.with_provider(PROVIDER))?;
-        let api = roster_http::ClientContext::connect(
-            PROVIDER,
-            &config.base_url,
-            &config.http,
-            Arc::new(auth),
-            crate::error::describe,
-        )?
-        .into_client(generated::Client::new_with_client);
-        Ok(NetbirdClient {
+        let api = config
+            .endpoint
+            .connect(PROVIDER, Arc::new(auth), crate::error::describe)?
+            .into_client(generated::Client::new_with_client);
+        Ok(NetbirdService {
             api: Arc::new(api),
             user_locks: KeyedLocks::default(),
         })
     }
+}
 
+impl NetbirdService {
     /// Sends a pending user's invitation again (`POST
     /// /api/users/{id}/invite`).
     ///
@@ -130,7 +133,7 @@ impl NetbirdClient {
     /// who has already signed in, or when it has no identity provider to
     /// send invitations through, and `404` for an unknown user.
     pub async fn resend_invitation(&self, user: &UserId) -> Result<()> {
-        let path = user_path(user).map_err(in_operation(RESEND_INVITATION))?;
+        let path = user_path(user).map_err(in_operation(PROVIDER, RESEND_INVITATION))?;
         self.context()
             .call(RESEND_INVITATION, self.api.resend_user_invite(path))
             .await
@@ -150,7 +153,7 @@ impl NetbirdClient {
     ) -> Result<Created<User>> {
         let operation = Operation::CreateUser;
         if name.trim().is_empty() {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::InvalidInput,
                 operation,
                 "a service user needs a name",
@@ -173,7 +176,7 @@ impl NetbirdClient {
             .context()
             .call(operation, self.api.list_users(Some(true)))
             .await?;
-        map_items(&users, user_from_api).map_err(in_operation(operation))
+        map_items(&users, user_from_api).map_err(in_operation(PROVIDER, operation))
     }
 
     /// Approves a user who waits for approval (`POST
@@ -188,13 +191,13 @@ impl NetbirdClient {
     /// the user before the approval cannot block them again.
     pub async fn approve_user(&self, user: &UserId) -> Result<User> {
         let operation = Operation::ApproveUser;
-        let path = user_path(user).map_err(in_operation(operation))?;
+        let path = user_path(user).map_err(in_operation(PROVIDER, operation))?;
         let _guard = self.user_locks.lock(user.as_str()).await;
         let approved = self
             .context()
             .call(operation, self.api.approve_user(path))
             .await?;
-        user_from_api(&approved).map_err(in_operation(operation))
+        user_from_api(&approved).map_err(in_operation(PROVIDER, operation))
     }
 
     /// Rejects a user who waits for approval (`DELETE
@@ -206,7 +209,7 @@ impl NetbirdClient {
     /// that cannot be a path segment is `InvalidInput`, and nothing is sent.
     pub async fn reject_user(&self, user: &UserId) -> Result<()> {
         let operation = Operation::RejectUser;
-        let path = user_path(user).map_err(in_operation(operation))?;
+        let path = user_path(user).map_err(in_operation(PROVIDER, operation))?;
         let _guard = self.user_locks.lock(user.as_str()).await;
         self.context()
             .call(operation, self.api.reject_user(path))
@@ -221,7 +224,11 @@ impl NetbirdClient {
     pub async fn find_group_by_name(&self, name: &str) -> Result<Option<Tenant>> {
         let operation = Operation::ListTenants;
         if name.is_empty() {
-            return Err(self.error(ErrorKind::InvalidInput, operation, "group name is empty"));
+            return Err(self.context().error(
+                ErrorKind::InvalidInput,
+                operation,
+                "group name is empty",
+            ));
         }
         let groups = match self
             .context()
@@ -237,7 +244,7 @@ impl NetbirdClient {
             .find(|group| group.name.as_deref() == Some(name))
             .map(tenant_from_api)
             .transpose()
-            .map_err(in_operation(operation))
+            .map_err(in_operation(PROVIDER, operation))
     }
 
     /// Renames a group. `PUT /api/groups/{id}` replaces the name, peers and
@@ -245,16 +252,20 @@ impl NetbirdClient {
     /// writes its peers and resources back unchanged.
     pub async fn rename_group(&self, id: &TenantId, name: &str) -> Result<Tenant> {
         let operation = RENAME_GROUP;
-        let path = group_path(id).map_err(in_operation(operation))?;
+        let path = group_path(id).map_err(in_operation(PROVIDER, operation))?;
         if name.trim().is_empty() {
-            return Err(self.error(ErrorKind::InvalidInput, operation, "group name is empty"));
+            return Err(self.context().error(
+                ErrorKind::InvalidInput,
+                operation,
+                "group name is empty",
+            ));
         }
         let current = self
             .context()
             .call(operation, self.api.get_group(path))
             .await?;
         if current.data().field("peers").is_none() {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::Decode,
                 operation,
                 format!(
@@ -273,7 +284,7 @@ impl NetbirdClient {
             .context()
             .call(operation, self.api.update_group(path, &body))
             .await?;
-        tenant_from_api(&renamed).map_err(in_operation(operation))
+        tenant_from_api(&renamed).map_err(in_operation(PROVIDER, operation))
     }
 
     fn context(&self) -> &ClientContext {
@@ -296,7 +307,7 @@ impl NetbirdClient {
             }
             Err(err) => return Err(err),
         };
-        let (user, secret) = created_user(created).map_err(in_operation(operation))?;
+        let (user, secret) = created_user(created).map_err(in_operation(PROVIDER, operation))?;
         let created = Created::new(user);
         Ok(match secret {
             Some(secret) => created.with_secret(secret),
@@ -316,7 +327,7 @@ impl NetbirdClient {
             } else {
                 mask_passwords(err.message())
             };
-        let mut masked = self.error(ErrorKind::Decode, operation, message);
+        let mut masked = self.context().error(ErrorKind::Decode, operation, message);
         if let Some(snippet) = err.body_snippet() {
             masked = masked.with_body_snippet(mask_passwords(snippet));
         }
@@ -333,8 +344,8 @@ impl NetbirdClient {
         let Some(role) = role else {
             return Ok(DEFAULT_ROLE);
         };
-        match role_to_api(role).map_err(in_operation(operation))? {
-            "owner" => Err(self.error(
+        match role_to_api(role).map_err(in_operation(PROVIDER, operation))? {
+            "owner" => Err(self.context().error(
                 ErrorKind::InvalidInput,
                 operation,
                 "NetBird does not create users with the owner role; create an admin and \
@@ -356,7 +367,10 @@ impl NetbirdClient {
             .await?
             .into_iter()
             .find(|user| user.id == id.as_str())
-            .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no user {id}")))
+            .ok_or_else(|| {
+                self.context()
+                    .error(ErrorKind::NotFound, operation, format!("no user {id}"))
+            })
     }
 
     /// Writes a user's role, groups and blocked flag back in one `PUT`.
@@ -370,32 +384,9 @@ impl NetbirdClient {
             .call(operation, self.api.update_user(path, body))
             .await
     }
-
-    fn error(&self, kind: ErrorKind, operation: Operation, message: impl Into<String>) -> Error {
-        Error::new(kind, message)
-            .with_provider(PROVIDER)
-            .with_operation(operation)
-    }
-
-    /// The API returns whole lists, so the only page is the first; a cursor
-    /// (which this adapter never hands out) is refused.
-    fn first_page_only(&self, page: &PageRequest, operation: Operation) -> Result<()> {
-        match page.cursor {
-            None => Ok(()),
-            Some(_) => Err(self.error(
-                ErrorKind::InvalidInput,
-                operation,
-                "the NetBird API does not paginate; there is no page after the first",
-            )),
-        }
-    }
-
-    fn unsupported(&self, operation: Operation, what: &str) -> Error {
-        Error::unsupported(PROVIDER, operation, what)
-    }
 }
 
-impl Provider for NetbirdClient {
+impl Provider for NetbirdService {
     fn provider_id(&self) -> &'static str {
         PROVIDER
     }
@@ -403,11 +394,6 @@ impl Provider for NetbirdClient {
     fn capabilities(&self) -> Capabilities {
         capabilities()
     }
-}
-
-/// Tags an error raised here, before any request, with where it happened.
-fn in_operation(operation: Operation) -> impl Fn(Error) -> Error {
-    move |err| err.with_provider(PROVIDER).with_operation(operation)
 }
 
 /// What the NetBird adapter supports.
@@ -449,15 +435,14 @@ pub fn capabilities() -> Capabilities {
 }
 
 #[async_trait]
-impl UserDirectory for NetbirdClient {
+impl UserService for NetbirdService {
     /// Every user, regular and service users alike, in one page: the API
     /// does not paginate. A cursor (which this adapter never hands out) is
     /// refused.
-    async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
+    async fn list_users_page(&self, _page: PageRequest) -> Result<Page<User>> {
         let operation = Operation::ListUsers;
-        self.first_page_only(&page, operation)?;
         let users = self.all_users(operation).await?;
-        let users = map_items(&users, user_from_api).map_err(in_operation(operation))?;
+        let users = map_items(&users, user_from_api)?;
         Ok(Page::complete(users))
     }
 
@@ -466,8 +451,7 @@ impl UserDirectory for NetbirdClient {
     /// one asked for.
     async fn get_user(&self, id: &UserId) -> Result<User> {
         let operation = Operation::GetUser;
-        user_path(id).map_err(in_operation(operation))?;
-        user_from_api(&self.find_user(id, operation).await?).map_err(in_operation(operation))
+        user_from_api(&self.find_user(id, operation).await?)
     }
 
     /// Invites a user (`is_service_user: false`); they start as
@@ -488,10 +472,6 @@ impl UserDirectory for NetbirdClient {
     /// any `fields` are `InvalidInput`, and nothing is sent.
     async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
         let operation = Operation::CreateUser;
-        user.fields.check(&[]).map_err(in_operation(operation))?;
-        if !user.additional_roles.is_empty() {
-            return Err(self.unsupported(operation, "several roles per user"));
-        }
         let body = types::UserCreateRequest {
             email: Some(user.email.as_str().to_owned()),
             name: user.display_name.clone(),
@@ -514,18 +494,8 @@ impl UserDirectory for NetbirdClient {
     /// provider-specific `fields` are `InvalidInput`.
     async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
         let operation = Operation::UpdateUser;
-        update.fields.check(&[]).map_err(in_operation(operation))?;
-        if update.roles.is_some() {
-            return Err(self.unsupported(
-                operation,
-                "replacing several roles (a NetBird user holds one; use `role`)",
-            ));
-        }
-        if update.email.is_some() {
-            return Err(self.unsupported(operation, "changing a user's email"));
-        }
         if update.display_name.is_some() {
-            return Err(self.unsupported(
+            return Err(self.context().unsupported(
                 operation,
                 "changing a display name (NetBird takes it from the identity provider)",
             ));
@@ -535,25 +505,20 @@ impl UserDirectory for NetbirdClient {
             Some(UserStatus::Blocked) => Some(true),
             Some(UserStatus::Active) => Some(false),
             Some(other) => {
-                return Err(self.unsupported(
+                return Err(self.context().unsupported(
                     operation,
                     &format!("setting status {other}; NetBird can block or unblock"),
                 ));
             }
         };
-        let role = update
-            .role
-            .as_ref()
-            .map(role_to_api)
-            .transpose()
-            .map_err(in_operation(operation))?;
-        let path = user_path(id).map_err(in_operation(operation))?;
+        let role = update.role.as_ref().map(role_to_api).transpose()?;
+        let path = user_path(id)?;
         let _guard = self.user_locks.lock(id.as_str()).await;
         let current = self.find_user(id, operation).await?;
         if update.is_empty() {
-            return user_from_api(&current).map_err(in_operation(operation));
+            return user_from_api(&current);
         }
-        let mut body = write_back(&current).map_err(in_operation(operation))?;
+        let mut body = write_back(&current)?;
         if let Some(role) = role {
             role.clone_into(&mut body.role);
         }
@@ -561,13 +526,13 @@ impl UserDirectory for NetbirdClient {
             body.is_blocked = block;
         }
         let updated = self.put_user(path, &body, operation).await?;
-        user_from_api(&updated).map_err(in_operation(operation))
+        user_from_api(&updated)
     }
 
     /// Deletes the user; their memberships (`auto_groups`) go with them.
     async fn delete_user(&self, id: &UserId) -> Result<()> {
         let operation = Operation::DeleteUser;
-        let path = user_path(id).map_err(in_operation(operation))?;
+        let path = user_path(id)?;
         self.context()
             .call(operation, self.api.delete_user(path))
             .await
@@ -581,45 +546,41 @@ impl UserDirectory for NetbirdClient {
             .context()
             .call(operation, self.api.get_current_user())
             .await?;
-        principal_from_api(&me).map_err(in_operation(operation))
+        principal_from_api(&me)
     }
 }
 
 #[async_trait]
-impl TenantDirectory for NetbirdClient {
+impl TenantService for NetbirdService {
     /// Every group, in one page (the API does not paginate), including
     /// NetBird's built-in `All` group.
-    async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
+    async fn list_tenants_page(&self, _page: PageRequest) -> Result<Page<Tenant>> {
         let operation = Operation::ListTenants;
-        self.first_page_only(&page, operation)?;
         let groups = self
             .context()
             .call(operation, self.api.list_groups(None))
             .await?;
-        let tenants = map_items(&groups, tenant_from_api).map_err(in_operation(operation))?;
+        let tenants = map_items(&groups, tenant_from_api)?;
         Ok(Page::complete(tenants))
     }
 
     async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
         let operation = Operation::GetTenant;
-        let path = group_path(id).map_err(in_operation(operation))?;
+        let path = group_path(id)?;
         let group = self
             .context()
             .call(operation, self.api.get_group(path))
             .await?;
-        tenant_from_api(&group).map_err(in_operation(operation))
+        tenant_from_api(&group)
     }
 
     /// Creates an empty group. A group's members here are users (through
     /// their `auto_groups`), which NetBird cannot set while creating the
     /// group, so a tenant with members is `Unsupported`: create it, then
-    /// [`add_member`](MembershipDirectory::add_member). A duplicate name is
+    /// [`add_member`](roster_core::MembershipDirectory::add_member). A duplicate name is
     /// `AlreadyExists`.
     async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
         let operation = Operation::CreateTenant;
-        if !tenant.members.is_empty() {
-            return Err(self.unsupported(operation, "creating a group together with its users"));
-        }
         let body = types::GroupRequest {
             name: tenant.name().to_owned(),
             peers: Vec::new(),
@@ -629,9 +590,7 @@ impl TenantDirectory for NetbirdClient {
             .context()
             .call(operation, self.api.create_group(&body))
             .await?;
-        Ok(Created::new(
-            tenant_from_api(&created).map_err(in_operation(operation))?,
-        ))
+        Ok(Created::new(tenant_from_api(&created)?))
     }
 
     /// Deletes the group. A group NetBird refuses to delete (`All`, or one
@@ -640,7 +599,7 @@ impl TenantDirectory for NetbirdClient {
     /// message.
     async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
         let operation = Operation::DeleteTenant;
-        let path = group_path(id).map_err(in_operation(operation))?;
+        let path = group_path(id)?;
         self.context()
             .call(operation, self.api.delete_group(path))
             .await
@@ -648,13 +607,13 @@ impl TenantDirectory for NetbirdClient {
 }
 
 #[async_trait]
-impl MembershipDirectory for NetbirdClient {
+impl MembershipService for NetbirdService {
     /// The users whose `auto_groups` hold this group: two requests, one to
     /// check the group exists (`NotFound` otherwise) and one listing every
     /// user.
     async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
         let operation = Operation::ListMembers;
-        let path = group_path(tenant).map_err(in_operation(operation))?;
+        let path = group_path(tenant)?;
         self.context()
             .call(operation, self.api.get_group(path))
             .await?;
@@ -665,22 +624,19 @@ impl MembershipDirectory for NetbirdClient {
                 .any(|g| g == tenant.as_str())
                 .then(|| membership(tenant, user))
                 .transpose()
-        })
-        .map_err(in_operation(operation))?;
+        })?;
         Ok(members.into_iter().flatten().collect())
     }
 
     /// The user's `auto_groups`, from one request listing every user.
     async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
         let operation = Operation::ListUserMemberships;
-        user_path(user).map_err(in_operation(operation))?;
         let found = self.find_user(user, operation).await?;
         map_items(&found.auto_groups, |group| {
             let tenant = TenantId::new(group.as_str())
                 .map_err(|_| Error::new(ErrorKind::Decode, "the server sent an empty group id"))?;
             membership(&tenant, &found)
         })
-        .map_err(in_operation(operation))
     }
 
     /// Adds the group to the user's `auto_groups`: reads the user (one list
@@ -693,42 +649,37 @@ impl MembershipDirectory for NetbirdClient {
         &self,
         tenant: &TenantId,
         user: &UserId,
-        request: &MembershipRequest,
+        _request: &MembershipRequest,
     ) -> Result<Membership> {
         let operation = Operation::AddMember;
-        capabilities()
-            .check_membership_request(request)
-            .map_err(in_operation(operation))?;
-        group_path(tenant).map_err(in_operation(operation))?;
-        let path = user_path(user).map_err(in_operation(operation))?;
+        let path = user_path(user)?;
         let _guard = self.user_locks.lock(user.as_str()).await;
         let current = self.find_user(user, operation).await?;
         if current.auto_groups.iter().any(|g| g == tenant.as_str()) {
-            return membership(tenant, &current).map_err(in_operation(operation));
+            return membership(tenant, &current);
         }
-        let mut body = write_back(&current).map_err(in_operation(operation))?;
+        let mut body = write_back(&current)?;
         body.auto_groups.push(tenant.as_str().to_owned());
         let updated = self.put_user(path, &body, operation).await?;
-        membership(tenant, &updated).map_err(in_operation(operation))
+        membership(tenant, &updated)
     }
 
     /// Takes the group out of the user's `auto_groups`, the same way as
-    /// [`add_member`](MembershipDirectory::add_member). A user who is not in
+    /// [`add_member`](roster_core::MembershipDirectory::add_member). A user who is not in
     /// the group is `NotFound`, and nothing is written.
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
         let operation = Operation::RemoveMember;
-        group_path(tenant).map_err(in_operation(operation))?;
-        let path = user_path(user).map_err(in_operation(operation))?;
+        let path = user_path(user)?;
         let _guard = self.user_locks.lock(user.as_str()).await;
         let current = self.find_user(user, operation).await?;
         if !current.auto_groups.iter().any(|g| g == tenant.as_str()) {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::NotFound,
                 operation,
                 format!("user {user} is not in group {tenant}"),
             ));
         }
-        let mut body = write_back(&current).map_err(in_operation(operation))?;
+        let mut body = write_back(&current)?;
         body.auto_groups.retain(|g| g != tenant.as_str());
         self.put_user(path, &body, operation).await?;
         Ok(())
@@ -741,22 +692,28 @@ impl MembershipDirectory for NetbirdClient {
     /// put back if it refuses (an unknown `to` answers 422, `InvalidInput`).
     /// A user who is not in `from` is `NotFound`, and nothing is written;
     /// tenant roles are `Unsupported`.
-    async fn move_user(
+    async fn move_natively(
         &self,
         user: &UserId,
         from: &TenantId,
         to: &TenantId,
-        request: &MembershipRequest,
+        _request: &MembershipRequest,
+    ) -> Option<Result<Membership>> {
+        Some(self.move_in_one_put(user, from, to).await)
+    }
+}
+
+impl NetbirdService {
+    async fn move_in_one_put(
+        &self,
+        user: &UserId,
+        from: &TenantId,
+        to: &TenantId,
     ) -> Result<Membership> {
         let operation = Operation::MoveMember;
-        capabilities()
-            .check_membership_request(request)
-            .map_err(in_operation(operation))?;
-        group_path(from).map_err(in_operation(operation))?;
-        group_path(to).map_err(in_operation(operation))?;
-        let path = user_path(user).map_err(in_operation(operation))?;
+        let path = user_path(user)?;
         if from == to {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::InvalidInput,
                 operation,
                 format!("cannot move user {user} from group {from} to itself"),
@@ -765,7 +722,7 @@ impl MembershipDirectory for NetbirdClient {
         let _guard = self.user_locks.lock(user.as_str()).await;
         let current = self.find_user(user, operation).await?;
         if !current.auto_groups.iter().any(|g| g == from.as_str()) {
-            return Err(self.error(
+            return Err(self.context().error(
                 ErrorKind::NotFound,
                 operation,
                 format!("user {user} is not in group {from}"),
@@ -784,9 +741,9 @@ impl MembershipDirectory for NetbirdClient {
         }
         let body = types::UserRequest {
             auto_groups,
-            ..write_back(&current).map_err(in_operation(operation))?
+            ..write_back(&current)?
         };
         let updated = self.put_user(path, &body, operation).await?;
-        membership(to, &updated).map_err(in_operation(operation))
+        membership(to, &updated)
     }
 }

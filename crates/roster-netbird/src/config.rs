@@ -2,8 +2,7 @@
 
 use std::fmt;
 
-use roster_core::{Error, Result};
-use roster_http::{ExposeSecret, HttpSettings, Redacted, SecretString};
+use roster_http::{Credential, Endpoint, EnvVars, ExposeSecret, Redacted, SecretString};
 
 /// Environment variable with the management API's base URL (optional;
 /// [`DEFAULT_BASE_URL`] when unset).
@@ -43,6 +42,12 @@ impl NetbirdCredential {
     }
 }
 
+impl Credential for NetbirdCredential {
+    fn fmt_redacted(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
 impl fmt::Debug for NetbirdCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = match self {
@@ -73,18 +78,21 @@ impl fmt::Debug for NetbirdCredential {
 /// ```
 #[derive(Clone)]
 pub struct NetbirdConfig {
-    pub(crate) base_url: String,
-    pub(crate) credential: NetbirdCredential,
-    pub(crate) http: HttpSettings,
+    pub(crate) endpoint: Endpoint<NetbirdCredential>,
 }
+
+/// Where [`NetbirdConfig::from_env`] reads from.
+const ENV: EnvVars = EnvVars {
+    url: URL_ENV,
+    default_url: Some(DEFAULT_BASE_URL),
+    required: &[TOKEN_ENV],
+};
 
 impl NetbirdConfig {
     /// Settings for the server at `base_url`, authenticated with `credential`.
     pub fn new(base_url: impl Into<String>, credential: NetbirdCredential) -> Self {
         NetbirdConfig {
-            base_url: base_url.into(),
-            credential,
-            http: HttpSettings::default(),
+            endpoint: Endpoint::new(base_url, credential),
         }
     }
 
@@ -110,49 +118,20 @@ impl NetbirdConfig {
     /// NetBird's `nbp_...` personal access tokens, as `Token`. Build the
     /// config with [`NetbirdConfig::new`] to choose explicitly.
     pub fn from_env() -> Option<Self> {
-        let token = std::env::var(TOKEN_ENV).ok()?;
-        let url = std::env::var(URL_ENV)
-            .ok()
-            .filter(|url| !url.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        let (url, mut secrets) = ENV.read()?;
         Some(NetbirdConfig::new(
             url,
-            credential_for(SecretString::from(token)),
+            credential_for(SecretString::from(secrets.remove(0))),
         ))
-    }
-
-    /// Like [`NetbirdConfig::from_env`], but an error names what is missing.
-    pub fn require_env() -> Result<Self> {
-        NetbirdConfig::from_env().ok_or_else(|| {
-            Error::invalid_input(format!(
-                "set {TOKEN_ENV} (and optionally {URL_ENV}) to reach a real server"
-            ))
-        })
-    }
-
-    /// Replaces the base URL.
-    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = base_url.into();
-        self
-    }
-
-    /// Replaces the HTTP settings (timeouts, user agent, plain-HTTP opt-in,
-    /// or your own `reqwest::Client`).
-    pub fn with_http(mut self, http: HttpSettings) -> Self {
-        self.http = http;
-        self
-    }
-
-    /// The configured base URL.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
     }
 
     /// The configured credential.
     pub fn credential(&self) -> &NetbirdCredential {
-        &self.credential
+        self.endpoint.credential()
     }
 }
+
+roster_http::endpoint_config!(NetbirdConfig, ENV);
 
 /// A JWT is `header.payload.signature`, and every JWT header is a JSON
 /// object, whose base64url form starts with `eyJ`.
@@ -164,16 +143,6 @@ fn credential_for(token: SecretString) -> NetbirdCredential {
         NetbirdCredential::OAuthToken(token)
     } else {
         NetbirdCredential::PersonalAccessToken(token)
-    }
-}
-
-impl fmt::Debug for NetbirdConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NetbirdConfig")
-            .field("base_url", &self.base_url)
-            .field("credential", &self.credential)
-            .field("http", &self.http)
-            .finish()
     }
 }
 

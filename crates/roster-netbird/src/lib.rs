@@ -27,5 +27,7 @@ mod mapping;
 #[allow(clippy::all, missing_docs, unused)]
 mod generated;
 
-pub use client::{NetbirdClient, PROVIDER, RENAME_GROUP, RESEND_INVITATION, capabilities};
+pub use client::{
+    NetbirdClient, NetbirdService, PROVIDER, RENAME_GROUP, RESEND_INVITATION, capabilities,
+};
 pub use config::{DEFAULT_BASE_URL, NetbirdConfig, NetbirdCredential, TOKEN_ENV, URL_ENV};

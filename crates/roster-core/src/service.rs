@@ -1,0 +1,552 @@
+//! The one path every call takes before an adapter's own code runs.
+//!
+//! An adapter implements the *service* traits ([`UserService`],
+//! [`TenantService`], [`MembershipService`]): the same operations as the
+//! directory traits, holding only what is unique to its provider. Callers
+//! hold a [`Checked`] service, which implements [`UserDirectory`],
+//! [`TenantDirectory`] and [`MembershipDirectory`]. Every call through it
+//! first passes the checks that follow from the provider's
+//! [`Capabilities`] and [`Provider::user_fields`], and sends nothing when
+//! one fails:
+//!
+//! | check | error |
+//! |---|---|
+//! | the operation's capability flag is off (`create_user`, `list_members`, …) | `Unsupported` |
+//! | an argument the provider cannot take: a display name, an account-wide role, a role change, an email change, a status change, several roles, a tenant created with members | `Unsupported` |
+//! | a provider-specific field not in [`Provider::user_fields`] | `InvalidInput` |
+//! | an id that cannot be a URL path segment ([`path_segment`]) | `InvalidInput` |
+//! | a cursor where the provider does not paginate | `InvalidInput` |
+//! | a membership request the provider refuses ([`Capabilities::check_membership_request`]), also before `move_user`'s first write | `InvalidInput` / `Unsupported` |
+//!
+//! Then it calls the service and tags whatever error comes back with the
+//! provider and the operation, once, so adapters do not tag their own.
+//!
+//! ```
+//! use roster_core::service::{Checked, UserService};
+//! # use roster_core::{async_trait, Capabilities, Created, NewUser, Page, PageRequest, Provider,
+//! #     Result, User, UserId, UserUpdate, Email, ErrorKind, UserDirectory};
+//! # struct Mine;
+//! # impl Provider for Mine {
+//! #     fn provider_id(&self) -> &'static str { "mine" }
+//! #     fn capabilities(&self) -> Capabilities { Capabilities::default() }
+//! # }
+//! # #[async_trait]
+//! # impl UserService for Mine {
+//! #     async fn list_users_page(&self, _: PageRequest) -> Result<Page<User>> { unreachable!() }
+//! #     async fn get_user(&self, _: &UserId) -> Result<User> { unreachable!() }
+//! #     async fn create_user(&self, _: &NewUser) -> Result<Created<User>> { unreachable!() }
+//! #     async fn update_user(&self, _: &UserId, _: &UserUpdate) -> Result<User> { unreachable!() }
+//! #     async fn delete_user(&self, _: &UserId) -> Result<()> { unreachable!() }
+//! # }
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! // `Mine` supports nothing, so the create never reaches it.
+//! let client = Checked::from_service(Mine);
+//! let err = client.create_user(&NewUser::new(Email::parse("a@example.com")?)).await.unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::Unsupported);
+//! assert_eq!(err.provider(), Some("mine"));
+//! # Ok::<(), roster_core::Error>(()) }).unwrap();
+//! ```
+
+use std::fmt;
+use std::ops::Deref;
+
+use async_trait::async_trait;
+
+use crate::capability::Capabilities;
+use crate::directory::{MembershipDirectory, Provider, TenantDirectory, UserDirectory};
+use crate::error::{Error, ErrorKind, Operation, Result};
+use crate::model::{
+    Created, Membership, MembershipRequest, NewTenant, NewUser, Page, PageRequest, Principal,
+    Tenant, TenantId, User, UserId, UserUpdate,
+};
+
+/// Checks that an identifier can travel as one URL path segment.
+///
+/// Adapters percent-encode path parameters, so almost anything is safe. The
+/// exceptions are the empty id and the dot segments `.` and `..`: URL
+/// parsers resolve dot segments (even when written as `%2E%2E`), so
+/// `/tenants/..` would address a different resource. [`Checked`] refuses
+/// them for every id before anything is sent.
+///
+/// ```
+/// use roster_core::service::path_segment;
+/// assert!(path_segment("tenant id", "..").is_err());
+/// assert_eq!(path_segment("tenant id", "a..b")?, "a..b");
+/// # Ok::<(), roster_core::Error>(())
+/// ```
+pub fn path_segment<'a>(what: &str, id: &'a str) -> Result<&'a str> {
+    match id {
+        "" => Err(Error::invalid_input(format!("{what} is empty"))),
+        "." | ".." => Err(Error::invalid_input(format!(
+            "{what} {id:?} cannot be sent as a URL path segment"
+        ))),
+        _ => Ok(id),
+    }
+}
+
+/// Users, as an adapter implements them: the operations of
+/// [`UserDirectory`], called only after [`Checked`]'s checks passed.
+#[async_trait]
+pub trait UserService: Provider {
+    /// One page of users; see [`UserDirectory::list_users_page`].
+    async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>>;
+
+    /// One user; see [`UserDirectory::get_user`].
+    async fn get_user(&self, id: &UserId) -> Result<User>;
+
+    /// Creates a user; see [`UserDirectory::create_user`].
+    async fn create_user(&self, user: &NewUser) -> Result<Created<User>>;
+
+    /// Changes a user; see [`UserDirectory::update_user`].
+    async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User>;
+
+    /// Deletes a user; see [`UserDirectory::delete_user`].
+    async fn delete_user(&self, id: &UserId) -> Result<()>;
+
+    /// Refuses a user id this provider can never have (Adverity's are
+    /// numbers, the IaaS API's UUIDs) with `InvalidInput`. [`Checked`]
+    /// calls it before it looks at the arguments of `get_user`,
+    /// `update_user` and `delete_user`, so a bad id is reported as such
+    /// whatever else is wrong. The default accepts every id.
+    fn check_user_id(&self, id: &UserId) -> Result<()> {
+        let _ = id;
+        Ok(())
+    }
+
+    /// The identity behind the credentials; see
+    /// [`UserDirectory::current_user`]. Called only where
+    /// [`Capabilities::current_user`] is set; the default answers
+    /// `Unsupported`.
+    async fn current_user(&self) -> Result<Principal> {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            "reading the current user is not implemented",
+        ))
+    }
+}
+
+/// Tenants, as an adapter implements them: the operations of
+/// [`TenantDirectory`], called only after [`Checked`]'s checks passed.
+#[async_trait]
+pub trait TenantService: Provider {
+    /// One page of tenants; see [`TenantDirectory::list_tenants_page`].
+    async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>>;
+
+    /// One tenant; see [`TenantDirectory::get_tenant`].
+    async fn get_tenant(&self, id: &TenantId) -> Result<Tenant>;
+
+    /// Creates a tenant; see [`TenantDirectory::create_tenant`].
+    async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>>;
+
+    /// Deletes a tenant; see [`TenantDirectory::delete_tenant`].
+    async fn delete_tenant(&self, id: &TenantId) -> Result<()>;
+}
+
+/// Memberships, as an adapter implements them: the operations of
+/// [`MembershipDirectory`], called only after [`Checked`]'s checks passed.
+#[async_trait]
+pub trait MembershipService: Provider {
+    /// The members of a tenant; see [`MembershipDirectory::list_members`].
+    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>>;
+
+    /// The tenants of a user; see
+    /// [`MembershipDirectory::list_user_memberships`].
+    async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>>;
+
+    /// Adds a user to a tenant; see [`MembershipDirectory::add_member`].
+    async fn add_member(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        request: &MembershipRequest,
+    ) -> Result<Membership>;
+
+    /// Removes a user from a tenant; see
+    /// [`MembershipDirectory::remove_member`].
+    async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()>;
+
+    /// The members of several tenants; see
+    /// [`MembershipDirectory::list_members_of`]. The default asks per
+    /// tenant.
+    async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
+        let mut members = Vec::new();
+        for tenant in tenants {
+            members.extend(self.list_members(tenant).await?);
+        }
+        Ok(members)
+    }
+
+    /// A move the provider does natively (one write), or `None` where it
+    /// has none.
+    ///
+    /// With `None`, [`Checked`] moves by
+    /// [`remove_then_add`](crate::ext::remove_then_add) through its own
+    /// checked `remove_member` and `add_member`; it is an `Option` rather
+    /// than a default body because that fallback needs the checked
+    /// directory, which the service cannot name.
+    async fn move_natively(
+        &self,
+        user: &UserId,
+        from: &TenantId,
+        to: &TenantId,
+        request: &MembershipRequest,
+    ) -> Option<Result<Membership>> {
+        let _ = (user, from, to, request);
+        None
+    }
+}
+
+/// A service that is built from its configuration, so that
+/// `Checked::<S>::new(config)` (and an adapter's `XClient::new(config)`)
+/// connects and wraps it in one step.
+pub trait Connect: Sized {
+    /// What the service is built from.
+    type Config;
+
+    /// Builds the service. Nothing is sent: a bad base URL (including
+    /// plain `http://` to a host other than loopback without the opt-in)
+    /// or an unusable credential is `InvalidInput`.
+    fn connect(config: Self::Config) -> Result<Self>;
+}
+
+/// A service behind the one checking step: the type callers hold.
+///
+/// It implements the directory traits for any `S` that implements the
+/// service traits, running the checks listed in the [module
+/// docs](crate::service) before `S` sees a call, and tagging every error
+/// with the provider and the operation. It dereferences to `S`, so an
+/// adapter's own methods (outside the neutral traits) are called on it
+/// directly.
+#[derive(Clone)]
+pub struct Checked<S> {
+    service: S,
+}
+
+impl<S: Connect> Checked<S> {
+    /// Connects the service with `config` and puts it behind the checks.
+    pub fn new(config: S::Config) -> Result<Self> {
+        S::connect(config).map(Checked::from_service)
+    }
+}
+
+impl<S> Checked<S> {
+    /// Puts an already built service behind the checks.
+    pub fn from_service(service: S) -> Self {
+        Checked { service }
+    }
+
+    /// The service underneath, whose calls skip the checks.
+    pub fn service(&self) -> &S {
+        &self.service
+    }
+
+    /// Gives the service back.
+    pub fn into_service(self) -> S {
+        self.service
+    }
+}
+
+impl<S> Deref for Checked<S> {
+    type Target = S;
+
+    fn deref(&self) -> &S {
+        &self.service
+    }
+}
+
+// Transparent, so a client prints as the adapter's own (redacted) Debug.
+impl<S: fmt::Debug> fmt::Debug for Checked<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.service.fmt(f)
+    }
+}
+
+impl<S: Provider> Provider for Checked<S> {
+    fn provider_id(&self) -> &'static str {
+        self.service.provider_id()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.service.capabilities()
+    }
+
+    fn user_fields(&self) -> &'static [&'static str] {
+        self.service.user_fields()
+    }
+}
+
+/// The checks of one call, tagged with its provider and operation.
+struct Gate {
+    provider: &'static str,
+    operation: Operation,
+    caps: Capabilities,
+}
+
+impl Gate {
+    fn new(provider: &impl Provider, operation: Operation) -> Self {
+        Gate {
+            provider: provider.provider_id(),
+            operation,
+            caps: provider.capabilities(),
+        }
+    }
+
+    fn tag(&self, err: Error) -> Error {
+        err.with_provider(self.provider)
+            .with_operation(self.operation)
+    }
+
+    /// `Unsupported` naming `what` unless `supported`.
+    fn require(&self, supported: bool, what: &str) -> Result<&Self> {
+        if supported {
+            Ok(self)
+        } else {
+            Err(Error::unsupported(self.provider, self.operation, what))
+        }
+    }
+
+    fn segment(&self, what: &str, id: &str) -> Result<&Self> {
+        path_segment(what, id).map_err(|err| self.tag(err))?;
+        Ok(self)
+    }
+
+    fn page(&self, page: &PageRequest) -> Result<&Self> {
+        if page.cursor.is_some() && !self.caps.server_side_pagination {
+            return Err(self.tag(Error::invalid_input(format!(
+                "{} does not paginate; there is no page after the first",
+                self.provider
+            ))));
+        }
+        Ok(self)
+    }
+
+    fn membership(&self, request: &MembershipRequest) -> Result<&Self> {
+        self.caps
+            .check_membership_request(request)
+            .map_err(|err| self.tag(err))?;
+        Ok(self)
+    }
+
+    fn fields(&self, fields: &crate::ProviderFields, accepted: &[&str]) -> Result<&Self> {
+        fields.check(accepted).map_err(|err| self.tag(err))?;
+        Ok(self)
+    }
+
+    fn create_user(&self, user: &NewUser, accepted: &[&str]) -> Result<&Self> {
+        let caps = self.caps;
+        self.require(caps.create_user, "creating users")?
+            .require(
+                caps.user_display_name || user.display_name.is_none(),
+                "display names",
+            )?
+            .require(
+                caps.user_roles || user.role.is_none(),
+                "account-wide user roles",
+            )?
+            .require(
+                caps.multiple_roles_per_user || user.additional_roles.is_empty(),
+                "several roles per user",
+            )?
+            .fields(&user.fields, accepted)
+    }
+
+    /// The arguments of an update; the flag and the id are checked first.
+    fn update_user(&self, update: &UserUpdate, accepted: &[&str]) -> Result<&Self> {
+        let caps = self.caps;
+        self.require(
+            caps.update_email || update.email.is_none(),
+            "changing a user's email",
+        )?
+        .require(
+            caps.user_display_name || update.display_name.is_none(),
+            "display names",
+        )?
+        .require(
+            caps.update_role || update.role.is_none(),
+            "changing a user's role",
+        )?
+        .require(
+            caps.update_status || update.status.is_none(),
+            "blocking or suspending users",
+        )?
+        .require(
+            caps.multiple_roles_per_user || update.roles.is_none(),
+            "several roles per user",
+        )?
+        .fields(&update.fields, accepted)
+    }
+
+    /// The id checks of a user operation: a path segment, then the
+    /// provider's own syntax.
+    fn user_id(&self, service: &impl UserService, id: &UserId) -> Result<&Self> {
+        self.segment("user id", id.as_str())?;
+        service.check_user_id(id).map_err(|err| self.tag(err))?;
+        Ok(self)
+    }
+
+    fn create_tenant(&self, tenant: &NewTenant) -> Result<&Self> {
+        let caps = self.caps;
+        self.require(caps.create_tenant, "creating tenants")?
+            .require(
+                caps.create_tenant_with_members || tenant.members.is_empty(),
+                "creating a tenant together with its members",
+            )?;
+        for member in &tenant.members {
+            self.segment("user id", member.user.as_str())?
+                .membership(&member.membership)?;
+        }
+        Ok(self)
+    }
+
+    /// Passes `result` through, its error tagged.
+    fn done<T>(&self, result: Result<T>) -> Result<T> {
+        result.map_err(|err| self.tag(err))
+    }
+}
+
+#[async_trait]
+impl<S: UserService> UserDirectory for Checked<S> {
+    async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
+        let gate = Gate::new(self, Operation::ListUsers);
+        gate.require(gate.caps.list_users, "listing users")?
+            .page(&page)?;
+        gate.done(self.service.list_users_page(page).await)
+    }
+
+    async fn get_user(&self, id: &UserId) -> Result<User> {
+        let gate = Gate::new(self, Operation::GetUser);
+        gate.require(gate.caps.get_user, "reading a user")?
+            .user_id(&self.service, id)?;
+        gate.done(self.service.get_user(id).await)
+    }
+
+    async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
+        let gate = Gate::new(self, Operation::CreateUser);
+        gate.create_user(user, self.user_fields())?;
+        gate.done(self.service.create_user(user).await)
+    }
+
+    async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
+        let gate = Gate::new(self, Operation::UpdateUser);
+        // The id first: a bad id is reported as such, whatever the update.
+        gate.require(gate.caps.update_user, "updating users")?
+            .user_id(&self.service, id)?
+            .update_user(update, self.user_fields())?;
+        gate.done(self.service.update_user(id, update).await)
+    }
+
+    async fn delete_user(&self, id: &UserId) -> Result<()> {
+        let gate = Gate::new(self, Operation::DeleteUser);
+        gate.require(gate.caps.delete_user, "deleting users")?
+            .user_id(&self.service, id)?;
+        gate.done(self.service.delete_user(id).await)
+    }
+
+    async fn current_user(&self) -> Result<Principal> {
+        let gate = Gate::new(self, Operation::CurrentUser);
+        gate.require(gate.caps.current_user, "reading the current user")?;
+        gate.done(self.service.current_user().await)
+    }
+}
+
+#[async_trait]
+impl<S: TenantService> TenantDirectory for Checked<S> {
+    async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
+        let gate = Gate::new(self, Operation::ListTenants);
+        gate.require(gate.caps.list_tenants, "listing tenants")?
+            .page(&page)?;
+        gate.done(self.service.list_tenants_page(page).await)
+    }
+
+    async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
+        let gate = Gate::new(self, Operation::GetTenant);
+        gate.require(gate.caps.get_tenant, "reading a tenant")?
+            .segment("tenant id", id.as_str())?;
+        gate.done(self.service.get_tenant(id).await)
+    }
+
+    async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
+        let gate = Gate::new(self, Operation::CreateTenant);
+        gate.create_tenant(tenant)?;
+        gate.done(self.service.create_tenant(tenant).await)
+    }
+
+    async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
+        let gate = Gate::new(self, Operation::DeleteTenant);
+        gate.require(gate.caps.delete_tenant, "deleting tenants")?
+            .segment("tenant id", id.as_str())?;
+        gate.done(self.service.delete_tenant(id).await)
+    }
+}
+
+#[async_trait]
+impl<S: MembershipService> MembershipDirectory for Checked<S> {
+    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
+        let gate = Gate::new(self, Operation::ListMembers);
+        gate.require(gate.caps.list_members, "listing a tenant's members")?
+            .segment("tenant id", tenant.as_str())?;
+        gate.done(self.service.list_members(tenant).await)
+    }
+
+    async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
+        let gate = Gate::new(self, Operation::ListUserMemberships);
+        gate.require(gate.caps.list_user_memberships, "listing a user's tenants")?
+            .segment("user id", user.as_str())?;
+        gate.done(self.service.list_user_memberships(user).await)
+    }
+
+    async fn add_member(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        request: &MembershipRequest,
+    ) -> Result<Membership> {
+        let gate = Gate::new(self, Operation::AddMember);
+        gate.require(gate.caps.add_member, "adding members")?
+            .segment("tenant id", tenant.as_str())?
+            .segment("user id", user.as_str())?
+            .membership(request)?;
+        gate.done(self.service.add_member(tenant, user, request).await)
+    }
+
+    async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
+        let gate = Gate::new(self, Operation::RemoveMember);
+        gate.require(gate.caps.remove_member, "removing members")?
+            .segment("tenant id", tenant.as_str())?
+            .segment("user id", user.as_str())?;
+        gate.done(self.service.remove_member(tenant, user).await)
+    }
+
+    async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
+        let gate = Gate::new(self, Operation::ListMembers);
+        gate.require(gate.caps.list_members, "listing a tenant's members")?;
+        for tenant in tenants {
+            gate.segment("tenant id", tenant.as_str())?;
+        }
+        gate.done(self.service.list_members_of(tenants).await)
+    }
+
+    async fn move_user(
+        &self,
+        user: &UserId,
+        from: &TenantId,
+        to: &TenantId,
+        request: &MembershipRequest,
+    ) -> Result<Membership> {
+        let gate = Gate::new(self, Operation::MoveMember);
+        let caps = gate.caps;
+        gate.require(caps.add_member && caps.remove_member, "moving members")?
+            .segment("user id", user.as_str())?
+            .segment("tenant id", from.as_str())?
+            .segment("tenant id", to.as_str())?
+            .membership(request)?;
+        let moved = match self.service.move_natively(user, from, to, request).await {
+            Some(moved) => moved,
+            None => crate::ext::remove_then_add(self, user, from, to, request).await,
+        };
+        gate.done(moved)
+    }
+}
+
+#[cfg(test)]
+mod tests;
