@@ -353,6 +353,46 @@ pub fn for_each_body<S>(
     }
 }
 
+/// Forgets every mock on `server`, then answers `GET route` with `body`.
+pub async fn serve_get(server: &wiremock::MockServer, route: &str, body: &Value) {
+    server.reset().await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path(route))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(body))
+        .mount(server)
+        .await;
+}
+
+/// Checks that a record's provider data is `item`, the JSON the server sent.
+pub fn kept_as_sent(data: Option<&roster_core::ProviderData>, item: &Value) -> Result<(), String> {
+    let data = data.ok_or("no provider data")?;
+    let kept: Value = serde_json::from_str(data.get()).map_err(|e| e.to_string())?;
+    (kept == *item)
+        .then_some(())
+        .ok_or_else(|| format!("provider data {kept} is not the item {item}"))
+}
+
+/// Checks that `records` are one per item, in order, and that each fits
+/// its item by `check`; the first misfit is the error.
+pub fn one_per_item<R>(
+    what: &str,
+    records: &[R],
+    items: &[Value],
+    check: impl Fn(&R, &Value) -> Result<(), String>,
+) -> Result<(), String> {
+    if records.len() != items.len() {
+        return Err(format!(
+            "{} {what} for {} items",
+            records.len(),
+            items.len()
+        ));
+    }
+    records
+        .iter()
+        .zip(items)
+        .try_for_each(|(record, item)| check(record, item))
+}
+
 /// Whether a key names an identifier, which must stay usable.
 pub fn is_id_key(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();

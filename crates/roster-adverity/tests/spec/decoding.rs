@@ -6,22 +6,12 @@
 use roster_adverity::{AdverityClient, AdverityConfig};
 use roster_core::{Email, PageRequest, TenantDirectory, UserDirectory, UserStatus};
 use roster_http::SecretString;
-use roster_testkit::spec_bodies::{Spec, for_each_body};
+use roster_testkit::spec_bodies::{Spec, for_each_body, kept_as_sent, one_per_item, serve_get};
 use serde_json::Value;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 const SPEC: &str = include_str!("../../../../specs/adverity/openapi.yaml");
 const CASES: u32 = 48;
-
-async fn serve(server: &MockServer, route: &str, body: &Value) {
-    server.reset().await;
-    Mock::given(method("GET"))
-        .and(path(route))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .mount(server)
-        .await;
-}
 
 async fn setup() -> (MockServer, AdverityClient) {
     let server = MockServer::start().await;
@@ -38,14 +28,6 @@ fn items(body: &Value) -> &[Value] {
     }
 }
 
-fn same_json(data: Option<&roster_core::ProviderData>, item: &Value) -> Result<(), String> {
-    let data = data.ok_or("no provider data")?;
-    let kept: Value = serde_json::from_str(data.get()).map_err(|e| e.to_string())?;
-    (kept == *item)
-        .then_some(())
-        .ok_or_else(|| format!("provider data {kept} is not the item {item}"))
-}
-
 #[test]
 fn every_user_list_the_spec_allows_decodes_without_loss() {
     let spec = Spec::parse(SPEC);
@@ -56,20 +38,12 @@ fn every_user_list_the_spec_allows_decodes_without_loss() {
         CASES,
         setup,
         async |(server, client), _, body| {
-            serve(server, "/api/v1/users/", &body).await;
+            serve_get(server, "/api/v1/users/", &body).await;
             let page = client
                 .list_users_page(PageRequest::first())
                 .await
                 .map_err(|e| format!("{e} for {body}"))?;
-            let items = items(&body);
-            if page.items.len() != items.len() {
-                return Err(format!(
-                    "{} users for {} items",
-                    page.items.len(),
-                    items.len()
-                ));
-            }
-            for (user, item) in page.items.iter().zip(items) {
+            one_per_item("users", &page.items, items(&body), |user, item| {
                 if *user.id.as_str() != *item["id"].to_string() {
                     return Err(format!("id {} for {}", user.id, item["id"]));
                 }
@@ -83,11 +57,10 @@ fn every_user_list_the_spec_allows_decodes_without_loss() {
                     _ => UserStatus::Other,
                 };
                 if user.status != status {
-                    return Err(format!("status {:?} for {}", user.status, item));
+                    return Err(format!("status {:?} for {item}", user.status));
                 }
-                same_json(user.provider_data.as_ref(), item)?;
-            }
-            Ok(())
+                kept_as_sent(user.provider_data.as_ref(), item)
+            })
         },
     );
 }
@@ -102,29 +75,20 @@ fn every_workspace_list_the_spec_allows_decodes_without_loss() {
         CASES,
         setup,
         async |(server, client), _, body| {
-            serve(server, "/api/stacks/", &body).await;
+            serve_get(server, "/api/stacks/", &body).await;
             let page = client
                 .list_tenants_page(PageRequest::first())
                 .await
                 .map_err(|e| format!("{e} for {body}"))?;
-            let items = items(&body);
-            if page.items.len() != items.len() {
-                return Err(format!(
-                    "{} tenants for {} items",
-                    page.items.len(),
-                    items.len()
-                ));
-            }
-            for (tenant, item) in page.items.iter().zip(items) {
+            one_per_item("workspaces", &page.items, items(&body), |tenant, item| {
                 if Some(tenant.id.as_str()) != item["slug"].as_str() {
                     return Err(format!("id {} for {}", tenant.id, item["slug"]));
                 }
                 if tenant.name != item["name"].as_str().unwrap_or_default() {
                     return Err(format!("name {:?} for {}", tenant.name, item["name"]));
                 }
-                same_json(tenant.provider_data.as_ref(), item)?;
-            }
-            Ok(())
+                kept_as_sent(tenant.provider_data.as_ref(), item)
+            })
         },
     );
 }

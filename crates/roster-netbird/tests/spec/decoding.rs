@@ -3,27 +3,15 @@
 //! strings, empty strings) all decode, and every value comes back in the
 //! neutral model or its provider data.
 
-use roster_core::{
-    Email, PageRequest, ProviderData, Role, TenantDirectory, UserDirectory, UserStatus,
-};
+use roster_core::{Email, PageRequest, Role, TenantDirectory, UserDirectory, UserStatus};
 use roster_http::SecretString;
 use roster_netbird::{NetbirdClient, NetbirdConfig};
-use roster_testkit::spec_bodies::{Spec, for_each_body};
+use roster_testkit::spec_bodies::{Spec, for_each_body, kept_as_sent, one_per_item, serve_get};
 use serde_json::Value;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 const SPEC: &str = include_str!("../../../../specs/netbird/openapi.yaml");
 const CASES: u32 = 48;
-
-async fn serve(server: &MockServer, route: &str, body: &Value) {
-    server.reset().await;
-    Mock::given(method("GET"))
-        .and(path(route))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .mount(server)
-        .await;
-}
 
 async fn setup() -> (MockServer, NetbirdClient) {
     let server = MockServer::start().await;
@@ -31,14 +19,6 @@ async fn setup() -> (MockServer, NetbirdClient) {
         .with_base_url(server.uri());
     let client = NetbirdClient::new(config).expect("client");
     (server, client)
-}
-
-fn same_json(data: Option<&ProviderData>, item: &Value) -> Result<(), String> {
-    let data = data.ok_or("no provider data")?;
-    let kept: Value = serde_json::from_str(data.get()).map_err(|e| e.to_string())?;
-    (kept == *item)
-        .then_some(())
-        .ok_or_else(|| format!("provider data {kept} is not the item {item}"))
 }
 
 /// The status the adapter's documented rules give an item.
@@ -71,20 +51,13 @@ fn every_user_list_the_spec_allows_decodes_without_loss() {
         CASES,
         setup,
         async |(server, client), _, body| {
-            serve(server, "/api/users", &body).await;
+            serve_get(server, "/api/users", &body).await;
             let page = client
                 .list_users_page(PageRequest::first())
                 .await
                 .map_err(|e| format!("{e} for {body}"))?;
             let items = body.as_array().map_or(&[][..], Vec::as_slice);
-            if page.items.len() != items.len() {
-                return Err(format!(
-                    "{} users for {} items",
-                    page.items.len(),
-                    items.len()
-                ));
-            }
-            for (user, item) in page.items.iter().zip(items) {
+            one_per_item("users", &page.items, items, |user, item| {
                 if Some(user.id.as_str()) != item["id"].as_str() {
                     return Err(format!("id {} for {}", user.id, item["id"]));
                 }
@@ -106,9 +79,8 @@ fn every_user_list_the_spec_allows_decodes_without_loss() {
                 {
                     return Err(format!("an unknown role is {:?}", user.role));
                 }
-                same_json(user.provider_data.as_ref(), item)?;
-            }
-            Ok(())
+                kept_as_sent(user.provider_data.as_ref(), item)
+            })
         },
     );
 }
@@ -123,26 +95,18 @@ fn every_group_list_the_spec_allows_decodes_without_loss() {
         CASES,
         setup,
         async |(server, client), _, body| {
-            serve(server, "/api/groups", &body).await;
+            serve_get(server, "/api/groups", &body).await;
             let page = client
                 .list_tenants_page(PageRequest::first())
                 .await
                 .map_err(|e| format!("{e} for {body}"))?;
             let items = body.as_array().map_or(&[][..], Vec::as_slice);
-            if page.items.len() != items.len() {
-                return Err(format!(
-                    "{} groups for {} items",
-                    page.items.len(),
-                    items.len()
-                ));
-            }
-            for (tenant, item) in page.items.iter().zip(items) {
+            one_per_item("groups", &page.items, items, |tenant, item| {
                 if Some(tenant.id.as_str()) != item["id"].as_str() {
                     return Err(format!("id {} for {}", tenant.id, item["id"]));
                 }
-                same_json(tenant.provider_data.as_ref(), item)?;
-            }
-            Ok(())
+                kept_as_sent(tenant.provider_data.as_ref(), item)
+            })
         },
     );
 }
