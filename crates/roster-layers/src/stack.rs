@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::{BoxFuture, Either};
+use futures::future::Either;
 use roster_core::{Directory, Result};
 
 use crate::layered::{Call, Layer};
@@ -121,69 +121,60 @@ impl Stack {
 
     /// Wraps `client` in the configured layers.
     ///
-    /// The layers are composed into one [`Layer`] first and the result is
-    /// erased into `Arc<dyn Directory>` once, so a call costs one boxed
-    /// future for the whole stack (plus one per attempt around the
-    /// adapter's own), not one per layer.
+    /// The layers are composed into two, without erasing in between: the
+    /// per-request ones (rate limit, concurrency, per-attempt timeout)
+    /// right around the adapter, so each request, and each page of a lost
+    /// create's lookup, passes them; the per-operation ones (trace, total
+    /// timeout, retry) outside. The result is erased into
+    /// `Arc<dyn Directory>` once, so a call costs one boxed future for the
+    /// operation and one per request, not one per layer.
     pub fn apply<D: Directory + 'static>(&self, client: D) -> Arc<dyn Directory> {
-        let stacked = Stacked {
-            trace: self.trace,
-            total_timeout: self.total_timeout.map(Timeout::total),
-            retry: self.retry.is_enabled().then(|| self.retry.clone()),
+        let per_request = PerRequest {
             rate_limit: self.rate_limit.clone(),
             concurrency_limit: self.concurrency_limit.clone(),
             attempt_timeout: self.attempt_timeout.map(Timeout::per_attempt),
         };
-        if stacked.is_empty() {
-            return Arc::new(client);
+        let per_operation = PerOperation {
+            trace: self.trace,
+            total_timeout: self.total_timeout.map(Timeout::total),
+            retry: self.retry.is_enabled().then(|| self.retry.clone()),
+        };
+        match (per_request.is_empty(), per_operation.is_empty()) {
+            (true, true) => Arc::new(client),
+            (true, false) => Arc::new(client.layer(per_operation)),
+            (false, true) => Arc::new(client.layer(per_request)),
+            (false, false) => Arc::new(client.layer(per_request).layer(per_operation)),
         }
-        Arc::new(client.layer(stacked))
     }
 }
 
-/// Every layer of a [`Stack`] as one [`Layer`], run in the documented
-/// order with their futures nested inline.
+/// RateLimit → ConcurrencyLimit → Timeout::per_attempt, as one layer
+/// around each request.
 #[derive(Debug, Clone)]
-struct Stacked {
-    trace: bool,
-    total_timeout: Option<Timeout>,
-    retry: Option<Retry>,
+struct PerRequest {
     rate_limit: Option<RateLimit>,
     concurrency_limit: Option<ConcurrencyLimit>,
     attempt_timeout: Option<Timeout>,
 }
 
-impl Stacked {
+impl PerRequest {
     fn is_empty(&self) -> bool {
-        !self.trace
-            && self.total_timeout.is_none()
-            && self.retry.is_none()
-            && self.rate_limit.is_none()
+        self.rate_limit.is_none()
             && self.concurrency_limit.is_none()
             && self.attempt_timeout.is_none()
     }
+}
 
-    fn has_per_attempt_layers(&self) -> bool {
-        self.rate_limit.is_some()
-            || self.concurrency_limit.is_some()
-            || self.attempt_timeout.is_some()
-    }
-
-    /// RateLimit → ConcurrencyLimit → Timeout::per_attempt around one
-    /// attempt (or one lookup of the retry layer).
-    async fn per_attempt<T>(
-        &self,
-        provider: &'static str,
-        operation: roster_core::Operation,
-        work: impl Future<Output = Result<T>>,
-    ) -> Result<T> {
+impl Layer for PerRequest {
+    async fn call<'a, T: Send + 'a>(&'a self, call: Call<'a, T>) -> Result<T> {
+        let (provider, operation) = (call.provider(), call.operation());
         if let Some(limit) = &self.rate_limit {
             limit.ready().await;
         }
         let bounded = async {
             match &self.attempt_timeout {
-                Some(timeout) => timeout.bound(provider, operation, work).await,
-                None => work.await,
+                Some(timeout) => timeout.bound(provider, operation, call.attempt()).await,
+                None => call.attempt().await,
             }
         };
         match &self.concurrency_limit {
@@ -191,39 +182,30 @@ impl Stacked {
             None => bounded.await,
         }
     }
+}
 
-    /// Timeout::total → Retry → the per-attempt layers.
+/// Trace → Timeout::total → Retry, as one layer around each operation.
+#[derive(Debug, Clone)]
+struct PerOperation {
+    trace: bool,
+    total_timeout: Option<Timeout>,
+    retry: Option<Retry>,
+}
+
+impl PerOperation {
+    fn is_empty(&self) -> bool {
+        !self.trace && self.total_timeout.is_none() && self.retry.is_none()
+    }
+
     async fn retried<'a, T: Send + 'a>(&'a self, call: Call<'a, T>) -> Result<T> {
-        let (provider, operation) = (call.provider(), call.operation());
-        let Some(retry) = &self.retry else {
-            return self.per_attempt(provider, operation, call.attempt()).await;
-        };
-        if !self.has_per_attempt_layers() {
-            return retry.run(call).await;
+        match &self.retry {
+            Some(retry) => retry.run(call).await,
+            None => call.attempt().await,
         }
-        let attempt = move || {
-            let attempt: BoxFuture<'_, Result<T>> =
-                Box::pin(self.per_attempt(provider, operation, call.attempt()));
-            attempt
-        };
-        let recover = move || {
-            let lookup: BoxFuture<'_, Result<Option<T>>> = Box::pin(async move {
-                match call.recover() {
-                    Some(lookup) => self.per_attempt(provider, operation, lookup).await,
-                    None => Ok(None),
-                }
-            });
-            lookup
-        };
-        let mut inner = Call::new(provider, operation, &attempt);
-        if call.has_recover() {
-            inner = inner.with_recover(&recover);
-        }
-        retry.run(inner).await
     }
 }
 
-impl Layer for Stacked {
+impl Layer for PerOperation {
     fn call<'a, T: Send + 'a>(
         &'a self,
         call: Call<'a, T>,
@@ -235,7 +217,7 @@ impl Layer for Stacked {
                 None => self.retried(call).await,
             }
         };
-        // Either, not a box: the stack's one box is the erased call's.
+        // Either, not a box: the operation's one box is the erased call's.
         if self.trace {
             Either::Left(Trace::wrap(provider, operation, bounded))
         } else {

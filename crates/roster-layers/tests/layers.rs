@@ -38,6 +38,8 @@ struct State {
     calls: Vec<Operation>,
     /// A user that appears after the next lookup.
     arriving: Option<User>,
+    /// Lists in this many pages, each this slow (the users on the last).
+    slow_pages: Option<(usize, Duration)>,
 }
 
 #[derive(Clone, Default)]
@@ -149,8 +151,21 @@ impl Provider for Fake {
 
 #[async_trait]
 impl UserDirectory for Fake {
-    async fn list_users_page(&self, _page: PageRequest) -> Result<Page<User>> {
+    async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
         self.step(Operation::ListUsers).await?;
+        let slow_pages = self.0.lock().unwrap().slow_pages;
+        if let Some((pages, each)) = slow_pages {
+            tokio::time::sleep(each).await;
+            let index: usize = page.cursor.as_deref().map_or(0, |c| c.parse().unwrap());
+            if index + 1 < pages {
+                // Not empty: a pager stops at an empty page.
+                return Ok(Page {
+                    items: vec![user(&format!("page{index}@example.com"))],
+                    next: Some((index + 1).to_string()),
+                });
+            }
+            return Ok(Page::complete(self.0.lock().unwrap().users.clone()));
+        }
         let mut state = self.0.lock().unwrap();
         let users = state.users.clone();
         if let Some(late) = state.arriving.take() {
@@ -712,6 +727,21 @@ async fn the_composed_stack_bounds_each_attempt_retries_and_bounds_the_whole() {
     assert_eq!(created.outcome, CreateOutcome::Adopted);
     assert_eq!(fake.calls(Operation::CreateUser), 1);
     assert_eq!(fake.users(), 1);
+
+    // A lost create's lookup passes the per-attempt layers request by
+    // request: four 20 s pages, each within the 30 s limit, adopt the user.
+    let lost = Error::new(ErrorKind::Timeout, "the answer was lost");
+    let fake = Fake::scripted([Step::CreateThenFail(lost)]);
+    fake.0.lock().unwrap().slow_pages = Some((4, Duration::from_secs(20)));
+    let created = Stack::default()
+        .retry(retry())
+        .total_timeout(None)
+        .apply(fake.clone())
+        .create_user(&new_user("lost@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(created.outcome, CreateOutcome::Adopted);
+    assert_eq!(fake.calls(Operation::ListUsers), 4, "every page read once");
 
     // With no retry, the per-attempt limit still applies.
     let fake = Fake::scripted([Step::Slow(Duration::from_secs(40))]);
