@@ -308,7 +308,8 @@ impl FleetConfig {
 
 /// The line an error is on. A provider table is read whole before its
 /// `kind` picks the variant, so the parser points at the table; for an
-/// unknown key, the line is the key's own, found from there on.
+/// unknown key, the line is the key's own, found from there on, in the
+/// table and in its sub-tables (`[providers.x.layers]`).
 fn error_line(text: &str, start: usize, message: &str) -> usize {
     let start = start.min(text.len());
     let line_of = |offset: usize| text[..offset].matches('\n').count() + 1;
@@ -318,15 +319,33 @@ fn error_line(text: &str, start: usize, message: &str) -> usize {
     let Some(key) = key else {
         return line_of(start);
     };
+    // The table the parser pointed at, by its header, if it has one.
+    let first = text[start..].lines().next().unwrap_or_default().trim();
+    let table = first
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .map(str::trim);
     let mut offset = start;
     for line in text[start..].split_inclusive('\n') {
         let trimmed = line.trim_start();
         if offset > start && trimmed.starts_with('[') {
-            break;
+            let header = trimmed
+                .trim_end()
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            let nested = table.is_some_and(|t| header.starts_with(&format!("{t}.")));
+            if !nested {
+                break;
+            }
         }
-        if let Some(rest) = trimmed.strip_prefix(key)
-            && rest.trim_start().starts_with('=')
-        {
+        // `key = …`, or `key` inside an inline table (`layers = { key = 1 }`).
+        let assigns = |rest: &str| rest.trim_start().starts_with('=');
+        let at_start = trimmed.strip_prefix(key).is_some_and(assigns);
+        let inline = trimmed.contains('{')
+            && trimmed
+                .match_indices(key)
+                .any(|(i, _)| assigns(&trimmed[i + key.len()..]) && !is_word(trimmed, i));
+        if at_start || inline {
             return line_of(offset);
         }
         offset += line.len();
@@ -334,27 +353,59 @@ fn error_line(text: &str, start: usize, message: &str) -> usize {
     line_of(start)
 }
 
-/// `message` with every double-quoted value replaced by `"…"`: the TOML
-/// parser quotes offending values, and a value in the wrong place may be a
-/// pasted secret. Key names (in backticks) stay.
+/// Whether the byte before `i` continues a word (so `key` at `i` is only a
+/// suffix of a longer name).
+fn is_word(text: &str, i: usize) -> bool {
+    text[..i]
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `message` with every value the parser quoted replaced by `…`: a value in
+/// the wrong place may be a pasted secret. TOML quotes values in `"…"`;
+/// serde names a value in backticks after `variant` (`unknown variant
+/// `nbp_…``) and after `invalid type: <type>`. Key and field names, and the
+/// lists of what was expected, stay.
 fn without_quoted_values(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
-    let mut quoted = false;
-    for c in message.chars() {
-        match (c, quoted) {
-            ('"', false) => {
-                out.push_str("\"…");
-                quoted = true;
+    let mut chars = message.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                out.push_str("\"…\"");
+                for c in chars.by_ref() {
+                    if c == '"' {
+                        break;
+                    }
+                }
             }
-            ('"', true) => {
-                out.push('"');
-                quoted = false;
+            '`' if names_a_value(&out) => {
+                out.push_str("`…`");
+                for c in chars.by_ref() {
+                    if c == '`' {
+                        break;
+                    }
+                }
             }
-            (_, true) => {}
-            (c, false) => out.push(c),
+            c => out.push(c),
         }
     }
     out
+}
+
+/// Whether a backtick span that follows `before` is a value serde echoes
+/// (`unknown variant `x``, `invalid type: integer `1``), not a name.
+fn names_a_value(before: &str) -> bool {
+    let before = before.trim_end();
+    if before.ends_with("variant") {
+        return true;
+    }
+    // `invalid type: <one or two words>` right before the span.
+    match before.rsplit_once("invalid type:") {
+        Some((_, kind)) => kind.split_whitespace().count() <= 2 && !kind.contains(','),
+        None => false,
+    }
 }
 
 /// Whether `name` looks like an environment variable name, rather than,
@@ -589,6 +640,26 @@ mod tests {
         );
         let e = wrong_type.unwrap_err().to_string();
         assert!(!e.contains("SECRET2"), "{e}");
+        // serde names a wrong value in backticks: masked too.
+        for (text, secret) in [
+            (
+                "[providers.v]\nkind = \"netbird\"\ntoken_env = \"NB\"\ntoken_scheme = \"nbp_SECRETSCHEME\"\n",
+                "SECRETSCHEME",
+            ),
+            ("[providers.v]\nkind = \"nbp_SECRETKIND\"\n", "SECRETKIND"),
+            (
+                "[providers.v]\nkind = \"medium-one\"\nlogin_env = \"L\"\npassword_env = \"P\"\napi_key_env = \"K\"\nmode = \"hunter2SECRET\"\n",
+                "hunter2SECRET",
+            ),
+            (
+                "[providers.v]\nkind = \"iaas\"\nurl = \"https://h\"\ntoken_env = 987654321\n",
+                "987654321",
+            ),
+        ] {
+            let e = FleetConfig::parse(text).unwrap_err().to_string();
+            assert!(!e.contains(secret), "{e}");
+            assert!(e.contains("`…`") || e.contains("\"…\""), "{e}");
+        }
         // The provider's table; the message names the type it expected.
         assert!(
             e.contains("line 1") && e.contains("expected a boolean"),
@@ -614,8 +685,28 @@ mod tests {
         let _ = unset;
         let e = stray.unwrap_err().to_string();
         assert!(e.contains("unknown field `datalake_id`"), "{e}");
+        assert!(e.contains("line 5"), "{e}");
+        // An unknown key in a sub-table, or in an inline table, is found.
+        let nested = FleetConfig::parse(
+            "[providers.v]\nkind = \"iaas\"\nurl = \"https://h\"\ntoken_env = \"T\"\n\n[providers.v.layers]\nbogus = 1\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            nested.contains("unknown field `bogus`") && nested.contains("line 7"),
+            "{nested}"
+        );
+        let inline = FleetConfig::parse(
+            "[providers.v]\nkind = \"iaas\"\nurl = \"https://h\"\ntoken_env = \"T\"\nlayers = { bogus = 1 }\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(inline.contains("line 5"), "{inline}");
         let e = unknown.unwrap_err().to_string();
-        assert!(e.contains("unknown variant `ldap`"), "{e}");
+        assert!(
+            e.contains("unknown variant `…`, expected one of `iaas`"),
+            "{e}"
+        );
         assert!(e.contains("line 1") || e.contains("line 2"), "{e}");
     }
 
