@@ -790,3 +790,47 @@ async fn a_lossy_network_still_applies_a_large_plan_exactly_once() {
     let again = fleet.plan(&desired).await.expect("re-plan");
     assert!(again.is_empty(), "{again}");
 }
+
+#[tokio::test]
+async fn apply_hands_back_a_created_users_one_time_password_and_never_prints_it() {
+    use roster::plan::ProviderDesired;
+    use roster::state::UserState;
+
+    let sandbox = Sandbox::start().await;
+    // NetBird's embedded identity provider answers a create with a
+    // generated password, shown only in that answer.
+    sandbox
+        .netbird
+        .with_model(|model| *model = std::mem::take(model).faithful());
+    let desired = DesiredState {
+        providers: BTreeMap::from([(
+            "netbird".to_owned(),
+            ProviderDesired {
+                users: vec![UserState {
+                    email: email("newcomer@example.com"),
+                    role: None,
+                    display_name: None,
+                }],
+                ..ProviderDesired::default()
+            },
+        )]),
+    };
+    let fleet = sandbox.fleet(&Stack::none());
+    let plan = fleet.plan(&desired).await.expect("plan");
+    let journal = fleet.apply(&plan, &ApplyOptions::default()).await;
+    assert!(journal.is_complete(), "{journal}");
+    let issued = sandbox
+        .netbird
+        .with_model(|model| model.issued_passwords().to_vec());
+    assert_eq!(issued.len(), 1, "the emulator issued one password");
+    let entry = &journal.entries[0];
+    assert!(matches!(entry.change, Change::CreateUser { .. }));
+    let secret = entry
+        .secret
+        .as_ref()
+        .expect("the password is in the journal");
+    use roster::http::ExposeSecret as _;
+    assert_eq!(secret.expose_secret(), issued[0]);
+    assert!(!format!("{journal:?}").contains(&issued[0]));
+    assert!(!journal.to_string().contains(&issued[0]));
+}

@@ -84,7 +84,7 @@ pub use plan::{DesiredState, Plan};
 /// tokens are held in.
 pub mod http {
     pub use roster_http::{
-        BaseUrl, HttpSettings, SecretString, USER_AGENT, install_crypto_provider,
+        BaseUrl, ExposeSecret, HttpSettings, SecretString, USER_AGENT, install_crypto_provider,
     };
 }
 

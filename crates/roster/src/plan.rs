@@ -536,6 +536,10 @@ pub struct JournalEntry {
     pub change: Change,
     /// What happened.
     pub outcome: ChangeOutcome,
+    /// A one-time secret the provider returned with a user it created
+    /// (NetBird's generated password: its only copy). Never printed by
+    /// `Debug` or the journal's `Display`.
+    pub secret: Option<roster_http::SecretString>,
 }
 
 /// Everything [`Fleet::apply`] did, in the order it did it.
@@ -635,6 +639,7 @@ impl Fleet {
                         } else {
                             ChangeOutcome::Skipped
                         },
+                        secret: None,
                     })
                     .collect(),
             }
@@ -1085,7 +1090,7 @@ impl Ids {
 /// What a change created, so later phases can find it.
 enum Made {
     Nothing,
-    User(String, UserId),
+    User(String, UserId, Option<roster_http::SecretString>),
     Tenant(String, TenantId),
 }
 
@@ -1106,7 +1111,11 @@ async fn apply_change(directory: &dyn Directory, ids: &Ids, change: &Change) -> 
                 new = new.with_display_name(name.clone());
             }
             let created = directory.create_user(&new).await?;
-            Ok(Made::User(email_key(&user.email), created.value.id))
+            Ok(Made::User(
+                email_key(&user.email),
+                created.value.id,
+                created.secret,
+            ))
         }
         Change::UpdateUser {
             email,
@@ -1188,6 +1197,7 @@ async fn apply_provider(
                     provider: plan.provider.clone(),
                     change: (*change).clone(),
                     outcome: ChangeOutcome::Skipped,
+                    secret: None,
                 };
                 report(options, &entry);
                 journal.push(entry);
@@ -1202,8 +1212,12 @@ async fn apply_provider(
             .await;
         let mut made = Vec::new();
         for (change, result) in results {
+            let mut secret = None;
             let outcome = match result {
-                Ok(created) => {
+                Ok(mut created) => {
+                    if let Made::User(_, _, one_time) = &mut created {
+                        secret = one_time.take();
+                    }
                     made.push(created);
                     ChangeOutcome::Done
                 }
@@ -1218,13 +1232,14 @@ async fn apply_provider(
                 provider: plan.provider.clone(),
                 change: change.clone(),
                 outcome,
+                secret,
             };
             report(options, &entry);
             journal.push(entry);
         }
         for created in made {
             match created {
-                Made::User(email, id) => {
+                Made::User(email, id, _) => {
                     ids.users.insert(email, id);
                 }
                 Made::Tenant(name, id) => {
