@@ -531,6 +531,7 @@ pub fn capabilities() -> Capabilities {
         update_role: false,
         update_status: true,
         user_display_name: true,
+        update_display_name: true,
         user_roles: false,
         multiple_roles_per_user: false,
         delete_user: true,

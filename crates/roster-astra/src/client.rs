@@ -483,6 +483,7 @@ pub fn capabilities() -> Capabilities {
         update_role: true,
         update_status: false,
         user_display_name: false,
+        update_display_name: false,
         user_roles: true,
         // Invitations and role changes carry a set of role ids.
         multiple_roles_per_user: true,

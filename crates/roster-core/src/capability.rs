@@ -37,6 +37,9 @@ pub struct Capabilities {
     pub update_status: bool,
     /// Users have a display name that create and update accept.
     pub user_display_name: bool,
+    /// A user's display name can be changed after the create (NetBird takes
+    /// it from the identity provider afterwards, so it cannot).
+    pub update_display_name: bool,
     /// Users have an account-wide role that create accepts.
     pub user_roles: bool,
     /// A user can hold several account-wide roles at once (Astra), so

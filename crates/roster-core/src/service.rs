@@ -358,8 +358,8 @@ impl Gate {
             "changing a user's email",
         )?
         .require(
-            caps.user_display_name || update.display_name.is_none(),
-            "display names",
+            (caps.user_display_name && caps.update_display_name) || update.display_name.is_none(),
+            "changing a user's display name",
         )?
         .require(
             caps.update_role || update.role.is_none(),

@@ -423,6 +423,7 @@ pub fn capabilities() -> Capabilities {
         update_role: true,
         update_status: false,
         user_display_name: false,
+        update_display_name: false,
         user_roles: true,
         multiple_roles_per_user: false,
         delete_user: true,

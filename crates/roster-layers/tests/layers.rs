@@ -119,6 +119,7 @@ fn all_capabilities() -> Capabilities {
         update_role: true,
         update_status: true,
         user_display_name: true,
+        update_display_name: true,
         user_roles: true,
         multiple_roles_per_user: false,
         delete_user: true,

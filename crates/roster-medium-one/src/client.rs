@@ -553,6 +553,7 @@ pub fn capabilities(mode: &AdminMode) -> Capabilities {
         update_role: false,
         update_status: false,
         user_display_name: true,
+        update_display_name: true,
         user_roles: false,
         multiple_roles_per_user: false,
         delete_user: true,

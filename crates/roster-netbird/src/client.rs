@@ -400,8 +400,8 @@ impl Provider for NetbirdService {
 ///
 /// `user_display_name` is `true` because a new user's name is sent with the
 /// invitation; NetBird takes names from the identity provider afterwards,
-/// so changing one with `update_user` is `Unsupported`, as is changing an
-/// email.
+/// so `update_display_name` is `false` (the checking step answers
+/// `Unsupported` before anything is sent), as is changing an email.
 pub fn capabilities() -> Capabilities {
     Capabilities {
         list_users: true,
@@ -414,6 +414,7 @@ pub fn capabilities() -> Capabilities {
         update_role: true,
         update_status: true,
         user_display_name: true,
+        update_display_name: false,
         user_roles: true,
         multiple_roles_per_user: false,
         delete_user: true,
@@ -494,12 +495,6 @@ impl UserService for NetbirdService {
     /// provider-specific `fields` are `InvalidInput`.
     async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
         let operation = Operation::UpdateUser;
-        if update.display_name.is_some() {
-            return Err(self.context().unsupported(
-                operation,
-                "changing a display name (NetBird takes it from the identity provider)",
-            ));
-        }
         let block = match update.status {
             None => None,
             Some(UserStatus::Blocked) => Some(true),

@@ -884,7 +884,7 @@ fn plan_users(snapshot: &Snapshot, desired: &ProviderDesired, draft: &mut Draft)
             .display_name
             .clone()
             .filter(|name| actual.display_name.as_ref() != Some(name));
-        if display_name.is_some() && !caps.user_display_name {
+        if display_name.is_some() && !(caps.user_display_name && caps.update_display_name) {
             draft.notes.push(Note::NoDisplayName {
                 user: wanted.email.clone(),
                 on_create: false,

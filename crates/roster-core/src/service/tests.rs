@@ -175,6 +175,7 @@ fn everything() -> Capabilities {
         update_role: true,
         update_status: true,
         user_display_name: true,
+        update_display_name: true,
         user_roles: true,
         multiple_roles_per_user: true,
         delete_user: true,
@@ -368,6 +369,14 @@ async fn arguments_the_provider_cannot_take_are_unsupported() {
         (
             Capabilities {
                 user_display_name: false,
+                ..everything()
+            },
+            UserUpdate::new().display_name("Ada"),
+        ),
+        (
+            // Names taken on create only (NetBird).
+            Capabilities {
+                update_display_name: false,
                 ..everything()
             },
             UserUpdate::new().display_name("Ada"),
