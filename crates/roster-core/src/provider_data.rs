@@ -161,9 +161,12 @@ impl<T> std::ops::Deref for Raw<T> {
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for Raw<T> {
+impl<T> fmt::Debug for Raw<T> {
+    /// Only the size, like [`ProviderData`]: a decoded answer may hold a
+    /// one-time secret (NetBird's generated password), and a log line that
+    /// prints a wire value must not show it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.value.fmt(f)
+        write!(f, "Raw({} bytes)", self.data.get().len())
     }
 }
 
@@ -331,6 +334,11 @@ mod tests {
             r#"{"id":"b"}"#
         );
         assert_eq!(format!("{:?}", items[1].data()), "ProviderData(10 bytes)");
+        assert_eq!(
+            format!("{:?}", items[1]),
+            "Raw(10 bytes)",
+            "no field is printed"
+        );
         let bad = serde_json::from_str::<Vec<Raw<Item>>>(r#"[{"nope":1}]"#);
         assert!(bad.is_err());
     }

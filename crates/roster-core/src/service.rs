@@ -373,6 +373,10 @@ impl Gate {
             caps.multiple_roles_per_user || update.roles.is_none(),
             "several roles per user",
         )?
+        .require(
+            caps.update_role || update.roles.is_none(),
+            "changing a user's role",
+        )?
         .fields(&update.fields, accepted)
     }
 
