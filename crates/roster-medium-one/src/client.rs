@@ -430,8 +430,15 @@ impl MediumOneService {
     /// (`InvalidInput` with the server's text). A lookup that fails also
     /// leaves the 400 as it was.
     async fn confirm_exists(&self, refused: Error, email: &Email) -> Error {
-        let Ok(users) = self.visible_users(Operation::CreateUser).await else {
-            return refused;
+        let users = match self.visible_users(Operation::CreateUser).await {
+            Ok(users) => users,
+            // Say so: the refusal may be a duplicate the lookup could not see.
+            Err(lookup) => {
+                return refused.with_context(format!(
+                    "refused; whether {email} already exists could not be checked ({})",
+                    lookup.message()
+                ));
+            }
         };
         let exists = users
             .iter()

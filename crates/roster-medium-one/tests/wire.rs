@@ -632,6 +632,38 @@ async fn a_400_from_user_create_is_invalid_input_when_no_such_user_exists() {
 }
 
 #[tokio::test]
+async fn a_400_whose_lookup_fails_says_the_duplicate_could_not_be_checked() {
+    let (server, client) = setup().await;
+    mount_cookie_login(&server, 1).await;
+    with_cookie(
+        "/v2/user_create",
+        "full_name=nobody&language=en&user_name=nobody%40example.com",
+    )
+    .respond_with(ResponseTemplate::new(400).set_body_json(json!({"errors": ["Invalid language"]})))
+    .expect(1)
+    .mount(&server)
+    .await;
+    with_cookie("/v2/user_list", "")
+        .respond_with(ResponseTemplate::new(503))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client
+        .create_user(&NewUser::new(email("nobody@example.com")))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert_eq!(err.status(), Some(400), "the create's own answer");
+    assert!(
+        err.message().starts_with(
+            "refused; whether nobody@example.com already exists could not be checked ("
+        ) && err.message().ends_with("): Invalid language"),
+        "{}",
+        err.message()
+    );
+}
+
+#[tokio::test]
 async fn a_tenant_admin_looks_a_refused_create_up_in_their_tenant() {
     let (server, client) = setup_tenant_admin().await;
     mount_cookie_login(&server, 1).await;
