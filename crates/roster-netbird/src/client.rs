@@ -673,13 +673,6 @@ impl NetbirdService {
     ) -> Result<Membership> {
         let operation = Operation::MoveMember;
         let path = user_path(user)?;
-        if from == to {
-            return Err(self.context().error(
-                ErrorKind::InvalidInput,
-                operation,
-                format!("cannot move user {user} from group {from} to itself"),
-            ));
-        }
         let _guard = self.user_locks.lock(user.as_str()).await;
         let current = self.find_user(user, operation).await?;
         if !current.auto_groups.iter().any(|g| g == from.as_str()) {
