@@ -46,9 +46,9 @@ pub struct Global {
 /// The output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Aligned text for people.
+    // Aligned text for people.
     Table,
-    /// One JSON object per line (see the crate's JSON.md).
+    // One JSON object per line (see the crate's JSON.md).
     Json,
 }
 
@@ -154,9 +154,9 @@ pub struct PlanArgs {
 /// What apply does after a failed change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OnErrorArg {
-    /// Skip the rest of that provider's changes.
+    // Skip the rest of that provider's changes.
     Stop,
-    /// Go on with every other change.
+    // Go on with every other change.
     Continue,
 }
 

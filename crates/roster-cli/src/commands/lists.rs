@@ -72,6 +72,7 @@ pub async fn whoami(app: &App, filter: ProviderFilter) -> roster::Result<Exit> {
     .await;
     let mut failed = 0;
     let mut rows = Vec::new();
+    let mut abilities = Vec::new();
     for (name, directory, who) in checks {
         let capabilities = capability_names(directory.as_ref());
         match who {
@@ -91,17 +92,13 @@ pub async fn whoami(app: &App, filter: ProviderFilter) -> roster::Result<Exit> {
                 if out.is_json() {
                     out.object(
                         "whoami",
-                        json!({"provider": name, "kind": directory.provider_id(),
+                        json!({"provider": name, "provider_kind": directory.provider_id(),
                                "credentials": "ok", "principal": principal,
                                "capabilities": capabilities}),
                     );
                 } else {
-                    rows.push(vec![
-                        name.clone(),
-                        "ok".into(),
-                        identity,
-                        capabilities.join(" "),
-                    ]);
+                    rows.push(vec![name.clone(), "ok".into(), identity]);
+                    abilities.push((name.clone(), capabilities));
                 }
             }
             Err(e) => {
@@ -114,18 +111,21 @@ pub async fn whoami(app: &App, filter: ProviderFilter) -> roster::Result<Exit> {
                                "capabilities": capabilities}),
                     );
                 } else {
-                    rows.push(vec![
-                        name.clone(),
-                        "FAILED".into(),
-                        app.explain(&e),
-                        String::new(),
-                    ]);
+                    rows.push(vec![name.clone(), "FAILED".into(), app.explain(&e)]);
+                    abilities.push((name.clone(), capabilities));
                 }
             }
         }
     }
     if !out.is_json() {
-        out.table(&["provider", "credentials", "who", "capabilities"], &rows);
+        out.table(&["provider", "credentials", "who"], &rows);
+        for (name, capabilities) in abilities {
+            out.line("");
+            out.line(format!("{name} can:"));
+            for line in wrap(&capabilities, 76) {
+                out.line(format!("  {line}"));
+            }
+        }
     }
     Ok(exit_for(failed, providers.len()))
 }
@@ -455,4 +455,23 @@ pub async fn import(app: &App, args: ImportArgs) -> roster::Result<Exit> {
 fn sorted<T>(mut items: Vec<T>, key: impl Fn(&T) -> String) -> Vec<T> {
     items.sort_by_key(|item| key(item));
     items
+}
+
+/// Words joined by spaces, in lines of at most `width` characters.
+fn wrap(words: &[String], width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in words {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }

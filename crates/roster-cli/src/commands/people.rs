@@ -307,9 +307,31 @@ fn parse_target(text: &str) -> roster::Result<(String, Option<String>, Option<Te
 pub async fn onboard(app: &App, args: OnboardArgs) -> roster::Result<Exit> {
     let email = Email::parse(args.email.trim())?;
     let key = wireguard_key(&args.data)?;
+    let targets = args
+        .to
+        .iter()
+        .map(|t| parse_target(t))
+        .collect::<roster::Result<Vec<_>>>()?;
+    let mut names: Vec<String> = targets.iter().map(|(p, _, _)| p.clone()).collect();
+    names.sort();
+    names.dedup();
+    let fleet = app.fleet(&names)?;
+    // The key goes where the provider takes one; a key no provider named
+    // takes is refused rather than dropped.
+    let takes_key = |provider: &str| {
+        fleet
+            .provider(provider)
+            .is_some_and(|d| d.capabilities().membership_requires_wireguard_key)
+    };
+    if key.is_some() && !targets.iter().any(|(p, t, _)| t.is_some() && takes_key(p)) {
+        return Err(Error::invalid_input(
+            "--wireguard-key: no tenant named with --to is on a provider that takes a \
+             WireGuard key (the IaaS API does)",
+        ));
+    }
     let mut placements: BTreeMap<String, Placement> = BTreeMap::new();
-    for target in &args.to {
-        let (provider, tenant, role) = parse_target(target)?;
+    for (provider, tenant, role) in targets {
+        let wants_key = takes_key(&provider);
         let placement = placements.entry(provider.clone()).or_insert_with(|| {
             let placement = Placement::new(provider.clone());
             match &args.role {
@@ -322,14 +344,12 @@ pub async fn onboard(app: &App, args: OnboardArgs) -> roster::Result<Exit> {
             if let Some(role) = role {
                 request = request.with_role(role);
             }
-            if let Some(key) = &key {
+            if let (Some(key), true) = (&key, wants_key) {
                 request = request.with_wireguard_key(key.clone());
             }
             placement.tenants.push((tenant, request));
         }
     }
-    let names: Vec<String> = placements.keys().cloned().collect();
-    let fleet = app.fleet(&names)?;
     let mut person = Person::new(email);
     if let Some(name) = &args.display_name {
         person = person.with_display_name(name.clone());
