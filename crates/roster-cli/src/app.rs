@@ -61,6 +61,13 @@ impl App {
         Out::new(self.global.output)
     }
 
+    /// A message for the operator on stderr (not data), unless `-q`.
+    pub fn note(&self, text: impl std::fmt::Display) {
+        if !self.global.quiet {
+            eprintln!("{text}");
+        }
+    }
+
     /// Whether `-o json` was given.
     pub fn json(&self) -> bool {
         self.global.output == Format::Json

@@ -165,7 +165,7 @@ pub enum OnErrorArg {
 pub struct ApplyArgs {
     /// A plan saved by `roster plan --out`, or a journal an interrupted
     /// apply wrote; without it, plan now from the desired state.
-    #[arg(value_name = "PLAN")]
+    #[arg(value_name = "PLAN", conflicts_with_all = ["desired", "providers"])]
     pub plan: Option<PathBuf>,
     /// The desired state and providers (when no PLAN is given).
     #[command(flatten)]
@@ -179,6 +179,10 @@ pub struct ApplyArgs {
     /// After a failed change: stop that provider, or continue.
     #[arg(long, value_enum, default_value_t = OnErrorArg::Stop)]
     pub on_error: OnErrorArg,
+    /// Keep one-time secrets of created users (NetBird's generated
+    /// password, its only copy) in FILE, readable by you alone.
+    #[arg(long, value_name = "FILE")]
+    pub one_time_secrets: Option<PathBuf>,
     /// Where an unfinished apply (Ctrl-C, failures) writes its journal.
     #[arg(long, value_name = "FILE", default_value = "roster-journal.json")]
     pub journal: PathBuf,

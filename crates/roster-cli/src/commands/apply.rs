@@ -65,17 +65,23 @@ async fn source(app: &App, args: &ApplyArgs) -> roster::Result<(Fleet, Planned)>
             .iter()
             .filter(|e| e.outcome == "done")
             .count();
-        eprintln!(
+        app.note(format!(
             "Resuming from {}: {done} of {} change(s) were done; planning what is left.",
             path.display(),
             journal.entries.len()
-        );
+        ));
         let names: Vec<String> = journal.desired.providers.keys().cloned().collect();
         let fleet = app.fleet(&names)?;
         let planned = plan_desired(&fleet, journal.desired, args.desired.skip_unreachable).await?;
         return Ok((fleet, planned));
     }
     let saved = SavedPlan::from_json(&text).map_err(|e| e.with_context(path.display()))?;
+    if args.desired.skip_unreachable {
+        return Err(Error::invalid_input(
+            "--skip-unreachable is for planning; a saved plan covers the providers it was \
+             planned with (plan again with --skip-unreachable --out FILE)",
+        ));
+    }
     let names: Vec<String> = saved
         .plan
         .providers
@@ -132,7 +138,7 @@ pub async fn run(app: &App, args: ApplyArgs) -> roster::Result<Exit> {
         return Ok(partial);
     }
     if !args.auto_approve && !app.confirm("Do you want to make these changes?")? {
-        eprintln!("Apply cancelled; nothing was changed.");
+        app.note("Apply cancelled; nothing was changed.");
         return Ok(Exit::Error);
     }
 
@@ -162,6 +168,7 @@ pub async fn run(app: &App, args: ApplyArgs) -> roster::Result<Exit> {
     progress.finish_and_clear();
     watcher.abort();
 
+    keep_secrets(app, args.one_time_secrets.as_deref(), &journal)?;
     print_journal(&out, &journal);
     print_skipped(&out, &planned.skipped);
     let failed = journal.failures().count();
@@ -194,11 +201,11 @@ pub async fn run(app: &App, args: ApplyArgs) -> roster::Result<Exit> {
     }
     if failed + skipped > 0 {
         write_journal(&args.journal, &planned.desired, &journal)?;
-        eprintln!(
+        app.note(format!(
             "The journal is in {}; run `roster apply {}` to pick up what is left.",
             args.journal.display(),
             args.journal.display()
-        );
+        ));
         return Ok(Exit::Partial);
     }
     Ok(partial)
@@ -247,4 +254,59 @@ fn write_journal(path: &Path, desired: &DesiredState, journal: &Journal) -> rost
     std::fs::write(path, text).map_err(|e| {
         Error::invalid_input(format!("writing the journal to {}: {e}", path.display()))
     })
+}
+
+/// One-time secrets never reach stdout or logs: with `--one-time-secrets
+/// FILE` they are written there (mode 0600 on Unix), one
+/// `provider email secret` line each; without it the operator is told they
+/// were not kept.
+fn keep_secrets(app: &App, path: Option<&Path>, journal: &Journal) -> roster::Result<()> {
+    use roster::http::ExposeSecret;
+    let secrets: Vec<String> = journal
+        .entries
+        .iter()
+        .filter_map(|entry| {
+            let secret = entry.secret.as_ref()?;
+            let who = match &entry.change {
+                Change::CreateUser { user } => user.email.to_string(),
+                _ => "-".to_owned(),
+            };
+            Some(format!(
+                "{} {who} {}\n",
+                entry.provider,
+                secret.expose_secret()
+            ))
+        })
+        .collect();
+    if secrets.is_empty() {
+        return Ok(());
+    }
+    let Some(path) = path else {
+        app.note(format!(
+            "warning: {} created user(s) came with a one-time secret (such as a generated \
+             password), not kept; pass --one-time-secrets FILE to keep them",
+            secrets.len()
+        ));
+        return Ok(());
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(path).and_then(|mut file| {
+        use std::io::Write;
+        file.write_all(secrets.concat().as_bytes())
+    });
+    written.map_err(|e| {
+        Error::invalid_input(format!(
+            "writing one-time secrets to {}: {e}",
+            path.display()
+        ))
+    })?;
+    app.note(format!(
+        "{} one-time secret(s) written to {}.",
+        secrets.len(),
+        path.display()
+    ));
+    Ok(())
 }

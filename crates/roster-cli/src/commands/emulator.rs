@@ -71,11 +71,11 @@ pub async fn run(app: &App, args: EmulatorArgs) -> roster::Result<Exit> {
             None => out.line("# Add --write-config roster.toml for a config pointing here."),
         }
     }
-    eprintln!("Serving until Ctrl-C.");
+    app.note("Serving until Ctrl-C.");
     stopped.await;
     if let Some(path) = &options.dump {
         server::write_dump(path, options.all, &served).map_err(fail)?;
-        eprintln!("State written to {path}.");
+        app.note(format!("State written to {path}."));
     }
     Ok(Exit::Success)
 }

@@ -446,7 +446,7 @@ pub async fn import(app: &App, args: ImportArgs) -> roster::Result<Exit> {
         }
         None => {
             app.out().text(text);
-            eprintln!("Imported {}.", one_line(&counts.join("; ")));
+            app.note(format!("Imported {}.", one_line(&counts.join("; "))));
         }
     }
     Ok(Exit::Success)

@@ -203,7 +203,7 @@ pub async fn offboard(app: &App, args: OffboardArgs) -> roster::Result<Exit> {
             names.join(", ")
         );
         if !app.confirm(&question)? {
-            eprintln!("Offboarding cancelled; nothing was changed.");
+            app.note("Offboarding cancelled; nothing was changed.");
             return Ok(Exit::Error);
         }
     }

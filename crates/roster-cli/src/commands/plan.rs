@@ -179,11 +179,11 @@ pub async fn run(app: &App, args: PlanArgs) -> roster::Result<Exit> {
         std::fs::write(path, saved.to_json()).map_err(|e| {
             Error::invalid_input(format!("writing the plan to {}: {e}", path.display()))
         })?;
-        eprintln!(
+        app.note(format!(
             "Saved the plan to {}; apply it with `roster apply {}`.",
             path.display(),
             path.display()
-        );
+        ));
     }
     Ok(if !planned.skipped.is_empty() {
         Exit::Partial

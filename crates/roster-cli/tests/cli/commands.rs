@@ -308,3 +308,48 @@ async fn on_error_continue_goes_on_after_a_failure_and_exits_3() {
     assert!(summary["done"].as_u64().unwrap() >= 4, "{summary}");
     assert_eq!(summary["journal"], "roster-journal.json");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_created_user_s_one_time_password_is_kept_in_a_file_and_printed_nowhere() {
+    let world =
+        World::start_with(roster_testkit::netbird::NetbirdModel::default().faithful()).await;
+    world.file(
+        "desired-state.toml",
+        "[providers.netbird]\n[[providers.netbird.users]]\nemail = \"ivy@example.com\"\n",
+    );
+    let warned = world.run(&["plan", "--out", "plan.json"]);
+    warned.code(0);
+    let run = world.run(&[
+        "apply",
+        "plan.json",
+        "--auto-approve",
+        "--one-time-secrets",
+        "secrets.txt",
+    ]);
+    run.code(0);
+    let issued = world.netbird.with_model(|m| m.issued_passwords().to_vec());
+    assert_eq!(
+        issued.len(),
+        1,
+        "the faithful emulator hands out a password"
+    );
+    let kept = world.read("secrets.txt");
+    assert_eq!(kept, format!("netbird ivy@example.com {}\n", issued[0]));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(world.path("secrets.txt"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Without the flag it is said out loud that it was not kept.
+    world.file(
+        "desired-state.toml",
+        "[providers.netbird]\n[[providers.netbird.users]]\nemail = \"jay@example.com\"\n",
+    );
+    let run = world.run(&["apply", "--auto-approve"]);
+    run.code(0);
+    assert!(run.stderr.contains("--one-time-secrets"), "{}", run.stderr);
+}

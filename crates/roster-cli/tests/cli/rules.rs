@@ -67,6 +67,8 @@ async fn usage_errors_exit_1_not_clap_s_2() {
         &["audit"],
         &["apply", "--on-error", "sometimes"],
         &["apply", "--parallelism", "0"],
+        &["apply", "plan.json", "--provider", "iaas"],
+        &["apply", "plan.json", "--desired", "other.toml"],
         &[],
     ] {
         let run = world.run(args);

@@ -84,6 +84,11 @@ impl World {
     /// Every emulator, with the tenants `alpha` and `beta` where tenants
     /// can be made, and a config naming each provider after its kind.
     pub async fn start() -> World {
+        Self::start_with(NetbirdModel::default()).await
+    }
+
+    /// Like [`World::start`], with this NetBird model.
+    pub async fn start_with(netbird: NetbirdModel) -> World {
         let seeded = |model: &mut dyn Model| {
             let state = roster::state::DirectoryState {
                 tenants: ["alpha", "beta"]
@@ -95,7 +100,7 @@ impl World {
         };
         let world = World {
             iaas: Emulator::start(IaasModel::default()).await,
-            netbird: Emulator::start(NetbirdModel::default()).await,
+            netbird: Emulator::start(netbird).await,
             adverity: Emulator::start(AdverityModel::default()).await,
             astra: Emulator::start(AstraModel::default()).await,
             medium_one: Emulator::start(MediumOneModel::default()).await,
