@@ -10,7 +10,7 @@
         feature = "astra",
         feature = "medium-one"
     )),
-    allow(dead_code, unused_variables)
+    allow(dead_code, unused_variables, unused_mut)
 )]
 
 use std::collections::BTreeMap;
