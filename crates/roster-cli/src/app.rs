@@ -25,18 +25,26 @@ pub enum Exit {
 }
 
 /// Logs go to stderr. RUST_LOG, when set, decides; otherwise warnings
-/// (`-q`: errors; `-v`: info; `-vv`: debug, one line per HTTP call;
-/// `-vvv`: trace).
+/// (`-q`: errors; `-v`: Roster's info; `-vv`: Roster's debug, one line per
+/// HTTP call; `-vvv`: everything at trace).
+///
+/// At debug, the retry layer's per-operation summary would add a second
+/// line for every call: it stays at info unless RUST_LOG names
+/// `roster_layers` itself.
 pub fn init_logging(verbose: u8, quiet: bool) {
+    const ONE_LINE_PER_CALL: &str = "roster_layers::trace=info";
     let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, 2) => "debug",
-        _ => "trace",
+        (true, _) => "error".to_owned(),
+        (false, 0) => "warn".to_owned(),
+        (false, 1) => "warn,roster=info".to_owned(),
+        (false, 2) => format!("warn,roster=debug,{ONE_LINE_PER_CALL}"),
+        _ => "trace".to_owned(),
     };
     let filter = match std::env::var("RUST_LOG") {
-        Ok(value) if !value.trim().is_empty() => EnvFilter::new(value),
+        Ok(value) if value.contains("roster_layers") => EnvFilter::new(value),
+        Ok(value) if !value.trim().is_empty() => {
+            EnvFilter::new(format!("{value},{ONE_LINE_PER_CALL}"))
+        }
         _ => EnvFilter::new(level),
     };
     let _ = tracing_subscriber::fmt()

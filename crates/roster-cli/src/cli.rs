@@ -35,7 +35,7 @@ pub struct Global {
     /// The fleet config [default: $ROSTER_CONFIG, then ./roster.toml].
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
-    /// More log lines on stderr (-v info, -vv debug); RUST_LOG overrides.
+    /// More logs on stderr (-v info, -vv one line per HTTP call); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// Only errors on stderr.
@@ -129,7 +129,8 @@ pub struct DesiredArgs {
         default_value = "desired-state.toml"
     )]
     pub desired: PathBuf,
-    /// Go on without providers that cannot be read, list them, exit 3.
+    /// Go on without providers that cannot be reached (connection,
+    /// timeout, 5xx): list them, exit 3.
     #[arg(long)]
     pub skip_unreachable: bool,
     /// The providers.

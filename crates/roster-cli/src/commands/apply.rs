@@ -170,7 +170,10 @@ pub async fn run(app: &App, args: ApplyArgs) -> roster::Result<Exit> {
 
     keep_secrets(app, args.one_time_secrets.as_deref(), &journal)?;
     print_journal(&out, &journal);
-    print_skipped(&out, &planned.skipped);
+    if !out.is_json() {
+        // Said again under the journal; JSON has them once, before.
+        print_skipped(&out, &planned.skipped);
+    }
     let failed = journal.failures().count();
     let skipped = journal
         .entries

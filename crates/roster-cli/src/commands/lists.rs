@@ -37,7 +37,10 @@ fn exit_for(failed: usize, total: usize) -> Exit {
 }
 
 fn report_failure(app: &App, provider: &str, error: &Error) {
-    eprintln!("roster: error: {provider}: {}", app.explain(error));
+    match error.provider() {
+        Some(_) => eprintln!("roster: error: {}", app.explain(error)),
+        None => eprintln!("roster: error: {provider}: {}", app.explain(error)),
+    }
 }
 
 /// The capabilities that are on, by name.

@@ -112,11 +112,12 @@ async fn debug_logs_show_one_line_per_http_call_on_stderr_and_never_a_token() {
     run.code(0);
     // stdout is data only.
     run.json();
-    let calls: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| l.contains("http request"))
-        .collect();
+    let calls: Vec<&str> = run.stderr.lines().collect();
+    assert!(
+        calls.iter().all(|l| l.contains("http request")),
+        "nothing but the HTTP calls:\n{}",
+        run.stderr
+    );
     let requests = world.iaas.request_count().await;
     assert!(requests >= 1);
     assert_eq!(
@@ -130,14 +131,27 @@ async fn debug_logs_show_one_line_per_http_call_on_stderr_and_never_a_token() {
             assert!(line.contains(field), "{field} in {line}");
         }
     }
-    // -vv is the same as debug for everything.
-    let verbose = world.run(&["whoami", "--provider", "netbird", "-vv"]);
+    // -vv is the same, for every provider.
+    world.medium_one.reset_requests().await;
+    let verbose = world.run(&["users", "list", "--provider", "medium-one", "-vv"]);
     verbose.code(0);
-    assert!(
-        verbose.stderr.contains("http request"),
+    let calls = verbose
+        .stderr
+        .lines()
+        .filter(|l| l.contains("http request"))
+        .count();
+    assert_eq!(
+        calls,
+        world.medium_one.request_count().await,
         "{}",
         verbose.stderr
     );
+    assert!(calls >= 2, "a login, then the list: {}", verbose.stderr);
+    // Naming the layers brings their per-operation lines back.
+    let mut layers = world.command(&["users", "list", "--provider", "iaas"]);
+    layers.env("RUST_LOG", "roster_layers=debug");
+    let run = world.run_with(layers);
+    assert!(run.stderr.contains("operation succeeded"), "{}", run.stderr);
     // Quiet by default.
     let quiet = world.run(&["whoami", "--provider", "netbird"]);
     assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
