@@ -346,19 +346,30 @@ pub fn write_dump(path: &str, all: bool, served: &[Box<dyn Served>]) -> Result<(
 /// called, before any URL is printed, so a signal sent by a script the
 /// moment it reads the URL is not missed.
 pub fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
+    // `tokio::signal::ctrl_c()` would only listen once first polled, so a
+    // SIGINT in between would still kill the process: on Unix both
+    // listeners are registered here and now.
     #[cfg(unix)]
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| format!("listening for SIGTERM: {e}"))?;
-    let interrupt = tokio::signal::ctrl_c();
-    Ok(async move {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
-        }
-        #[cfg(not(unix))]
-        let _ = interrupt.await;
-    })
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate =
+            signal(SignalKind::terminate()).map_err(|e| format!("listening for SIGTERM: {e}"))?;
+        let mut interrupt =
+            signal(SignalKind::interrupt()).map_err(|e| format!("listening for SIGINT: {e}"))?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let interrupt = tokio::signal::ctrl_c();
+        Ok(async move {
+            let _ = interrupt.await;
+        })
+    }
 }
 
 /// The environment variables a Roster fleet config (as

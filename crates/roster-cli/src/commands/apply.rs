@@ -1,12 +1,14 @@
 //! `roster apply`: from a saved plan (refused when stale), from a journal
 //! an interrupted apply left (the rest of it), or planned now.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use indicatif::ProgressBar;
 use roster::plan::{
-    ApplyOptions, Change, ChangeOutcome, DesiredState, Journal, OnError, StopSignal,
+    ApplyOptions, Change, ChangeOutcome, DesiredState, Journal, JournalEntry, OnError, Plan,
+    StopSignal,
 };
 use roster::saved::SavedPlan;
 use roster::{Error, ErrorKind, Fleet};
@@ -144,8 +146,9 @@ pub async fn run(app: &App, args: ApplyArgs) -> roster::Result<Exit> {
 
     let stop = StopSignal::new();
     let on_signal = stop.clone();
+    let interrupted = interrupt_signal()?;
     let watcher = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if interrupted.await {
             on_signal.stop();
             eprintln!(
                 "Interrupted: starting no new change; waiting for those in flight to finish."
@@ -169,7 +172,7 @@ pub async fn run(app: &App, args: ApplyArgs) -> roster::Result<Exit> {
     watcher.abort();
 
     keep_secrets(app, args.one_time_secrets.as_deref(), &journal)?;
-    print_journal(&out, &journal);
+    print_journal(&out, &planned.plan, &journal);
     if !out.is_json() {
         // Said again under the journal; JSON has them once, before.
         print_skipped(&out, &planned.skipped);
@@ -214,12 +217,50 @@ pub async fn run(app: &App, args: ApplyArgs) -> roster::Result<Exit> {
     Ok(partial)
 }
 
-fn print_journal(out: &crate::output::Out, journal: &Journal) {
+/// The journal in plan order: changes of one phase finish in any order,
+/// but what is printed should not depend on it.
+fn in_plan_order<'a>(plan: &Plan, journal: &'a Journal) -> Vec<&'a JournalEntry> {
+    let key = |provider: &str, change: &Change| {
+        format!(
+            "{provider}\u{0}{}",
+            serde_json::to_string(change).unwrap_or_default()
+        )
+    };
+    let position: HashMap<String, usize> = plan
+        .providers
+        .iter()
+        .flat_map(|p| p.changes.iter().map(move |c| key(&p.provider, c)))
+        .enumerate()
+        .map(|(i, k)| (k, i))
+        .collect();
+    let mut entries: Vec<&JournalEntry> = journal.entries.iter().collect();
+    entries.sort_by_key(|e| {
+        position
+            .get(&key(&e.provider, &e.change))
+            .copied()
+            .unwrap_or(usize::MAX)
+    });
+    entries
+}
+
+fn print_journal(out: &crate::output::Out, plan: &Plan, journal: &Journal) {
+    let entries = in_plan_order(plan, journal);
     if !out.is_json() {
-        out.text(journal.to_string());
+        let rows: Vec<Vec<String>> = entries
+            .iter()
+            .map(|entry| {
+                let what = match &entry.outcome {
+                    ChangeOutcome::Done => "done".to_owned(),
+                    ChangeOutcome::Failed(e) => format!("FAILED: {}", one_line(&e.to_string())),
+                    ChangeOutcome::Skipped => "not started".to_owned(),
+                };
+                vec![entry.provider.clone(), entry.change.to_string(), what]
+            })
+            .collect();
+        out.table(&["provider", "change", "outcome"], &rows);
         return;
     }
-    for entry in &journal.entries {
+    for entry in entries {
         let (what, error) = outcome(&entry.outcome);
         out.object(
             "applied",
@@ -312,4 +353,21 @@ fn keep_secrets(app: &App, path: Option<&Path>, journal: &Journal) -> roster::Re
         path.display()
     ));
     Ok(())
+}
+
+/// Resolves (true) on Ctrl-C. The listener is registered now, not when
+/// first polled, so an interrupt right after apply starts is not missed
+/// (it would kill the process mid-write).
+fn interrupt_signal() -> roster::Result<impl std::future::Future<Output = bool>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())
+            .map_err(|e| Error::new(ErrorKind::Unexpected, format!("listening for Ctrl-C: {e}")))?;
+        Ok(async move { interrupt.recv().await.is_some() })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async { tokio::signal::ctrl_c().await.is_ok() })
+    }
 }
