@@ -133,26 +133,35 @@ impl App {
     /// An error as one line: the provider and operation it carries, what
     /// happened, and what to do next. Never a `Debug` dump.
     pub fn explain(&self, error: &Error) -> String {
+        self.explain_for(None, error)
+    }
+
+    /// [`App::explain`] for an error of the fleet provider `name`, whose
+    /// credential variables the hint can then name exactly (several
+    /// providers may share a kind).
+    pub fn explain_for(&self, name: Option<&str>, error: &Error) -> String {
         let text = one_line(&error.to_string());
-        let hint = self.hint(error);
-        match hint {
+        match self.hint(name, error) {
             Some(hint) => format!("{text}; {hint}"),
             None => text,
         }
     }
 
-    fn hint(&self, error: &Error) -> Option<String> {
+    fn hint(&self, name: Option<&str>, error: &Error) -> Option<String> {
         let variables = || -> Vec<String> {
-            let Some(provider) = error.provider() else {
+            let Ok(config) = self.config() else {
                 return Vec::new();
             };
-            let Ok(config) = self.config() else {
+            if let Some(provider) = name.and_then(|n| config.providers.get(n)) {
+                return credential_variables(provider);
+            }
+            let Some(kind) = error.provider() else {
                 return Vec::new();
             };
             config
                 .providers
                 .values()
-                .filter(|p| p.kind() == provider)
+                .filter(|p| p.kind() == kind)
                 .flat_map(credential_variables)
                 .collect()
         };

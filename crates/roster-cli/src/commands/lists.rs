@@ -38,8 +38,11 @@ fn exit_for(failed: usize, total: usize) -> Exit {
 
 fn report_failure(app: &App, provider: &str, error: &Error) {
     match error.provider() {
-        Some(_) => eprintln!("roster: error: {}", app.explain(error)),
-        None => eprintln!("roster: error: {provider}: {}", app.explain(error)),
+        Some(_) => eprintln!("roster: error: {}", app.explain_for(Some(provider), error)),
+        None => eprintln!(
+            "roster: error: {provider}: {}",
+            app.explain_for(Some(provider), error)
+        ),
     }
 }
 
@@ -110,11 +113,15 @@ pub async fn whoami(app: &App, filter: ProviderFilter) -> roster::Result<Exit> {
                     out.object(
                         "whoami",
                         json!({"provider": name, "credentials": "failed",
-                               "error_kind": e.kind().as_str(), "error": app.explain(&e),
+                               "error_kind": e.kind().as_str(), "error": app.explain_for(Some(name), &e),
                                "capabilities": capabilities}),
                     );
                 } else {
-                    rows.push(vec![name.clone(), "FAILED".into(), app.explain(&e)]);
+                    rows.push(vec![
+                        name.clone(),
+                        "FAILED".into(),
+                        app.explain_for(Some(name), &e),
+                    ]);
                     abilities.push((name.clone(), capabilities));
                 }
             }

@@ -56,6 +56,25 @@ async fn a_refused_credential_names_its_variable_and_a_missing_one_too() {
     );
     assert!(run.stderr.contains("is not set"), "{}", run.stderr);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    // Two providers of one kind: the hint names the right variable.
+    world.write_config(&format!(
+        "[providers.second]\nkind = \"iaas\"\nurl = \"{}\"\ntoken_env = \"SECOND_IAAS_TOKEN\"\n",
+        world.iaas.base_url()
+    ));
+    let mut second = world.command(&["whoami", "-o", "json"]);
+    second.env("SECOND_IAAS_TOKEN", "wrong-too");
+    let run = world.run_with(second);
+    run.code(3);
+    let rows = run.kind("whoami");
+    let row = |name: &str| rows.iter().find(|r| r["provider"] == name).unwrap().clone();
+    assert_eq!(row("iaas")["credentials"], "ok");
+    let error = row("second")["error"].as_str().unwrap().to_owned();
+    assert!(
+        error.contains("refused the credential in SECOND_IAAS_TOKEN;"),
+        "{error}"
+    );
+    assert!(!error.contains("ROSTER_IAAS_TOKEN"), "{error}");
+    world.write_config("");
     // --provider connects only what it names.
     let mut only = world.command(&["users", "list", "--provider", "iaas"]);
     only.env_remove("ROSTER_NETBIRD_TOKEN");
