@@ -75,6 +75,11 @@ async fn run(app: &App, command: Command) -> roster::Result<Exit> {
         Command::Emulator(args) => commands::emulator::run(app, args).await,
         Command::Completions(args) => {
             use clap::CommandFactory;
+            if app.json() {
+                return Err(roster::Error::invalid_input(
+                    "completions writes a shell script; -o json does not apply to it",
+                ));
+            }
             clap_complete::generate(
                 args.shell,
                 &mut Cli::command(),

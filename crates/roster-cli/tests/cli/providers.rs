@@ -211,4 +211,5 @@ async fn completions_are_printed_for_each_shell() {
         assert!(run.stdout.contains("offboard"), "{shell}");
     }
     world.run(&["completions", "cmd.exe"]).code(1);
+    world.run(&["completions", "bash", "-o", "json"]).code(1);
 }
