@@ -29,6 +29,7 @@ use roster_testkit::adverity::{ADVERITY_DATALAKE_ID, ADVERITY_TOKEN, AdverityMod
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    roster_examples::init_logging();
     // Keep the emulator alive for the whole run when we use it.
     let (_emulator, config) = match AdverityConfig::from_env()? {
         Some(config) => {

@@ -28,6 +28,7 @@ use roster_testkit::astra::{ASTRA_TOKEN, AstraModel};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    roster_examples::init_logging();
     // Keep the emulator alive for the whole run when we use it.
     let (_emulator, config) = match AstraConfig::from_env() {
         Some(config) => {

@@ -27,6 +27,7 @@ use roster_testkit::iaas::{IAAS_TOKEN, IaasModel};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    roster_examples::init_logging();
     // Keep the emulator alive for the whole run when we use it.
     let (_emulator, config) = match IaasConfig::from_env() {
         Some(config) => {

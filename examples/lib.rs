@@ -27,6 +27,19 @@ use roster_testkit::medium_one::{
 use roster_testkit::netbird::{NETBIRD_TOKEN, NetbirdModel};
 use roster_testkit::{Emulator, Model};
 
+/// Sends log lines to stderr as `RUST_LOG` asks (`RUST_LOG=debug` shows
+/// one line per HTTP call); nothing below a warning when it is unset.
+/// Every example calls it first.
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    // A second call (an example that is also a test) keeps the first.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 /// Prints a section heading.
 pub fn heading(text: &str) {
     println!("\n== {text} ==");

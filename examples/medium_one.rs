@@ -34,6 +34,7 @@ use roster_testkit::medium_one::{
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    roster_examples::init_logging();
     // Keep the emulator alive for the whole run when we use it.
     let (_emulator, config) = match MediumOneConfig::from_env()? {
         Some(config) => {

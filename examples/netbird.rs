@@ -28,6 +28,7 @@ use roster_testkit::netbird::{NETBIRD_TOKEN, NetbirdModel};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    roster_examples::init_logging();
     // Keep the emulator alive for the whole run when we use it.
     let (_emulator, config) = match NetbirdConfig::from_env() {
         Some(config) => {

@@ -16,7 +16,6 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use indicatif::ProgressBar;
-use roster::fleet::AuditOutcome;
 use roster::{Email, FleetConfig};
 
 const USAGE: &str = "usage: offboard [--config FILE] [--yes] EMAIL [EMAIL ...]
@@ -63,6 +62,7 @@ fn confirmed() -> bool {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    roster_examples::init_logging();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args = match parse(&args) {
         Ok(args) => args,
@@ -82,12 +82,16 @@ async fn main() -> ExitCode {
     for email in &args.emails {
         let audit = fleet.audit(email).await;
         println!("{audit}");
-        let present = audit
-            .outcomes
-            .iter()
-            .filter(|(_, o)| matches!(o, AuditOutcome::Present { .. }))
-            .count();
-        println!("{email} has an account on {present} provider(s).\n");
+        let present = audit.present().count();
+        let unknown: Vec<&str> = audit.unknown().collect();
+        if unknown.is_empty() {
+            println!("{email} has an account on {present} provider(s).\n");
+        } else {
+            println!(
+                "{email} has an account on {present} provider(s); unknown on {} (could not be asked).\n",
+                unknown.join(", ")
+            );
+        }
     }
     if !args.yes && !confirmed() {
         println!("Nothing was changed.");

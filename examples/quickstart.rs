@@ -26,6 +26,7 @@ const DESIRED_STATE: &str = include_str!("desired-state.toml");
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    roster_examples::init_logging();
     let sandbox = Sandbox::start().await;
     let fleet = sandbox.fleet(&Stack::default());
     println!(

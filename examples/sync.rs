@@ -56,6 +56,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    roster_examples::init_logging();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args = match parse(&args) {
         Ok(args) => args,

@@ -657,6 +657,137 @@ async fn onboarding_an_existing_account_with_another_role_says_so_and_audit_repo
         matches!(&iaas.1, AuditOutcome::Failed(e) if e.status() == Some(500)),
         "{audit}"
     );
+    // Never read as absence: "unknown", and listed as such.
+    assert_eq!(audit.unknown().collect::<Vec<_>>(), ["iaas"]);
+    assert!(audit.present().any(|p| p == "netbird"));
+    let printed = audit.to_string();
+    assert!(
+        printed
+            .lines()
+            .any(|l| l.starts_with("iaas") && l.contains("unknown")),
+        "{printed}"
+    );
+}
+
+#[tokio::test]
+async fn a_saved_plan_round_trips_and_goes_stale_when_its_provider_changes() {
+    use roster::saved::SavedPlan;
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let desired = DesiredState::parse(DESIRED, Format::Toml).expect("desired state");
+    let plan = fleet.plan(&desired).await.expect("plan");
+    let text = SavedPlan::new(desired.clone(), plan.clone()).to_json();
+    let saved = SavedPlan::from_json(&text).expect("a saved plan reads back");
+    assert_eq!(saved.plan.len(), plan.len());
+    assert_eq!(saved.desired, desired);
+    for (a, b) in saved.plan.providers.iter().zip(&plan.providers) {
+        assert_eq!(a.changes, b.changes);
+        assert_eq!(a.fingerprint, b.fingerprint);
+    }
+    // Planning again reads the same state: the same fingerprints.
+    assert!(
+        fleet
+            .stale_providers(&saved)
+            .await
+            .expect("read")
+            .is_empty()
+    );
+    // A change on NetBird makes only NetBird's part stale.
+    let netbird = fleet.provider("netbird").expect("netbird");
+    netbird
+        .create_user(&NewUser::new(email("someone-else@example.com")))
+        .await
+        .expect("create");
+    let stale = fleet.stale_providers(&saved).await.expect("read");
+    assert_eq!(
+        stale
+            .iter()
+            .map(|s| s.provider.as_str())
+            .collect::<Vec<_>>(),
+        ["netbird"]
+    );
+    assert_ne!(stale[0].planned, stale[0].now);
+    // The saved plan applies: its ids were kept.
+    let journal = fleet.apply(&saved.plan, &ApplyOptions::default()).await;
+    assert!(journal.is_complete(), "{journal}");
+    assert!(fleet.plan(&desired).await.expect("plan").is_empty());
+    // Another version is refused.
+    let future = text.replacen("\"version\": 1", "\"version\": 99", 1);
+    let e = SavedPlan::from_json(&future).unwrap_err().to_string();
+    assert!(e.contains("version 99"), "{e}");
+}
+
+#[tokio::test]
+async fn plan_each_plans_the_providers_that_answer_and_names_the_one_that_failed() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let desired = DesiredState::parse(DESIRED, Format::Toml).expect("desired state");
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(503))
+        .mount(sandbox.netbird.server())
+        .await;
+    let whole = fleet.plan(&desired).await.unwrap_err().to_string();
+    assert!(whole.contains("planning netbird"), "{whole}");
+    let each = fleet.plan_each(&desired).await.expect("names are known");
+    assert_eq!(each.len(), desired.providers.len());
+    for (name, planned) in &each {
+        match (name.as_str(), planned) {
+            ("netbird", Err(e)) => assert!(e.is_temporary(), "{e}"),
+            ("netbird", Ok(_)) => panic!("netbird answers 503"),
+            (_, Ok(plan)) => assert!(!plan.changes.is_empty(), "{name}"),
+            (_, Err(e)) => panic!("{name}: {e}"),
+        }
+    }
+    let mut unknown = desired.clone();
+    unknown.providers.insert("ldap".into(), Default::default());
+    assert!(fleet.plan_each(&unknown).await.is_err());
+}
+
+#[tokio::test]
+async fn a_stop_signal_starts_no_new_change_and_a_fresh_plan_is_what_is_left() {
+    use roster::plan::StopSignal;
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let desired = DesiredState::parse(DESIRED, Format::Toml).expect("desired state");
+    let plan = fleet.plan(&desired).await.expect("plan");
+    let stop = StopSignal::new();
+    let stopper = stop.clone();
+    // Stop after the first change is done, as a Ctrl-C handler would.
+    let options = ApplyOptions {
+        concurrency: 1,
+        progress: Some(Arc::new(move |_| stopper.stop())),
+        stop: Some(stop.clone()),
+        ..ApplyOptions::default()
+    };
+    let journal = fleet.apply(&plan, &options).await;
+    assert!(stop.is_stopped());
+    assert_eq!(
+        journal.entries.len(),
+        plan.len(),
+        "every change is accounted for"
+    );
+    let done = journal
+        .entries
+        .iter()
+        .filter(|e| matches!(e.outcome, ChangeOutcome::Done))
+        .count();
+    let skipped = journal
+        .entries
+        .iter()
+        .filter(|e| matches!(e.outcome, ChangeOutcome::Skipped))
+        .count();
+    // Providers run concurrently: at most one change each got started.
+    assert!(done >= 1 && done <= plan.providers.len(), "{journal}");
+    assert_eq!(done + skipped, plan.len(), "{journal}");
+    let rest = fleet.plan(&desired).await.expect("plan");
+    assert_eq!(
+        rest.len(),
+        skipped,
+        "planning again finds exactly what is left"
+    );
+    let journal = fleet.apply(&rest, &ApplyOptions::default()).await;
+    assert!(journal.is_complete(), "{journal}");
+    assert!(fleet.plan(&desired).await.expect("plan").is_empty());
 }
 
 #[tokio::test]

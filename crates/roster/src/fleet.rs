@@ -319,6 +319,25 @@ pub enum AuditOutcome {
 /// The result of [`Fleet::audit`].
 pub type AuditReport = Report<AuditOutcome>;
 
+impl AuditReport {
+    /// The providers where the person has an account.
+    pub fn present(&self) -> impl Iterator<Item = &str> {
+        self.outcomes
+            .iter()
+            .filter(|(_, o)| matches!(o, AuditOutcome::Present { .. }))
+            .map(|(name, _)| name.as_str())
+    }
+
+    /// The providers that could not be asked: whether the person is there
+    /// is unknown (never to be read as absent).
+    pub fn unknown(&self) -> impl Iterator<Item = &str> {
+        self.outcomes
+            .iter()
+            .filter(|(_, o)| matches!(o, AuditOutcome::Failed(_)))
+            .map(|(name, _)| name.as_str())
+    }
+}
+
 impl fmt::Display for AuditReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "Where {} is", self.email)?;
@@ -355,10 +374,11 @@ impl fmt::Display for AuditReport {
                         String::new(),
                     ]
                 }
+                // Never "not present": the provider could not be asked.
                 AuditOutcome::Failed(e) => {
                     vec![
                         provider.clone(),
-                        "FAILED".into(),
+                        "unknown".into(),
                         e.to_string(),
                         String::new(),
                     ]

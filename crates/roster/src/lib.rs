@@ -73,6 +73,7 @@ pub mod prelude {
 pub mod config;
 pub mod fleet;
 pub mod plan;
+pub mod saved;
 mod table;
 
 pub use config::FleetConfig;

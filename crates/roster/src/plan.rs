@@ -39,6 +39,9 @@ use serde::{Deserialize, Serialize};
 use crate::fleet::{Fleet, all_tenants, all_users};
 use crate::table::write_table;
 
+mod fingerprint;
+pub use fingerprint::Fingerprint;
+
 /// What should exist, per fleet provider.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,8 +136,10 @@ impl DesiredState {
 }
 
 /// One change a plan makes. Users are named by email and tenants by name,
-/// as in the desired state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// as in the desired state. Serialized with an `action` tag in snake case
+/// (`create_user`, `add_member`, …), the shape a saved plan stores.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Change {
     /// Create a tenant.
@@ -307,8 +312,12 @@ impl fmt::Display for Change {
 }
 
 /// The changes for one provider, with the ids read while planning so that
-/// apply needs no second read.
-#[derive(Debug, Clone)]
+/// apply needs no second read, and the [`Fingerprint`] of what was read so
+/// that a saved plan can be checked for staleness before it is applied.
+///
+/// It serializes (with its ids) for a saved plan: see
+/// [`SavedPlan`](crate::saved::SavedPlan).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProviderPlan {
     /// The provider's fleet name.
     pub provider: String,
@@ -317,6 +326,8 @@ pub struct ProviderPlan {
     /// What the desired state asks for that this provider cannot do, and
     /// what the plan leaves alone on purpose; printed with `!`.
     pub notes: Vec<Note>,
+    /// What the provider held when the plan read it.
+    pub fingerprint: Fingerprint,
     users: HashMap<String, UserId>,
     tenants: HashMap<String, TenantId>,
 }
@@ -421,7 +432,7 @@ impl fmt::Display for Note {
 }
 
 /// What [`Fleet::apply`] would do, per provider. Print it to review it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Plan {
     /// One entry per provider in the desired state, in name order.
     pub providers: Vec<ProviderPlan>,
@@ -495,6 +506,10 @@ pub struct ApplyOptions {
     pub on_error: OnError,
     /// Called after every change.
     pub progress: Option<Progress>,
+    /// Once stopped, no new change is started: those in flight finish and
+    /// every later one is [`ChangeOutcome::Skipped`] (a Ctrl-C handler
+    /// stops it).
+    pub stop: Option<StopSignal>,
 }
 
 impl Default for ApplyOptions {
@@ -503,7 +518,30 @@ impl Default for ApplyOptions {
             concurrency: 8,
             on_error: OnError::Stop,
             progress: None,
+            stop: None,
         }
+    }
+}
+
+/// A flag that asks a running [`Fleet::apply`] to start no new change.
+/// Clones share the flag.
+#[derive(Debug, Clone, Default)]
+pub struct StopSignal(Arc<std::sync::atomic::AtomicBool>);
+
+impl StopSignal {
+    /// A signal not yet given.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks apply to start no new change.
+    pub fn stop(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether [`StopSignal::stop`] was called.
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -523,7 +561,8 @@ pub enum ChangeOutcome {
     Done,
     /// It failed.
     Failed(Error),
-    /// It was not tried, because an earlier change failed ([`OnError::Stop`]).
+    /// It was not tried, because an earlier change failed ([`OnError::Stop`])
+    /// or apply was stopped ([`ApplyOptions::stop`]).
     Skipped,
 }
 
@@ -617,6 +656,31 @@ impl Fleet {
         Ok(Plan {
             providers: plans.into_iter().collect::<Result<_>>()?,
         })
+    }
+
+    /// Like [`Fleet::plan`], but one provider's failure does not fail the
+    /// others: each provider named in `desired` gets its own result, in
+    /// name order. A name the fleet does not have is still an error for the
+    /// whole call, before anything is read.
+    pub async fn plan_each(
+        &self,
+        desired: &DesiredState,
+    ) -> Result<Vec<(String, Result<ProviderPlan>)>> {
+        for name in desired.providers.keys() {
+            self.require(name)?;
+        }
+        Ok(
+            join_all(desired.providers.iter().map(|(name, section)| async move {
+                let planned = match self.require(name) {
+                    Ok(directory) => plan_provider(name, directory.as_ref(), section)
+                        .await
+                        .map_err(|e| e.with_context(format!("planning {name}"))),
+                    Err(e) => Err(e),
+                };
+                (name.clone(), planned)
+            }))
+            .await,
+        )
     }
 
     /// Makes the changes of `plan`, each provider concurrently, each in
@@ -798,6 +862,7 @@ async fn plan_provider(
         provider: name.to_owned(),
         changes,
         notes: draft.notes,
+        fingerprint: fingerprint::of_snapshot(&snapshot),
         users: snapshot
             .user_by_email
             .iter()
@@ -1089,6 +1154,8 @@ impl Ids {
 
 /// What a change created, so later phases can find it.
 enum Made {
+    /// Not started: apply was stopped.
+    NotStarted,
     Nothing,
     User(String, UserId, Option<roster_http::SecretString>),
     Tenant(String, TenantId),
@@ -1206,7 +1273,12 @@ async fn apply_provider(
         }
         let ids_now = &ids;
         let results: Vec<(&Change, Result<Made>)> = futures::stream::iter(changes.iter())
-            .map(|change| async move { (*change, apply_change(directory, ids_now, change).await) })
+            .map(|change| async move {
+                if options.stop.as_ref().is_some_and(StopSignal::is_stopped) {
+                    return (*change, Ok(Made::NotStarted));
+                }
+                (*change, apply_change(directory, ids_now, change).await)
+            })
             .buffer_unordered(options.concurrency.max(1))
             .collect()
             .await;
@@ -1214,6 +1286,7 @@ async fn apply_provider(
         for (change, result) in results {
             let mut secret = None;
             let outcome = match result {
+                Ok(Made::NotStarted) => ChangeOutcome::Skipped,
                 Ok(mut created) => {
                     if let Made::User(_, _, one_time) = &mut created {
                         secret = one_time.take();
@@ -1245,7 +1318,7 @@ async fn apply_provider(
                 Made::Tenant(name, id) => {
                     ids.tenants.insert(name, id);
                 }
-                Made::Nothing => {}
+                Made::Nothing | Made::NotStarted => {}
             }
         }
     }

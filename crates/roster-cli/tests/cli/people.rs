@@ -1,0 +1,278 @@
+//! audit, offboard (one, dry run, bulk from a file), onboard and move.
+
+use wiremock::matchers::method;
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::support::{DESIRED, KEY, World, normalize};
+
+fn server_error() -> ResponseTemplate {
+    ResponseTemplate::new(500).set_body_json(serde_json::json!({"message": "down for maintenance"}))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_shows_where_someone_is_and_unknown_where_a_provider_failed() {
+    let world = World::start().await;
+    world.file("desired-state.toml", DESIRED);
+    world.run(&["apply", "--auto-approve"]).code(0);
+    let table = world.run(&["audit", "alice@example.com"]);
+    table.code(0);
+    insta::assert_snapshot!("audit_table", normalize(&table.stdout));
+    Mock::given(method("GET"))
+        .respond_with(server_error())
+        .mount(world.adverity.server())
+        .await;
+    let json = world.run(&[
+        "audit",
+        "alice@example.com",
+        "bob@example.com",
+        "-o",
+        "json",
+    ]);
+    json.code(3);
+    let rows = json.kind("audit");
+    assert_eq!(rows.len(), 10);
+    let status = |email: &str, provider: &str| {
+        rows.iter()
+            .find(|r| r["email"] == email && r["provider"] == provider)
+            .map(|r| r["status"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(status("alice@example.com", "iaas"), "present");
+    assert_eq!(status("alice@example.com", "astra"), "absent");
+    // Never "absent" where the provider could not be asked.
+    assert_eq!(status("alice@example.com", "adverity"), "unknown");
+    let alice_iaas = rows
+        .iter()
+        .find(|r| r["email"] == "alice@example.com" && r["provider"] == "iaas")
+        .unwrap();
+    assert_eq!(alice_iaas["tenants"], serde_json::json!(["alpha"]));
+    let table = world.run(&["audit", "alice@example.com"]);
+    table.code(3);
+    assert!(
+        table.stdout.contains("adverity    unknown"),
+        "{}",
+        table.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offboard_asks_first_shows_a_dry_run_and_removes_with_yes() {
+    let world = World::start().await;
+    world.file("desired-state.toml", DESIRED);
+    world.run(&["apply", "--auto-approve"]).code(0);
+    let writes = world.iaas.write_count().await;
+    let asked = world.run(&["offboard", "alice@example.com"]);
+    asked.code(1);
+    assert!(asked.stderr.contains("--yes"), "{}", asked.stderr);
+    let dry = world.run(&["offboard", "alice@example.com", "--dry-run"]);
+    dry.code(0);
+    insta::assert_snapshot!("offboard_dry_run_table", normalize(&dry.stdout));
+    let dry_json = world.run(&["offboard", "alice@example.com", "--dry-run", "-o", "json"]);
+    let preview = dry_json.kind("offboard_preview");
+    assert!(
+        preview
+            .iter()
+            .any(|p| p["provider"] == "iaas" && p["action"] == "would_remove")
+    );
+    assert_eq!(
+        world.iaas.write_count().await,
+        writes,
+        "asking and the dry run change nothing"
+    );
+    let done = world.run(&["offboard", "alice@example.com", "--yes"]);
+    done.code(0);
+    assert!(
+        done.stdout.contains("1 people, 1 complete"),
+        "{}",
+        done.stdout
+    );
+    let after = world.run(&["audit", "alice@example.com", "-o", "json"]);
+    assert!(
+        after.kind("audit").iter().all(|r| r["status"] == "absent"),
+        "{}",
+        after.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_offboard_from_a_file_with_one_provider_failing_exits_3_and_does_the_rest() {
+    let world = World::start().await;
+    let mut desired = String::new();
+    for provider in ["iaas", "netbird"] {
+        desired += &format!("[providers.{provider}]\n");
+        for i in 1..=5 {
+            desired +=
+                &format!("[[providers.{provider}.users]]\nemail = \"leaver{i}@example.com\"\n");
+        }
+    }
+    world.file("desired-state.toml", &desired);
+    world.run(&["apply", "--auto-approve"]).code(0);
+    world.file(
+        "leavers.txt",
+        "# leavers this week\nleaver1@example.com\nleaver2@example.com\n\nleaver3@example.com\nleaver4@example.com\nleaver5@example.com\n",
+    );
+    Mock::given(method("DELETE"))
+        .respond_with(server_error())
+        .mount(world.netbird.server())
+        .await;
+    let run = world.run(&[
+        "offboard",
+        "--from-file",
+        "leavers.txt",
+        "--yes",
+        "--concurrency",
+        "2",
+        "-o",
+        "json",
+    ]);
+    run.code(3);
+    let rows = run.kind("offboard");
+    assert_eq!(rows.len(), 25, "every person on every provider");
+    for i in 1..=5 {
+        let email = format!("leaver{i}@example.com");
+        let outcome = |provider: &str| {
+            rows.iter()
+                .find(|r| r["email"] == email.as_str() && r["provider"] == provider)
+                .map(|r| r["outcome"].as_str().unwrap().to_owned())
+                .unwrap()
+        };
+        assert_eq!(outcome("iaas"), "removed", "{email}");
+        assert_eq!(outcome("netbird"), "failed", "{email}");
+        assert_eq!(outcome("astra"), "not_present", "{email}");
+    }
+    let summary = &run.kind("offboard_summary")[0];
+    assert_eq!(summary["people"], 5);
+    assert_eq!(summary["removed"], 5);
+    assert_eq!(summary["failed"], 5);
+    assert_eq!(summary["incomplete"], 5);
+    assert_eq!(summary["failed_providers"], serde_json::json!(["netbird"]));
+    // The table says the same, with a summary and what to do next.
+    let table = world.run(&["offboard", "--from-file", "leavers.txt", "--yes"]);
+    table.code(3);
+    assert!(
+        table
+            .stdout
+            .contains("Summary: 5 people, 0 complete, 5 incomplete"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains("Failed on netbird"),
+        "{}",
+        table.stdout
+    );
+    // A bad line is refused, naming it, before anything is sent.
+    world.file("bad.txt", "ok@example.com\nnot-an-email\n");
+    let bad = world.run(&["offboard", "--from-file", "bad.txt", "--yes"]);
+    bad.code(1);
+    assert!(bad.stderr.contains("bad.txt line 2"), "{}", bad.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onboard_places_someone_with_a_wireguard_key_and_move_keeps_it() {
+    let world = World::start().await;
+    let key_file = world.file("erin.pub", &format!("{KEY}\n"));
+    let run = world.run(&[
+        "onboard",
+        "erin@example.com",
+        "--to",
+        "iaas:alpha",
+        "--to",
+        "netbird:alpha",
+        "--to",
+        "medium-one:beta:admin",
+        "--wireguard-key-file",
+        key_file.to_str().unwrap(),
+        "--display-name",
+        "Erin",
+    ]);
+    run.code(0);
+    assert!(
+        run.stdout.contains("Onboarding erin@example.com"),
+        "{}",
+        run.stdout
+    );
+    let again = world.run(&[
+        "onboard",
+        "erin@example.com",
+        "--to",
+        "iaas:alpha",
+        "--wireguard-key",
+        KEY,
+        "-o",
+        "json",
+    ]);
+    again.code(0);
+    let row = &again.kind("onboard")[0];
+    assert_eq!(row["memberships"][0]["outcome"], "already_member");
+    let audit = world.run(&["audit", "erin@example.com", "-o", "json"]);
+    let on = |p: &str| {
+        audit
+            .kind("audit")
+            .into_iter()
+            .find(|r| r["provider"] == p)
+            .unwrap()
+    };
+    assert_eq!(on("iaas")["tenants"], serde_json::json!(["alpha"]));
+    assert_eq!(on("medium-one")["tenants"], serde_json::json!(["beta"]));
+
+    let moved = world.run(&[
+        "move",
+        "erin@example.com",
+        "--provider",
+        "iaas",
+        "--from",
+        "alpha",
+        "--to",
+        "beta",
+        "--wireguard-key",
+        KEY,
+    ]);
+    moved.code(0);
+    assert!(
+        moved.stdout.contains("Moved erin@example.com on iaas"),
+        "{}",
+        moved.stdout
+    );
+    let json = world.run(&[
+        "move",
+        "erin@example.com",
+        "--provider",
+        "iaas",
+        "--from",
+        "beta",
+        "--to",
+        "alpha",
+        "--wireguard-key",
+        KEY,
+        "-o",
+        "json",
+    ]);
+    json.code(0);
+    assert_eq!(json.kind("move")[0]["to"], "alpha");
+    // IaaS needs the key: without it the move is refused, saying so.
+    let keyless = world.run(&[
+        "move",
+        "erin@example.com",
+        "--provider",
+        "iaas",
+        "--from",
+        "alpha",
+        "--to",
+        "beta",
+    ]);
+    keyless.code(1);
+    assert!(
+        keyless.stderr.to_lowercase().contains("wireguard"),
+        "{}",
+        keyless.stderr
+    );
+    assert_eq!(keyless.stderr.lines().count(), 1, "{}", keyless.stderr);
+    // A bad target is a usage mistake.
+    world
+        .run(&["onboard", "erin@example.com", "--to", ":alpha"])
+        .code(1);
+    world
+        .run(&["onboard", "erin@example.com", "--to", "iaas:alpha:boss"])
+        .code(1);
+}
