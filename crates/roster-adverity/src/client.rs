@@ -478,6 +478,10 @@ impl Provider for AdverityService {
         PROVIDER
     }
 
+    fn request_timeout(&self) -> Option<std::time::Duration> {
+        self.context().request_timeout()
+    }
+
     fn capabilities(&self) -> Capabilities {
         capabilities()
     }

@@ -465,6 +465,10 @@ impl Provider for AstraService {
         PROVIDER
     }
 
+    fn request_timeout(&self) -> Option<std::time::Duration> {
+        self.context().request_timeout()
+    }
+
     fn capabilities(&self) -> Capabilities {
         capabilities()
     }

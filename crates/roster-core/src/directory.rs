@@ -29,6 +29,20 @@ pub trait Provider: Send + Sync {
     fn user_fields(&self) -> &'static [&'static str] {
         &[]
     }
+
+    /// The time limit the client itself puts on every request it sends
+    /// (an adapter's `HttpSettings::request_timeout` when Roster built
+    /// its HTTP client), or `None` when it is not known (a client you
+    /// injected, or none at all). The default is `None`.
+    ///
+    /// A layer stack arms no per-attempt timer of its own when this limit
+    /// is no longer than its per-attempt one and the whole-operation
+    /// deadline is further away: the client would fail the request first.
+    /// An attempt that sends several requests (an IaaS `update_user` reads,
+    /// then writes) is then bounded request by request.
+    fn request_timeout(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// Users: list, read, create, update and delete.
@@ -158,6 +172,10 @@ impl<T: Provider + ?Sized> Provider for std::sync::Arc<T> {
 
     fn user_fields(&self) -> &'static [&'static str] {
         (**self).user_fields()
+    }
+
+    fn request_timeout(&self) -> Option<std::time::Duration> {
+        (**self).request_timeout()
     }
 }
 

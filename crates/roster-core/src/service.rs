@@ -273,6 +273,10 @@ impl<S: Provider> Provider for Checked<S> {
     fn user_fields(&self) -> &'static [&'static str] {
         self.service.user_fields()
     }
+
+    fn request_timeout(&self) -> Option<std::time::Duration> {
+        self.service.request_timeout()
+    }
 }
 
 /// The checks of one call, tagged with its provider and operation.

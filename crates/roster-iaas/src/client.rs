@@ -400,6 +400,10 @@ impl Provider for IaasService {
         PROVIDER
     }
 
+    fn request_timeout(&self) -> Option<std::time::Duration> {
+        self.context().request_timeout()
+    }
+
     fn capabilities(&self) -> Capabilities {
         capabilities()
     }

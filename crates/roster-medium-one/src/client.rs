@@ -534,6 +534,10 @@ impl Provider for MediumOneService {
         PROVIDER
     }
 
+    fn request_timeout(&self) -> Option<std::time::Duration> {
+        self.context().request_timeout()
+    }
+
     fn capabilities(&self) -> Capabilities {
         capabilities(&self.mode)
     }

@@ -391,6 +391,10 @@ impl Provider for NetbirdService {
         PROVIDER
     }
 
+    fn request_timeout(&self) -> Option<std::time::Duration> {
+        self.context().request_timeout()
+    }
+
     fn capabilities(&self) -> Capabilities {
         capabilities()
     }
