@@ -7,8 +7,8 @@ use roster::fleet::{AuditOutcome, MembershipOutcome, OffboardOutcome, Person, Pl
 use roster::layers::Stack;
 use roster::plan::{ApplyOptions, Change, ChangeOutcome, DesiredState, Format, OnError};
 use roster::{
-    CreateOutcome, Email, MembershipDirectory, MembershipRequest, NewUser, Role,
-    TenantDirectoryExt, TenantRole, UserDirectory, UserDirectoryExt, WireGuardKey,
+    CreateOutcome, Email, MembershipDirectory, MembershipRequest, NewUser, Role, TenantDirectory,
+    TenantDirectoryExt, TenantId, TenantRole, UserDirectory, UserDirectoryExt, WireGuardKey,
 };
 use roster_examples::{ASTRA_ORG, Sandbox};
 use wiremock::matchers::any;
@@ -715,9 +715,9 @@ async fn planning_reads_each_provider_once_per_list() {
     .expect("desired");
     sandbox.reset_requests().await;
     assert!(fleet.plan(&desired).await.expect("plan").is_empty());
-    // Users, tenants, and every listed tenant's members in one more read
-    // (the IaaS tenant list carries its members).
-    assert_eq!(sandbox.iaas.request_count().await, 3);
+    // The users, and the tenants with their members in one read (the IaaS
+    // tenant list carries its members), side by side.
+    assert_eq!(sandbox.iaas.request_count().await, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -833,4 +833,160 @@ async fn apply_hands_back_a_created_users_one_time_password_and_never_prints_it(
     assert_eq!(secret.expose_secret(), issued[0]);
     assert!(!format!("{journal:?}").contains(&issued[0]));
     assert!(!journal.to_string().contains(&issued[0]));
+}
+
+/// Only the IaaS section of a desired state: `people` users in `tenant`.
+fn iaas_members(tenant: &str, people: &[&str]) -> DesiredState {
+    let mut text = format!("[[providers.iaas.tenants]]\nname = \"{tenant}\"\n");
+    for person in people {
+        text.push_str(&format!(
+            "[[providers.iaas.users]]\nemail = \"{person}\"\n\
+             [[providers.iaas.memberships]]\ntenant = \"{tenant}\"\nuser = \"{person}\"\n\
+             wireguard_key = \"{KEY}\"\n"
+        ));
+    }
+    DesiredState::parse(&text, Format::Toml).expect("desired")
+}
+
+#[tokio::test]
+async fn apply_checks_the_one_tenant_rule_against_one_read_per_phase_not_one_per_write() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let people = [
+        "a@example.com",
+        "b@example.com",
+        "c@example.com",
+        "d@example.com",
+    ];
+    let desired = iaas_members("alpha", &people);
+    let plan = fleet.plan(&desired).await.expect("plan");
+    assert_eq!(plan.len(), 8, "{plan}");
+    sandbox.reset_requests().await;
+    let journal = fleet.apply(&plan, &ApplyOptions::default()).await;
+    assert!(journal.is_complete(), "{journal}");
+    let requests = sandbox.iaas.requests().await;
+    let tenant_reads = requests
+        .iter()
+        .filter(|r| r.method.as_str() == "GET" && r.url.path().ends_with("/tenants"))
+        .count();
+    // Four creates, four adds, and the one read of where everyone is before
+    // the adds' phase: no GET /tenants before each add.
+    assert_eq!(tenant_reads, 1, "{requests:?}");
+    assert_eq!(requests.len(), 9);
+    assert_eq!(sandbox.iaas.write_count().await, 8);
+}
+
+#[tokio::test]
+async fn apply_does_not_move_someone_another_client_placed_since_the_plan() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let iaas = fleet.provider("iaas").expect("iaas").clone();
+    let with_key = MembershipRequest::new().with_wireguard_key(key());
+    let beta = iaas
+        .find_tenant_by_name("beta")
+        .await
+        .expect("read")
+        .expect("beta");
+
+    // Planned: an add to alpha. Then another client puts the user in beta.
+    let adder = iaas
+        .create_user(&NewUser::new(email("adder@example.com")))
+        .await
+        .expect("create")
+        .value;
+    let plan = fleet
+        .plan(&iaas_members("alpha", &["adder@example.com"]))
+        .await
+        .expect("plan");
+    assert!(
+        matches!(
+            plan.providers[0].changes.as_slice(),
+            [Change::AddMember { .. }]
+        ),
+        "{plan}"
+    );
+    iaas.add_member(&beta.id, &adder.id, &with_key)
+        .await
+        .expect("the other client's add");
+
+    // Planned: a move from beta to alpha. Then another client moves the
+    // user to gamma.
+    let gamma = iaas
+        .create_tenant(&roster::NewTenant::new("gamma").expect("name"))
+        .await
+        .expect("gamma")
+        .value;
+    let mover = iaas
+        .create_user(&NewUser::new(email("mover@example.com")))
+        .await
+        .expect("create")
+        .value;
+    iaas.add_member(&beta.id, &mover.id, &with_key)
+        .await
+        .expect("in beta");
+    let move_plan = fleet
+        .plan(&iaas_members("alpha", &["mover@example.com"]))
+        .await
+        .expect("plan");
+    assert!(
+        matches!(
+            move_plan.providers[0].changes.as_slice(),
+            [Change::MoveMember { .. }]
+        ),
+        "{move_plan}"
+    );
+    iaas.move_user(&mover.id, &beta.id, &gamma.id, &with_key)
+        .await
+        .expect("the other client's move");
+
+    sandbox.reset_requests().await;
+    for plan in [&plan, &move_plan] {
+        let journal = fleet.apply(plan, &ApplyOptions::default()).await;
+        let failure = journal.failures().next().expect("refused");
+        let ChangeOutcome::Failed(error) = &failure.outcome else {
+            unreachable!()
+        };
+        assert_eq!(error.kind(), roster::ErrorKind::Conflict, "{error}");
+        assert!(error.message().contains("re-plan"), "{error}");
+    }
+    // Each apply read where everyone is, once, and wrote nothing.
+    assert_eq!(sandbox.iaas.write_count().await, 0);
+    assert_eq!(sandbox.iaas.request_count().await, 2);
+    let alpha = sandbox
+        .iaas
+        .with_model(|m| m.tenant_by_name("alpha").cloned())
+        .expect("alpha");
+    assert!(alpha.members.is_empty(), "nobody was moved into alpha");
+    let tenant_of = |name: &str| {
+        sandbox
+            .iaas
+            .with_model(|m| m.tenant_by_name(name).cloned())
+            .expect("tenant")
+            .members
+            .len()
+    };
+    assert_eq!(
+        tenant_of("beta"),
+        1,
+        "adder stays where the other client put them"
+    );
+    assert_eq!(
+        tenant_of("gamma"),
+        1,
+        "mover stays where the other client moved them"
+    );
+
+    // A direct call with no snapshot keeps its own check (one read first).
+    sandbox.reset_requests().await;
+    let direct = iaas
+        .add_member(
+            &TenantId::new(alpha.id.clone()).expect("id"),
+            &adder.id,
+            &with_key,
+        )
+        .await
+        .expect_err("in beta");
+    assert_eq!(direct.kind(), roster::ErrorKind::Conflict);
+    assert_eq!(sandbox.iaas.request_count().await, 1);
+    assert_eq!(sandbox.iaas.write_count().await, 0);
 }

@@ -11,7 +11,7 @@ use crate::capability::Capabilities;
 use crate::error::{Error, Operation, Result};
 use crate::model::{
     Created, Membership, MembershipRequest, NewTenant, NewUser, Page, PageRequest, Principal,
-    Tenant, TenantId, User, UserId, UserUpdate,
+    Tenant, TenantId, TenantsWithMembers, User, UserId, UserUpdate,
 };
 
 /// What every adapter (and every layer wrapping one) says about itself.
@@ -122,14 +122,25 @@ pub trait MembershipDirectory: Provider {
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()>;
 
     /// The members of each of `tenants`, in one list. The default asks per
-    /// tenant; adapters whose tenant list already carries the members (the
+    /// tenant, [`MEMBER_READS_AT_ONCE`](crate::ext::MEMBER_READS_AT_ONCE)
+    /// tenants at a time (layers around the directory still apply their
+    /// concurrency and rate limits to each), in the order given; adapters whose tenant list already carries the members (the
     /// IaaS operator API) answer with one request. Planning uses it.
     async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
-        let mut members = Vec::new();
-        for tenant in tenants {
-            members.extend(self.list_members(tenant).await?);
-        }
-        Ok(members)
+        let reads = tenants
+            .iter()
+            .map(|tenant| self.list_members(tenant))
+            .collect();
+        crate::ext::members_of_each(reads).await
+    }
+
+    /// Every tenant with all its members, where one read gives both (the
+    /// IaaS tenant list carries each tenant's members); `None` where it
+    /// does not, which is the default: callers then list the tenants and
+    /// ask for their members. Planning and apply use it to read a provider
+    /// at the minimum.
+    async fn list_tenants_with_members(&self) -> Result<Option<TenantsWithMembers>> {
+        Ok(None)
     }
 
     /// Moves a user from tenant `from` to tenant `to`, adding them with
