@@ -990,3 +990,168 @@ async fn apply_does_not_move_someone_another_client_placed_since_the_plan() {
     assert_eq!(sandbox.iaas.request_count().await, 1);
     assert_eq!(sandbox.iaas.write_count().await, 0);
 }
+
+fn numbered_key(n: u8) -> WireGuardKey {
+    let mut bytes = [7u8; 32];
+    bytes[0] = n;
+    WireGuardKey::from_bytes(bytes)
+}
+
+#[tokio::test]
+async fn offboarding_many_reads_each_user_list_once_and_deletes_each_person() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let leavers: Vec<Email> = ["l1@example.com", "l2@example.com", "l3@example.com"]
+        .into_iter()
+        .map(email)
+        .collect();
+    for leaver in &leavers {
+        fleet
+            .onboard(&Person::new(leaver.clone()), &placements("alpha"))
+            .await
+            .expect("onboard");
+    }
+    let mut emails = leavers.clone();
+    emails.push(email("never-here@example.com"));
+
+    // Listed twice, whatever the case: refused before anything is sent.
+    sandbox.reset_requests().await;
+    let twice = [email("l1@example.com"), email("L1@Example.com")];
+    let refused = fleet.offboard_many(&twice).await.expect_err("twice");
+    assert_eq!(refused.kind(), roster::ErrorKind::InvalidInput);
+    assert_eq!(sandbox.request_counts().await.values().sum::<usize>(), 0);
+
+    let reports = fleet.offboard_many(&emails).await.expect("offboard");
+    assert_eq!(reports.len(), 4);
+    for (report, asked) in reports.iter().zip(&emails) {
+        assert_eq!(&report.email, asked);
+        assert_eq!(report.outcomes.len(), 5, "every provider reported");
+    }
+    for report in &reports[..3] {
+        for (provider, outcome) in &report.outcomes {
+            assert!(
+                matches!(outcome, OffboardOutcome::Removed(_)),
+                "{provider}: {outcome:?}"
+            );
+        }
+    }
+    for (provider, outcome) in &reports[3].outcomes {
+        assert!(
+            matches!(outcome, OffboardOutcome::NotPresent),
+            "{provider}: {outcome:?}"
+        );
+    }
+    // IaaS: one GET /users for all four, then one DELETE per person found.
+    let iaas = sandbox.iaas.requests().await;
+    let methods: Vec<&str> = iaas.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(methods, ["GET", "DELETE", "DELETE", "DELETE"], "{iaas:?}");
+    assert!(iaas[0].url.path().ends_with("/users"));
+    for (provider, writes) in sandbox.write_counts().await {
+        assert_eq!(writes, 3, "{provider}: one delete per leaver");
+    }
+    // The per-person call keeps its cost: one list read and one delete.
+    fleet
+        .onboard(&Person::new(leavers[0].clone()), &placements("alpha"))
+        .await
+        .expect("onboard");
+    sandbox.reset_requests().await;
+    assert!(fleet.offboard(&leavers[0]).await.is_complete());
+    assert_eq!(sandbox.iaas.request_count().await, 2);
+}
+
+#[tokio::test]
+async fn onboarding_many_reads_each_provider_once_and_writes_only_what_is_missing() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let people: Vec<(Person, Vec<Placement>)> = (1..=3u8)
+        .map(|n| {
+            let person = Person::new(email(&format!("new{n}@example.com")));
+            let iaas = MembershipRequest::new().with_wireguard_key(numbered_key(n));
+            let placements = vec![
+                Placement::new("iaas")
+                    .role(Role::Member)
+                    .tenant("alpha", iaas),
+                Placement::new("netbird")
+                    .role(Role::Member)
+                    .tenant("alpha", MembershipRequest::new()),
+            ];
+            (person, placements)
+        })
+        .collect();
+    // One of them is already in beta on IaaS, put there by someone else.
+    let iaas = fleet.provider("iaas").expect("iaas").clone();
+    let third = iaas
+        .create_user(&NewUser::new(people[2].0.email.clone()))
+        .await
+        .expect("create")
+        .value;
+    let beta = iaas
+        .find_tenant_by_name("beta")
+        .await
+        .expect("read")
+        .expect("beta");
+    iaas.add_member(
+        &beta.id,
+        &third.id,
+        &MembershipRequest::new().with_wireguard_key(numbered_key(3)),
+    )
+    .await
+    .expect("in beta");
+
+    sandbox.reset_requests().await;
+    let reports = fleet.onboard_many(&people).await.expect("onboard");
+    assert_eq!(reports.len(), 3);
+    for report in &reports[..2] {
+        assert!(report.is_complete(), "{report}");
+        assert_eq!(report.changes(), 4, "{report}");
+    }
+    let iaas_third = &reports[2]
+        .outcomes
+        .iter()
+        .find(|(p, _)| p == "iaas")
+        .expect("iaas")
+        .1;
+    assert!(matches!(
+        iaas_third.user,
+        Ok((_, CreateOutcome::AlreadyPresent))
+    ));
+    match &iaas_third.memberships[..] {
+        [(tenant, MembershipOutcome::Failed(error))] => {
+            assert_eq!(tenant, "alpha");
+            assert_eq!(error.kind(), roster::ErrorKind::Conflict, "{error}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // IaaS: one user list, one tenant list (with the members), two creates
+    // and two adds; the person in beta is not moved.
+    let requests = sandbox.iaas.requests().await;
+    let reads = requests
+        .iter()
+        .filter(|r| r.method.as_str() == "GET")
+        .count();
+    assert_eq!(reads, 2, "{requests:?}");
+    assert_eq!(sandbox.iaas.write_count().await, 4);
+    let beta_now = sandbox
+        .iaas
+        .with_model(|m| m.tenant_by_name("beta").cloned())
+        .expect("beta");
+    assert_eq!(beta_now.members.len(), 1);
+
+    // Again: the reads, and nothing written anywhere.
+    sandbox.reset_requests().await;
+    let again = fleet.onboard_many(&people[..2]).await.expect("again");
+    assert!(again.iter().all(|r| r.is_complete() && r.changes() == 0));
+    assert_eq!(sandbox.write_counts().await, no_writes());
+    assert_eq!(sandbox.iaas.request_count().await, 2);
+
+    // Listed twice, or an unknown provider: nothing sent.
+    sandbox.reset_requests().await;
+    let twice = [people[0].clone(), people[0].clone()];
+    assert!(fleet.onboard_many(&twice).await.is_err());
+    let unknown = [(
+        Person::new(email("x@example.com")),
+        vec![Placement::new("ldap")],
+    )];
+    assert!(fleet.onboard_many(&unknown).await.is_err());
+    assert_eq!(sandbox.request_counts().await.values().sum::<usize>(), 0);
+}

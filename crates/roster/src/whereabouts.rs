@@ -34,6 +34,14 @@ impl Whereabouts {
             }
             Err(_) => return None,
         };
+        Some(Whereabouts::from_members(directory, members))
+    }
+
+    /// Where everyone is, from the members of every tenant.
+    pub(crate) fn from_members(
+        directory: &dyn Directory,
+        members: Vec<roster_core::Membership>,
+    ) -> Whereabouts {
         let mut tenants_of: HashMap<UserId, Vec<TenantId>> = HashMap::new();
         for member in members {
             tenants_of
@@ -41,10 +49,26 @@ impl Whereabouts {
                 .or_default()
                 .push(member.tenant);
         }
-        Some(Whereabouts {
+        Whereabouts {
             provider: directory.provider_id(),
             tenants_of: Mutex::new(tenants_of),
-        })
+        }
+    }
+
+    /// Whether `user` is in `tenant`, as last read or written.
+    pub(crate) fn is_in(&self, user: &UserId, tenant: &TenantId) -> bool {
+        self.lock()
+            .get(user)
+            .is_some_and(|tenants| tenants.contains(tenant))
+    }
+
+    /// Records that `user` joined `tenant` (on a provider that allows
+    /// several tenants per user).
+    pub(crate) fn joined(&self, user: &UserId, tenant: &TenantId) {
+        self.lock()
+            .entry(user.clone())
+            .or_default()
+            .push(tenant.clone());
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, Vec<TenantId>>> {
