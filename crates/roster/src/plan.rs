@@ -600,7 +600,9 @@ impl Fleet {
     /// of each listed tenant (of every tenant on a provider that allows one
     /// tenant per user), several tenants at a time. With `prune`, also the
     /// current user where the provider can say. Emails are matched against
-    /// the one user list, never looked up one by one.
+    /// the one user list, never looked up one by one. Each provider is
+    /// planned in a tokio task of its own, so large providers are decoded
+    /// and compared on every worker thread.
     ///
     /// `prune` deletes unlisted users and tenants and removes unlisted
     /// memberships of listed tenants. It never deletes the account the plan
@@ -613,12 +615,33 @@ impl Fleet {
         for name in desired.providers.keys() {
             self.require(name)?;
         }
-        let plans = join_all(desired.providers.iter().map(|(name, section)| async move {
-            let directory = self.require(name)?;
-            plan_provider(name, directory.as_ref(), section)
-                .await
-                .map_err(|e| e.with_context(format!("planning {name}")))
-        }))
+        // Each provider is planned in a task of its own, so that decoding
+        // and diffing large providers uses every worker thread, not one.
+        let plans = join_all(
+            desired
+                .providers
+                .iter()
+                .map(|(name, section)| {
+                    let directory = Arc::clone(self.require(name)?);
+                    let (name, section) = (name.clone(), section.clone());
+                    let task = tokio::spawn(async move {
+                        plan_provider(&name, directory.as_ref(), &section)
+                            .await
+                            .map_err(|e| e.with_context(format!("planning {name}")))
+                    });
+                    // Dropping the plan (a cancelled caller) stops its tasks too.
+                    let mut task = AbortOnDrop(task);
+                    Ok::<_, Error>(async move {
+                        (&mut task.0).await.unwrap_or_else(|panic| {
+                            Err(Error::new(
+                                ErrorKind::Unexpected,
+                                format!("planning a provider panicked: {panic}"),
+                            ))
+                        })
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+        )
         .await;
         Ok(Plan {
             providers: plans.into_iter().collect::<Result<_>>()?,
@@ -664,6 +687,15 @@ impl Fleet {
         Journal {
             entries: journals.into_iter().flatten().collect(),
         }
+    }
+}
+
+/// A spawned task that is stopped when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
