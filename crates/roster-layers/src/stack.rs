@@ -190,7 +190,7 @@ impl PerRequest {
     ) -> Result<T> {
         let attempt_deadline = self
             .attempt_timeout
-            .filter(|limit| !self.client_timeout.is_some_and(|client| client <= *limit))
+            .filter(|limit| self.client_timeout.is_none_or(|client| client > *limit))
             .map(|limit| (Instant::now() + limit, limit));
         let (deadline, whole_operation, limit) = match (attempt_deadline, operation_deadline) {
             (Some((attempt, limit)), Some(operation)) if attempt <= operation.at => {

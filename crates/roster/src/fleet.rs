@@ -433,7 +433,7 @@ impl Fleet {
             }
         }))
         .await;
-        Ok(transpose(emails.iter().cloned().collect(), per_provider))
+        Ok(transpose(emails.to_vec(), per_provider))
     }
 
     /// Onboards many people, as [`onboard`](Fleet::onboard) does for one,
