@@ -8,13 +8,13 @@ use futures::TryStreamExt;
 use futures::stream::BoxStream;
 use roster_core::{
     Capabilities, Checked, Connect, Created, Error, ErrorKind, Membership, MembershipRequest,
-    MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Provider, ProviderFields,
-    Result, Tenant, TenantId, TenantService, User, UserId, UserService, UserUpdate, in_operation,
-    paginate,
+    MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, ProviderFields, Result,
+    Tenant, TenantId, TenantService, User, UserId, UserService, UserUpdate, in_operation, paginate,
 };
 use roster_http::{ClientContext, KeyedLocks};
 
 use crate::config::AdverityConfig;
+use crate::error::describe;
 use crate::generated::{self, types};
 use crate::mapping::{
     AdverityUser, ApiStack, ApiUser, Workspace, WorkspaceOptions, active_for_status, decode_items,
@@ -148,12 +148,8 @@ impl Connect for AdverityService {
     type Config = AdverityConfig;
 
     fn connect(config: AdverityConfig) -> Result<Self> {
-        let api = config
-            .endpoint
-            .connect_bearer(PROVIDER, crate::error::describe)?
-            .into_client(generated::Client::new_with_client);
         Ok(AdverityService {
-            api: Arc::new(api),
+            api: config.endpoint.bearer_client(PROVIDER, describe)?,
             datalake_id: config.datalake_id,
             user_locks: KeyedLocks::default(),
         })
@@ -473,23 +469,11 @@ fn next_cursor(has_next: bool, empty: bool, number: i64) -> Option<String> {
     (has_next && !empty).then(|| (number + 1).to_string())
 }
 
-impl Provider for AdverityService {
-    fn provider_id(&self) -> &'static str {
-        PROVIDER
-    }
-
-    fn request_timeout(&self) -> Option<std::time::Duration> {
-        self.context().request_timeout()
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        capabilities()
-    }
-
-    /// [`USER_FIELDS`]: `active` and `groups`.
-    fn user_fields(&self) -> &'static [&'static str] {
-        USER_FIELDS
-    }
+// [`USER_FIELDS`]: `active` and `groups`.
+roster_core::impl_provider! {
+    AdverityService, id: PROVIDER, capabilities: |_| capabilities(),
+    user_fields: USER_FIELDS,
+    request_timeout: |service| service.context().request_timeout()
 }
 
 /// The checked values of a create's or update's provider-specific fields.
@@ -524,35 +508,16 @@ fn field_values(fields: &ProviderFields) -> Result<FieldValues> {
 
 /// What the Adverity Management API supports.
 pub fn capabilities() -> Capabilities {
-    Capabilities {
-        list_users: true,
-        server_side_pagination: true,
-        get_user: true,
-        create_user: true,
-        create_is_invitation: false,
-        update_user: true,
-        update_email: true,
-        update_role: false,
-        update_status: true,
-        user_display_name: true,
-        update_display_name: true,
-        user_roles: false,
-        multiple_roles_per_user: false,
-        delete_user: true,
-        // Memberships live on the user, so they go with it.
-        delete_user_cascades_memberships: true,
-        current_user: false,
-        list_tenants: true,
-        get_tenant: true,
-        create_tenant: true,
-        create_tenant_with_members: false,
-        delete_tenant: true,
-        list_members: true,
-        list_user_memberships: true,
-        add_member: true,
-        remove_member: true,
-        membership_roles: false,
-        membership_requires_wireguard_key: false,
+    // `delete_user_cascades_memberships`: memberships live on the user, so
+    // they go with it.
+    roster_core::capabilities! {
+        supported: [list_users, server_side_pagination, get_user, create_user, update_user,
+            update_email, update_status, user_display_name, update_display_name, delete_user,
+            delete_user_cascades_memberships, list_tenants, get_tenant, create_tenant,
+            delete_tenant, list_members, list_user_memberships, add_member, remove_member],
+        unsupported: [create_is_invitation, update_role, user_roles, multiple_roles_per_user,
+            current_user, create_tenant_with_members, membership_roles,
+            membership_requires_wireguard_key],
         max_tenants_per_user: None,
     }
 }
@@ -656,11 +621,8 @@ impl UserService for AdverityService {
 
     /// `DELETE /api/v1/users/{id}/`: a real delete.
     async fn delete_user(&self, id: &UserId) -> Result<()> {
-        let operation = Operation::DeleteUser;
-        let id = user_number(id)?;
-        self.context()
-            .call(operation, self.api.delete_user(id))
-            .await
+        let call = self.api.delete_user(user_number(id)?);
+        self.context().call(Operation::DeleteUser, call).await
     }
 }
 
@@ -691,11 +653,8 @@ impl TenantService for AdverityService {
 
     /// `DELETE /api/stacks/{slug}/`.
     async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
-        let operation = Operation::DeleteTenant;
-        let slug = workspace_slug(id)?;
-        self.context()
-            .call(operation, self.api.delete_stack(slug))
-            .await
+        let call = self.api.delete_stack(workspace_slug(id)?);
+        self.context().call(Operation::DeleteTenant, call).await
     }
 }
 

@@ -5,14 +5,15 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use roster_core::{
     Capabilities, Checked, Connect, CreateOutcome, Created, Email, Error, ErrorKind, Membership,
-    MembershipRequest, MembershipService, NewTenant, NewUser, Operation, Page, PageRequest,
-    Provider, Raw, Result, RoleSpec, Tenant, TenantId, TenantService, User, UserId, UserService,
-    UserUpdate, in_operation,
+    MembershipRequest, MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Raw,
+    Result, RoleSpec, Tenant, TenantId, TenantService, User, UserId, UserService, UserUpdate,
+    in_operation,
 };
 use roster_http::ClientContext;
 
 use crate::PROVIDER;
 use crate::config::AstraConfig;
+use crate::error::describe;
 use crate::generated::{self, types};
 use crate::mapping::{
     is_invited, maps_to_neutral, membership_from_api, memberships_from_api, org_id, path_id,
@@ -101,12 +102,8 @@ impl Connect for AstraService {
     type Config = AstraConfig;
 
     fn connect(config: AstraConfig) -> Result<Self> {
-        let api = config
-            .endpoint
-            .connect_bearer(PROVIDER, crate::error::describe)?
-            .into_client(generated::Client::new_with_client);
         Ok(AstraService {
-            api: Arc::new(api),
+            api: config.endpoint.bearer_client(PROVIDER, describe)?,
             roles: Arc::new(Mutex::new(None)),
         })
     }
@@ -460,54 +457,24 @@ fn requested_names<'a>(
         .map_err(in_operation(PROVIDER, operation))
 }
 
-impl Provider for AstraService {
-    fn provider_id(&self) -> &'static str {
-        PROVIDER
-    }
-
-    fn request_timeout(&self) -> Option<std::time::Duration> {
-        self.context().request_timeout()
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        capabilities()
-    }
+roster_core::impl_provider! { AstraService, id: PROVIDER, capabilities: |_| capabilities(),
+    request_timeout: |service| service.context().request_timeout()
 }
 
 /// What the Astra DevOps adapter supports.
 pub fn capabilities() -> Capabilities {
-    Capabilities {
-        list_users: true,
-        server_side_pagination: false,
-        get_user: true,
-        create_user: true,
-        create_is_invitation: true,
-        update_user: true,
-        update_email: false,
-        update_role: true,
-        update_status: false,
-        user_display_name: false,
-        update_display_name: false,
-        user_roles: true,
-        // Invitations and role changes carry a set of role ids.
-        multiple_roles_per_user: true,
-        delete_user: true,
-        // A user exists here only as a member of the organization.
-        delete_user_cascades_memberships: true,
-        current_user: false,
-        list_tenants: true,
-        get_tenant: true,
-        create_tenant: false,
-        create_tenant_with_members: false,
-        delete_tenant: false,
-        list_members: true,
-        list_user_memberships: true,
-        add_member: true,
-        remove_member: true,
-        membership_roles: false,
-        membership_requires_wireguard_key: false,
-        // A person can belong to several Astra organizations, but one token
-        // sees only one of them.
+    // `multiple_roles_per_user`: invitations and role changes carry a set of
+    // role ids. `delete_user_cascades_memberships`: a user exists here only as
+    // a member of the organization. `max_tenants_per_user`: a person can
+    // belong to several Astra organizations, but one token sees only one.
+    roster_core::capabilities! {
+        supported: [list_users, get_user, create_user, create_is_invitation, update_user,
+            update_role, user_roles, multiple_roles_per_user, delete_user,
+            delete_user_cascades_memberships, list_tenants, get_tenant, list_members,
+            list_user_memberships, add_member, remove_member],
+        unsupported: [server_side_pagination, update_email, update_status, user_display_name,
+            update_display_name, current_user, create_tenant, create_tenant_with_members,
+            delete_tenant, membership_roles, membership_requires_wireguard_key],
         max_tenants_per_user: None,
     }
 }
@@ -654,11 +621,10 @@ impl UserService for AstraService {
 
     /// Removes the user from the organization, or withdraws their invitation.
     async fn delete_user(&self, id: &UserId) -> Result<()> {
-        let operation = Operation::DeleteUser;
-        let id = path_id("user id", id.as_str())?;
-        self.context()
-            .call(operation, self.api.remove_user_from_organization(id))
-            .await
+        let call = self
+            .api
+            .remove_user_from_organization(path_id("user id", id.as_str())?);
+        self.context().call(Operation::DeleteUser, call).await
     }
 }
 

@@ -13,8 +13,9 @@ use crate::model::MembershipRequest;
 /// anything; no argument is ever silently dropped. Callers (and the shared
 /// contract suite) read this before choosing what to do.
 ///
-/// `Default` is "supports nothing". Adapters list every field explicitly, so
-/// a field added here fails to compile in each adapter until it decides.
+/// `Default` is "supports nothing". Adapters declare theirs with
+/// [`capabilities!`](crate::capabilities!), which names every field, so a
+/// field added here fails to compile in each adapter until it decides.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Capabilities {
     /// Users can be listed.
@@ -109,6 +110,42 @@ impl Capabilities {
         }
         Ok(())
     }
+}
+
+/// Declares a [`Capabilities`] value by listing which flags an adapter
+/// supports and which it does not; every other field is given by name.
+///
+/// It expands to a struct literal without `..`, so each field must appear
+/// exactly once: a field added to [`Capabilities`] fails to compile in every
+/// adapter until it decides, and a flag named twice is an error too.
+///
+/// ```
+/// let caps = roster_core::capabilities! {
+///     supported: [list_users, get_user, create_user, update_user, delete_user,
+///         delete_user_cascades_memberships, list_tenants, get_tenant, list_members,
+///         list_user_memberships, add_member, remove_member],
+///     unsupported: [server_side_pagination, create_is_invitation, update_email,
+///         update_role, update_status, user_display_name, update_display_name, user_roles,
+///         multiple_roles_per_user, current_user, create_tenant_with_members, delete_tenant,
+///         membership_roles, membership_requires_wireguard_key],
+///     create_tenant: true,
+///     max_tenants_per_user: Some(1),
+/// };
+/// assert!(caps.single_tenant_per_user() && !caps.update_email);
+/// ```
+#[macro_export]
+macro_rules! capabilities {
+    (
+        supported: [$($yes:ident),* $(,)?],
+        unsupported: [$($no:ident),* $(,)?]
+        $(, $field:ident: $value:expr)* $(,)?
+    ) => {
+        $crate::Capabilities {
+            $($yes: true,)*
+            $($no: false,)*
+            $($field: $value,)*
+        }
+    };
 }
 
 #[cfg(test)]

@@ -45,6 +45,68 @@ pub trait Provider: Send + Sync {
     }
 }
 
+/// Implements [`Provider`] for an adapter's service: its id, its
+/// capabilities (a function of the service, since some depend on how it was
+/// connected) and, optionally, the provider fields it accepts and the
+/// request timeout its HTTP client enforces ([`Provider::request_timeout`],
+/// a function of the service, such as
+/// `|service| service.context().request_timeout()`).
+///
+/// ```
+/// struct Service { admin: bool }
+///
+/// roster_core::impl_provider! {
+///     Service,
+///     id: "example",
+///     capabilities: |service: &Service| roster_core::Capabilities {
+///         create_tenant: service.admin,
+///         ..Default::default()
+///     },
+///     user_fields: &["phone"],
+/// }
+///
+/// use roster_core::Provider;
+/// let service = Service { admin: true };
+/// assert_eq!(service.provider_id(), "example");
+/// assert!(service.capabilities().create_tenant);
+/// assert_eq!(service.user_fields(), ["phone"]);
+/// ```
+#[macro_export]
+macro_rules! impl_provider {
+    (
+        $service:ty,
+        id: $id:expr,
+        capabilities: $capabilities:expr
+        $(, user_fields: $fields:expr)?
+        $(, request_timeout: $request_timeout:expr)? $(,)?
+    ) => {
+        impl $crate::Provider for $service {
+            fn provider_id(&self) -> &'static str {
+                $id
+            }
+
+            fn capabilities(&self) -> $crate::Capabilities {
+                let capabilities: fn(&$service) -> $crate::Capabilities = $capabilities;
+                capabilities(self)
+            }
+
+            $(
+                fn user_fields(&self) -> &'static [&'static str] {
+                    $fields
+                }
+            )?
+
+            $(
+                fn request_timeout(&self) -> ::std::option::Option<::std::time::Duration> {
+                    let request_timeout: fn(&$service) -> ::std::option::Option<::std::time::Duration> =
+                        $request_timeout;
+                    request_timeout(self)
+                }
+            )?
+        }
+    };
+}
+
 /// Users: list, read, create, update and delete.
 #[async_trait]
 pub trait UserDirectory: Provider {

@@ -82,3 +82,57 @@ macro_rules! forward_directory_methods {
         )
     };
 }
+
+#[cfg(test)]
+mod tests {
+    macro_rules! listed {
+        ($( $trait:ident { $( $kind:ident $method:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty = $op:ident ; )* } )*) => {
+            const LISTED: &[(&str, &str)] = &[$( $( (stringify!($trait), stringify!($method)), )* )*];
+        };
+    }
+    crate::forward_directory_methods!(listed);
+
+    /// The methods the traits in `directory.rs` declare, read from its
+    /// source: a method missing from the list would otherwise reach a
+    /// wrapped directory through its default body, silently.
+    fn declared() -> Vec<(String, String)> {
+        let source = include_str!("directory.rs");
+        let mut declared = Vec::new();
+        let mut current: Option<&str> = None;
+        for line in source.lines() {
+            if let Some(rest) = line.strip_prefix("pub trait ") {
+                let name = rest.split(|c: char| !c.is_alphanumeric()).next().unwrap();
+                current = ["UserDirectory", "TenantDirectory", "MembershipDirectory"]
+                    .into_iter()
+                    .find(|t| *t == name);
+            } else if line == "}" {
+                current = None;
+            } else if let Some(trait_name) = current {
+                // A method of the trait itself sits at one indent.
+                let Some(body) = line.strip_prefix("    ") else {
+                    continue;
+                };
+                let body = body.strip_prefix("async ").unwrap_or(body);
+                if let Some(rest) = body.strip_prefix("fn ") {
+                    let method = rest.split(['(', '<']).next().unwrap();
+                    declared.push((trait_name.to_owned(), method.to_owned()));
+                }
+            }
+        }
+        declared
+    }
+
+    #[test]
+    fn the_forwarding_list_names_every_directory_method_once() {
+        let declared = declared();
+        assert!(declared.len() >= 16, "read too few methods: {declared:?}");
+        let mut listed: Vec<(String, String)> = LISTED
+            .iter()
+            .map(|(t, m)| ((*t).to_owned(), (*m).to_owned()))
+            .collect();
+        let mut declared_sorted = declared.clone();
+        declared_sorted.sort();
+        listed.sort();
+        assert_eq!(listed, declared_sorted);
+    }
+}

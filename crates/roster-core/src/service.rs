@@ -15,6 +15,8 @@
 //! | an argument the provider cannot take: a display name, an account-wide role, a role change, an email change, a status change, several roles, a tenant created with members | `Unsupported` |
 //! | a provider-specific field not in [`Provider::user_fields`] | `InvalidInput` |
 //! | an id that cannot be a URL path segment ([`path_segment`]) | `InvalidInput` |
+//! | a user id the provider can never have ([`UserService::check_user_id`]), on user and membership calls | `InvalidInput` |
+//! | a `move_user` from a tenant to itself | `InvalidInput` |
 //! | a cursor where the provider does not paginate | `InvalidInput` |
 //! | a membership request the provider refuses ([`Capabilities::check_membership_request`]), also before `move_user`'s first write | `InvalidInput` / `Unsupported` |
 //!
@@ -184,7 +186,8 @@ pub trait MembershipService: Provider {
     }
 
     /// A move the provider does natively (one write), or `None` where it
-    /// has none.
+    /// has none. [`Checked`] has already refused a move from a tenant to
+    /// itself.
     ///
     /// With `None`, [`Checked`] moves by
     /// [`remove_then_add`](crate::ext::remove_then_add) through its own
@@ -495,7 +498,7 @@ impl<S: TenantService> TenantDirectory for Checked<S> {
 }
 
 #[async_trait]
-impl<S: MembershipService> MembershipDirectory for Checked<S> {
+impl<S: MembershipService + UserService> MembershipDirectory for Checked<S> {
     async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
         let gate = Gate::new(self, Operation::ListMembers);
         gate.require(gate.caps.list_members, "listing a tenant's members")?
@@ -506,7 +509,7 @@ impl<S: MembershipService> MembershipDirectory for Checked<S> {
     async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
         let gate = Gate::new(self, Operation::ListUserMemberships);
         gate.require(gate.caps.list_user_memberships, "listing a user's tenants")?
-            .segment("user id", user.as_str())?;
+            .user_id(&self.service, user)?;
         gate.done(self.service.list_user_memberships(user).await)
     }
 
@@ -519,7 +522,7 @@ impl<S: MembershipService> MembershipDirectory for Checked<S> {
         let gate = Gate::new(self, Operation::AddMember);
         gate.require(gate.caps.add_member, "adding members")?
             .segment("tenant id", tenant.as_str())?
-            .segment("user id", user.as_str())?
+            .user_id(&self.service, user)?
             .membership(request)?;
         gate.done(self.service.add_member(tenant, user, request).await)
     }
@@ -528,7 +531,7 @@ impl<S: MembershipService> MembershipDirectory for Checked<S> {
         let gate = Gate::new(self, Operation::RemoveMember);
         gate.require(gate.caps.remove_member, "removing members")?
             .segment("tenant id", tenant.as_str())?
-            .segment("user id", user.as_str())?;
+            .user_id(&self.service, user)?;
         gate.done(self.service.remove_member(tenant, user).await)
     }
 
@@ -559,10 +562,18 @@ impl<S: MembershipService> MembershipDirectory for Checked<S> {
         let gate = Gate::new(self, Operation::MoveMember);
         let caps = gate.caps;
         gate.require(caps.add_member && caps.remove_member, "moving members")?
-            .segment("user id", user.as_str())?
+            .user_id(&self.service, user)?
             .segment("tenant id", from.as_str())?
             .segment("tenant id", to.as_str())?
             .membership(request)?;
+        if from == to {
+            // A remove then an add would briefly drop the user, and on a
+            // one-tenant provider the add could not restore them.
+            return Err(gate.tag(Error::invalid_input(format!(
+                "cannot move user {user} from tenant {from} to itself; \
+                 add_member changes a membership in place"
+            ))));
+        }
         let moved = match self.service.move_natively(user, from, to, request).await {
             Some(moved) => moved,
             None => crate::ext::remove_then_add(self, user, from, to, request).await,

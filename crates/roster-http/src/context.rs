@@ -55,6 +55,13 @@ impl Connection {
     }
 }
 
+/// A progenitor-generated client built on a [`ClientContext`];
+/// [`impl_client_hooks!`](crate::impl_client_hooks) implements it.
+pub trait GeneratedClient: Sized {
+    /// The generated `Client::new_with_client`.
+    fn new_with_client(base_url: &str, client: reqwest::Client, context: ClientContext) -> Self;
+}
+
 impl ClientContext {
     /// A context for `provider`, authenticating with `auth` and reading error
     /// bodies with `describe_error`.

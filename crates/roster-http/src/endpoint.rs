@@ -10,7 +10,7 @@ use secrecy::SecretString;
 
 use crate::auth::{Authenticator, StaticToken};
 use crate::classify::DescribeError;
-use crate::context::{ClientContext, Connection};
+use crate::context::{ClientContext, Connection, GeneratedClient};
 use crate::redact::Redacted;
 use crate::settings::HttpSettings;
 
@@ -117,6 +117,18 @@ impl Endpoint<SecretString> {
     ) -> Result<Connection> {
         let auth = StaticToken::bearer(&self.credential).map_err(|e| e.with_provider(provider))?;
         self.connect(provider, Arc::new(auth), describe_error)
+    }
+
+    /// [`connect_bearer`](Self::connect_bearer), then the generated client
+    /// built on that connection, shared, as an adapter's clones all use the
+    /// one client.
+    pub fn bearer_client<C: GeneratedClient>(
+        &self,
+        provider: &'static str,
+        describe_error: DescribeError,
+    ) -> Result<Arc<C>> {
+        let connection = self.connect_bearer(provider, describe_error)?;
+        Ok(Arc::new(connection.into_client(C::new_with_client)))
     }
 }
 

@@ -40,7 +40,7 @@ pub use classify::{
     DescribeError, ErrorDetail, ErrorResponse, MAX_ERROR_BODY_BYTES, MAX_MESSAGE_BYTES,
     classify_response, kind_for_status, no_detail, parse_retry_after, request_id,
 };
-pub use context::{ClientContext, Connection};
+pub use context::{ClientContext, Connection, GeneratedClient};
 pub use endpoint::{Credential, Endpoint, EnvVars, env_var};
 pub use locks::{KeyedGuard, KeyedLocks};
 pub use redact::{REDACTED, Redacted, Redactor};
@@ -94,9 +94,9 @@ pub fn encode_path(segment: &str) -> String {
 /// ([`roster_core::Checked`]) applies it before any adapter code runs.
 pub use roster_core::path_segment;
 
-/// Implements progenitor's `ClientHooks` for a generated client whose inner
-/// type is [`ClientContext`]: the `pre` hook authenticates, the `exec` hook
-/// sends and logs.
+/// Implements progenitor's `ClientHooks` (and [`GeneratedClient`]) for a
+/// generated client whose inner type is [`ClientContext`]: the `pre` hook
+/// authenticates, the `exec` hook sends and logs.
 ///
 /// It must be invoked in the crate that holds the generated code (Rust's
 /// orphan rule), which is why it is a macro rather than a blanket impl.
@@ -128,6 +128,17 @@ macro_rules! impl_client_hooks {
                 <Self as $crate::__private::progenitor_client::ClientInfo<$crate::ClientContext>>::inner(self)
                     .send(client, request, info)
                     .await
+            }
+        }
+
+        impl $crate::GeneratedClient for $client {
+            fn new_with_client(
+                base_url: &str,
+                client: $crate::__private::reqwest::Client,
+                context: $crate::ClientContext,
+            ) -> Self {
+                // The generated inherent function, which takes precedence.
+                <$client>::new_with_client(base_url, client, context)
             }
         }
     };

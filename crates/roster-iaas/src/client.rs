@@ -6,15 +6,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use roster_core::{
     Capabilities, Checked, Connect, Created, Error, ErrorKind, Membership, MembershipRequest,
-    MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Principal, Provider,
-    ProviderFields, Result, Tenant, TenantId, TenantService, TenantsWithMembers, User, UserId,
-    UserService, UserUpdate, in_operation,
+    MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Principal, ProviderFields,
+    Result, Tenant, TenantId, TenantService, TenantsWithMembers, User, UserId, UserService,
+    UserUpdate, in_operation,
 };
 use roster_http::ClientContext;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::config::IaasConfig;
+use crate::error::describe;
 use crate::generated::{self, types};
 use crate::mapping::{
     ApiTenant, ApiUser, canonical_user_id, member_uuid, memberships_from_api, names_uuid,
@@ -93,11 +94,9 @@ impl Connect for IaasService {
     type Config = IaasConfig;
 
     fn connect(config: IaasConfig) -> Result<Self> {
-        let api = config
-            .endpoint
-            .connect_bearer(PROVIDER, crate::error::describe)?
-            .into_client(generated::Client::new_with_client);
-        Ok(IaasService { api: Arc::new(api) })
+        Ok(IaasService {
+            api: config.endpoint.bearer_client(PROVIDER, describe)?,
+        })
     }
 }
 
@@ -395,55 +394,22 @@ fn ssh_key_field(fields: &ProviderFields) -> Result<Option<Option<Uuid>>> {
     }
 }
 
-impl Provider for IaasService {
-    fn provider_id(&self) -> &'static str {
-        PROVIDER
-    }
-
-    fn request_timeout(&self) -> Option<std::time::Duration> {
-        self.context().request_timeout()
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        capabilities()
-    }
-
-    /// `ssh_key_id`: an SSH key id (a UUID) to assign, or `null` for none.
-    fn user_fields(&self) -> &'static [&'static str] {
-        &[SSH_KEY_FIELD]
-    }
+// `ssh_key_id`: an SSH key id (a UUID) to assign, or `null` for none.
+roster_core::impl_provider! {
+    IaasService, id: PROVIDER, capabilities: |_| capabilities(),
+    user_fields: &[SSH_KEY_FIELD],
+    request_timeout: |service| service.context().request_timeout()
 }
 
 /// What the IaaS operator API supports.
 pub fn capabilities() -> Capabilities {
-    Capabilities {
-        list_users: true,
-        server_side_pagination: false,
-        get_user: true,
-        create_user: true,
-        create_is_invitation: false,
-        update_user: true,
-        update_email: true,
-        update_role: true,
-        update_status: false,
-        user_display_name: false,
-        update_display_name: false,
-        user_roles: true,
-        multiple_roles_per_user: false,
-        delete_user: true,
-        delete_user_cascades_memberships: true,
-        current_user: true,
-        list_tenants: true,
-        get_tenant: true,
-        create_tenant: true,
-        create_tenant_with_members: true,
-        delete_tenant: true,
-        list_members: true,
-        list_user_memberships: true,
-        add_member: true,
-        remove_member: true,
-        membership_roles: false,
-        membership_requires_wireguard_key: true,
+    roster_core::capabilities! {
+        supported: [list_users, get_user, create_user, update_user, update_email, update_role,
+            user_roles, delete_user, delete_user_cascades_memberships, current_user, list_tenants,
+            get_tenant, create_tenant, create_tenant_with_members, delete_tenant, list_members,
+            list_user_memberships, add_member, remove_member, membership_requires_wireguard_key],
+        unsupported: [server_side_pagination, create_is_invitation, update_status,
+            user_display_name, update_display_name, multiple_roles_per_user, membership_roles],
         max_tenants_per_user: Some(1),
     }
 }

@@ -11,9 +11,9 @@ use progenitor_client::ResponseValue;
 use reqwest::header::{HeaderValue, SET_COOKIE};
 use roster_core::{
     Capabilities, Checked, Connect, Created, Email, Error, ErrorKind, Membership,
-    MembershipRequest, MembershipService, NewTenant, NewUser, Operation, Page, PageRequest,
-    Provider, Raw, Result, Tenant, TenantId, TenantService, User, UserId, UserService, UserStatus,
-    UserUpdate, in_operation, map_items,
+    MembershipRequest, MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Raw,
+    Result, Tenant, TenantId, TenantService, User, UserId, UserService, UserStatus, UserUpdate,
+    in_operation, map_items,
 };
 use roster_http::{ClientContext, SecretString};
 use serde_json::Value;
@@ -108,7 +108,7 @@ pub struct TenantUser {
 /// - **Provider fields.** `create_user` takes `language`; `update_user`
 ///   takes the `param_list` fields `user_phone`, `street`, `street2`,
 ///   `city`, `state`, `zip` and `country` (strings; see
-///   [`Provider::user_fields`]). Any other key, or a value that is not a
+///   [`Provider::user_fields`](roster_core::Provider::user_fields)). Any other key, or a value that is not a
 ///   string, is `InvalidInput`, and nothing is sent.
 /// - **Provider data.** Every listed [`User`] and [`Tenant`] carries the
 ///   object the server sent, byte for byte, in `provider_data`; a
@@ -529,58 +529,27 @@ impl fmt::Debug for MediumOneService {
     }
 }
 
-impl Provider for MediumOneService {
-    fn provider_id(&self) -> &'static str {
-        PROVIDER
-    }
-
-    fn request_timeout(&self) -> Option<std::time::Duration> {
-        self.context().request_timeout()
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        capabilities(&self.mode)
-    }
-
-    /// `language` (on create) and `user_phone`, `street`, `street2`,
-    /// `city`, `state`, `zip`, `country` (on update), all strings.
-    fn user_fields(&self) -> &'static [&'static str] {
-        USER_FIELDS
-    }
+// `language` (on create) and `user_phone`, `street`, `street2`,
+// `city`, `state`, `zip`, `country` (on update), all strings.
+roster_core::impl_provider! {
+    MediumOneService, id: PROVIDER, capabilities: |service| capabilities(&service.mode),
+    user_fields: USER_FIELDS,
+    request_timeout: |service| service.context().request_timeout()
 }
 
 /// What Medium One supports in `mode`: a tenant admin cannot list all users
 /// or create tenants (`/user_list` and `/tenant_create` are SA-only).
 pub fn capabilities(mode: &AdminMode) -> Capabilities {
     let system_admin = *mode == AdminMode::SystemAdmin;
-    Capabilities {
+    roster_core::capabilities! {
+        supported: [get_user, create_user, update_user, user_display_name, update_display_name,
+            delete_user, delete_user_cascades_memberships, list_tenants, get_tenant, list_members,
+            list_user_memberships, add_member, remove_member, membership_roles],
+        unsupported: [server_side_pagination, create_is_invitation, update_email, update_role,
+            update_status, user_roles, multiple_roles_per_user, current_user,
+            create_tenant_with_members, delete_tenant, membership_requires_wireguard_key],
         list_users: system_admin,
-        server_side_pagination: false,
-        get_user: true,
-        create_user: true,
-        create_is_invitation: false,
-        update_user: true,
-        update_email: false,
-        update_role: false,
-        update_status: false,
-        user_display_name: true,
-        update_display_name: true,
-        user_roles: false,
-        multiple_roles_per_user: false,
-        delete_user: true,
-        delete_user_cascades_memberships: true,
-        current_user: false,
-        list_tenants: true,
-        get_tenant: true,
         create_tenant: system_admin,
-        create_tenant_with_members: false,
-        delete_tenant: false,
-        list_members: true,
-        list_user_memberships: true,
-        add_member: true,
-        remove_member: true,
-        membership_roles: true,
-        membership_requires_wireguard_key: false,
         max_tenants_per_user: None,
     }
 }

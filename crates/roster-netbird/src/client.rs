@@ -5,9 +5,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use roster_core::{
     Capabilities, Checked, Connect, Created, Error, ErrorKind, Membership, MembershipRequest,
-    MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Principal, Provider,
-    Result, RoleSpec, Tenant, TenantId, TenantService, User, UserId, UserService, UserStatus,
-    UserUpdate, in_operation, map_items,
+    MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Principal, Result,
+    RoleSpec, Tenant, TenantId, TenantService, User, UserId, UserService, UserStatus, UserUpdate,
+    in_operation, map_items,
 };
 use roster_http::{ClientContext, KeyedLocks, StaticToken};
 
@@ -386,18 +386,8 @@ impl NetbirdService {
     }
 }
 
-impl Provider for NetbirdService {
-    fn provider_id(&self) -> &'static str {
-        PROVIDER
-    }
-
-    fn request_timeout(&self) -> Option<std::time::Duration> {
-        self.context().request_timeout()
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        capabilities()
-    }
+roster_core::impl_provider! { NetbirdService, id: PROVIDER, capabilities: |_| capabilities(),
+    request_timeout: |service| service.context().request_timeout()
 }
 
 /// What the NetBird adapter supports.
@@ -407,34 +397,14 @@ impl Provider for NetbirdService {
 /// so `update_display_name` is `false` (the checking step answers
 /// `Unsupported` before anything is sent), as is changing an email.
 pub fn capabilities() -> Capabilities {
-    Capabilities {
-        list_users: true,
-        server_side_pagination: false,
-        get_user: true,
-        create_user: true,
-        create_is_invitation: true,
-        update_user: true,
-        update_email: false,
-        update_role: true,
-        update_status: true,
-        user_display_name: true,
-        update_display_name: false,
-        user_roles: true,
-        multiple_roles_per_user: false,
-        delete_user: true,
-        delete_user_cascades_memberships: true,
-        current_user: true,
-        list_tenants: true,
-        get_tenant: true,
-        create_tenant: true,
-        create_tenant_with_members: false,
-        delete_tenant: true,
-        list_members: true,
-        list_user_memberships: true,
-        add_member: true,
-        remove_member: true,
-        membership_roles: false,
-        membership_requires_wireguard_key: false,
+    roster_core::capabilities! {
+        supported: [list_users, get_user, create_user, create_is_invitation, update_user,
+            update_role, update_status, user_display_name, user_roles, delete_user,
+            delete_user_cascades_memberships, current_user, list_tenants, get_tenant, create_tenant,
+            delete_tenant, list_members, list_user_memberships, add_member, remove_member],
+        unsupported: [server_side_pagination, update_email, update_display_name,
+            multiple_roles_per_user, create_tenant_with_members, membership_roles,
+            membership_requires_wireguard_key],
         max_tenants_per_user: None,
     }
 }
@@ -530,11 +500,8 @@ impl UserService for NetbirdService {
 
     /// Deletes the user; their memberships (`auto_groups`) go with them.
     async fn delete_user(&self, id: &UserId) -> Result<()> {
-        let operation = Operation::DeleteUser;
-        let path = user_path(id)?;
-        self.context()
-            .call(operation, self.api.delete_user(path))
-            .await
+        let call = self.api.delete_user(user_path(id)?);
+        self.context().call(Operation::DeleteUser, call).await
     }
 
     /// `GET /api/users/current`, with the user's id; its provider data is
@@ -597,11 +564,8 @@ impl TenantService for NetbirdService {
     /// setup key) is [`Conflict`](ErrorKind::Conflict) with NetBird's
     /// message.
     async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
-        let operation = Operation::DeleteTenant;
-        let path = group_path(id)?;
-        self.context()
-            .call(operation, self.api.delete_group(path))
-            .await
+        let call = self.api.delete_group(group_path(id)?);
+        self.context().call(Operation::DeleteTenant, call).await
     }
 }
 
@@ -711,13 +675,6 @@ impl NetbirdService {
     ) -> Result<Membership> {
         let operation = Operation::MoveMember;
         let path = user_path(user)?;
-        if from == to {
-            return Err(self.context().error(
-                ErrorKind::InvalidInput,
-                operation,
-                format!("cannot move user {user} from group {from} to itself"),
-            ));
-        }
         let _guard = self.user_locks.lock(user.as_str()).await;
         let current = self.find_user(user, operation).await?;
         if !current.auto_groups.iter().any(|g| g == from.as_str()) {

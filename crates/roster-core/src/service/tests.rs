@@ -699,3 +699,51 @@ async fn a_bad_id_is_reported_before_anything_else_about_the_call() {
     let err = client.update_user(&uid("u1"), &update).await.unwrap_err();
     assert_refused(&client, err, ErrorKind::Unsupported, Operation::UpdateUser);
 }
+
+#[tokio::test]
+async fn membership_calls_check_the_user_id_too() {
+    let client = Fake::new(everything());
+    let request = MembershipRequest::new();
+    for id in ["..", "not-mine"] {
+        let user = uid(id);
+        let err = client.list_user_memberships(&user).await.unwrap_err();
+        assert_refused(
+            &client,
+            err,
+            ErrorKind::InvalidInput,
+            Operation::ListUserMemberships,
+        );
+        let err = client
+            .add_member(&tid("t1"), &user, &request)
+            .await
+            .unwrap_err();
+        assert_refused(&client, err, ErrorKind::InvalidInput, Operation::AddMember);
+        let err = client.remove_member(&tid("t1"), &user).await.unwrap_err();
+        assert_refused(
+            &client,
+            err,
+            ErrorKind::InvalidInput,
+            Operation::RemoveMember,
+        );
+        let err = client
+            .move_user(&user, &tid("a"), &tid("b"), &request)
+            .await
+            .unwrap_err();
+        assert_refused(&client, err, ErrorKind::InvalidInput, Operation::MoveMember);
+    }
+}
+
+#[tokio::test]
+async fn a_move_to_the_same_tenant_is_refused_natively_or_not() {
+    for native_move in [false, true] {
+        let mut fake = Fake::new(everything()).into_service();
+        fake.native_move = native_move;
+        let client = Checked::from_service(fake);
+        let err = client
+            .move_user(&uid("u1"), &tid("a"), &tid("a"), &MembershipRequest::new())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("to itself"), "{err}");
+        assert_refused(&client, err, ErrorKind::InvalidInput, Operation::MoveMember);
+    }
+}
