@@ -7,8 +7,8 @@ use roster::fleet::{AuditOutcome, MembershipOutcome, OffboardOutcome, Person, Pl
 use roster::layers::Stack;
 use roster::plan::{ApplyOptions, Change, ChangeOutcome, DesiredState, Format, OnError};
 use roster::{
-    CreateOutcome, Email, MembershipDirectory, MembershipRequest, NewUser, Role,
-    TenantDirectoryExt, TenantRole, UserDirectory, UserDirectoryExt, WireGuardKey,
+    CreateOutcome, Email, MembershipDirectory, MembershipRequest, NewUser, Role, TenantDirectory,
+    TenantDirectoryExt, TenantId, TenantRole, UserDirectory, UserDirectoryExt, WireGuardKey,
 };
 use roster_examples::{ASTRA_ORG, Sandbox};
 use wiremock::matchers::any;
@@ -846,9 +846,9 @@ async fn planning_reads_each_provider_once_per_list() {
     .expect("desired");
     sandbox.reset_requests().await;
     assert!(fleet.plan(&desired).await.expect("plan").is_empty());
-    // Users, tenants, and every listed tenant's members in one more read
-    // (the IaaS tenant list carries its members).
-    assert_eq!(sandbox.iaas.request_count().await, 3);
+    // The users, and the tenants with their members in one read (the IaaS
+    // tenant list carries its members), side by side.
+    assert_eq!(sandbox.iaas.request_count().await, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -964,4 +964,344 @@ async fn apply_hands_back_a_created_users_one_time_password_and_never_prints_it(
     assert_eq!(secret.expose_secret(), issued[0]);
     assert!(!format!("{journal:?}").contains(&issued[0]));
     assert!(!journal.to_string().contains(&issued[0]));
+}
+
+/// Only the IaaS section of a desired state: `people` users in `tenant`.
+fn iaas_members(tenant: &str, people: &[&str]) -> DesiredState {
+    let mut text = format!("[[providers.iaas.tenants]]\nname = \"{tenant}\"\n");
+    for person in people {
+        text.push_str(&format!(
+            "[[providers.iaas.users]]\nemail = \"{person}\"\n\
+             [[providers.iaas.memberships]]\ntenant = \"{tenant}\"\nuser = \"{person}\"\n\
+             wireguard_key = \"{KEY}\"\n"
+        ));
+    }
+    DesiredState::parse(&text, Format::Toml).expect("desired")
+}
+
+#[tokio::test]
+async fn apply_checks_the_one_tenant_rule_against_one_read_per_phase_not_one_per_write() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let people = [
+        "a@example.com",
+        "b@example.com",
+        "c@example.com",
+        "d@example.com",
+    ];
+    let desired = iaas_members("alpha", &people);
+    let plan = fleet.plan(&desired).await.expect("plan");
+    assert_eq!(plan.len(), 8, "{plan}");
+    sandbox.reset_requests().await;
+    let journal = fleet.apply(&plan, &ApplyOptions::default()).await;
+    assert!(journal.is_complete(), "{journal}");
+    let requests = sandbox.iaas.requests().await;
+    let tenant_reads = requests
+        .iter()
+        .filter(|r| r.method.as_str() == "GET" && r.url.path().ends_with("/tenants"))
+        .count();
+    // Four creates, four adds, and the one read of where everyone is before
+    // the adds' phase: no GET /tenants before each add.
+    assert_eq!(tenant_reads, 1, "{requests:?}");
+    assert_eq!(requests.len(), 9);
+    assert_eq!(sandbox.iaas.write_count().await, 8);
+}
+
+#[tokio::test]
+async fn apply_does_not_move_someone_another_client_placed_since_the_plan() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let iaas = fleet.provider("iaas").expect("iaas").clone();
+    let with_key = MembershipRequest::new().with_wireguard_key(key());
+    let beta = iaas
+        .find_tenant_by_name("beta")
+        .await
+        .expect("read")
+        .expect("beta");
+
+    // Planned: an add to alpha. Then another client puts the user in beta.
+    let adder = iaas
+        .create_user(&NewUser::new(email("adder@example.com")))
+        .await
+        .expect("create")
+        .value;
+    let plan = fleet
+        .plan(&iaas_members("alpha", &["adder@example.com"]))
+        .await
+        .expect("plan");
+    assert!(
+        matches!(
+            plan.providers[0].changes.as_slice(),
+            [Change::AddMember { .. }]
+        ),
+        "{plan}"
+    );
+    iaas.add_member(&beta.id, &adder.id, &with_key)
+        .await
+        .expect("the other client's add");
+
+    // Planned: a move from beta to alpha. Then another client moves the
+    // user to gamma.
+    let gamma = iaas
+        .create_tenant(&roster::NewTenant::new("gamma").expect("name"))
+        .await
+        .expect("gamma")
+        .value;
+    let mover = iaas
+        .create_user(&NewUser::new(email("mover@example.com")))
+        .await
+        .expect("create")
+        .value;
+    iaas.add_member(&beta.id, &mover.id, &with_key)
+        .await
+        .expect("in beta");
+    let move_plan = fleet
+        .plan(&iaas_members("alpha", &["mover@example.com"]))
+        .await
+        .expect("plan");
+    assert!(
+        matches!(
+            move_plan.providers[0].changes.as_slice(),
+            [Change::MoveMember { .. }]
+        ),
+        "{move_plan}"
+    );
+    iaas.move_user(&mover.id, &beta.id, &gamma.id, &with_key)
+        .await
+        .expect("the other client's move");
+
+    sandbox.reset_requests().await;
+    for plan in [&plan, &move_plan] {
+        let journal = fleet.apply(plan, &ApplyOptions::default()).await;
+        let failure = journal.failures().next().expect("refused");
+        let ChangeOutcome::Failed(error) = &failure.outcome else {
+            unreachable!()
+        };
+        assert_eq!(error.kind(), roster::ErrorKind::Conflict, "{error}");
+        assert!(error.message().contains("re-plan"), "{error}");
+    }
+    // Each apply read where everyone is, once, and wrote nothing.
+    assert_eq!(sandbox.iaas.write_count().await, 0);
+    assert_eq!(sandbox.iaas.request_count().await, 2);
+    let alpha = sandbox
+        .iaas
+        .with_model(|m| m.tenant_by_name("alpha").cloned())
+        .expect("alpha");
+    assert!(alpha.members.is_empty(), "nobody was moved into alpha");
+    let tenant_of = |name: &str| {
+        sandbox
+            .iaas
+            .with_model(|m| m.tenant_by_name(name).cloned())
+            .expect("tenant")
+            .members
+            .len()
+    };
+    assert_eq!(
+        tenant_of("beta"),
+        1,
+        "adder stays where the other client put them"
+    );
+    assert_eq!(
+        tenant_of("gamma"),
+        1,
+        "mover stays where the other client moved them"
+    );
+
+    // A direct call with no snapshot keeps its own check (one read first).
+    sandbox.reset_requests().await;
+    let direct = iaas
+        .add_member(
+            &TenantId::new(alpha.id.clone()).expect("id"),
+            &adder.id,
+            &with_key,
+        )
+        .await
+        .expect_err("in beta");
+    assert_eq!(direct.kind(), roster::ErrorKind::Conflict);
+    assert_eq!(sandbox.iaas.request_count().await, 1);
+    assert_eq!(sandbox.iaas.write_count().await, 0);
+}
+
+fn numbered_key(n: u8) -> WireGuardKey {
+    let mut bytes = [7u8; 32];
+    bytes[0] = n;
+    WireGuardKey::from_bytes(bytes)
+}
+
+#[tokio::test]
+async fn offboarding_many_reads_each_user_list_once_and_deletes_each_person() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let leavers: Vec<Email> = ["l1@example.com", "l2@example.com", "l3@example.com"]
+        .into_iter()
+        .map(email)
+        .collect();
+    for leaver in &leavers {
+        fleet
+            .onboard(&Person::new(leaver.clone()), &placements("alpha"))
+            .await
+            .expect("onboard");
+    }
+    let mut emails = leavers.clone();
+    emails.push(email("never-here@example.com"));
+
+    // Listed twice, whatever the case: refused before anything is sent.
+    sandbox.reset_requests().await;
+    let twice = [email("l1@example.com"), email("L1@Example.com")];
+    let refused = fleet.offboard_many(&twice).await.expect_err("twice");
+    assert_eq!(refused.kind(), roster::ErrorKind::InvalidInput);
+    assert_eq!(sandbox.request_counts().await.values().sum::<usize>(), 0);
+
+    let told = Arc::new(Mutex::new(Vec::new()));
+    let options = roster::fleet::BulkOptions::default()
+        .writes_at_once(2)
+        .progress({
+            let told = told.clone();
+            move |provider, email| told.lock().unwrap().push(format!("{provider} {email}"))
+        });
+    let reports = fleet
+        .offboard_many_with(&emails, &options)
+        .await
+        .expect("offboard");
+    assert_eq!(reports.len(), 4);
+    // Progress hears of every person on every provider, once.
+    let mut told = told.lock().unwrap().clone();
+    told.sort();
+    let mut expected: Vec<String> = fleet
+        .names()
+        .flat_map(|p| emails.iter().map(move |e| format!("{p} {e}")))
+        .collect();
+    expected.sort();
+    assert_eq!(told, expected);
+    for (report, asked) in reports.iter().zip(&emails) {
+        assert_eq!(&report.email, asked);
+        assert_eq!(report.outcomes.len(), 5, "every provider reported");
+    }
+    for report in &reports[..3] {
+        for (provider, outcome) in &report.outcomes {
+            assert!(
+                matches!(outcome, OffboardOutcome::Removed(_)),
+                "{provider}: {outcome:?}"
+            );
+        }
+    }
+    for (provider, outcome) in &reports[3].outcomes {
+        assert!(
+            matches!(outcome, OffboardOutcome::NotPresent),
+            "{provider}: {outcome:?}"
+        );
+    }
+    // IaaS: one GET /users for all four, then one DELETE per person found.
+    let iaas = sandbox.iaas.requests().await;
+    let methods: Vec<&str> = iaas.iter().map(|r| r.method.as_str()).collect();
+    assert_eq!(methods, ["GET", "DELETE", "DELETE", "DELETE"], "{iaas:?}");
+    assert!(iaas[0].url.path().ends_with("/users"));
+    for (provider, writes) in sandbox.write_counts().await {
+        assert_eq!(writes, 3, "{provider}: one delete per leaver");
+    }
+    // The per-person call keeps its cost: one list read and one delete.
+    fleet
+        .onboard(&Person::new(leavers[0].clone()), &placements("alpha"))
+        .await
+        .expect("onboard");
+    sandbox.reset_requests().await;
+    assert!(fleet.offboard(&leavers[0]).await.is_complete());
+    assert_eq!(sandbox.iaas.request_count().await, 2);
+}
+
+#[tokio::test]
+async fn onboarding_many_reads_each_provider_once_and_writes_only_what_is_missing() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let people: Vec<(Person, Vec<Placement>)> = (1..=3u8)
+        .map(|n| {
+            let person = Person::new(email(&format!("new{n}@example.com")));
+            let iaas = MembershipRequest::new().with_wireguard_key(numbered_key(n));
+            let placements = vec![
+                Placement::new("iaas")
+                    .role(Role::Member)
+                    .tenant("alpha", iaas),
+                Placement::new("netbird")
+                    .role(Role::Member)
+                    .tenant("alpha", MembershipRequest::new()),
+            ];
+            (person, placements)
+        })
+        .collect();
+    // One of them is already in beta on IaaS, put there by someone else.
+    let iaas = fleet.provider("iaas").expect("iaas").clone();
+    let third = iaas
+        .create_user(&NewUser::new(people[2].0.email.clone()))
+        .await
+        .expect("create")
+        .value;
+    let beta = iaas
+        .find_tenant_by_name("beta")
+        .await
+        .expect("read")
+        .expect("beta");
+    iaas.add_member(
+        &beta.id,
+        &third.id,
+        &MembershipRequest::new().with_wireguard_key(numbered_key(3)),
+    )
+    .await
+    .expect("in beta");
+
+    sandbox.reset_requests().await;
+    let reports = fleet.onboard_many(&people).await.expect("onboard");
+    assert_eq!(reports.len(), 3);
+    for report in &reports[..2] {
+        assert!(report.is_complete(), "{report}");
+        assert_eq!(report.changes(), 4, "{report}");
+    }
+    let iaas_third = &reports[2]
+        .outcomes
+        .iter()
+        .find(|(p, _)| p == "iaas")
+        .expect("iaas")
+        .1;
+    assert!(matches!(
+        iaas_third.user,
+        Ok((_, CreateOutcome::AlreadyPresent))
+    ));
+    match &iaas_third.memberships[..] {
+        [(tenant, MembershipOutcome::Failed(error))] => {
+            assert_eq!(tenant, "alpha");
+            assert_eq!(error.kind(), roster::ErrorKind::Conflict, "{error}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // IaaS: one user list, one tenant list (with the members), two creates
+    // and two adds; the person in beta is not moved.
+    let requests = sandbox.iaas.requests().await;
+    let reads = requests
+        .iter()
+        .filter(|r| r.method.as_str() == "GET")
+        .count();
+    assert_eq!(reads, 2, "{requests:?}");
+    assert_eq!(sandbox.iaas.write_count().await, 4);
+    let beta_now = sandbox
+        .iaas
+        .with_model(|m| m.tenant_by_name("beta").cloned())
+        .expect("beta");
+    assert_eq!(beta_now.members.len(), 1);
+
+    // Again: the reads, and nothing written anywhere.
+    sandbox.reset_requests().await;
+    let again = fleet.onboard_many(&people[..2]).await.expect("again");
+    assert!(again.iter().all(|r| r.is_complete() && r.changes() == 0));
+    assert_eq!(sandbox.write_counts().await, no_writes());
+    assert_eq!(sandbox.iaas.request_count().await, 2);
+
+    // Listed twice, or an unknown provider: nothing sent.
+    sandbox.reset_requests().await;
+    let twice = [people[0].clone(), people[0].clone()];
+    assert!(fleet.onboard_many(&twice).await.is_err());
+    let unknown = [(
+        Person::new(email("x@example.com")),
+        vec![Placement::new("ldap")],
+    )];
+    assert!(fleet.onboard_many(&unknown).await.is_err());
+    assert_eq!(sandbox.request_counts().await.values().sum::<usize>(), 0);
 }

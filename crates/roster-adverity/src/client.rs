@@ -472,7 +472,8 @@ fn next_cursor(has_next: bool, empty: bool, number: i64) -> Option<String> {
 // [`USER_FIELDS`]: `active` and `groups`.
 roster_core::impl_provider! {
     AdverityService, id: PROVIDER, capabilities: |_| capabilities(),
-    user_fields: USER_FIELDS
+    user_fields: USER_FIELDS,
+    request_timeout: |service| service.context().request_timeout()
 }
 
 /// The checked values of a create's or update's provider-specific fields.

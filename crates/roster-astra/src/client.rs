@@ -457,7 +457,9 @@ fn requested_names<'a>(
         .map_err(in_operation(PROVIDER, operation))
 }
 
-roster_core::impl_provider! { AstraService, id: PROVIDER, capabilities: |_| capabilities() }
+roster_core::impl_provider! { AstraService, id: PROVIDER, capabilities: |_| capabilities(),
+    request_timeout: |service| service.context().request_timeout()
+}
 
 /// What the Astra DevOps adapter supports.
 pub fn capabilities() -> Capabilities {

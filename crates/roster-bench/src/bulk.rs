@@ -25,10 +25,9 @@ use crate::generated::types;
 use crate::overhead::TOKEN;
 use crate::report::{Goal, Report};
 use crate::server::{CannedServer, Reply};
-use crate::stats::{median, process_cpu, ratio, thread_cpu_ns};
+use crate::stats::{ROUNDS, Rounds, median, process_cpu, ratio, thread_cpu_ns};
 
 const CONCURRENCY: usize = 32;
-const ROUNDS: usize = 3;
 const VARIANTS: [&str; 4] = [
     "roster",
     "roster, no timeouts",
@@ -203,16 +202,28 @@ pub fn run(creates: usize) -> Result<Report, Box<dyn Error>> {
              {ROUNDS} rounds"
         ),
     );
+    // Each round runs every variant once, so a round's ratio compares
+    // runs made close together.
+    let throughput_ratios = |variant: usize| -> Rounds {
+        let per_round: Vec<f64> = rounds[variant]
+            .iter()
+            .zip(&rounds[RAW])
+            .map(|(ours, raw)| raw.elapsed.as_secs_f64() / ours.elapsed.as_secs_f64())
+            .collect();
+        Rounds::of(&per_round)
+    };
     for (variant, name) in VARIANTS.iter().enumerate().take(RAW) {
-        report.ratio(
+        report.rounds(
             format!("{name}: throughput vs reqwest"),
             format!("{:.0}/s vs {:.0}/s", throughput[variant], throughput[RAW]),
-            ratio(throughput[variant], throughput[RAW]),
+            throughput_ratios(variant),
+            "×",
             if variant == 0 {
                 Goal::AtLeast(0.9)
             } else {
                 Goal::Info
             },
+            false,
         );
         report.ratio(
             format!("{name}: process CPU per create vs reqwest"),

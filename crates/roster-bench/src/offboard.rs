@@ -23,11 +23,10 @@ use serde_json::json;
 use crate::overhead::{TOKEN, users_body};
 use crate::report::{Goal, Report};
 use crate::server::{CannedServer, Reply};
-use crate::stats::median;
+use crate::stats::{ROUNDS, Rounds, median};
 
 const PROVIDERS: usize = 5;
 const LATENCY: Duration = Duration::from_millis(100);
-const RUNS: usize = 5;
 
 fn provider_server() -> Result<(CannedServer, String), Box<dyn Error>> {
     let (body, leaver) = users_body(25);
@@ -38,10 +37,7 @@ fn provider_server() -> Result<(CannedServer, String), Box<dyn Error>> {
             if seen.method == Method::GET && seen.path == "/api/users" {
                 Reply::ok(body.clone())
             } else if seen.method == Method::DELETE && seen.path == delete_path {
-                Reply {
-                    status: StatusCode::NO_CONTENT,
-                    body: hyper::body::Bytes::new(),
-                }
+                Reply::empty(StatusCode::NO_CONTENT)
             } else {
                 Reply::not_found()
             }
@@ -99,7 +95,7 @@ pub fn run() -> Result<Report, Box<dyn Error>> {
         timed_offboard(&all, &email).await?;
         let mut single = Vec::new();
         let mut five = Vec::new();
-        for _ in 0..RUNS {
+        for _ in 0..ROUNDS {
             single.push(timed_offboard(&one, &email).await?.as_secs_f64());
             five.push(timed_offboard(&all, &email).await?.as_secs_f64());
         }
@@ -112,15 +108,18 @@ pub fn run() -> Result<Report, Box<dyn Error>> {
         "offboard",
         format!(
             "Fleet::offboard on {PROVIDERS} providers, {} ms injected per response, median of \
-             {RUNS}",
+             {ROUNDS} rounds",
             LATENCY.as_millis()
         ),
     );
-    report.ratio(
+    let per_round: Vec<f64> = five.iter().zip(&single).map(|(f, s)| f / s).collect();
+    report.rounds(
         format!("{PROVIDERS} providers vs one provider (wall time)"),
         format!("{five_ms:.0} ms vs {single_ms:.0} ms"),
-        five_ms / single_ms,
+        Rounds::of(&per_round),
+        "×",
         Goal::AtMost(1.2),
+        false,
     );
     report.ratio(
         format!("{PROVIDERS} providers vs the injected latency of one provider's 2 requests"),

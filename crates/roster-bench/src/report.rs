@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
+use crate::stats::Rounds;
+
 /// Which way a target points.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Goal {
@@ -13,6 +15,8 @@ pub enum Goal {
     AtMost(f64),
     /// The figure must be at least the bound.
     AtLeast(f64),
+    /// The figure must lie between the two bounds, inclusive (a control).
+    Between(f64, f64),
     /// The figure is reported without a target.
     Info,
 }
@@ -23,6 +27,7 @@ impl Goal {
         match self {
             Goal::AtMost(bound) => Some(value <= bound),
             Goal::AtLeast(bound) => Some(value >= bound),
+            Goal::Between(low, high) => Some(value >= low && value <= high),
             Goal::Info => None,
         }
     }
@@ -31,6 +36,7 @@ impl Goal {
         match self {
             Goal::AtMost(bound) => format!("≤ {}{unit}", trim(bound)),
             Goal::AtLeast(bound) => format!("≥ {}{unit}", trim(bound)),
+            Goal::Between(low, high) => format!("{}–{}{unit}", trim(low), trim(high)),
             Goal::Info => "-".to_owned(),
         }
     }
@@ -55,6 +61,12 @@ pub struct Row {
     pub unit: &'static str,
     /// The target.
     pub goal: Goal,
+    /// The lowest and highest round, where the figure is a median of
+    /// rounds.
+    pub spread: Option<(f64, f64)>,
+    /// Whether the row's target depends on the run's A/A control (a
+    /// timing ratio): it counts as met only when the control held.
+    pub controlled: bool,
 }
 
 /// A scenario's results.
@@ -70,6 +82,9 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Raw figures for the JSON file.
     pub raw: Value,
+    /// Whether the run's A/A control stayed within its bounds (`None`
+    /// where the scenario has none).
+    pub control_held: Option<bool>,
 }
 
 impl Report {
@@ -81,6 +96,7 @@ impl Report {
             rows: Vec::new(),
             notes: Vec::new(),
             raw: json!({}),
+            control_held: None,
         }
     }
 
@@ -92,7 +108,39 @@ impl Report {
             value: ratio,
             unit: "×",
             goal,
+            spread: None,
+            controlled: false,
         });
+    }
+
+    /// Adds a row whose figure is the median of rounds, printed with the
+    /// min and max beside it; `unit` is `"×"` for a ratio. A `controlled`
+    /// row's target holds only if the run's A/A control did.
+    pub fn rounds(
+        &mut self,
+        metric: impl Into<String>,
+        measured: String,
+        rounds: Rounds,
+        unit: &'static str,
+        goal: Goal,
+        controlled: bool,
+    ) {
+        self.rows.push(Row {
+            metric: metric.into(),
+            measured,
+            value: rounds.median,
+            unit,
+            goal,
+            spread: Some((rounds.min, rounds.max)),
+            controlled,
+        });
+    }
+
+    /// Whether `row` meets its target in this run: its own figure, and for
+    /// a controlled row, the A/A control too.
+    pub fn met(&self, row: &Row) -> Option<bool> {
+        let met = row.goal.met(row.value)?;
+        Some(met && !(row.controlled && self.control_held == Some(false)))
     }
 
     /// Adds a row whose target applies to an absolute figure.
@@ -110,6 +158,8 @@ impl Report {
             value,
             unit,
             goal,
+            spread: None,
+            controlled: false,
         });
     }
 
@@ -120,9 +170,7 @@ impl Report {
 
     /// Whether every row with a target meets it.
     pub fn all_met(&self) -> bool {
-        self.rows
-            .iter()
-            .all(|row| row.goal.met(row.value) != Some(false))
+        self.rows.iter().all(|row| self.met(row) != Some(false))
     }
 
     /// The table as text.
@@ -132,20 +180,29 @@ impl Report {
             .rows
             .iter()
             .map(|row| {
-                let figure = if row.unit == "×" {
-                    format!("{:.3}×", row.value)
-                } else {
-                    format!("{} {}", trim(row.value), row.unit)
+                let show = |value: f64| {
+                    if row.unit == "×" {
+                        format!("{value:.3}×")
+                    } else {
+                        format!("{} {}", trim(value), row.unit)
+                    }
+                };
+                let figure = match row.spread {
+                    Some((min, max)) => {
+                        format!("{} ({}–{})", show(row.value), show(min), show(max))
+                    }
+                    None => show(row.value),
                 };
                 let unit = if row.unit == "×" {
                     "×".to_owned()
                 } else {
                     format!(" {}", row.unit)
                 };
-                let met = match row.goal.met(row.value) {
-                    Some(true) => "yes",
-                    Some(false) => "NO",
-                    None => "",
+                let met = match (self.met(row), row.goal.met(row.value)) {
+                    (Some(true), _) => "yes",
+                    (Some(false), Some(true)) => "NO (control)",
+                    (Some(false), _) => "NO",
+                    (None, _) => "",
                 };
                 [
                     row.metric.clone(),
@@ -176,6 +233,13 @@ impl Report {
         for line in &cells {
             push_line(line);
         }
+        if self.control_held == Some(false) {
+            let _ = writeln!(
+                out,
+                "  note: the A/A control left its bounds in this run, so no timing target counts \
+                 as met"
+            );
+        }
         for note in &self.notes {
             let _ = writeln!(out, "  note: {note}");
         }
@@ -188,17 +252,21 @@ impl Report {
             "scenario": self.scenario,
             "title": self.title,
             "all_targets_met": self.all_met(),
+            "control_held": self.control_held,
             "rows": self.rows.iter().map(|row| json!({
                 "metric": row.metric,
                 "measured": row.measured,
                 "value": row.value,
                 "unit": row.unit,
+                "min": row.spread.map(|(min, _)| min),
+                "max": row.spread.map(|(_, max)| max),
                 "target": match row.goal {
                     Goal::AtMost(bound) => json!({"at_most": bound}),
                     Goal::AtLeast(bound) => json!({"at_least": bound}),
+                    Goal::Between(low, high) => json!({"between": [low, high]}),
                     Goal::Info => Value::Null,
                 },
-                "met": row.goal.met(row.value),
+                "met": self.met(row),
             })).collect::<Vec<_>>(),
             "notes": self.notes,
             "raw": self.raw,
@@ -265,5 +333,23 @@ mod tests {
         assert!(table.contains("≤ 64 MiB"), "{table}");
         assert!(report.all_met());
         assert_eq!(report.to_json()["rows"][0]["met"], json!(true));
+
+        // A timing row counts only while the run's A/A control held.
+        let rounds = Rounds::of(&[1.01, 1.02, 1.03]);
+        report.rounds(
+            "ratio",
+            String::new(),
+            rounds,
+            "×",
+            Goal::AtMost(1.05),
+            true,
+        );
+        assert!(report.table().contains("1.020× (1.010×–1.030×)"));
+        assert!(report.all_met());
+        report.control_held = Some(false);
+        assert!(!report.all_met());
+        assert!(report.table().contains("NO (control)"));
+        assert_eq!(Goal::Between(0.98, 1.02).met(1.01), Some(true));
+        assert_eq!(Goal::Between(0.98, 1.02).met(1.03), Some(false));
     }
 }

@@ -29,6 +29,9 @@ pub struct Reply {
     pub status: StatusCode,
     /// The response body, sent as `application/json`.
     pub body: Bytes,
+    /// How many records (users, tenants, members) the body holds, for the
+    /// server's count of records read.
+    pub records: u64,
 }
 
 impl Reply {
@@ -37,7 +40,23 @@ impl Reply {
         Reply {
             status: StatusCode::OK,
             body: body.into(),
+            records: 0,
         }
+    }
+
+    /// `status` with an empty body.
+    pub fn empty(status: StatusCode) -> Self {
+        Reply {
+            status,
+            body: Bytes::new(),
+            records: 0,
+        }
+    }
+
+    /// Says how many records the body holds.
+    pub fn with_records(mut self, records: u64) -> Self {
+        self.records = records;
+        self
     }
 
     /// `404 Not Found` with an empty JSON object.
@@ -45,6 +64,7 @@ impl Reply {
         Reply {
             status: StatusCode::NOT_FOUND,
             body: Bytes::from_static(b"{}"),
+            records: 0,
         }
     }
 }
@@ -78,6 +98,7 @@ pub type Handler = Arc<dyn Fn(&Seen<'_>) -> Reply + Send + Sync>;
 pub struct Counters {
     accepted: AtomicU64,
     requests: AtomicU64,
+    records: AtomicU64,
 }
 
 impl Counters {
@@ -89,6 +110,11 @@ impl Counters {
     /// Requests answered so far.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::SeqCst)
+    }
+
+    /// Records sent so far, as the replies counted them.
+    pub fn records(&self) -> u64 {
+        self.records.load(Ordering::SeqCst)
     }
 }
 
@@ -170,6 +196,7 @@ async fn serve(
                         tokio::time::sleep(delay).await;
                     }
                     counters.requests.fetch_add(1, Ordering::SeqCst);
+                    counters.records.fetch_add(reply.records, Ordering::SeqCst);
                     let mut response = Response::new(Canned(Some(reply.body)));
                     *response.status_mut() = reply.status;
                     response

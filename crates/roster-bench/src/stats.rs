@@ -33,6 +33,31 @@ pub fn mean(values: &[f64]) -> Option<f64> {
     }
 }
 
+/// How many rounds each ratio scenario runs; its figure is the median.
+pub const ROUNDS: usize = 5;
+
+/// The median of a scenario's rounds, with the lowest and highest beside it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rounds {
+    /// The median round: the figure a target is judged on.
+    pub median: f64,
+    /// The lowest round.
+    pub min: f64,
+    /// The highest round.
+    pub max: f64,
+}
+
+impl Rounds {
+    /// The median, min and max of `values` (NaN for none).
+    pub fn of(values: &[f64]) -> Rounds {
+        Rounds {
+            median: median(values).unwrap_or(f64::NAN),
+            min: values.iter().copied().fold(f64::NAN, f64::min),
+            max: values.iter().copied().fold(f64::NAN, f64::max),
+        }
+    }
+}
+
 /// `value / baseline`, or NaN when the baseline is zero.
 pub fn ratio(value: f64, baseline: f64) -> f64 {
     if baseline == 0.0 {
@@ -109,6 +134,13 @@ mod tests {
         assert_eq!(percentile(&values, 90.0), Some(10.0));
         assert_eq!(percentile(&[1.0, 2.0], 25.0), Some(1.25));
         assert_eq!(percentile(&[5.0, 1.0], 150.0), Some(5.0), "clamped");
+    }
+
+    #[test]
+    fn rounds_give_median_min_and_max() {
+        let rounds = Rounds::of(&[1.04, 1.01, 1.09, 1.02, 1.03]);
+        assert_eq!((rounds.median, rounds.min, rounds.max), (1.03, 1.01, 1.09));
+        assert!(Rounds::of(&[]).median.is_nan());
     }
 
     #[test]

@@ -215,8 +215,8 @@ pub struct OffboardArgs {
     /// Show where each person is and what would be removed; change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// At most this many people offboarded at once.
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    /// At most this many deletes at once on each provider.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
     /// The providers.
     #[command(flatten)]

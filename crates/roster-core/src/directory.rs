@@ -11,7 +11,7 @@ use crate::capability::Capabilities;
 use crate::error::{Error, Operation, Result};
 use crate::model::{
     Created, Membership, MembershipRequest, NewTenant, NewUser, Page, PageRequest, Principal,
-    Tenant, TenantId, User, UserId, UserUpdate,
+    Tenant, TenantId, TenantsWithMembers, User, UserId, UserUpdate,
 };
 
 /// What every adapter (and every layer wrapping one) says about itself.
@@ -29,11 +29,28 @@ pub trait Provider: Send + Sync {
     fn user_fields(&self) -> &'static [&'static str] {
         &[]
     }
+
+    /// The time limit the client itself puts on every request it sends
+    /// (an adapter's `HttpSettings::request_timeout` when Roster built
+    /// its HTTP client), or `None` when it is not known (a client you
+    /// injected, or none at all). The default is `None`.
+    ///
+    /// A layer stack arms no per-attempt timer of its own when this limit
+    /// is no longer than its per-attempt one and the whole-operation
+    /// deadline is further away: the client would fail the request first.
+    /// An attempt that sends several requests (an IaaS `update_user` reads,
+    /// then writes) is then bounded request by request.
+    fn request_timeout(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// Implements [`Provider`] for an adapter's service: its id, its
 /// capabilities (a function of the service, since some depend on how it was
-/// connected) and, optionally, the provider fields it accepts.
+/// connected) and, optionally, the provider fields it accepts and the
+/// request timeout its HTTP client enforces ([`Provider::request_timeout`],
+/// a function of the service, such as
+/// `|service| service.context().request_timeout()`).
 ///
 /// ```
 /// struct Service { admin: bool }
@@ -60,7 +77,8 @@ macro_rules! impl_provider {
         $service:ty,
         id: $id:expr,
         capabilities: $capabilities:expr
-        $(, user_fields: $fields:expr)? $(,)?
+        $(, user_fields: $fields:expr)?
+        $(, request_timeout: $request_timeout:expr)? $(,)?
     ) => {
         impl $crate::Provider for $service {
             fn provider_id(&self) -> &'static str {
@@ -75,6 +93,14 @@ macro_rules! impl_provider {
             $(
                 fn user_fields(&self) -> &'static [&'static str] {
                     $fields
+                }
+            )?
+
+            $(
+                fn request_timeout(&self) -> ::std::option::Option<::std::time::Duration> {
+                    let request_timeout: fn(&$service) -> ::std::option::Option<::std::time::Duration> =
+                        $request_timeout;
+                    request_timeout(self)
                 }
             )?
         }
@@ -158,14 +184,25 @@ pub trait MembershipDirectory: Provider {
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()>;
 
     /// The members of each of `tenants`, in one list. The default asks per
-    /// tenant; adapters whose tenant list already carries the members (the
+    /// tenant, [`MEMBER_READS_AT_ONCE`](crate::ext::MEMBER_READS_AT_ONCE)
+    /// tenants at a time (layers around the directory still apply their
+    /// concurrency and rate limits to each), in the order given; adapters whose tenant list already carries the members (the
     /// IaaS operator API) answer with one request. Planning uses it.
     async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
-        let mut members = Vec::new();
-        for tenant in tenants {
-            members.extend(self.list_members(tenant).await?);
-        }
-        Ok(members)
+        let reads = tenants
+            .iter()
+            .map(|tenant| self.list_members(tenant))
+            .collect();
+        crate::ext::members_of_each(reads).await
+    }
+
+    /// Every tenant with all its members, where one read gives both (the
+    /// IaaS tenant list carries each tenant's members); `None` where it
+    /// does not, which is the default: callers then list the tenants and
+    /// ask for their members. Planning and apply use it to read a provider
+    /// at the minimum.
+    async fn list_tenants_with_members(&self) -> Result<Option<TenantsWithMembers>> {
+        Ok(None)
     }
 
     /// Moves a user from tenant `from` to tenant `to`, adding them with
@@ -208,6 +245,10 @@ impl<T: Provider + ?Sized> Provider for std::sync::Arc<T> {
 
     fn user_fields(&self) -> &'static [&'static str] {
         (**self).user_fields()
+    }
+
+    fn request_timeout(&self) -> Option<std::time::Duration> {
+        (**self).request_timeout()
     }
 }
 

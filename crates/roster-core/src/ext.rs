@@ -136,6 +136,24 @@ pub trait MembershipDirectoryExt: MembershipDirectory {
 
 impl<T: MembershipDirectory + ?Sized> MembershipDirectoryExt for T {}
 
+/// How many tenants' members the default
+/// [`list_members_of`](crate::MembershipDirectory::list_members_of) reads at
+/// once.
+pub const MEMBER_READS_AT_ONCE: usize = 8;
+
+/// Runs `reads` (one tenant's members each) up to [`MEMBER_READS_AT_ONCE`]
+/// at a time, and joins their answers in the order given.
+pub(crate) async fn members_of_each(
+    reads: Vec<futures::future::BoxFuture<'_, Result<Vec<Membership>>>>,
+) -> Result<Vec<Membership>> {
+    use futures::StreamExt;
+    let lists: Vec<Vec<Membership>> = futures::stream::iter(reads)
+        .buffered(MEMBER_READS_AT_ONCE)
+        .try_collect()
+        .await?;
+    Ok(lists.into_iter().flatten().collect())
+}
+
 /// Moves a user by removing them from `from` and adding them to `to` with
 /// `request`: the default [`MembershipDirectory::move_user`], public so an
 /// adapter that overrides it (say, to fill in a key it reads first) can
@@ -184,7 +202,14 @@ pub async fn remove_then_add<D: MembershipDirectory + ?Sized>(
         .remove_member(from, user)
         .await
         .map_err(|err| err.with_context(format!("moving user {user} out of tenant {from}")))?;
-    match directory.add_member(to, user, request).await {
+    // What the caller knew about the user's tenants is no longer true
+    // once they left `from`.
+    let mut request = request.clone();
+    if let Some(known) = &mut request.known_tenants {
+        known.retain(|tenant| tenant != from);
+    }
+    restore.known_tenants.clone_from(&request.known_tenants);
+    match directory.add_member(to, user, &request).await {
         Ok(membership) => Ok(membership),
         Err(err) => {
             let restored = directory.add_member(from, user, &restore).await;

@@ -40,6 +40,7 @@ macro_rules! forward_directory_methods {
                 write add_member(tenant: &$crate::TenantId, user: &$crate::UserId, request: &$crate::MembershipRequest) -> $crate::Membership = AddMember;
                 removal remove_member(tenant: &$crate::TenantId, user: &$crate::UserId) -> () = RemoveMember;
                 read list_members_of(tenants: &[$crate::TenantId]) -> ::std::vec::Vec<$crate::Membership> = ListMembers;
+                read list_tenants_with_members() -> ::std::option::Option<$crate::TenantsWithMembers> = ListTenants;
                 write move_user(user: &$crate::UserId, from: &$crate::TenantId, to: &$crate::TenantId, request: &$crate::MembershipRequest) -> $crate::Membership = MoveMember;
             }
         });

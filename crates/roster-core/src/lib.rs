@@ -47,8 +47,8 @@ pub use error::{
 pub use ext::{MembershipDirectoryExt, TenantDirectoryExt, UserDirectoryExt};
 pub use model::{
     CreateOutcome, Created, Email, Membership, MembershipRequest, NewTenant, NewUser, Page,
-    PageRequest, Principal, Role, RoleSpec, Tenant, TenantId, TenantMember, TenantRole, User,
-    UserId, UserStatus, UserUpdate, WireGuardKey,
+    PageRequest, Principal, Role, RoleSpec, Tenant, TenantId, TenantMember, TenantRole,
+    TenantsWithMembers, User, UserId, UserStatus, UserUpdate, WireGuardKey,
 };
 pub use pagination::paginate;
 pub use provider_data::{ProviderData, ProviderFields, Raw, map_items};

@@ -745,6 +745,16 @@ pub struct MembershipRequest {
     /// The user's WireGuard public key, on providers that give each member
     /// VPN access (the IaaS operator API requires it).
     pub wireguard_key: Option<WireGuardKey>,
+    /// The tenants the caller has just read the user to be in, if it has:
+    /// apply's snapshot, refreshed once per phase and kept up to date as it
+    /// writes. An adapter whose provider allows one tenant per user checks
+    /// an add against these instead of reading the provider first (the
+    /// IaaS adapter then sends no `GET /tenants`); with `None`, the
+    /// default, it reads, as it always has. The caller vouches for it, so
+    /// only pass what was read for this write. Never serialized: it
+    /// describes a moment, not the membership.
+    #[serde(skip)]
+    pub known_tenants: Option<Vec<TenantId>>,
 }
 
 impl MembershipRequest {
@@ -763,6 +773,31 @@ impl MembershipRequest {
     pub fn with_wireguard_key(mut self, key: WireGuardKey) -> Self {
         self.wireguard_key = Some(key);
         self
+    }
+
+    /// Says which tenants the user is in right now, as just read
+    /// ([`known_tenants`](MembershipRequest::known_tenants)).
+    pub fn with_known_tenants(mut self, tenants: impl IntoIterator<Item = TenantId>) -> Self {
+        self.known_tenants = Some(tenants.into_iter().collect());
+        self
+    }
+}
+
+/// Every tenant of a provider with every membership in them, from one
+/// read ([`MembershipDirectory::list_tenants_with_members`](crate::MembershipDirectory::list_tenants_with_members)).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TenantsWithMembers {
+    /// The tenants.
+    pub tenants: Vec<Tenant>,
+    /// The memberships of all of them.
+    pub members: Vec<Membership>,
+}
+
+impl TenantsWithMembers {
+    /// The tenants and their memberships.
+    pub fn new(tenants: Vec<Tenant>, members: Vec<Membership>) -> Self {
+        TenantsWithMembers { tenants, members }
     }
 }
 

@@ -59,7 +59,7 @@ use crate::directory::{MembershipDirectory, Provider, TenantDirectory, UserDirec
 use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::model::{
     Created, Membership, MembershipRequest, NewTenant, NewUser, Page, PageRequest, Principal,
-    Tenant, TenantId, User, UserId, UserUpdate,
+    Tenant, TenantId, TenantsWithMembers, User, UserId, UserUpdate,
 };
 
 /// Checks that an identifier can travel as one URL path segment.
@@ -169,13 +169,20 @@ pub trait MembershipService: Provider {
 
     /// The members of several tenants; see
     /// [`MembershipDirectory::list_members_of`]. The default asks per
-    /// tenant.
+    /// tenant, several at a time.
     async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
-        let mut members = Vec::new();
-        for tenant in tenants {
-            members.extend(self.list_members(tenant).await?);
-        }
-        Ok(members)
+        let reads = tenants
+            .iter()
+            .map(|tenant| self.list_members(tenant))
+            .collect();
+        crate::ext::members_of_each(reads).await
+    }
+
+    /// Every tenant with its members in one read, where the provider has
+    /// one; see [`MembershipDirectory::list_tenants_with_members`]. The
+    /// default is `None`.
+    async fn list_tenants_with_members(&self) -> Result<Option<TenantsWithMembers>> {
+        Ok(None)
     }
 
     /// A move the provider does natively (one write), or `None` where it
@@ -275,6 +282,10 @@ impl<S: Provider> Provider for Checked<S> {
 
     fn user_fields(&self) -> &'static [&'static str] {
         self.service.user_fields()
+    }
+
+    fn request_timeout(&self) -> Option<std::time::Duration> {
+        self.service.request_timeout()
     }
 }
 
@@ -531,6 +542,14 @@ impl<S: MembershipService + UserService> MembershipDirectory for Checked<S> {
             gate.segment("tenant id", tenant.as_str())?;
         }
         gate.done(self.service.list_members_of(tenants).await)
+    }
+
+    async fn list_tenants_with_members(&self) -> Result<Option<TenantsWithMembers>> {
+        let gate = Gate::new(self, Operation::ListTenants);
+        if !(gate.caps.list_tenants && gate.caps.list_members) {
+            return Ok(None);
+        }
+        gate.done(self.service.list_tenants_with_members().await)
     }
 
     async fn move_user(

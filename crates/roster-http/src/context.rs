@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use progenitor_client::{OperationInfo, ResponseValue};
 use roster_core::{Error, ErrorKind, Operation, Result};
@@ -29,6 +29,7 @@ struct Inner {
     auth: Arc<dyn Authenticator>,
     describe_error: DescribeError,
     redactor: Redactor,
+    request_timeout: Option<Duration>,
 }
 
 /// Everything an adapter needs to construct its generated client with
@@ -76,8 +77,36 @@ impl ClientContext {
                 auth,
                 describe_error,
                 redactor,
+                request_timeout: None,
             }),
         }
+    }
+
+    /// Records the time limit the HTTP client puts on each request, so
+    /// that [`request_timeout`](ClientContext::request_timeout) reports it.
+    /// [`ClientContext::connect`] does this when it builds the client.
+    pub fn with_request_timeout(mut self, limit: Option<Duration>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.request_timeout = limit;
+        } else {
+            let old = &self.inner;
+            self.inner = Arc::new(Inner {
+                provider: old.provider,
+                auth: old.auth.clone(),
+                describe_error: old.describe_error,
+                redactor: old.redactor.clone(),
+                request_timeout: limit,
+            });
+        }
+        self
+    }
+
+    /// The time limit the HTTP client puts on each request, when Roster
+    /// built the client ([`HttpSettings::request_timeout`]); `None` for a
+    /// client you injected, whose limits Roster does not know. Adapters
+    /// report it as [`Provider::request_timeout`](roster_core::Provider::request_timeout).
+    pub fn request_timeout(&self) -> Option<Duration> {
+        self.inner.request_timeout
     }
 
     /// Checks `base_url`, builds the HTTP client from `settings` and the
@@ -98,7 +127,8 @@ impl ClientContext {
         Ok(Connection {
             base_url,
             client,
-            context: ClientContext::new(provider, auth, describe_error),
+            context: ClientContext::new(provider, auth, describe_error)
+                .with_request_timeout(settings.enforced_request_timeout()),
         })
     }
 
@@ -144,12 +174,17 @@ impl ClientContext {
     /// The progenitor `exec` hook: sends the request and logs one `debug`
     /// event with the method, path, status and duration. It never logs
     /// headers, the query string or bodies, which is where credentials live.
+    /// When nothing listens at `debug`, it only sends: the method, path and
+    /// clock it would log are not even read.
     pub async fn send(
         &self,
         client: &reqwest::Client,
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
+        if !tracing::enabled!(tracing::Level::DEBUG) {
+            return client.execute(request).await;
+        }
         let method = request.method().clone();
         let path = request.url().path().to_owned();
         let started = Instant::now();

@@ -67,6 +67,14 @@ impl HttpSettings {
         self.request_timeout
     }
 
+    /// The per-request timeout the client [`build_client`](HttpSettings::build_client)
+    /// returns enforces: the configured one when Roster builds the client,
+    /// `None` for an injected client (its own limits apply, and Roster
+    /// cannot read them).
+    pub fn enforced_request_timeout(&self) -> Option<Duration> {
+        self.client.is_none().then_some(self.request_timeout)
+    }
+
     /// Replaces the `User-Agent`. Roster's own product token is kept in
     /// front, so providers can still tell which library called them.
     pub fn user_agent(mut self, product: impl fmt::Display) -> Self {

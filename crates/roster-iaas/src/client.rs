@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use roster_core::{
     Capabilities, Checked, Connect, Created, Error, ErrorKind, Membership, MembershipRequest,
     MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Principal, ProviderFields,
-    Result, Tenant, TenantId, TenantService, User, UserId, UserService, UserUpdate, in_operation,
+    Result, Tenant, TenantId, TenantService, TenantsWithMembers, User, UserId, UserService,
+    UserUpdate, in_operation,
 };
 use roster_http::ClientContext;
 use serde_json::Value;
@@ -396,7 +397,8 @@ fn ssh_key_field(fields: &ProviderFields) -> Result<Option<Option<Uuid>>> {
 // `ssh_key_id`: an SSH key id (a UUID) to assign, or `null` for none.
 roster_core::impl_provider! {
     IaasService, id: PROVIDER, capabilities: |_| capabilities(),
-    user_fields: &[SSH_KEY_FIELD]
+    user_fields: &[SSH_KEY_FIELD],
+    request_timeout: |service| service.context().request_timeout()
 }
 
 /// What the IaaS operator API supports.
@@ -651,6 +653,18 @@ impl MembershipService for IaasService {
         Ok(members)
     }
 
+    /// One request: the tenant list carries every tenant's members.
+    async fn list_tenants_with_members(&self) -> Result<Option<TenantsWithMembers>> {
+        let operation = Operation::ListTenants;
+        let all = self.all_tenants(operation).await?;
+        let tenants = tenants_from_api(&all).map_err(self.decoded(operation))?;
+        let mut members = Vec::new();
+        for tenant in &all {
+            members.extend(memberships_from_api(tenant).map_err(self.decoded(operation))?);
+        }
+        Ok(Some(TenantsWithMembers::new(tenants, members)))
+    }
+
     /// Lists all tenants (one request) and returns the user's (at most one).
     async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
         let operation = Operation::ListUserMemberships;
@@ -673,6 +687,12 @@ impl MembershipService for IaasService {
     /// either way nothing is written. Adding a user to the tenant they are
     /// already in sends the key again, which updates it. The server answers
     /// 204 with no body, so the membership has no `provider_data`.
+    ///
+    /// A request that says where the user is
+    /// ([`MembershipRequest::known_tenants`], as apply passes from its
+    /// snapshot) is checked against that instead, and the tenants are not
+    /// read: a user known to be in another tenant is `Conflict` and nothing
+    /// is sent; an unknown tenant is the server's 404, `NotFound`.
     async fn add_member(
         &self,
         tenant: &TenantId,
@@ -683,6 +703,20 @@ impl MembershipService for IaasService {
         let pubkey = self.membership_key(request, operation)?;
         let path = tenant_path(tenant)?;
         let uuid = user_uuid(user)?;
+        if let Some(known) = &request.known_tenants {
+            if let Some(other) = known.iter().find(|t| *t != tenant) {
+                return Err(self.context().error(
+                    ErrorKind::Conflict,
+                    operation,
+                    format!(
+                        "user {uuid} already belongs to tenant {other}; a user can be in one \
+                         tenant at a time, so move them with move_user"
+                    ),
+                ));
+            }
+            self.put_member(path, uuid, pubkey, operation).await?;
+            return Ok(Membership::new(tenant.clone(), canonical_user_id(uuid)));
+        }
         let tenants = self.all_tenants(operation).await?;
         if !tenants.iter().any(|t| t.id == tenant.as_str()) {
             return Err(self.context().error(

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::future::Future;
 
 use roster_core::{Error, ErrorKind, Result};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::layered::{Call, Layer};
 
@@ -51,6 +51,21 @@ impl ConcurrencyLimit {
 }
 
 impl ConcurrencyLimit {
+    /// Waits for one permit; the operation holds it while the permit lives.
+    pub(crate) async fn acquire(
+        &self,
+        provider: &'static str,
+        operation: roster_core::Operation,
+    ) -> Result<SemaphorePermit<'_>> {
+        // The semaphore is never closed, so this only fails if that
+        // invariant is broken; say so rather than panic.
+        self.permits.acquire().await.map_err(|_| {
+            Error::new(ErrorKind::Unexpected, "the concurrency limit was closed")
+                .with_provider(provider)
+                .with_operation(operation)
+        })
+    }
+
     /// Runs `work` holding one permit.
     pub(crate) async fn hold<T>(
         &self,
@@ -58,13 +73,7 @@ impl ConcurrencyLimit {
         operation: roster_core::Operation,
         work: impl Future<Output = Result<T>>,
     ) -> Result<T> {
-        // The semaphore is never closed, so this only fails if that
-        // invariant is broken; say so rather than panic.
-        let _permit = self.permits.acquire().await.map_err(|_| {
-            Error::new(ErrorKind::Unexpected, "the concurrency limit was closed")
-                .with_provider(provider)
-                .with_operation(operation)
-        })?;
+        let _permit = self.acquire(provider, operation).await?;
         work.await
     }
 }

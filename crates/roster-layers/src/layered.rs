@@ -183,6 +183,10 @@ impl<D: Provider, L: Layer> Provider for Layered<D, L> {
     fn user_fields(&self) -> &'static [&'static str] {
         self.inner.user_fields()
     }
+
+    fn request_timeout(&self) -> Option<std::time::Duration> {
+        self.inner.request_timeout()
+    }
 }
 
 /// Implements each trait for `Layered` by handing every call to the layer,

@@ -8,6 +8,7 @@ use roster_core::{Error, ErrorKind, Operation, Result};
 use tokio::time::Instant;
 
 use crate::layered::{Call, Layer};
+use crate::timeout::sleep_within_deadline;
 
 /// Retries operations that failed for a reason that may pass.
 ///
@@ -156,7 +157,8 @@ impl Retry {
     pub(crate) async fn run<T: Send>(&self, call: Call<'_, T>) -> Result<T> {
         let operation = call.operation();
         let started = Instant::now();
-        let mut waits = self.backoff();
+        // Built at the first failure: most calls never need it.
+        let mut waits = None;
         let mut attempt: usize = 1;
         // Whether an earlier attempt failed in a way the server may have
         // acted on.
@@ -193,12 +195,13 @@ impl Retry {
                     Lookup::Found(adopted) => return Ok(adopted),
                     Lookup::Absent => {}
                     Lookup::Failed(lookup) => return Err(not_checked(error, &lookup)),
+                    Lookup::PastDeadline(timeout) => return Err(timeout),
                 }
             }
             if !may_resend(operation, &error) {
                 return Err(error);
             }
-            let Some(backoff) = waits.next() else {
+            let Some(backoff) = waits.get_or_insert_with(|| self.backoff()).next() else {
                 return Err(error.with_context(format!("gave up after {attempt} attempts")));
             };
             let wait = error.retry_after().unwrap_or(backoff);
@@ -219,7 +222,7 @@ impl Retry {
                 status = error.status(),
                 "retrying"
             );
-            tokio::time::sleep(wait).await;
+            sleep_within_deadline(wait, call.provider(), operation).await?;
             // The lost request may still have been on its way when we first
             // looked: look once more, after the wait, before sending again.
             if recheck_create {
@@ -227,6 +230,7 @@ impl Retry {
                     Lookup::Found(adopted) => return Ok(adopted),
                     Lookup::Absent => {}
                     Lookup::Failed(lookup) => return Err(not_checked(error, &lookup)),
+                    Lookup::PastDeadline(timeout) => return Err(timeout),
                 }
             }
             attempt += 1;
@@ -242,6 +246,8 @@ enum Lookup<T> {
     Absent,
     /// The lookup itself failed.
     Failed(Error),
+    /// The operation's deadline passed while waiting to look again.
+    PastDeadline(Error),
 }
 
 impl Retry {
@@ -289,7 +295,11 @@ impl Retry {
                 kind = lookup.kind().as_str(),
                 "retrying the lookup of an ambiguous create"
             );
-            tokio::time::sleep(wait).await;
+            if let Err(timeout) =
+                sleep_within_deadline(wait, call.provider(), call.operation()).await
+            {
+                return Lookup::PastDeadline(timeout);
+            }
             tries += 1;
         }
     }

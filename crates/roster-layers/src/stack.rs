@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use futures::future::Either;
 use roster_core::{Directory, Result};
+use tokio::time::Instant;
 
 use crate::layered::{Call, Layer};
-use crate::{ConcurrencyLimit, LayerExt, RateLimit, RateLimitPreset, Retry, Timeout, Trace};
+use crate::timeout::{Deadline, operation_deadline, timed_out, within_deadline};
+use crate::{ConcurrencyLimit, LayerExt, RateLimit, RateLimitPreset, Retry, Trace};
 
 /// Builds the recommended stack of layers around a client, in the order
 /// explained in the [crate docs](crate):
@@ -128,15 +130,27 @@ impl Stack {
     /// timeout, retry) outside. The result is erased into
     /// `Arc<dyn Directory>` once, so a call costs one boxed future for the
     /// operation and one per request, not one per layer.
+    ///
+    /// The two time limits share one timer. The whole-operation limit is a
+    /// deadline, fixed when the operation starts; each attempt (and each
+    /// lookup page) arms a single timer at the earlier of its own deadline
+    /// and that one, and the retry layer's waits end at it too. When the
+    /// client already fails every request at the per-attempt limit or
+    /// sooner ([`Provider::request_timeout`](roster_core::Provider::request_timeout),
+    /// which adapters report when Roster built their HTTP client), and the
+    /// whole-operation deadline is further away, the attempt arms no timer
+    /// at all.
     pub fn apply<D: Directory + 'static>(&self, client: D) -> Arc<dyn Directory> {
         let per_request = PerRequest {
             rate_limit: self.rate_limit.clone(),
             concurrency_limit: self.concurrency_limit.clone(),
-            attempt_timeout: self.attempt_timeout.map(Timeout::per_attempt),
+            attempt_timeout: self.attempt_timeout,
+            client_timeout: client.request_timeout(),
+            bounded: self.attempt_timeout.is_some() || self.total_timeout.is_some(),
         };
         let per_operation = PerOperation {
             trace: self.trace,
-            total_timeout: self.total_timeout.map(Timeout::total),
+            total_timeout: self.total_timeout,
             retry: self.retry.is_enabled().then(|| self.retry.clone()),
         };
         match (per_request.is_empty(), per_operation.is_empty()) {
@@ -148,47 +162,112 @@ impl Stack {
     }
 }
 
-/// RateLimit → ConcurrencyLimit → Timeout::per_attempt, as one layer
+/// RateLimit → ConcurrencyLimit → the attempt's deadline, as one layer
 /// around each request.
 #[derive(Debug, Clone)]
 struct PerRequest {
     rate_limit: Option<RateLimit>,
     concurrency_limit: Option<ConcurrencyLimit>,
-    attempt_timeout: Option<Timeout>,
+    attempt_timeout: Option<Duration>,
+    /// What the client enforces on each request itself.
+    client_timeout: Option<Duration>,
+    /// Whether any deadline applies (per attempt, or the operation's).
+    bounded: bool,
 }
 
 impl PerRequest {
     fn is_empty(&self) -> bool {
-        self.rate_limit.is_none()
-            && self.concurrency_limit.is_none()
-            && self.attempt_timeout.is_none()
+        self.rate_limit.is_none() && self.concurrency_limit.is_none() && !self.bounded
+    }
+
+    /// The attempt under its one timer: armed at the earlier of the
+    /// attempt's deadline and the operation's, or not at all where the
+    /// client's own request timeout fires first.
+    async fn attempt<'a, T: Send + 'a>(
+        &'a self,
+        call: Call<'a, T>,
+        operation_deadline: Option<Deadline>,
+    ) -> Result<T> {
+        let attempt_deadline = self
+            .attempt_timeout
+            .filter(|limit| self.client_timeout.is_none_or(|client| client > *limit))
+            .map(|limit| (Instant::now() + limit, limit));
+        let (deadline, whole_operation, limit) = match (attempt_deadline, operation_deadline) {
+            (Some((attempt, limit)), Some(operation)) if attempt <= operation.at => {
+                (attempt, false, limit)
+            }
+            (Some((attempt, limit)), None) => (attempt, false, limit),
+            (_, Some(operation)) => {
+                // The client's own timeout covers the attempt only while it
+                // ends before the operation's deadline.
+                let client_first = self.client_timeout.is_some_and(|client| {
+                    self.attempt_timeout.is_some() && Instant::now() + client <= operation.at
+                });
+                if client_first {
+                    return call.attempt().await;
+                }
+                (operation.at, true, operation.limit)
+            }
+            (None, None) => return call.attempt().await,
+        };
+        match tokio::time::timeout_at(deadline, call.attempt()).await {
+            Ok(result) => result,
+            Err(_) => Err(timed_out(
+                call.provider(),
+                call.operation(),
+                whole_operation,
+                limit,
+            )),
+        }
     }
 }
 
 impl Layer for PerRequest {
     async fn call<'a, T: Send + 'a>(&'a self, call: Call<'a, T>) -> Result<T> {
         let (provider, operation) = (call.provider(), call.operation());
+        let deadline = operation_deadline();
+        // Waiting for a token or a slot counts against the operation's
+        // deadline, not the attempt's.
         if let Some(limit) = &self.rate_limit {
-            limit.ready().await;
+            until(deadline, limit.ready(), provider, operation).await?;
         }
-        let bounded = async {
-            match &self.attempt_timeout {
-                Some(timeout) => timeout.bound(provider, operation, call.attempt()).await,
-                None => call.attempt().await,
-            }
+        let _permit = match &self.concurrency_limit {
+            Some(limit) => Some(
+                until(
+                    deadline,
+                    limit.acquire(provider, operation),
+                    provider,
+                    operation,
+                )
+                .await??,
+            ),
+            None => None,
         };
-        match &self.concurrency_limit {
-            Some(limit) => limit.hold(provider, operation, bounded).await,
-            None => bounded.await,
-        }
+        self.attempt(call, deadline).await
     }
 }
 
-/// Trace → Timeout::total → Retry, as one layer around each operation.
+/// Waits for `wait`, failing with the operation's `Timeout` at `deadline`.
+async fn until<F: Future>(
+    deadline: Option<Deadline>,
+    wait: F,
+    provider: &'static str,
+    operation: roster_core::Operation,
+) -> Result<F::Output> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.at, wait)
+            .await
+            .map_err(|_| timed_out(provider, operation, true, deadline.limit)),
+        None => Ok(wait.await),
+    }
+}
+
+/// Trace → the operation's deadline → Retry, as one layer around each
+/// operation.
 #[derive(Debug, Clone)]
 struct PerOperation {
     trace: bool,
-    total_timeout: Option<Timeout>,
+    total_timeout: Option<Duration>,
     retry: Option<Retry>,
 }
 
@@ -211,11 +290,11 @@ impl Layer for PerOperation {
         call: Call<'a, T>,
     ) -> impl Future<Output = Result<T>> + Send + 'a {
         let (provider, operation) = (call.provider(), call.operation());
-        let bounded = async move {
-            match &self.total_timeout {
-                Some(total) => total.bound(provider, operation, self.retried(call)).await,
-                None => self.retried(call).await,
-            }
+        // The deadline is a value the inner parts arm their one timer at,
+        // not a timer of its own.
+        let bounded = match self.total_timeout {
+            Some(limit) => Either::Left(within_deadline(limit, self.retried(call))),
+            None => Either::Right(self.retried(call)),
         };
         // Either, not a box: the operation's one box is the erased call's.
         if self.trace {

@@ -1,8 +1,9 @@
 //! Time limits.
 
+use std::future::Future;
 use std::time::Duration;
 
-use std::future::Future;
+use tokio::time::Instant;
 
 use roster_core::{Error, ErrorKind, Result};
 
@@ -63,6 +64,85 @@ impl Timeout {
     }
 }
 
+tokio::task_local! {
+    /// The whole-operation deadline of the call being run by a
+    /// [`Stack`](crate::Stack): set once per operation, read by the
+    /// per-request part (which arms its one timer at the earlier of this and
+    /// the attempt's own deadline) and by the retry waits.
+    static OPERATION_DEADLINE: Deadline;
+}
+
+/// When a whole operation must end, and the limit that said so.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline {
+    pub(crate) at: Instant,
+    pub(crate) limit: Duration,
+}
+
+/// The whole-operation deadline in force, if any.
+pub(crate) fn operation_deadline() -> Option<Deadline> {
+    OPERATION_DEADLINE.try_with(|deadline| *deadline).ok()
+}
+
+/// Runs `work` with `limit` from now as its whole-operation deadline (or
+/// the enclosing one, where that is earlier). No timer: the deadline is
+/// only a value, armed by whoever waits.
+pub(crate) fn within_deadline<F: Future>(
+    limit: Duration,
+    work: F,
+) -> tokio::task::futures::TaskLocalFuture<Deadline, F> {
+    let mut deadline = Deadline {
+        at: Instant::now() + limit,
+        limit,
+    };
+    if let Some(outer) = operation_deadline()
+        && outer.at < deadline.at
+    {
+        deadline = outer;
+    }
+    OPERATION_DEADLINE.scope(deadline, work)
+}
+
+/// Sleeps for `wait`, unless that would pass the operation's deadline:
+/// then sleeps until the deadline and fails as the operation's timer did.
+pub(crate) async fn sleep_within_deadline(
+    wait: Duration,
+    provider: &'static str,
+    operation: roster_core::Operation,
+) -> Result<()> {
+    match operation_deadline() {
+        Some(deadline) if Instant::now() + wait >= deadline.at => {
+            tokio::time::sleep_until(deadline.at).await;
+            Err(timed_out(provider, operation, true, deadline.limit))
+        }
+        _ => {
+            tokio::time::sleep(wait).await;
+            Ok(())
+        }
+    }
+}
+
+/// The error of an operation (`whole_operation`) or an attempt that passed
+/// its `limit`.
+pub(crate) fn timed_out(
+    provider: &'static str,
+    operation: roster_core::Operation,
+    whole_operation: bool,
+    limit: Duration,
+) -> Error {
+    let what = if whole_operation {
+        "the operation"
+    } else {
+        "the attempt"
+    };
+    Error::new(
+        ErrorKind::Timeout,
+        format!("{what} took longer than {limit:?}"),
+    )
+    .with_provider(provider)
+    .with_operation(operation)
+}
+
 impl Timeout {
     /// Runs `work`, failing with `Timeout` once the limit passes.
     pub(crate) async fn bound<T>(
@@ -73,19 +153,12 @@ impl Timeout {
     ) -> Result<T> {
         match tokio::time::timeout(self.limit, work).await {
             Ok(result) => result,
-            Err(_) => {
-                let what = if self.whole_operation {
-                    "the operation"
-                } else {
-                    "the attempt"
-                };
-                Err(Error::new(
-                    ErrorKind::Timeout,
-                    format!("{what} took longer than {:?}", self.limit),
-                )
-                .with_provider(provider)
-                .with_operation(operation))
-            }
+            Err(_) => Err(timed_out(
+                provider,
+                operation,
+                self.whole_operation,
+                self.limit,
+            )),
         }
     }
 }

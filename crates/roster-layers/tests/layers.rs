@@ -40,6 +40,9 @@ struct State {
     arriving: Option<User>,
     /// Lists in this many pages, each this slow (the users on the last).
     slow_pages: Option<(usize, Duration)>,
+    /// What the fake says its client enforces per request (it enforces
+    /// nothing, so a test sees whether the stack armed a timer).
+    request_timeout: Option<Duration>,
 }
 
 #[derive(Clone, Default)]
@@ -147,6 +150,10 @@ impl Provider for Fake {
 
     fn capabilities(&self) -> Capabilities {
         all_capabilities()
+    }
+
+    fn request_timeout(&self) -> Option<Duration> {
+        self.0.lock().unwrap().request_timeout
     }
 }
 
@@ -754,6 +761,75 @@ async fn the_composed_stack_bounds_each_attempt_retries_and_bounds_the_whole() {
         error.message().contains("the attempt took longer"),
         "{error}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_attempt_timer_where_the_client_enforces_the_same_limit() {
+    // The fake claims a 30 s request timeout of its own (and enforces
+    // none): the stack's 30 s attempt limit arms no second timer, so a
+    // 40 s attempt runs to its end.
+    let fake = Fake::scripted([Step::Slow(Duration::from_secs(40))]);
+    fake.0.lock().unwrap().request_timeout = Some(Duration::from_secs(30));
+    let directory = Stack::default().retry(retry()).apply(fake.clone());
+    let started = Instant::now();
+    directory.get_user(&id()).await.unwrap();
+    assert_eq!(started.elapsed(), Duration::from_secs(40));
+    assert_eq!(fake.calls(Operation::GetUser), 1);
+
+    // A client limit longer than the attempt's keeps the stack's timer.
+    let fake = Fake::scripted([Step::Slow(Duration::from_secs(40)), Step::Ok]);
+    fake.0.lock().unwrap().request_timeout = Some(Duration::from_secs(31));
+    let directory = Stack::default().retry(retry()).apply(fake.clone());
+    let started = Instant::now();
+    directory.get_user(&id()).await.unwrap();
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(31),
+        "30 s cut + 1 s wait"
+    );
+
+    // The whole-operation deadline still binds where it comes first: the
+    // one timer is armed at it.
+    let fake = Fake::scripted([Step::Slow(Duration::from_secs(40))]);
+    fake.0.lock().unwrap().request_timeout = Some(Duration::from_secs(30));
+    let directory = Stack::default()
+        .retry(retry())
+        .total_timeout(Some(Duration::from_secs(20)))
+        .apply(fake.clone());
+    let started = Instant::now();
+    let error = directory.get_user(&id()).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout);
+    assert!(
+        error
+            .message()
+            .contains("the operation took longer than 20s"),
+        "{error}"
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(20));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_wait_ends_at_the_whole_operation_deadline() {
+    // 503, then a 10 s Retry-After that would pass the 5 s deadline: the
+    // wait ends at the deadline with the operation's timeout, as the old
+    // whole-operation timer did.
+    let busy = status(503).with_retry_after(Duration::from_secs(10));
+    let fake = Fake::scripted([Step::Fail(busy)]);
+    let directory = Stack::default()
+        .retry(retry())
+        .total_timeout(Some(Duration::from_secs(5)))
+        .apply(fake.clone());
+    let started = Instant::now();
+    let error = directory.get_user(&id()).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout);
+    assert!(
+        error
+            .message()
+            .contains("the operation took longer than 5s"),
+        "{error}"
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
+    assert_eq!(fake.calls(Operation::GetUser), 1);
 }
 
 /// Captures formatted log output.

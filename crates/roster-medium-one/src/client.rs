@@ -108,7 +108,7 @@ pub struct TenantUser {
 /// - **Provider fields.** `create_user` takes `language`; `update_user`
 ///   takes the `param_list` fields `user_phone`, `street`, `street2`,
 ///   `city`, `state`, `zip` and `country` (strings; see
-///   [`Provider::user_fields`]). Any other key, or a value that is not a
+///   [`Provider::user_fields`](roster_core::Provider::user_fields)). Any other key, or a value that is not a
 ///   string, is `InvalidInput`, and nothing is sent.
 /// - **Provider data.** Every listed [`User`] and [`Tenant`] carries the
 ///   object the server sent, byte for byte, in `provider_data`; a
@@ -533,7 +533,8 @@ impl fmt::Debug for MediumOneService {
 // `city`, `state`, `zip`, `country` (on update), all strings.
 roster_core::impl_provider! {
     MediumOneService, id: PROVIDER, capabilities: |service| capabilities(&service.mode),
-    user_fields: USER_FIELDS
+    user_fields: USER_FIELDS,
+    request_timeout: |service| service.context().request_timeout()
 }
 
 /// What Medium One supports in `mode`: a tenant admin cannot list all users

@@ -386,7 +386,9 @@ impl NetbirdService {
     }
 }
 
-roster_core::impl_provider! { NetbirdService, id: PROVIDER, capabilities: |_| capabilities() }
+roster_core::impl_provider! { NetbirdService, id: PROVIDER, capabilities: |_| capabilities(),
+    request_timeout: |service| service.context().request_timeout()
+}
 
 /// What the NetBird adapter supports.
 ///

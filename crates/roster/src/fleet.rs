@@ -12,6 +12,7 @@ use roster_core::{
 };
 
 use crate::table::write_table;
+use crate::whereabouts::Whereabouts;
 
 /// A named set of configured providers, each held as an
 /// `Arc<dyn Directory>` with whatever layers it was given.
@@ -429,16 +430,100 @@ impl Fleet {
         }
     }
 
-    /// Gives the person an account on each provider in `placements`
-    /// (creating it only where missing, never a duplicate) and adds the
-    /// tenant memberships they lack. Running it again changes nothing.
-    /// Providers run concurrently; unknown provider names are refused
-    /// before anything is sent.
-    pub async fn onboard(
+    /// Removes many people from every provider, as [`offboard`](Fleet::offboard)
+    /// does for one, but finds them all with one read of each provider's
+    /// user list (page by page, keeping only the users named, so memory
+    /// stays bounded by a page and the people found) rather than one
+    /// lookup per person; then deletes each one found, a few at a time
+    /// ([`BULK_WRITES_AT_ONCE`]). The per-person cost is the delete alone.
+    ///
+    /// One report per email, in the order given. An email listed twice
+    /// (in any letter case) is `InvalidInput`, and nothing is sent. If a
+    /// provider's user list cannot be read, every person's outcome there is
+    /// that failure.
+    pub async fn offboard_many(&self, emails: &[Email]) -> Result<Vec<OffboardReport>> {
+        self.offboard_many_with(emails, &BulkOptions::default())
+            .await
+    }
+
+    /// [`offboard_many`](Fleet::offboard_many) with `options`: how many
+    /// deletes go out at once on each provider, and a callback told of each
+    /// person's outcome on each provider as it is known (for a progress
+    /// bar: there are `emails.len()` × providers calls in all).
+    pub async fn offboard_many_with(
         &self,
-        person: &Person,
-        placements: &[Placement],
-    ) -> Result<OnboardReport> {
+        emails: &[Email],
+        options: &BulkOptions,
+    ) -> Result<Vec<OffboardReport>> {
+        let wanted = email_index(emails.iter())?;
+        let per_provider = join_all(self.providers.iter().map(|(name, directory)| {
+            let wanted = &wanted;
+            async move {
+                let outcomes =
+                    offboard_all(directory.as_ref(), emails, wanted, options, name).await;
+                (name.clone(), outcomes)
+            }
+        }))
+        .await;
+        Ok(transpose(emails.to_vec(), per_provider))
+    }
+
+    /// Onboards many people, as [`onboard`](Fleet::onboard) does for one,
+    /// with each provider read once for all of them, not once per person:
+    /// one user-list read finds who has an account, one tenant read (IaaS:
+    /// the tenant list, which carries the members) finds the tenants and
+    /// who is in them. Then, per person, only the writes: a create where the
+    /// account is missing, an add per membership they lack, a few people at
+    /// a time ([`BULK_WRITES_AT_ONCE`]). On a provider that allows one
+    /// tenant per user, each add is checked against that read (and the
+    /// adapter is handed it, [`MembershipRequest::known_tenants`]), so a
+    /// person already in another tenant is refused with `Conflict`, not
+    /// moved. Running it again changes nothing.
+    ///
+    /// One report per person, in the order given. A person listed twice, a
+    /// provider placed twice for one person, or an unknown provider is
+    /// `InvalidInput` (`NotFound` for the provider), and nothing is sent.
+    pub async fn onboard_many(
+        &self,
+        people: &[(Person, Vec<Placement>)],
+    ) -> Result<Vec<OnboardReport>> {
+        email_index(people.iter().map(|(person, _)| &person.email))?;
+        for (_, placements) in people {
+            self.check_placements(placements)?;
+        }
+        let per_provider = join_all(self.providers.iter().map(|(name, directory)| async move {
+            // Who is placed here, with their placement.
+            let placed: Vec<(usize, &Person, &Placement)> = people
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (person, placements))| {
+                    placements
+                        .iter()
+                        .find(|p| &p.provider == name)
+                        .map(|placement| (i, person, placement))
+                })
+                .collect();
+            let outcomes = onboard_all(directory.as_ref(), &placed).await;
+            (name.clone(), outcomes)
+        }))
+        .await;
+        let mut reports: Vec<OnboardReport> = people
+            .iter()
+            .map(|(person, _)| Report {
+                email: person.email.clone(),
+                outcomes: Vec::new(),
+            })
+            .collect();
+        for (name, outcomes) in per_provider {
+            for (i, outcome) in outcomes {
+                reports[i].outcomes.push((name.clone(), outcome));
+            }
+        }
+        Ok(reports)
+    }
+
+    /// Refuses unknown providers and a provider placed twice.
+    fn check_placements(&self, placements: &[Placement]) -> Result<()> {
         let mut seen = HashMap::new();
         for placement in placements {
             self.require(&placement.provider)?;
@@ -449,6 +534,20 @@ impl Fleet {
                 )));
             }
         }
+        Ok(())
+    }
+
+    /// Gives the person an account on each provider in `placements`
+    /// (creating it only where missing, never a duplicate) and adds the
+    /// tenant memberships they lack. Running it again changes nothing.
+    /// Providers run concurrently; unknown provider names are refused
+    /// before anything is sent.
+    pub async fn onboard(
+        &self,
+        person: &Person,
+        placements: &[Placement],
+    ) -> Result<OnboardReport> {
+        self.check_placements(placements)?;
         let mut outcomes = join_all(placements.iter().map(|placement| async move {
             let directory = &self.providers[&placement.provider];
             (
@@ -505,6 +604,381 @@ impl Fleet {
     }
 }
 
+/// How many people's writes the bulk operations send at once on one
+/// provider ([`Fleet::offboard_many`], [`Fleet::onboard_many`]); layers
+/// around a provider still apply their own concurrency and rate limits.
+pub const BULK_WRITES_AT_ONCE: usize = 8;
+
+/// A callback told of one person's outcome on one provider: the provider's
+/// name and the person's email.
+pub type BulkProgress = Arc<dyn Fn(&str, &Email) + Send + Sync>;
+
+/// How [`Fleet::offboard_many_with`] runs.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct BulkOptions {
+    /// How many people's writes go out at once on one provider (at least
+    /// one); layers around a provider still apply their own limits.
+    pub writes_at_once: usize,
+    /// Told of each person's outcome on each provider as it is known.
+    pub progress: Option<BulkProgress>,
+}
+
+impl Default for BulkOptions {
+    fn default() -> Self {
+        BulkOptions {
+            writes_at_once: BULK_WRITES_AT_ONCE,
+            progress: None,
+        }
+    }
+}
+
+impl BulkOptions {
+    /// At most `writes` people's writes at once on one provider.
+    pub fn writes_at_once(mut self, writes: usize) -> Self {
+        self.writes_at_once = writes.max(1);
+        self
+    }
+
+    /// Calls `progress` with each person's outcome on each provider.
+    pub fn progress(mut self, progress: impl Fn(&str, &Email) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(progress));
+        self
+    }
+
+    fn tell(&self, provider: &str, email: &Email) {
+        if let Some(progress) = &self.progress {
+            progress(provider, email);
+        }
+    }
+}
+
+impl fmt::Debug for BulkOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkOptions")
+            .field("writes_at_once", &self.writes_at_once)
+            .field("progress", &self.progress.as_ref().map(|_| "callback"))
+            .finish()
+    }
+}
+
+/// Emails by their case-folded form, with their position; `InvalidInput`
+/// for one listed twice.
+fn email_index<'a>(emails: impl Iterator<Item = &'a Email>) -> Result<HashMap<String, usize>> {
+    let mut index = HashMap::new();
+    for (i, email) in emails.enumerate() {
+        if index.insert(email.as_str().to_lowercase(), i).is_some() {
+            return Err(Error::invalid_input(format!("{email} is listed twice")));
+        }
+    }
+    Ok(index)
+}
+
+/// The users of `directory` whose email is in `wanted`, by position, from
+/// one walk of the user list that keeps nothing else.
+async fn find_all(
+    directory: &dyn Directory,
+    wanted: &HashMap<String, usize>,
+) -> Result<HashMap<usize, User>> {
+    use futures::TryStreamExt;
+    let mut found = HashMap::new();
+    let mut users = directory.list_users();
+    while let Some(user) = users.try_next().await? {
+        let position = user
+            .email
+            .as_ref()
+            .and_then(|email| wanted.get(&email.as_str().to_lowercase()));
+        if let Some(&position) = position {
+            found.insert(position, user);
+        }
+    }
+    Ok(found)
+}
+
+/// One error, told to each person it stopped (the error itself is not
+/// `Clone`: its source is shared by none).
+fn for_each_person(error: &Error, what: &str) -> Error {
+    let mut copy = Error::new(error.kind(), format!("{what}: {}", error.message()));
+    if let Some(provider) = error.provider() {
+        copy = copy.with_provider(provider);
+    }
+    if let Some(operation) = error.operation() {
+        copy = copy.with_operation(operation);
+    }
+    if let Some(status) = error.status() {
+        copy = copy.with_status(status);
+    }
+    copy
+}
+
+/// Offboards everyone in `emails` from one provider.
+async fn offboard_all(
+    directory: &dyn Directory,
+    emails: &[Email],
+    wanted: &HashMap<String, usize>,
+    options: &BulkOptions,
+    provider: &str,
+) -> Vec<OffboardOutcome> {
+    use futures::StreamExt;
+    let mut found = match find_all(directory, wanted).await {
+        Ok(found) => found,
+        Err(e) => {
+            let unsupported = e.kind() == ErrorKind::Unsupported;
+            return emails
+                .iter()
+                .map(|email| {
+                    options.tell(provider, email);
+                    let e = for_each_person(&e, "reading the user list");
+                    if unsupported {
+                        OffboardOutcome::Unsupported(e)
+                    } else {
+                        OffboardOutcome::Failed(e)
+                    }
+                })
+                .collect();
+        }
+    };
+    let deletes = emails.iter().enumerate().map(|(i, email)| {
+        let user = found.remove(&i);
+        async move {
+            let outcome = match user {
+                None => OffboardOutcome::NotPresent,
+                Some(user) => delete_found(directory, user).await,
+            };
+            options.tell(provider, email);
+            outcome
+        }
+    });
+    futures::stream::iter(deletes)
+        .buffered(options.writes_at_once.max(1))
+        .collect()
+        .await
+}
+
+/// One report per person out of one outcome list per provider (each in
+/// the people's order).
+fn transpose<T>(emails: Vec<Email>, per_provider: Vec<(String, Vec<T>)>) -> Vec<Report<T>> {
+    let mut reports: Vec<Report<T>> = emails
+        .into_iter()
+        .map(|email| Report {
+            email,
+            outcomes: Vec::new(),
+        })
+        .collect();
+    for (name, outcomes) in per_provider {
+        for (report, outcome) in reports.iter_mut().zip(outcomes) {
+            report.outcomes.push((name.clone(), outcome));
+        }
+    }
+    reports
+}
+
+/// Onboards everyone `placed` on one provider: one read of the users, one
+/// of the tenants and their members, then each person's writes.
+async fn onboard_all(
+    directory: &dyn Directory,
+    placed: &[(usize, &Person, &Placement)],
+) -> Vec<(usize, OnboardOutcome)> {
+    use futures::StreamExt;
+    if placed.is_empty() {
+        return Vec::new();
+    }
+    let wanted: HashMap<String, usize> = placed
+        .iter()
+        .enumerate()
+        .map(|(slot, (_, person, _))| (person.email.as_str().to_lowercase(), slot))
+        .collect();
+    let needs_tenants = placed.iter().any(|(_, _, p)| !p.tenants.is_empty());
+    let (users, tenants) = futures::join!(find_all(directory, &wanted), async {
+        if needs_tenants {
+            Some(TenantsNow::read(directory).await)
+        } else {
+            None
+        }
+    });
+    let mut users = match users {
+        Ok(users) => users,
+        Err(e) => {
+            // Nobody can be placed without knowing who is there already.
+            return placed
+                .iter()
+                .map(|(i, _, placement)| {
+                    let outcome = OnboardOutcome {
+                        user: Err(for_each_person(&e, "reading the user list")),
+                        memberships: placement
+                            .tenants
+                            .iter()
+                            .map(|(tenant, _)| (tenant.clone(), MembershipOutcome::Skipped))
+                            .collect(),
+                        notes: Vec::new(),
+                    };
+                    (*i, outcome)
+                })
+                .collect();
+        }
+    };
+    let tenants = tenants.as_ref();
+    let work = placed
+        .iter()
+        .enumerate()
+        .map(|(slot, (i, person, placement))| {
+            let existing = users.remove(&slot);
+            async move {
+                let outcome = onboard_found(directory, person, placement, existing, tenants).await;
+                (*i, outcome)
+            }
+        });
+    futures::stream::iter(work)
+        .buffered(BULK_WRITES_AT_ONCE)
+        .collect()
+        .await
+}
+
+/// The tenants of a provider, by name, and who is in them, as
+/// [`Fleet::onboard_many`] read them once.
+struct TenantsNow {
+    by_name: Result<HashMap<String, TenantId>>,
+    /// Where everyone is, kept up to date as people are added; `None`
+    /// where the members could not be read (each add then checks for
+    /// itself).
+    whereabouts: Option<Whereabouts>,
+    single_tenant: bool,
+}
+
+impl TenantsNow {
+    async fn read(directory: &dyn Directory) -> TenantsNow {
+        let caps = directory.capabilities();
+        let single_tenant = caps.single_tenant_per_user();
+        let (by_name, whereabouts) = match directory.list_tenants_with_members().await {
+            Ok(Some(both)) => {
+                let names = both
+                    .tenants
+                    .iter()
+                    .map(|t| (t.name.clone(), t.id.clone()))
+                    .collect();
+                (
+                    Ok(names),
+                    Some(Whereabouts::from_members(directory, both.members)),
+                )
+            }
+            _ => match all_tenants(directory).await {
+                Err(e) => (Err(e), None),
+                Ok(tenants) => {
+                    let ids: Vec<TenantId> = tenants.iter().map(|t| t.id.clone()).collect();
+                    let whereabouts = if caps.list_members {
+                        directory
+                            .list_members_of(&ids)
+                            .await
+                            .ok()
+                            .map(|members| Whereabouts::from_members(directory, members))
+                    } else {
+                        None
+                    };
+                    let names = tenants.into_iter().map(|t| (t.name, t.id)).collect();
+                    (Ok(names), whereabouts)
+                }
+            },
+        };
+        TenantsNow {
+            by_name,
+            whereabouts,
+            single_tenant,
+        }
+    }
+}
+
+/// One person's onboarding on one provider, with what was read for all.
+async fn onboard_found(
+    directory: &dyn Directory,
+    person: &Person,
+    placement: &Placement,
+    existing: Option<User>,
+    tenants: Option<&TenantsNow>,
+) -> OnboardOutcome {
+    let (new_user, mut notes) = new_user_for(directory, person, placement);
+    let user = match existing {
+        Some(user) => Ok((user, CreateOutcome::AlreadyPresent)),
+        None => match directory.create_user(&new_user).await {
+            Ok(created) => Ok((created.value, created.outcome)),
+            // Created by someone else since the read: adopt it, as
+            // `ensure_user` does.
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => directory
+                .ensure_user(&new_user)
+                .await
+                .map(|created| (created.value, created.outcome)),
+            Err(e) => Err(e),
+        },
+    };
+    role_note(&user, placement, &mut notes);
+    let memberships = match (&user, tenants) {
+        (Err(_), _) => placement
+            .tenants
+            .iter()
+            .map(|(tenant, _)| (tenant.clone(), MembershipOutcome::Skipped))
+            .collect(),
+        (Ok(_), None) => Vec::new(),
+        (Ok((user, _)), Some(tenants)) => {
+            let mut outcomes = Vec::new();
+            for (name, request) in &placement.tenants {
+                let outcome =
+                    match join_known(directory, &user.id, &person.email, name, request, tenants)
+                        .await
+                    {
+                        Ok(true) => MembershipOutcome::Added,
+                        Ok(false) => MembershipOutcome::AlreadyMember,
+                        Err(e) => MembershipOutcome::Failed(e),
+                    };
+                outcomes.push((name.clone(), outcome));
+            }
+            outcomes
+        }
+    };
+    OnboardOutcome {
+        user,
+        memberships,
+        notes,
+    }
+}
+
+/// Adds the user to the tenant named `name` unless the read shows them in
+/// it; says whether anything was added.
+async fn join_known(
+    directory: &dyn Directory,
+    user: &roster_core::UserId,
+    email: &Email,
+    name: &str,
+    request: &MembershipRequest,
+    tenants: &TenantsNow,
+) -> Result<bool> {
+    let by_name = tenants
+        .by_name
+        .as_ref()
+        .map_err(|e| for_each_person(e, "reading the tenants"))?;
+    let tenant = by_name
+        .get(name)
+        .ok_or_else(|| Error::not_found(format!("no tenant named {name:?}")))?;
+    let Some(whereabouts) = &tenants.whereabouts else {
+        // The members could not be read: ask as `onboard` does.
+        let current = current_tenants(directory, user).await.ok().flatten();
+        return join_tenant(directory, user, name, request, &current).await;
+    };
+    if whereabouts.is_in(user, tenant) {
+        return Ok(false);
+    }
+    if !tenants.single_tenant {
+        directory.add_member(tenant, user, request).await?;
+        whereabouts.joined(user, tenant);
+        return Ok(true);
+    }
+    let before = whereabouts.add(user, tenant, email, name)?;
+    let request = request.clone().with_known_tenants(before.iter().cloned());
+    if let Err(error) = directory.add_member(tenant, user, &request).await {
+        whereabouts.undo(user, before);
+        return Err(error);
+    }
+    Ok(true)
+}
+
 async fn find_tenant(directory: &dyn Directory, name: &str) -> Result<Tenant> {
     directory
         .find_tenant_by_name(name)
@@ -519,6 +993,11 @@ async fn offboard_one(directory: &dyn Directory, email: &Email) -> OffboardOutco
         Err(e) if e.kind() == ErrorKind::Unsupported => return OffboardOutcome::Unsupported(e),
         Err(e) => return OffboardOutcome::Failed(e),
     };
+    delete_found(directory, user).await
+}
+
+/// Deletes a user just found.
+async fn delete_found(directory: &dyn Directory, user: User) -> OffboardOutcome {
     match directory.delete_user(&user.id).await {
         Ok(()) => OffboardOutcome::Removed(user),
         // Gone between the lookup and the delete: someone else was faster.
@@ -533,34 +1012,12 @@ async fn onboard_one(
     person: &Person,
     placement: &Placement,
 ) -> OnboardOutcome {
-    let caps = directory.capabilities();
-    let mut notes = Vec::new();
-    let mut new_user = NewUser::new(person.email.clone());
-    if let Some(name) = &person.display_name {
-        if caps.user_display_name {
-            new_user = new_user.with_display_name(name.clone());
-        } else {
-            notes.push(format!(
-                "display name {name:?} not kept: this provider stores none"
-            ));
-        }
-    }
-    if let Some(role) = &placement.role {
-        new_user = new_user.with_role(role.clone());
-    }
+    let (new_user, mut notes) = new_user_for(directory, person, placement);
     let user = directory
         .ensure_user(&new_user)
         .await
         .map(|created| (created.value, created.outcome));
-    if let (Ok((existing, CreateOutcome::AlreadyPresent)), Some(role)) = (&user, &placement.role)
-        && !role.held_by(existing)
-    {
-        notes.push(format!(
-            "the existing account keeps its role {}; onboarding does not change roles \
-             (plan and apply does)",
-            existing.raw_role.as_deref().unwrap_or("(none)")
-        ));
-    }
+    role_note(&user, placement, &mut notes);
     let memberships = match &user {
         Err(_) => placement
             .tenants
@@ -588,6 +1045,44 @@ async fn onboard_one(
         user,
         memberships,
         notes,
+    }
+}
+
+/// The account to create for `person` on this provider, and notes on what
+/// it cannot keep.
+fn new_user_for(
+    directory: &dyn Directory,
+    person: &Person,
+    placement: &Placement,
+) -> (NewUser, Vec<String>) {
+    let caps = directory.capabilities();
+    let mut notes = Vec::new();
+    let mut new_user = NewUser::new(person.email.clone());
+    if let Some(name) = &person.display_name {
+        if caps.user_display_name {
+            new_user = new_user.with_display_name(name.clone());
+        } else {
+            notes.push(format!(
+                "display name {name:?} not kept: this provider stores none"
+            ));
+        }
+    }
+    if let Some(role) = &placement.role {
+        new_user = new_user.with_role(role.clone());
+    }
+    (new_user, notes)
+}
+
+/// Says so when an existing account keeps a role other than the one asked.
+fn role_note(user: &Result<(User, CreateOutcome)>, placement: &Placement, notes: &mut Vec<String>) {
+    if let (Ok((existing, CreateOutcome::AlreadyPresent)), Some(role)) = (user, &placement.role)
+        && !role.held_by(existing)
+    {
+        notes.push(format!(
+            "the existing account keeps its role {}; onboarding does not change roles \
+             (plan and apply does)",
+            existing.raw_role.as_deref().unwrap_or("(none)")
+        ));
     }
 }
 

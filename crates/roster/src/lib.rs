@@ -46,8 +46,8 @@ pub use roster_core::{
     Membership, MembershipDirectory, MembershipDirectoryExt, MembershipRequest, NewTenant, NewUser,
     Operation, OperationFacts, Page, PageRequest, Principal, Provider, ProviderData,
     ProviderFields, Result, Role, RoleSpec, Tenant, TenantDirectory, TenantDirectoryExt, TenantId,
-    TenantMember, TenantRole, User, UserDirectory, UserDirectoryExt, UserId, UserStatus,
-    UserUpdate, WireGuardKey,
+    TenantMember, TenantRole, TenantsWithMembers, User, UserDirectory, UserDirectoryExt, UserId,
+    UserStatus, UserUpdate, WireGuardKey,
 };
 
 /// Everything a program that manages users needs in scope: the traits and
@@ -75,6 +75,7 @@ pub mod fleet;
 pub mod plan;
 pub mod saved;
 mod table;
+mod whereabouts;
 
 pub use config::FleetConfig;
 pub use fleet::Fleet;

@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fleet::{Fleet, all_tenants, all_users};
 use crate::table::write_table;
+use crate::whereabouts::Whereabouts;
 
 mod fingerprint;
 pub use fingerprint::Fingerprint;
@@ -631,9 +632,16 @@ impl Fleet {
     /// the changes that make it match. Nothing is written. Deletions are
     /// planned only for providers whose section says `prune = true`.
     ///
-    /// Reads: the user list, the tenant list, and the members of each
-    /// listed tenant (of every tenant on a provider that allows one tenant
-    /// per user); with `prune`, the current user where the provider can say.
+    /// Reads, concurrently: the user list, and the tenants with their
+    /// members. Where one read gives both (the IaaS tenant list carries its
+    /// members, [`list_tenants_with_members`](roster_core::MembershipDirectory::list_tenants_with_members)),
+    /// that is all: two reads. Otherwise the tenant list, then the members
+    /// of each listed tenant (of every tenant on a provider that allows one
+    /// tenant per user), several tenants at a time. With `prune`, also the
+    /// current user where the provider can say. Emails are matched against
+    /// the one user list, never looked up one by one. Each provider is
+    /// planned in a tokio task of its own, so large providers are decoded
+    /// and compared on every worker thread.
     ///
     /// `prune` deletes unlisted users and tenants and removes unlisted
     /// memberships of listed tenants. It never deletes the account the plan
@@ -646,12 +654,33 @@ impl Fleet {
         for name in desired.providers.keys() {
             self.require(name)?;
         }
-        let plans = join_all(desired.providers.iter().map(|(name, section)| async move {
-            let directory = self.require(name)?;
-            plan_provider(name, directory.as_ref(), section)
-                .await
-                .map_err(|e| e.with_context(format!("planning {name}")))
-        }))
+        // Each provider is planned in a task of its own, so that decoding
+        // and diffing large providers uses every worker thread, not one.
+        let plans = join_all(
+            desired
+                .providers
+                .iter()
+                .map(|(name, section)| {
+                    let directory = Arc::clone(self.require(name)?);
+                    let (name, section) = (name.clone(), section.clone());
+                    let task = tokio::spawn(async move {
+                        plan_provider(&name, directory.as_ref(), &section)
+                            .await
+                            .map_err(|e| e.with_context(format!("planning {name}")))
+                    });
+                    // Dropping the plan (a cancelled caller) stops its tasks too.
+                    let mut task = AbortOnDrop(task);
+                    Ok::<_, Error>(async move {
+                        (&mut task.0).await.unwrap_or_else(|panic| {
+                            Err(Error::new(
+                                ErrorKind::Unexpected,
+                                format!("planning a provider panicked: {panic}"),
+                            ))
+                        })
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+        )
         .await;
         Ok(Plan {
             providers: plans.into_iter().collect::<Result<_>>()?,
@@ -687,6 +716,16 @@ impl Fleet {
     /// dependency order ([`Change::phase`]), at most
     /// [`ApplyOptions::concurrency`] changes of one phase at once. Writes
     /// only the planned changes: applying an empty plan sends nothing.
+    ///
+    /// On a provider that allows one tenant per user, each phase that adds
+    /// or moves members first reads where everyone is now (one read on
+    /// IaaS), checks each add and move against that, and keeps it up to
+    /// date as it writes; the adapter is handed what it shows
+    /// ([`MembershipRequest::known_tenants`]) instead of reading before
+    /// every write. Someone another client put in a different tenant since
+    /// the plan is not moved silently: that change fails with `Conflict`
+    /// and nothing is sent for it. If the read fails, each write checks
+    /// for itself, as a direct call does.
     pub async fn apply(&self, plan: &Plan, options: &ApplyOptions) -> Journal {
         let journals = join_all(plan.providers.iter().map(|provider| async move {
             match self.require(&provider.provider) {
@@ -712,6 +751,15 @@ impl Fleet {
         Journal {
             entries: journals.into_iter().flatten().collect(),
         }
+    }
+}
+
+/// A spawned task that is stopped when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -748,12 +796,37 @@ struct Snapshot {
 }
 
 impl Snapshot {
-    /// Reads the users and tenants (concurrently), then the members of the
-    /// tenants that matter: those listed, or every tenant on a provider that
-    /// allows one tenant per user (a move needs to know where someone is).
+    /// Reads the users, the tenants and the members concurrently: where one
+    /// read gives the tenants with their members (the IaaS tenant list),
+    /// that read beside the user list and nothing else; otherwise the
+    /// members of the tenants that matter (those listed, or every tenant on
+    /// a provider that allows one tenant per user, since a move needs to
+    /// know where someone is), tenant by tenant at once, as soon as the
+    /// tenant list is in.
     async fn read(directory: &dyn Directory, desired: &ProviderDesired) -> Result<Snapshot> {
         let caps = directory.capabilities();
-        let (users, tenants) = futures::try_join!(all_users(directory), all_tenants(directory))?;
+        if !caps.list_members && !desired.memberships.is_empty() {
+            return Err(Error::unsupported(
+                directory.provider_id(),
+                roster_core::Operation::ListMembers,
+                "listing a tenant's members, which planning memberships needs",
+            ));
+        }
+        let tenants_and_members = async {
+            if caps.list_members
+                && let Some(both) = directory.list_tenants_with_members().await?
+            {
+                return Ok((both.tenants, Some(both.members)));
+            }
+            let tenants = all_tenants(directory).await?;
+            if !caps.list_members {
+                return Ok((tenants, None));
+            }
+            let members = read_members(directory, &tenants, &caps, desired).await?;
+            Ok::<_, Error>((tenants, Some(members)))
+        };
+        let (users, (tenants, members)) =
+            futures::try_join!(all_users(directory), tenants_and_members)?;
         let user_by_email = users
             .iter()
             .enumerate()
@@ -769,31 +842,13 @@ impl Snapshot {
             members: HashMap::new(),
             tenant_of: HashMap::new(),
         };
-        if caps.list_members {
-            snapshot.read_members(directory, desired).await?;
-        } else if !desired.memberships.is_empty() {
-            return Err(Error::unsupported(
-                directory.provider_id(),
-                roster_core::Operation::ListMembers,
-                "listing a tenant's members, which planning memberships needs",
-            ));
+        if let Some(members) = members {
+            snapshot.index_members(members);
         }
         Ok(snapshot)
     }
 
-    async fn read_members(
-        &mut self,
-        directory: &dyn Directory,
-        desired: &ProviderDesired,
-    ) -> Result<()> {
-        let wanted: HashSet<&str> = desired.tenants.iter().map(|t| t.name.as_str()).collect();
-        let single_tenant = self.caps.single_tenant_per_user();
-        let read: Vec<TenantId> = self
-            .tenants
-            .iter()
-            .filter(|t| single_tenant || wanted.contains(t.name.as_str()))
-            .map(|t| t.id.clone())
-            .collect();
+    fn index_members(&mut self, members: Vec<roster_core::Membership>) {
         let names: HashMap<&TenantId, &str> = self
             .tenants
             .iter()
@@ -804,7 +859,7 @@ impl Snapshot {
             .iter()
             .filter_map(|u| u.email.as_ref().map(|e| (&u.id, e)))
             .collect();
-        for member in directory.list_members_of(&read).await? {
+        for member in members {
             let email = member
                 .user_email
                 .as_ref()
@@ -818,7 +873,6 @@ impl Snapshot {
                 self.members.insert(key, member.role);
             }
         }
-        Ok(())
     }
 
     fn user(&self, email: &EmailKey) -> Option<&User> {
@@ -831,6 +885,24 @@ impl Snapshot {
     fn fixed_tenants(&self) -> bool {
         !self.caps.create_tenant && !self.caps.delete_tenant
     }
+}
+
+/// The members of the tenants planning needs: those listed, or every
+/// tenant on a provider that allows one tenant per user.
+async fn read_members(
+    directory: &dyn Directory,
+    tenants: &[Tenant],
+    caps: &Capabilities,
+    desired: &ProviderDesired,
+) -> Result<Vec<roster_core::Membership>> {
+    let wanted: HashSet<&str> = desired.tenants.iter().map(|t| t.name.as_str()).collect();
+    let single_tenant = caps.single_tenant_per_user();
+    let read: Vec<TenantId> = tenants
+        .iter()
+        .filter(|t| single_tenant || wanted.contains(t.name.as_str()))
+        .map(|t| t.id.clone())
+        .collect();
+    directory.list_members_of(&read).await
 }
 
 /// The changes and notes of one provider's plan, as the passes add them.
@@ -1161,7 +1233,25 @@ enum Made {
     Tenant(String, TenantId),
 }
 
-async fn apply_change(directory: &dyn Directory, ids: &Ids, change: &Change) -> Result<Made> {
+fn changed_since_the_plan(error: Error) -> Error {
+    error.with_context("changed since the plan (re-plan)")
+}
+
+/// Whether a change adds someone to a tenant (an add, a role change, a
+/// move): what the one-tenant rule is checked for.
+fn joins_a_tenant(change: &Change) -> bool {
+    matches!(
+        change,
+        Change::AddMember { .. } | Change::UpdateMember { .. } | Change::MoveMember { .. }
+    )
+}
+
+async fn apply_change(
+    directory: &dyn Directory,
+    ids: &Ids,
+    whereabouts: Option<&Whereabouts>,
+    change: &Change,
+) -> Result<Made> {
     match change {
         Change::CreateTenant { name } => {
             let tenant = directory
@@ -1200,35 +1290,61 @@ async fn apply_change(directory: &dyn Directory, ids: &Ids, change: &Change) -> 
             Ok(Made::Nothing)
         }
         Change::MoveMember {
-            user,
-            from,
-            to,
+            user: email,
+            from: from_name,
+            to: to_name,
             request,
         } => {
-            directory
-                .move_user(ids.user(user)?, ids.tenant(from)?, ids.tenant(to)?, request)
-                .await?;
+            let (user, from, to) = (
+                ids.user(email)?,
+                ids.tenant(from_name)?,
+                ids.tenant(to_name)?,
+            );
+            let Some(whereabouts) = whereabouts else {
+                directory.move_user(user, from, to, request).await?;
+                return Ok(Made::Nothing);
+            };
+            let before = whereabouts
+                .mv(user, from, to, email, (from_name, to_name))
+                .map_err(changed_since_the_plan)?;
+            let request = request.clone().with_known_tenants(before.iter().cloned());
+            if let Err(error) = directory.move_user(user, from, to, &request).await {
+                whereabouts.undo(user, before);
+                return Err(error);
+            }
             Ok(Made::Nothing)
         }
         Change::RemoveMember { tenant, user } => {
-            directory
-                .remove_member(ids.tenant(tenant)?, ids.user(user)?)
-                .await?;
+            let (tenant, user) = (ids.tenant(tenant)?, ids.user(user)?);
+            directory.remove_member(tenant, user).await?;
+            if let Some(whereabouts) = whereabouts {
+                whereabouts.remove(user, tenant);
+            }
             Ok(Made::Nothing)
         }
         Change::AddMember {
-            tenant,
-            user,
+            tenant: name,
+            user: email,
             request,
         }
         | Change::UpdateMember {
-            tenant,
-            user,
+            tenant: name,
+            user: email,
             request,
         } => {
-            directory
-                .add_member(ids.tenant(tenant)?, ids.user(user)?, request)
-                .await?;
+            let (tenant, user) = (ids.tenant(name)?, ids.user(email)?);
+            let Some(whereabouts) = whereabouts else {
+                directory.add_member(tenant, user, request).await?;
+                return Ok(Made::Nothing);
+            };
+            let before = whereabouts
+                .add(user, tenant, email, name)
+                .map_err(changed_since_the_plan)?;
+            let request = request.clone().with_known_tenants(before.iter().cloned());
+            if let Err(error) = directory.add_member(tenant, user, &request).await {
+                whereabouts.undo(user, before);
+                return Err(error);
+            }
             Ok(Made::Nothing)
         }
         Change::DeleteUser { email } => {
@@ -1253,6 +1369,7 @@ async fn apply_provider(
     };
     let mut journal = Vec::with_capacity(plan.changes.len());
     let mut stopped = false;
+    let single_tenant = directory.capabilities().single_tenant_per_user();
     let mut phases: BTreeMap<u8, Vec<&Change>> = BTreeMap::new();
     for change in &plan.changes {
         phases.entry(change.phase()).or_default().push(change);
@@ -1271,13 +1388,25 @@ async fn apply_provider(
             }
             continue;
         }
-        let ids_now = &ids;
+        // On a provider with one tenant per user, a phase that puts people
+        // in tenants first reads where everyone is now, once: the world may
+        // have changed since the plan, and the server would silently move
+        // someone rather than refuse a second tenant.
+        let whereabouts = if single_tenant && changes.iter().any(|c| joins_a_tenant(c)) {
+            Whereabouts::read(directory).await
+        } else {
+            None
+        };
+        let (ids_now, whereabouts) = (&ids, whereabouts.as_ref());
         let results: Vec<(&Change, Result<Made>)> = futures::stream::iter(changes.iter())
             .map(|change| async move {
                 if options.stop.as_ref().is_some_and(StopSignal::is_stopped) {
                     return (*change, Ok(Made::NotStarted));
                 }
-                (*change, apply_change(directory, ids_now, change).await)
+                (
+                    *change,
+                    apply_change(directory, ids_now, whereabouts, change).await,
+                )
             })
             .buffer_unordered(options.concurrency.max(1))
             .collect()

@@ -4,11 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use futures::StreamExt;
 use indicatif::ProgressBar;
 use roster::fleet::{
-    AuditOutcome, AuditReport, MembershipOutcome, OffboardOutcome, OffboardReport, Person,
-    Placement,
+    AuditOutcome, AuditReport, BulkOptions, MembershipOutcome, OffboardOutcome, OffboardReport,
+    Person, Placement,
 };
 use roster::{Email, Error, Fleet, MembershipRequest, RoleSpec, TenantRole};
 use serde_json::json;
@@ -100,29 +99,31 @@ fn read_email_file(path: &Path) -> roster::Result<Vec<Email>> {
     Ok(emails)
 }
 
-/// Offboards each person, at most `concurrency` at once, ticking
-/// `progress` after each; reports come back in the order given.
-///
-/// One `Fleet::offboard` per person. When `Fleet::offboard_many` (one list
-/// read per provider) lands, this is the one place to switch to it.
+/// Offboards everyone with one user-list read per provider
+/// ([`Fleet::offboard_many_with`]), at most `writes` deletes at once on each
+/// provider, ticking `progress` as each person's outcome on each provider
+/// is known; reports come back in the order given.
 async fn offboard_many(
     fleet: &Fleet,
     emails: &[Email],
-    concurrency: usize,
+    writes: usize,
     progress: &ProgressBar,
-) -> Vec<OffboardReport> {
-    let mut reports: Vec<(usize, OffboardReport)> =
-        futures::stream::iter(emails.iter().enumerate())
-            .map(|(i, email)| async move {
-                let report = fleet.offboard(email).await;
-                progress.inc(1);
-                (i, report)
-            })
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await;
-    reports.sort_by_key(|(i, _)| *i);
-    reports.into_iter().map(|(_, r)| r).collect()
+) -> roster::Result<Vec<OffboardReport>> {
+    let ticks = progress.clone();
+    let options = BulkOptions::default()
+        .writes_at_once(writes)
+        .progress(move |_, _| ticks.inc(1));
+    fleet.offboard_many_with(emails, &options).await
+}
+
+/// `emails` with each person once (letter case aside), in first-seen order:
+/// a leavers file may well name someone twice.
+fn each_once(emails: Vec<Email>) -> Vec<Email> {
+    let mut seen = std::collections::HashSet::new();
+    emails
+        .into_iter()
+        .filter(|email| seen.insert(email.as_str().to_lowercase()))
+        .collect()
 }
 
 fn offboard_word(outcome: &OffboardOutcome) -> &'static str {
@@ -142,6 +143,7 @@ pub async fn offboard(app: &App, args: OffboardArgs) -> roster::Result<Exit> {
     if let Some(path) = &args.from_file {
         emails.extend(read_email_file(path)?);
     }
+    let emails = each_once(emails);
     if emails.is_empty() {
         return Err(Error::invalid_input("no email to offboard"));
     }
@@ -208,8 +210,8 @@ pub async fn offboard(app: &App, args: OffboardArgs) -> roster::Result<Exit> {
         }
     }
     // Hidden when stderr is not a terminal.
-    let progress = ProgressBar::new(emails.len() as u64);
-    let reports = offboard_many(&fleet, &emails, usize::from(args.concurrency), &progress).await;
+    let progress = ProgressBar::new((emails.len() * fleet.names().count()) as u64);
+    let reports = offboard_many(&fleet, &emails, usize::from(args.concurrency), &progress).await?;
     progress.finish_and_clear();
 
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
