@@ -58,9 +58,11 @@ impl Tokens {
             tokens.digests.push(digest);
         }
         for name in &auth.token_env {
-            let value = env(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| ConfigError(format!("the environment variable {name} (auth.token_env) is not set")))?;
+            let value = env(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+                ConfigError(format!(
+                    "the environment variable {name} (auth.token_env) is not set"
+                ))
+            })?;
             tokens.add(value.trim());
         }
         if tokens.digests.is_empty() {
@@ -107,7 +109,8 @@ mod tests {
             token_env: vec!["T".into()],
             token_sha256: vec![hash_token("second-token")],
         };
-        let tokens = Tokens::from_config_with_env(&auth, |_| Some("first-token".into())).expect("tokens");
+        let tokens =
+            Tokens::from_config_with_env(&auth, |_| Some("first-token".into())).expect("tokens");
         assert!(tokens.accepts("first-token"));
         assert!(tokens.accepts("second-token"));
         assert!(!tokens.accepts("first-token "));
@@ -117,15 +120,24 @@ mod tests {
         assert!(!tokens.accepts_header(Some("Basic first-token")));
         assert!(!tokens.accepts_header(None));
         let debug = format!("{tokens:?}");
-        assert!(!debug.contains("first-token") && !debug.contains(&hash_token("first-token")), "{debug}");
+        assert!(
+            !debug.contains("first-token") && !debug.contains(&hash_token("first-token")),
+            "{debug}"
+        );
     }
 
     #[test]
     fn no_token_or_a_missing_variable_is_a_config_error() {
         assert!(Tokens::from_config_with_env(&AuthConfig::default(), |_| None).is_err());
-        let auth = AuthConfig { token_env: vec!["MISSING".into()], token_sha256: vec![] };
+        let auth = AuthConfig {
+            token_env: vec!["MISSING".into()],
+            token_sha256: vec![],
+        };
         assert!(Tokens::from_config_with_env(&auth, |_| None).is_err());
-        let auth = AuthConfig { token_env: vec![], token_sha256: vec!["abc".into()] };
+        let auth = AuthConfig {
+            token_env: vec![],
+            token_sha256: vec!["abc".into()],
+        };
         assert!(Tokens::from_config_with_env(&auth, |_| None).is_err());
     }
 }

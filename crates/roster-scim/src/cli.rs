@@ -83,20 +83,28 @@ pub struct RetryArgs {
 
 async fn open_store(config: &ConfigArg) -> Result<Store, String> {
     let scim = ScimConfig::read(&config.config).map_err(|e| e.to_string())?;
-    Store::open(&scim.store.url).await.map_err(|e| e.to_string())
+    Store::open(&scim.store.url)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Prints a status as a table.
 pub fn format_status(status: &Status) -> String {
     let mut out = String::new();
-    out.push_str(&format!("{:<16} {:>8} {:>8} {:>8} {:>10}  last error\n", "provider", "pending", "done", "failed", "superseded"));
+    out.push_str(&format!(
+        "{:<16} {:>8} {:>8} {:>8} {:>10}  last error\n",
+        "provider", "pending", "done", "failed", "superseded"
+    ));
     for (provider, s) in &status.providers {
         let last = s
             .last_error
             .as_ref()
             .map(|(id, e)| format!("#{id}: {e}"))
             .unwrap_or_default();
-        out.push_str(&format!("{provider:<16} {:>8} {:>8} {:>8} {:>10}  {last}\n", s.pending, s.done, s.failed, s.superseded));
+        out.push_str(&format!(
+            "{provider:<16} {:>8} {:>8} {:>8} {:>10}  {last}\n",
+            s.pending, s.done, s.failed, s.superseded
+        ));
     }
     for (provider, s) in &status.providers {
         for note in &s.notes {
@@ -131,7 +139,9 @@ async fn run_inner(command: ScimCommand) -> Result<ExitCode, String> {
     match command {
         ScimCommand::Serve(config) => {
             let scim = ScimConfig::read(&config.config).map_err(|e| e.to_string())?;
-            crate::server::serve(scim).await.map_err(|e| e.to_string())?;
+            crate::server::serve(scim)
+                .await
+                .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
         ScimCommand::Status(args) => {
@@ -139,11 +149,19 @@ async fn run_inner(command: ScimCommand) -> Result<ExitCode, String> {
             let status = store.status().await.map_err(|e| e.to_string())?;
             let mut stdout = std::io::stdout().lock();
             let text = match args.output {
-                Output::Json => serde_json::to_string_pretty(&status).map_err(|e| e.to_string())? + "\n",
+                Output::Json => {
+                    serde_json::to_string_pretty(&status).map_err(|e| e.to_string())? + "\n"
+                }
                 Output::Text => format_status(&status),
             };
-            stdout.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
-            Ok(if status.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) })
+            stdout
+                .write_all(text.as_bytes())
+                .map_err(|e| e.to_string())?;
+            Ok(if status.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(3)
+            })
         }
         ScimCommand::Retry(args) => {
             let store = open_store(&args.config).await?;
@@ -163,7 +181,10 @@ async fn run_inner(command: ScimCommand) -> Result<ExitCode, String> {
         }
         ScimCommand::HashToken => {
             let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| e.to_string())?;
             let token = line.trim();
             if token.is_empty() {
                 return Err("no token on stdin".into());

@@ -240,9 +240,21 @@ pub struct ProviderMapping {
     /// same name.
     #[serde(default)]
     pub groups_as_tenants: bool,
+    /// Whether being in the provider's tenant *is* having an account there
+    /// (Astra: an account is a membership of the one organization). Then a
+    /// membership is never removed on its own, only with the account (by
+    /// deactivation or deletion). By default true on Astra only.
+    pub memberships_are_accounts: Option<bool>,
 }
 
 impl ProviderMapping {
+    /// Whether memberships are accounts on a provider whose adapter is
+    /// `provider_id`.
+    pub fn memberships_are_accounts(&self, provider_id: &str) -> bool {
+        self.memberships_are_accounts
+            .unwrap_or(provider_id == "astra")
+    }
+
     /// The deactivation policy for a provider whose adapter is `provider_id`.
     pub fn deactivation(&self, provider_id: &str) -> Deactivation {
         self.deactivate.unwrap_or(match provider_id {
@@ -315,7 +327,10 @@ impl ScimConfig {
         {
             self.store.url = format!("sqlite://{}", dir.join(file).display());
         }
-        for p in [&mut self.server.tls_cert, &mut self.server.tls_key].into_iter().flatten() {
+        for p in [&mut self.server.tls_cert, &mut self.server.tls_key]
+            .into_iter()
+            .flatten()
+        {
             if p.is_relative() {
                 *p = dir.join(&*p);
             }
@@ -325,27 +340,36 @@ impl ScimConfig {
     /// Checks what serde cannot: names that must refer to each other.
     pub fn check(&self) -> Result<(), ConfigError> {
         if self.server.tls_cert.is_some() != self.server.tls_key.is_some() {
-            return Err(ConfigError("server.tls_cert and server.tls_key go together".into()));
+            return Err(ConfigError(
+                "server.tls_cert and server.tls_key go together".into(),
+            ));
         }
         if self.workers.count == 0 {
             return Err(ConfigError("workers.count must be at least 1".into()));
         }
-        let known = |name: &str| self.fleet.providers.is_empty() || self.fleet.providers.contains_key(name);
+        let known =
+            |name: &str| self.fleet.providers.is_empty() || self.fleet.providers.contains_key(name);
         for name in self.providers.keys() {
             if !known(name) {
-                return Err(ConfigError(format!("[providers.{name}] names no provider of [fleet.providers]")));
+                return Err(ConfigError(format!(
+                    "[providers.{name}] names no provider of [fleet.providers]"
+                )));
             }
         }
         for (group, providers) in &self.groups {
             for name in providers.keys() {
                 if !known(name) {
-                    return Err(ConfigError(format!("[groups.{group:?}.{name}] names no provider of [fleet.providers]")));
+                    return Err(ConfigError(format!(
+                        "[groups.{group:?}.{name}] names no provider of [fleet.providers]"
+                    )));
                 }
             }
         }
         for hash in &self.auth.token_sha256 {
             if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(ConfigError("auth.token_sha256 entries are 64 hex digits".into()));
+                return Err(ConfigError(
+                    "auth.token_sha256 entries are 64 hex digits".into(),
+                ));
             }
         }
         Ok(())

@@ -40,7 +40,9 @@ impl AttrPath {
         };
         let valid = |s: &str| {
             !s.is_empty()
-                && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '$')
+                && s.chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '$')
                 && s.chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$')
         };
@@ -88,7 +90,8 @@ impl AttrPath {
 
     fn is_case_exact(&self) -> bool {
         self.sub.is_none()
-            && (self.name.eq_ignore_ascii_case("id") || self.name.eq_ignore_ascii_case("externalId"))
+            && (self.name.eq_ignore_ascii_case("id")
+                || self.name.eq_ignore_ascii_case("externalId"))
     }
 }
 
@@ -203,7 +206,10 @@ impl Filter {
                     sub: None,
                     ..path.clone()
                 };
-                whole.values(resource).iter().any(|item| inner.matches(item))
+                whole
+                    .values(resource)
+                    .iter()
+                    .any(|item| inner.matches(item))
             }
         }
     }
@@ -253,8 +259,7 @@ fn compare(actual: &Value, op: CompareOp, expected: &Value, case_exact: bool) ->
         }
         // Entra ID may hold booleans as strings; compare them as booleans.
         (Value::String(a), Value::Bool(e)) | (Value::Bool(e), Value::String(a)) => {
-            crate::resource::parse_bool(a)
-                .is_some_and(|a| matches!(op, CompareOp::Eq) && a == *e)
+            crate::resource::parse_bool(a).is_some_and(|a| matches!(op, CompareOp::Eq) && a == *e)
         }
         (Value::Bool(a), Value::Bool(e)) => match op {
             CompareOp::Eq => a == e,
@@ -354,7 +359,12 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
             }
             _ => {
                 let start = i;
-                while i < chars.len() && !matches!(chars[i], ' ' | '\t' | '\n' | '\r' | '(' | ')' | '[' | ']' | '"') {
+                while i < chars.len()
+                    && !matches!(
+                        chars[i],
+                        ' ' | '\t' | '\n' | '\r' | '(' | ')' | '[' | ']' | '"'
+                    )
+                {
                     i += 1;
                 }
                 let word: String = chars[start..i].iter().collect();
@@ -418,7 +428,9 @@ impl Parser {
         }
         let path = match self.next() {
             Some(Token::Word(word)) => AttrPath::parse(&word)?,
-            Some(other) => return Err(format!("expected an attribute, found {}", other.describe())),
+            Some(other) => {
+                return Err(format!("expected an attribute, found {}", other.describe()));
+            }
             None => return Err("the filter ends where an attribute was expected".to_owned()),
         };
         if matches!(self.peek(), Some(Token::OpenBracket)) {
@@ -505,7 +517,10 @@ impl PatchPath {
                     .map_err(|err| ScimError::invalid_path(err.detail))?;
                 let rest = &text[close + 1..];
                 let sub_after_filter = match rest.strip_prefix('.') {
-                    Some(sub) if AttrPath::parse(sub).is_ok_and(|p| p.sub.is_none() && p.urn.is_none()) => {
+                    Some(sub)
+                        if AttrPath::parse(sub)
+                            .is_ok_and(|p| p.sub.is_none() && p.urn.is_none()) =>
+                    {
                         Some(sub.to_owned())
                     }
                     None if rest.is_empty() => None,
@@ -548,7 +563,10 @@ mod tests {
 
     #[test]
     fn operators_on_the_attributes_idps_filter_by() {
-        assert!(m(r#"userName eq "ada@example.com""#), "userName is not caseExact");
+        assert!(
+            m(r#"userName eq "ada@example.com""#),
+            "userName is not caseExact"
+        );
         assert!(!m(r#"userName eq "bob@example.com""#));
         assert!(m(r#"externalId eq "ext-1""#));
         assert!(!m(r#"externalId eq "EXT-1""#), "externalId is caseExact");
@@ -564,8 +582,12 @@ mod tests {
         assert!(m(r#"name.givenName eq "ada""#));
         assert!(m("active eq true"));
         assert!(!m("active eq false"));
-        assert!(m(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "42""#));
-        assert!(m(r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "ada@example.com""#));
+        assert!(m(
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "42""#
+        ));
+        assert!(m(
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "ada@example.com""#
+        ));
     }
 
     #[test]
@@ -578,19 +600,30 @@ mod tests {
         assert!(m(r#"not (userName eq "x")"#));
         assert!(m(r#"emails[type eq "work" and value co "@example.com"]"#));
         assert!(!m(r#"emails[type eq "home" and value co "@example.com"]"#));
-        assert!(m(r#"USERNAME EQ "ada@example.com" AND ACTIVE EQ TRUE"#), "keywords and names ignore case");
+        assert!(
+            m(r#"USERNAME EQ "ada@example.com" AND ACTIVE EQ TRUE"#),
+            "keywords and names ignore case"
+        );
     }
 
     #[test]
     fn entra_string_booleans_compare_as_booleans() {
         let user = json!({"active": "False"});
-        assert!(Filter::parse("active eq false").expect("parse").matches(&user));
+        assert!(
+            Filter::parse("active eq false")
+                .expect("parse")
+                .matches(&user)
+        );
     }
 
     #[test]
     fn escaped_quotes_inside_values() {
         let user = json!({"displayName": "Ada \"the first\""});
-        assert!(Filter::parse(r#"displayName eq "Ada \"the first\"""#).expect("parse").matches(&user));
+        assert!(
+            Filter::parse(r#"displayName eq "Ada \"the first\"""#)
+                .expect("parse")
+                .matches(&user)
+        );
     }
 
     #[test]
@@ -610,7 +643,11 @@ mod tests {
         ] {
             let err = Filter::parse(bad).expect_err(bad);
             assert_eq!(err.status, 400, "{bad}");
-            assert_eq!(err.scim_type, Some(crate::error::ScimType::InvalidFilter), "{bad}");
+            assert_eq!(
+                err.scim_type,
+                Some(crate::error::ScimType::InvalidFilter),
+                "{bad}"
+            );
         }
     }
 
@@ -619,8 +656,18 @@ mod tests {
         let f = Filter::parse(r#"userName eq "a@b.c""#).expect("parse");
         let (path, value) = f.as_equality().expect("equality");
         assert_eq!((path.name.as_str(), value), ("userName", "a@b.c"));
-        assert!(Filter::parse(r#"userName co "a""#).expect("parse").as_equality().is_none());
-        assert!(Filter::parse(r#"userName eq "a" or id eq "b""#).expect("parse").as_equality().is_none());
+        assert!(
+            Filter::parse(r#"userName co "a""#)
+                .expect("parse")
+                .as_equality()
+                .is_none()
+        );
+        assert!(
+            Filter::parse(r#"userName eq "a" or id eq "b""#)
+                .expect("parse")
+                .as_equality()
+                .is_none()
+        );
     }
 
     #[test]
@@ -632,13 +679,29 @@ mod tests {
         assert_eq!(p.sub_after_filter.as_deref(), Some("value"));
         let p = PatchPath::parse("name.familyName").expect("path");
         assert_eq!(p.attr.sub.as_deref(), Some("familyName"));
-        let p = PatchPath::parse("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department")
-            .expect("path");
-        assert_eq!(p.attr.urn.as_deref(), Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
+        let p = PatchPath::parse(
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+        )
+        .expect("path");
+        assert_eq!(
+            p.attr.urn.as_deref(),
+            Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
+        );
         assert_eq!(p.attr.name, "department");
-        for bad in ["", "a b", "members[", r#"members[value eq "x"]x"#, "na me.x", "a.b.c"] {
+        for bad in [
+            "",
+            "a b",
+            "members[",
+            r#"members[value eq "x"]x"#,
+            "na me.x",
+            "a.b.c",
+        ] {
             let err = PatchPath::parse(bad).expect_err(bad);
-            assert_eq!(err.scim_type, Some(crate::error::ScimType::InvalidPath), "{bad}");
+            assert_eq!(
+                err.scim_type,
+                Some(crate::error::ScimType::InvalidPath),
+                "{bad}"
+            );
         }
     }
 }

@@ -70,7 +70,9 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ScimError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ScimError::invalid_syntax("the request body is not a JSON object")),
+        Ok(_) => Err(ScimError::invalid_syntax(
+            "the request body is not a JSON object",
+        )),
         Err(err) => Err(ScimError::invalid_syntax(format!(
             "the request body is not valid JSON: {err}"
         ))),
@@ -118,15 +120,22 @@ pub fn normalize(
         Some(Value::Array(items)) => items
             .iter()
             .map(|s| {
-                s.as_str().map(str::to_owned).ok_or_else(|| {
-                    ScimError::invalid_syntax("schemas must be a list of strings")
-                })
+                s.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| ScimError::invalid_syntax("schemas must be a list of strings"))
             })
             .collect::<Result<Vec<_>, _>>()?,
-        Some(_) => return Err(ScimError::invalid_syntax("schemas must be a list of strings")),
+        Some(_) => {
+            return Err(ScimError::invalid_syntax(
+                "schemas must be a list of strings",
+            ));
+        }
         None => return Err(ScimError::invalid_syntax("the resource has no schemas")),
     };
-    if !schemas.iter().any(|s| s.eq_ignore_ascii_case(kind.schema())) {
+    if !schemas
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(kind.schema()))
+    {
         return Err(ScimError::invalid_value(format!(
             "a {} must list the schema {}",
             kind.as_str(),
@@ -138,7 +147,9 @@ pub fn normalize(
             || (kind == Kind::User && schema.eq_ignore_ascii_case(ENTERPRISE_SCHEMA))
             || extra_schemas.iter().any(|s| s.eq_ignore_ascii_case(schema));
         if !known {
-            return Err(ScimError::invalid_value(format!("unknown schema {schema:?}")));
+            return Err(ScimError::invalid_value(format!(
+                "unknown schema {schema:?}"
+            )));
         }
     }
     // Extension attributes must belong to a listed schema.
@@ -153,7 +164,9 @@ pub fn normalize(
         }
     }
     doc.retain(|k, _| {
-        !(k.eq_ignore_ascii_case("id") || k.eq_ignore_ascii_case("meta") || k.eq_ignore_ascii_case("password"))
+        !(k.eq_ignore_ascii_case("id")
+            || k.eq_ignore_ascii_case("meta")
+            || k.eq_ignore_ascii_case("password"))
     });
     coerce_booleans(&mut doc);
     match kind {
@@ -192,7 +205,11 @@ fn coerce_booleans(doc: &mut Map<String, Value>) {
 }
 
 fn string_attr(doc: &Map<String, Value>, name: &str) -> Result<Option<String>, ScimError> {
-    match doc.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v) {
+    match doc
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+    {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(ScimError::invalid_value(format!("{name} must be a string"))),
@@ -217,7 +234,11 @@ pub fn user_facts(doc: &Map<String, Value>) -> Result<UserFacts, ScimError> {
         Some(Value::Array(items)) => items.clone(),
         Some(_) => return Err(ScimError::invalid_value("emails must be a list")),
     };
-    let email_value = |e: &Value| get_ci(e, "value").and_then(Value::as_str).map(str::to_owned);
+    let email_value = |e: &Value| {
+        get_ci(e, "value")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     let primary_email = emails
         .iter()
         .find(|e| get_ci(e, "primary").and_then(Value::as_bool) == Some(true))
@@ -264,7 +285,9 @@ pub fn group_facts(doc: &Map<String, Value>) -> Result<GroupFacts, ScimError> {
             for item in items {
                 let id = get_ci(item, "value")
                     .and_then(Value::as_str)
-                    .ok_or_else(|| ScimError::invalid_value("each member needs a value (the member's id)"))?;
+                    .ok_or_else(|| {
+                        ScimError::invalid_value("each member needs a value (the member's id)")
+                    })?;
                 if !members.iter().any(|m| m == id) {
                     members.push(id.to_owned());
                 }
@@ -289,13 +312,23 @@ struct PatchOp {
 }
 
 /// Applies a PATCH request body (`PatchOp` message) to `doc`.
-pub fn apply_patch(doc: &mut Map<String, Value>, body: &Map<String, Value>) -> Result<(), ScimError> {
+pub fn apply_patch(
+    doc: &mut Map<String, Value>,
+    body: &Map<String, Value>,
+) -> Result<(), ScimError> {
     let schemas_ok = body
         .get("schemas")
         .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(PATCH_SCHEMA))));
+        .is_some_and(|s| {
+            s.iter().any(|s| {
+                s.as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(PATCH_SCHEMA))
+            })
+        });
     if !schemas_ok {
-        return Err(ScimError::invalid_value(format!("a PATCH must list the schema {PATCH_SCHEMA}")));
+        return Err(ScimError::invalid_value(format!(
+            "a PATCH must list the schema {PATCH_SCHEMA}"
+        )));
     }
     let operations = body
         .iter()
@@ -324,13 +357,20 @@ fn apply_op(doc: &mut Map<String, Value>, op: PatchOp) -> Result<(), ScimError> 
     match (op.op.as_str(), op.path) {
         ("add" | "replace", None) => {
             let Some(Value::Object(values)) = op.value else {
-                return Err(ScimError::invalid_value("an add or replace without a path needs an object value"));
+                return Err(ScimError::invalid_value(
+                    "an add or replace without a path needs an object value",
+                ));
             };
             for (key, value) in values {
-                if key.eq_ignore_ascii_case("schemas") || key.eq_ignore_ascii_case("id") || key.eq_ignore_ascii_case("meta") {
+                if key.eq_ignore_ascii_case("schemas")
+                    || key.eq_ignore_ascii_case("id")
+                    || key.eq_ignore_ascii_case("meta")
+                {
                     continue;
                 }
-                let is_extension_object = key.to_ascii_lowercase().starts_with("urn:") && value.is_object() && !key_has_attr_after_urn(&key);
+                let is_extension_object = key.to_ascii_lowercase().starts_with("urn:")
+                    && value.is_object()
+                    && !key_has_attr_after_urn(&key);
                 if let (true, Value::Object(inner)) = (is_extension_object, &value) {
                     let inner = inner.clone();
                     let target = entry_ci(doc, &key).or_insert_with(|| Value::Object(Map::new()));
@@ -352,7 +392,11 @@ fn apply_op(doc: &mut Map<String, Value>, op: PatchOp) -> Result<(), ScimError> 
             }
             Ok(())
         }
-        ("remove", None) => Err(ScimError::new(400, Some(ScimType::NoTarget), "a remove needs a path")),
+        ("remove", None) => Err(ScimError::new(
+            400,
+            Some(ScimType::NoTarget),
+            "a remove needs a path",
+        )),
         ("add" | "replace" | "remove", Some(path)) => {
             let parsed = PatchPath::parse(&path)?;
             if op.op != "remove" && op.value.is_none() {
@@ -360,7 +404,9 @@ fn apply_op(doc: &mut Map<String, Value>, op: PatchOp) -> Result<(), ScimError> 
             }
             apply_path(doc, &op.op, &parsed, op.value)
         }
-        (other, _) => Err(ScimError::invalid_value(format!("{other:?} is not a PATCH op"))),
+        (other, _) => Err(ScimError::invalid_value(format!(
+            "{other:?} is not a PATCH op"
+        ))),
     }
 }
 
@@ -376,7 +422,9 @@ fn key_has_attr_after_urn(key: &str) -> bool {
 fn add_schema(doc: &mut Map<String, Value>, urn: &str) {
     let schemas = doc.entry("schemas").or_insert_with(|| json!([]));
     if let Value::Array(items) = schemas
-        && !items.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(urn)))
+        && !items
+            .iter()
+            .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(urn)))
     {
         items.push(Value::String(urn.to_owned()));
     }
@@ -437,7 +485,12 @@ fn same_value(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn apply_path(doc: &mut Map<String, Value>, op: &str, path: &PatchPath, value: Option<Value>) -> Result<(), ScimError> {
+fn apply_path(
+    doc: &mut Map<String, Value>,
+    op: &str,
+    path: &PatchPath,
+    value: Option<Value>,
+) -> Result<(), ScimError> {
     // The map the attribute lives in: the resource, or an extension object.
     let container: &mut Map<String, Value> = match &path.attr.urn {
         Some(urn) if !crate::filter::is_core_urn(urn) => {
@@ -448,14 +501,25 @@ fn apply_path(doc: &mut Map<String, Value>, op: &str, path: &PatchPath, value: O
             }
             match slot {
                 Value::Object(map) => map,
-                _ => return Err(ScimError::invalid_path(format!("{urn} is not an extension object"))),
+                _ => {
+                    return Err(ScimError::invalid_path(format!(
+                        "{urn} is not an extension object"
+                    )));
+                }
             }
         }
         _ => doc,
     };
     let name = path.attr.name.as_str();
-    if name.eq_ignore_ascii_case("id") || name.eq_ignore_ascii_case("meta") || name.eq_ignore_ascii_case("schemas") {
-        return Err(ScimError::new(400, Some(ScimType::Mutability), format!("{name} cannot be changed")));
+    if name.eq_ignore_ascii_case("id")
+        || name.eq_ignore_ascii_case("meta")
+        || name.eq_ignore_ascii_case("schemas")
+    {
+        return Err(ScimError::new(
+            400,
+            Some(ScimType::Mutability),
+            format!("{name} cannot be changed"),
+        ));
     }
     match (&path.filter, &path.attr.sub) {
         (None, None) => match op {
@@ -515,7 +579,14 @@ fn apply_path(doc: &mut Map<String, Value>, op: &str, path: &PatchPath, value: O
                 }
             }
         }
-        (Some(filter), _) => apply_filtered(container, op, name, filter, path.sub_after_filter.as_deref(), value),
+        (Some(filter), _) => apply_filtered(
+            container,
+            op,
+            name,
+            filter,
+            path.sub_after_filter.as_deref(),
+            value,
+        ),
     }
 }
 
@@ -531,7 +602,9 @@ fn apply_filtered(
     if !slot.is_array() {
         *slot = json!([]);
     }
-    let Value::Array(items) = slot else { return Ok(()) };
+    let Value::Array(items) = slot else {
+        return Ok(());
+    };
     let matching: Vec<usize> = items
         .iter()
         .enumerate()
@@ -574,7 +647,11 @@ fn apply_filtered(
                         if let Value::Object(fields) = value {
                             element.extend(fields);
                         } else {
-                            return Err(ScimError::new(400, Some(ScimType::NoTarget), "the filter matched nothing"));
+                            return Err(ScimError::new(
+                                400,
+                                Some(ScimType::NoTarget),
+                                "the filter matched nothing",
+                            ));
                         }
                     }
                 }
@@ -603,7 +680,9 @@ fn apply_filtered(
 
 fn collect_equalities(filter: &Filter, into: &mut Map<String, Value>) {
     match filter {
-        Filter::Compare(path, crate::filter::CompareOp::Eq, value) if path.urn.is_none() && path.sub.is_none() => {
+        Filter::Compare(path, crate::filter::CompareOp::Eq, value)
+            if path.urn.is_none() && path.sub.is_none() =>
+        {
             into.insert(path.name.clone(), value.clone());
         }
         Filter::And(a, b) => {
@@ -617,7 +696,11 @@ fn collect_equalities(filter: &Filter, into: &mut Map<String, Value>) {
 /// Projects a resource for an answer (RFC 7644 §3.4.2.5): `attributes`
 /// keeps only the named ones, `excludedAttributes` drops them; `id` and
 /// `schemas` are always returned.
-pub fn project(mut resource: Map<String, Value>, attributes: &[String], excluded: &[String]) -> Map<String, Value> {
+pub fn project(
+    mut resource: Map<String, Value>,
+    attributes: &[String],
+    excluded: &[String],
+) -> Map<String, Value> {
     let always = |k: &str| k == "id" || k == "schemas";
     if !attributes.is_empty() {
         let mut out = Map::new();
@@ -629,7 +712,9 @@ pub fn project(mut resource: Map<String, Value>, attributes: &[String], excluded
             let mut keep_whole = false;
             let mut subs: Vec<&str> = Vec::new();
             for attr in attributes {
-                let Ok(path) = crate::filter::AttrPath::parse(attr) else { continue };
+                let Ok(path) = crate::filter::AttrPath::parse(attr) else {
+                    continue;
+                };
                 let top = match &path.urn {
                     Some(urn) if !crate::filter::is_core_urn(urn) => {
                         if urn.eq_ignore_ascii_case(&key) {
@@ -659,13 +744,19 @@ pub fn project(mut resource: Map<String, Value>, attributes: &[String], excluded
         resource = out;
     }
     for attr in excluded {
-        let Ok(path) = crate::filter::AttrPath::parse(attr) else { continue };
+        let Ok(path) = crate::filter::AttrPath::parse(attr) else {
+            continue;
+        };
         if always(&path.name) && path.sub.is_none() {
             continue;
         }
         match (&path.urn, &path.sub) {
             (Some(urn), _) if !crate::filter::is_core_urn(urn) => {
-                if let Some(Value::Object(ext)) = resource.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(urn)).map(|(_, v)| v) {
+                if let Some(Value::Object(ext)) = resource
+                    .iter_mut()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(urn))
+                    .map(|(_, v)| v)
+                {
                     remove_ci(ext, &path.name);
                 }
             }
@@ -673,7 +764,11 @@ pub fn project(mut resource: Map<String, Value>, attributes: &[String], excluded
                 remove_ci(&mut resource, &path.name);
             }
             (_, Some(sub)) => {
-                if let Some(value) = resource.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(&path.name)).map(|(_, v)| v) {
+                if let Some(value) = resource
+                    .iter_mut()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&path.name))
+                    .map(|(_, v)| v)
+                {
                     drop_sub(value, sub);
                 }
             }
@@ -689,7 +784,9 @@ fn keep_subs(value: Value, subs: &[&str]) -> Value {
                 .filter(|(k, _)| subs.iter().any(|s| s.eq_ignore_ascii_case(k)))
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.into_iter().map(|v| keep_subs(v, subs)).collect()),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| keep_subs(v, subs)).collect())
+        }
         other => other,
     }
 }
@@ -797,25 +894,48 @@ mod tests {
     #[test]
     fn normalize_refuses_unknown_schemas_and_missing_user_names() {
         let mut doc = user();
-        doc.insert("schemas".into(), json!([USER_SCHEMA, "urn:example:unknown"]));
-        assert_eq!(normalize(Kind::User, doc, &[]).expect_err("unknown").scim_type, Some(ScimType::InvalidValue));
+        doc.insert(
+            "schemas".into(),
+            json!([USER_SCHEMA, "urn:example:unknown"]),
+        );
+        assert_eq!(
+            normalize(Kind::User, doc, &[])
+                .expect_err("unknown")
+                .scim_type,
+            Some(ScimType::InvalidValue)
+        );
         let mut doc = user();
         doc.remove("userName");
-        assert_eq!(normalize(Kind::User, doc, &[]).expect_err("no userName").scim_type, Some(ScimType::InvalidValue));
+        assert_eq!(
+            normalize(Kind::User, doc, &[])
+                .expect_err("no userName")
+                .scim_type,
+            Some(ScimType::InvalidValue)
+        );
         let mut doc = user();
         doc.insert("schemas".into(), json!([GROUP_SCHEMA]));
         assert!(normalize(Kind::User, doc, &[]).is_err());
         let mut doc = user();
         doc.insert("urn:example:ext:User".into(), json!({"x": 1}));
-        assert!(normalize(Kind::User, doc.clone(), &[]).is_err(), "extension attribute without its schema");
-        doc.insert("schemas".into(), json!([USER_SCHEMA, "urn:example:ext:User"]));
+        assert!(
+            normalize(Kind::User, doc.clone(), &[]).is_err(),
+            "extension attribute without its schema"
+        );
+        doc.insert(
+            "schemas".into(),
+            json!([USER_SCHEMA, "urn:example:ext:User"]),
+        );
         assert!(normalize(Kind::User, doc, &["urn:example:ext:User".to_owned()]).is_ok());
     }
 
     #[test]
     fn okta_deactivates_with_a_pathless_replace() {
         let mut doc = user();
-        apply_patch(&mut doc, &patch(json!([{"op": "replace", "value": {"active": false}}]))).expect("patch");
+        apply_patch(
+            &mut doc,
+            &patch(json!([{"op": "replace", "value": {"active": false}}])),
+        )
+        .expect("patch");
         assert_eq!(doc["active"], json!(false));
     }
 
@@ -838,7 +958,12 @@ mod tests {
         assert_eq!(doc["emails"][0]["value"], json!("ada@new.example"));
         assert_eq!(doc["emails"].as_array().map(Vec::len), Some(1));
         assert_eq!(doc[ENTERPRISE_SCHEMA]["department"], json!("R&D"));
-        assert!(doc["schemas"].as_array().expect("schemas").contains(&json!(ENTERPRISE_SCHEMA)));
+        assert!(
+            doc["schemas"]
+                .as_array()
+                .expect("schemas")
+                .contains(&json!(ENTERPRISE_SCHEMA))
+        );
         assert_eq!(doc["name"]["familyName"], json!("King"));
         assert_eq!(doc["name"]["givenName"], json!("Ada"));
     }
@@ -848,7 +973,10 @@ mod tests {
         let mut doc = user();
         doc.remove("emails");
         apply_patch(&mut doc, &patch(json!([{"op": "Add", "path": "emails[type eq \"work\"].value", "value": "a@b.example"}]))).expect("patch");
-        assert_eq!(doc["emails"], json!([{"type": "work", "value": "a@b.example"}]));
+        assert_eq!(
+            doc["emails"],
+            json!([{"type": "work", "value": "a@b.example"}])
+        );
     }
 
     #[test]
@@ -870,30 +998,46 @@ mod tests {
 
     #[test]
     fn group_member_add_and_both_remove_forms() {
-        let mut group = match json!({"schemas": [GROUP_SCHEMA], "displayName": "Eng", "members": [{"value": "u1"}]}) {
+        let mut group = match json!({"schemas": [GROUP_SCHEMA], "displayName": "Eng", "members": [{"value": "u1"}]})
+        {
             Value::Object(m) => m,
             _ => unreachable!(),
         };
         apply_patch(&mut group, &patch(json!([{"op": "add", "path": "members", "value": [{"value": "u2"}, {"value": "u1"}]}]))).expect("add");
         assert_eq!(group_facts(&group).expect("facts").members, ["u1", "u2"]);
         // Okta: a filter in the path.
-        apply_patch(&mut group, &patch(json!([{"op": "remove", "path": "members[value eq \"u1\"]"}]))).expect("remove");
+        apply_patch(
+            &mut group,
+            &patch(json!([{"op": "remove", "path": "members[value eq \"u1\"]"}])),
+        )
+        .expect("remove");
         assert_eq!(group_facts(&group).expect("facts").members, ["u2"]);
         // Entra ID: the members to remove in value.
-        apply_patch(&mut group, &patch(json!([{"op": "Remove", "path": "members", "value": [{"value": "u2"}]}]))).expect("remove");
+        apply_patch(
+            &mut group,
+            &patch(json!([{"op": "Remove", "path": "members", "value": [{"value": "u2"}]}])),
+        )
+        .expect("remove");
         assert!(group_facts(&group).expect("facts").members.is_empty());
         // Remove everything.
         apply_patch(&mut group, &patch(json!([{"op": "add", "path": "members", "value": [{"value": "u3"}]}, {"op": "remove", "path": "members"}]))).expect("remove all");
         assert!(group_facts(&group).expect("facts").members.is_empty());
         // Okta rename: replace with the id in the value.
-        apply_patch(&mut group, &patch(json!([{"op": "replace", "value": {"id": "g1", "displayName": "Engineering"}}]))).expect("rename");
+        apply_patch(
+            &mut group,
+            &patch(json!([{"op": "replace", "value": {"id": "g1", "displayName": "Engineering"}}])),
+        )
+        .expect("rename");
         assert_eq!(group["displayName"], json!("Engineering"));
     }
 
     #[test]
     fn bad_patches_are_refused() {
         let mut doc = user();
-        let no_schema = match json!({"Operations": []}) { Value::Object(m) => m, _ => unreachable!() };
+        let no_schema = match json!({"Operations": []}) {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        };
         assert!(apply_patch(&mut doc, &no_schema).is_err());
         for ops in [
             json!([{"op": "move", "path": "active", "value": true}]),
@@ -911,9 +1055,20 @@ mod tests {
     fn projection_keeps_and_drops_what_is_named() {
         let mut doc = user();
         doc.insert("id".into(), json!("u1"));
-        let only = project(doc.clone(), &["userName".into(), "name.givenName".into()], &[]);
-        assert_eq!(Value::Object(only), json!({"schemas": [USER_SCHEMA], "id": "u1", "userName": "ada@example.com", "name": {"givenName": "Ada"}}));
-        let without = project(doc, &[], &["emails".into(), "name.familyName".into(), "id".into()]);
+        let only = project(
+            doc.clone(),
+            &["userName".into(), "name.givenName".into()],
+            &[],
+        );
+        assert_eq!(
+            Value::Object(only),
+            json!({"schemas": [USER_SCHEMA], "id": "u1", "userName": "ada@example.com", "name": {"givenName": "Ada"}})
+        );
+        let without = project(
+            doc,
+            &[],
+            &["emails".into(), "name.familyName".into(), "id".into()],
+        );
         assert!(!without.contains_key("emails"));
         assert_eq!(without["name"], json!({"givenName": "Ada"}));
         assert_eq!(without["id"], json!("u1"), "id is always returned");

@@ -50,7 +50,15 @@ pub fn resource_types() -> Vec<Value> {
     ]
 }
 
-fn attr(name: &str, kind: &str, multi: bool, required: bool, case_exact: bool, mutability: &str, uniqueness: &str) -> Value {
+fn attr(
+    name: &str,
+    kind: &str,
+    multi: bool,
+    required: bool,
+    case_exact: bool,
+    mutability: &str,
+    uniqueness: &str,
+) -> Value {
     json!({
         "name": name, "type": kind, "multiValued": multi, "required": required,
         "caseExact": case_exact, "mutability": mutability, "returned": "default",

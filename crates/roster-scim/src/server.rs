@@ -97,7 +97,10 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
         .unwrap_or("localhost");
     let scheme = if state.tls { "https" } else { "http" };
     format!("{scheme}://{host}{BASE_PATH}")
@@ -117,44 +120,84 @@ fn if_match(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn resource_response(state: &AppState, headers: &HeaderMap, status: StatusCode, resource: &crate::store::StoredResource, query: &ListQuery) -> Response {
+fn resource_response(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    resource: &crate::store::StoredResource,
+    query: &ListQuery,
+) -> Response {
     let base = base_url(state, headers);
-    let doc = project(state.scim.render(resource, &base), &query.attributes, &query.excluded);
+    let doc = project(
+        state.scim.render(resource, &base),
+        &query.attributes,
+        &query.excluded,
+    );
     let mut response = scim_json(status, Value::Object(doc));
     if let Ok(tag) = HeaderValue::from_str(&etag(resource)) {
         response.headers_mut().insert(header::ETAG, tag);
     }
     if status == StatusCode::CREATED
-        && let Ok(location) = HeaderValue::from_str(&format!("{base}/{}/{}", resource.kind.endpoint(), resource.id))
+        && let Ok(location) = HeaderValue::from_str(&format!(
+            "{base}/{}/{}",
+            resource.kind.endpoint(),
+            resource.id
+        ))
     {
         response.headers_mut().insert(header::LOCATION, location);
     }
     response
 }
 
-async fn collection(kind: Kind, state: Shared, method: Method, headers: HeaderMap, query: Option<String>, body: Body) -> Result<Response, ScimError> {
+async fn collection(
+    kind: Kind,
+    state: Shared,
+    method: Method,
+    headers: HeaderMap,
+    query: Option<String>,
+    body: Body,
+) -> Result<Response, ScimError> {
     match method {
         Method::GET => {
             let query = list_query(query.as_deref())?;
-            let list = state.scim.list(kind, &query, &base_url(&state, &headers)).await?;
+            let list = state
+                .scim
+                .list(kind, &query, &base_url(&state, &headers))
+                .await?;
             Ok(scim_json(StatusCode::OK, list))
         }
         Method::POST => {
             let body = read_body(&state, body).await?;
             let created = state.scim.create(kind, body).await?;
-            Ok(resource_response(&state, &headers, StatusCode::CREATED, &created, &ListQuery::default()))
+            Ok(resource_response(
+                &state,
+                &headers,
+                StatusCode::CREATED,
+                &created,
+                &ListQuery::default(),
+            ))
         }
         _ => Err(ScimError::new(405, None, "use GET or POST here")),
     }
 }
 
-async fn item(kind: Kind, id: String, state: Shared, method: Method, headers: HeaderMap, query: Option<String>, body: Body) -> Result<Response, ScimError> {
+async fn item(
+    kind: Kind,
+    id: String,
+    state: Shared,
+    method: Method,
+    headers: HeaderMap,
+    query: Option<String>,
+    body: Body,
+) -> Result<Response, ScimError> {
     let query = list_query(query.as_deref())?;
     let expected = if_match(&headers);
     let resource = match method {
         Method::GET => {
             let resource = state.scim.get(kind, &id).await?;
-            let inm = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+            let inm = headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok());
             if inm.is_some_and(|tag| tag.trim() == etag(&resource)) {
                 return Ok(StatusCode::NOT_MODIFIED.into_response());
             }
@@ -162,19 +205,37 @@ async fn item(kind: Kind, id: String, state: Shared, method: Method, headers: He
         }
         Method::PUT => {
             let body = read_body(&state, body).await?;
-            state.scim.replace(kind, &id, body, expected.as_deref()).await?
+            state
+                .scim
+                .replace(kind, &id, body, expected.as_deref())
+                .await?
         }
         Method::PATCH => {
             let body = read_body(&state, body).await?;
-            state.scim.patch(kind, &id, body, expected.as_deref()).await?
+            state
+                .scim
+                .patch(kind, &id, body, expected.as_deref())
+                .await?
         }
         Method::DELETE => {
             state.scim.delete(kind, &id, expected.as_deref()).await?;
             return Ok(StatusCode::NO_CONTENT.into_response());
         }
-        _ => return Err(ScimError::new(405, None, "use GET, PUT, PATCH or DELETE here")),
+        _ => {
+            return Err(ScimError::new(
+                405,
+                None,
+                "use GET, PUT, PATCH or DELETE here",
+            ));
+        }
     };
-    Ok(resource_response(&state, &headers, StatusCode::OK, &resource, &query))
+    Ok(resource_response(
+        &state,
+        &headers,
+        StatusCode::OK,
+        &resource,
+        &query,
+    ))
 }
 
 fn list_of(items: Vec<Value>) -> Value {
@@ -236,13 +297,26 @@ where
 
 fn router(state: Shared) -> Router {
     let users = |kind: Kind| {
-        move |State(s): State<Shared>, method: Method, headers: HeaderMap, RawQuery(q): RawQuery, body: Body| async move {
-            collection(kind, s, method, headers, q, body).await.into_response()
+        move |State(s): State<Shared>,
+              method: Method,
+              headers: HeaderMap,
+              RawQuery(q): RawQuery,
+              body: Body| async move {
+            collection(kind, s, method, headers, q, body)
+                .await
+                .into_response()
         }
     };
     let items = |kind: Kind| {
-        move |State(s): State<Shared>, Path(id): Path<String>, method: Method, headers: HeaderMap, RawQuery(q): RawQuery, body: Body| async move {
-            item(kind, id, s, method, headers, q, body).await.into_response()
+        move |State(s): State<Shared>,
+              Path(id): Path<String>,
+              method: Method,
+              headers: HeaderMap,
+              RawQuery(q): RawQuery,
+              body: Body| async move {
+            item(kind, id, s, method, headers, q, body)
+                .await
+                .into_response()
         }
     };
     let scim = Router::new()
@@ -250,33 +324,62 @@ fn router(state: Shared) -> Router {
         .route("/Users/{id}", any_method(items(Kind::User)))
         .route("/Groups", any_method(users(Kind::Group)))
         .route("/Groups/{id}", any_method(items(Kind::Group)))
-        .route("/ServiceProviderConfig", get(|| async { scim_json(StatusCode::OK, schemas::service_provider_config()) }))
-        .route("/ResourceTypes", get(|| async { scim_json(StatusCode::OK, list_of(schemas::resource_types())) }))
-        .route("/ResourceTypes/{id}", get(|Path(id): Path<String>| async move { find_by_id(schemas::resource_types(), &id).into_response() }))
-        .route("/Schemas", get(|| async { scim_json(StatusCode::OK, list_of(schemas::schemas())) }))
-        .route("/Schemas/{id}", get(|Path(id): Path<String>| async move { find_by_id(schemas::schemas(), &id).into_response() }))
+        .route(
+            "/ServiceProviderConfig",
+            get(|| async { scim_json(StatusCode::OK, schemas::service_provider_config()) }),
+        )
+        .route(
+            "/ResourceTypes",
+            get(|| async { scim_json(StatusCode::OK, list_of(schemas::resource_types())) }),
+        )
+        .route(
+            "/ResourceTypes/{id}",
+            get(|Path(id): Path<String>| async move {
+                find_by_id(schemas::resource_types(), &id).into_response()
+            }),
+        )
+        .route(
+            "/Schemas",
+            get(|| async { scim_json(StatusCode::OK, list_of(schemas::schemas())) }),
+        )
+        .route(
+            "/Schemas/{id}",
+            get(|Path(id): Path<String>| async move {
+                find_by_id(schemas::schemas(), &id).into_response()
+            }),
+        )
         .fallback(|| async { ScimError::not_found("no such SCIM endpoint").into_response() });
     let protected = Router::new()
         .nest(BASE_PATH, scim)
-        .route("/status", get(|State(s): State<Shared>| async move {
-            match s.scim.store().status().await {
-                Ok(status) => scim_json(StatusCode::OK, serde_json::to_value(status).unwrap_or_default()),
-                Err(e) => ScimError::from(e).into_response(),
-            }
-        }))
+        .route(
+            "/status",
+            get(|State(s): State<Shared>| async move {
+                match s.scim.store().status().await {
+                    Ok(status) => scim_json(
+                        StatusCode::OK,
+                        serde_json::to_value(status).unwrap_or_default(),
+                    ),
+                    Err(e) => ScimError::from(e).into_response(),
+                }
+            }),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .merge(protected)
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(|State(s): State<Shared>| async move {
-            if !s.accepting.load(Ordering::SeqCst) {
-                return (StatusCode::SERVICE_UNAVAILABLE, "stopping").into_response();
-            }
-            match s.scim.store().ping().await {
-                Ok(()) => (StatusCode::OK, "ready").into_response(),
-                Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "the store does not answer").into_response(),
-            }
-        }))
+        .route(
+            "/readyz",
+            get(|State(s): State<Shared>| async move {
+                if !s.accepting.load(Ordering::SeqCst) {
+                    return (StatusCode::SERVICE_UNAVAILABLE, "stopping").into_response();
+                }
+                match s.scim.store().ping().await {
+                    Ok(()) => (StatusCode::OK, "ready").into_response(),
+                    Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "the store does not answer")
+                        .into_response(),
+                }
+            }),
+        )
         .with_state(state)
 }
 
@@ -357,14 +460,22 @@ fn tls_acceptor(config: &ScimConfig) -> Result<Option<tokio_rustls::TlsAcceptor>
     let tls = rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| ServeError::Io(format!("the certificate and key do not work together: {e}")))?;
+        .map_err(|e| {
+            ServeError::Io(format!("the certificate and key do not work together: {e}"))
+        })?;
     Ok(Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls))))
 }
 
 impl Server {
     /// A server as `config` describes it.
     pub fn new(config: ScimConfig) -> Server {
-        Server { config, fleet: None, tokens: None, store: None, listener: None }
+        Server {
+            config,
+            fleet: None,
+            tokens: None,
+            store: None,
+            listener: None,
+        }
     }
 
     /// Delivers to `fleet` instead of the one `[fleet]` describes.
@@ -405,24 +516,32 @@ impl Server {
         };
         let store = match self.store {
             Some(s) => s,
-            None => Store::open(&config.store.url).await.map_err(ServeError::Store)?,
+            None => Store::open(&config.store.url)
+                .await
+                .map_err(ServeError::Store)?,
         };
         if store.dialect() == crate::store::Dialect::Sqlite {
             // One instance owns a SQLite file: what was running when it
             // stopped is taken up again now.
-            store.release_claims(None).await.map_err(ServeError::Store)?;
+            store
+                .release_claims(None)
+                .await
+                .map_err(ServeError::Store)?;
         }
         let acceptor = tls_acceptor(&config)?;
         let listener = match self.listener {
             Some(l) => {
-                l.set_nonblocking(true).map_err(|e| ServeError::Io(e.to_string()))?;
+                l.set_nonblocking(true)
+                    .map_err(|e| ServeError::Io(e.to_string()))?;
                 TcpListener::from_std(l).map_err(|e| ServeError::Io(e.to_string()))?
             }
             None => TcpListener::bind(config.server.listen)
                 .await
                 .map_err(|e| ServeError::Io(format!("binding {}: {e}", config.server.listen)))?,
         };
-        let addr = listener.local_addr().map_err(|e| ServeError::Io(e.to_string()))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| ServeError::Io(e.to_string()))?;
         let config = Arc::new(config);
         let wake = Arc::new(Notify::new());
         let providers: Vec<String> = fleet.names().map(str::to_owned).collect();
@@ -452,21 +571,30 @@ impl Server {
     }
 }
 
-async fn accept_loop(listener: TcpListener, acceptor: Option<tokio_rustls::TlsAcceptor>, app: Router, mut stopped: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    app: Router,
+    mut stopped: watch::Receiver<bool>,
+) {
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = stopped.changed() => break,
         };
-        let Ok((stream, _peer)) = accepted else { continue };
+        let Ok((stream, _peer)) = accepted else {
+            continue;
+        };
         let app = app.clone();
         let acceptor = acceptor.clone();
         let stopped = stopped.clone();
         connections.spawn(async move {
             match acceptor {
                 Some(acceptor) => {
-                    if let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
+                    if let Ok(Ok(tls)) =
+                        tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await
+                    {
                         serve_connection(TokioIo::new(tls), app, stopped).await;
                     }
                 }

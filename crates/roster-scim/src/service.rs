@@ -15,7 +15,9 @@ use crate::resource::{
     user_facts,
 };
 use crate::schemas::MAX_RESULTS;
-use crate::store::{IndexedColumn, Operation, PersonSnapshot, Store, StoredResource, Tx, now_millis};
+use crate::store::{
+    IndexedColumn, Operation, PersonSnapshot, Store, StoredResource, Tx, now_millis,
+};
 
 /// The SCIM service: the store, the mapping config, and the providers every
 /// person is provisioned to.
@@ -44,7 +46,9 @@ pub struct ListQuery {
 
 /// `If-Match`: the version a write expects, or any (`*`).
 fn check_version(current: &StoredResource, if_match: Option<&str>) -> Result<(), ScimError> {
-    let Some(expected) = if_match else { return Ok(()) };
+    let Some(expected) = if_match else {
+        return Ok(());
+    };
     let matches = expected.split(',').map(str::trim).any(|tag| {
         tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == current.version.to_string()
     });
@@ -66,8 +70,18 @@ pub fn etag(resource: &StoredResource) -> String {
 impl Scim {
     /// A service over `store`, provisioning to `providers` (the fleet's
     /// names); `wake` is notified after each commit.
-    pub fn new(store: Store, config: Arc<ScimConfig>, providers: Vec<String>, wake: Arc<Notify>) -> Self {
-        Scim { store, config, providers, wake }
+    pub fn new(
+        store: Store,
+        config: Arc<ScimConfig>,
+        providers: Vec<String>,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Scim {
+            store,
+            config,
+            providers,
+            wake,
+        }
     }
 
     /// The store.
@@ -104,14 +118,24 @@ impl Scim {
     }
 
     /// Lists resources (a SCIM ListResponse).
-    pub async fn list(&self, kind: Kind, query: &ListQuery, base: &str) -> Result<Value, ScimError> {
+    pub async fn list(
+        &self,
+        kind: Kind,
+        query: &ListQuery,
+        base: &str,
+    ) -> Result<Value, ScimError> {
         let filter = query.filter.as_deref().map(Filter::parse).transpose()?;
         let start = query.start_index.unwrap_or(1).max(1);
         let count = query.count.unwrap_or(100).clamp(0, MAX_RESULTS as i64);
         let (page, total) = match &filter {
             None => {
                 let (rows, total) = self.store.page(kind, start - 1, count).await?;
-                (rows.iter().map(|r| self.render(r, base)).collect::<Vec<_>>(), total)
+                (
+                    rows.iter()
+                        .map(|r| self.render(r, base))
+                        .collect::<Vec<_>>(),
+                    total,
+                )
             }
             Some(filter) => {
                 let candidates = match filter.as_equality() {
@@ -127,7 +151,11 @@ impl Scim {
                     .filter(|doc| filter.matches(&Value::Object(doc.clone())))
                     .collect();
                 let total = matching.len() as i64;
-                let page = matching.into_iter().skip((start - 1) as usize).take(count as usize).collect();
+                let page = matching
+                    .into_iter()
+                    .skip((start - 1) as usize)
+                    .take(count as usize)
+                    .collect();
                 (page, total)
             }
         };
@@ -145,15 +173,26 @@ impl Scim {
     }
 
     fn email_of(facts: &UserFacts) -> Result<String, ScimError> {
-        [facts.primary_email.as_deref(), Some(facts.user_name.as_str())]
-            .into_iter()
-            .flatten()
-            .find(|e| roster_core::Email::parse(*e).is_ok())
-            .map(str::to_owned)
-            .ok_or_else(|| ScimError::invalid_value("a User needs an email: a primary email, or a userName that is one"))
+        [
+            facts.primary_email.as_deref(),
+            Some(facts.user_name.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|e| roster_core::Email::parse(*e).is_ok())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            ScimError::invalid_value(
+                "a User needs an email: a primary email, or a userName that is one",
+            )
+        })
     }
 
-    async fn snapshots(&self, tx: &mut Tx, resource: &StoredResource) -> Result<Vec<(String, Operation)>, ScimError> {
+    async fn snapshots(
+        &self,
+        tx: &mut Tx,
+        resource: &StoredResource,
+    ) -> Result<Vec<(String, Operation)>, ScimError> {
         let facts = user_facts(&resource.body)?;
         let email = Self::email_of(&facts)?;
         let groups = tx.groups_of(&resource.id).await?;
@@ -167,7 +206,12 @@ impl Scim {
                     .wireguard_key_attribute
                     .as_deref()
                     .and_then(|a| AttrPath::parse(a).ok())
-                    .and_then(|p| p.values(&doc).first().and_then(|v| v.as_str()).map(str::to_owned));
+                    .and_then(|p| {
+                        p.values(&doc)
+                            .first()
+                            .and_then(|v| v.as_str())
+                            .map(str::to_owned)
+                    });
                 let user = PersonSnapshot {
                     id: resource.id.clone(),
                     external_id: facts.external_id.clone(),
@@ -183,7 +227,9 @@ impl Scim {
     }
 
     async fn enqueue_user(&self, tx: &mut Tx, user_id: &str) -> Result<(), ScimError> {
-        let Some(user) = tx.get(Kind::User, user_id).await? else { return Ok(()) };
+        let Some(user) = tx.get(Kind::User, user_id).await? else {
+            return Ok(());
+        };
         for (provider, op) in self.snapshots(tx, &user).await? {
             tx.enqueue(&provider, &op).await?;
         }
@@ -195,7 +241,11 @@ impl Scim {
     }
 
     /// Creates a resource (POST).
-    pub async fn create(&self, kind: Kind, body: Map<String, Value>) -> Result<StoredResource, ScimError> {
+    pub async fn create(
+        &self,
+        kind: Kind,
+        body: Map<String, Value>,
+    ) -> Result<StoredResource, ScimError> {
         let doc = normalize(kind, body, &self.config.server.extension_schemas)?;
         let now = now_millis();
         let resource = StoredResource {
@@ -214,13 +264,25 @@ impl Scim {
     }
 
     /// Replaces a resource (PUT).
-    pub async fn replace(&self, kind: Kind, id: &str, body: Map<String, Value>, if_match: Option<&str>) -> Result<StoredResource, ScimError> {
+    pub async fn replace(
+        &self,
+        kind: Kind,
+        id: &str,
+        body: Map<String, Value>,
+        if_match: Option<&str>,
+    ) -> Result<StoredResource, ScimError> {
         let doc = normalize(kind, body, &self.config.server.extension_schemas)?;
         self.update(kind, id, if_match, move |_| Ok(doc)).await
     }
 
     /// Patches a resource (PATCH).
-    pub async fn patch(&self, kind: Kind, id: &str, body: Map<String, Value>, if_match: Option<&str>) -> Result<StoredResource, ScimError> {
+    pub async fn patch(
+        &self,
+        kind: Kind,
+        id: &str,
+        body: Map<String, Value>,
+        if_match: Option<&str>,
+    ) -> Result<StoredResource, ScimError> {
         let extra = self.config.server.extension_schemas.clone();
         self.update(kind, id, if_match, move |current| {
             let mut doc = current.clone();
@@ -261,7 +323,12 @@ impl Scim {
     }
 
     /// Stores `resource` (new, or replacing `old`) and enqueues what it causes.
-    async fn write(&self, tx: &mut Tx, old: Option<&StoredResource>, resource: &StoredResource) -> Result<(), ScimError> {
+    async fn write(
+        &self,
+        tx: &mut Tx,
+        old: Option<&StoredResource>,
+        resource: &StoredResource,
+    ) -> Result<(), ScimError> {
         match resource.kind {
             Kind::User => {
                 let facts = user_facts(&resource.body)?;
@@ -269,9 +336,13 @@ impl Scim {
                 if let Some(holder) = tx.id_by_name(Kind::User, &facts.user_name).await?
                     && holder != resource.id
                 {
-                    return Err(ScimError::uniqueness(format!("the userName {:?} is already in use", facts.user_name)));
+                    return Err(ScimError::uniqueness(format!(
+                        "the userName {:?} is already in use",
+                        facts.user_name
+                    )));
                 }
-                tx.put(resource, &facts.user_name, facts.external_id.as_deref()).await?;
+                tx.put(resource, &facts.user_name, facts.external_id.as_deref())
+                    .await?;
                 self.enqueue_user(tx, &resource.id).await?;
             }
             Kind::Group => {
@@ -279,11 +350,17 @@ impl Scim {
                 if let Some(holder) = tx.id_by_name(Kind::Group, &facts.display_name).await?
                     && holder != resource.id
                 {
-                    return Err(ScimError::uniqueness(format!("the group displayName {:?} is already in use", facts.display_name)));
+                    return Err(ScimError::uniqueness(format!(
+                        "the group displayName {:?} is already in use",
+                        facts.display_name
+                    )));
                 }
                 let missing = tx.missing_users(&facts.members).await?;
                 if !missing.is_empty() {
-                    return Err(ScimError::invalid_value(format!("no User with the id {}", missing.join(", "))));
+                    return Err(ScimError::invalid_value(format!(
+                        "no User with the id {}",
+                        missing.join(", ")
+                    )));
                 }
                 let (old_members, renamed) = match old {
                     Some(old) => {
@@ -293,7 +370,8 @@ impl Scim {
                     }
                     None => (Vec::new(), true),
                 };
-                tx.put(resource, &facts.display_name, facts.external_id.as_deref()).await?;
+                tx.put(resource, &facts.display_name, facts.external_id.as_deref())
+                    .await?;
                 tx.set_members(&resource.id, &facts.members).await?;
                 if renamed {
                     for provider in &self.providers {
@@ -306,7 +384,8 @@ impl Scim {
                 }
                 let mut affected: Vec<&String> = Vec::new();
                 for m in facts.members.iter().chain(old_members.iter()) {
-                    let changed = renamed || !(facts.members.contains(m) && old_members.contains(m));
+                    let changed =
+                        renamed || !(facts.members.contains(m) && old_members.contains(m));
                     if changed && !affected.contains(&m) {
                         affected.push(m);
                     }
@@ -322,7 +401,12 @@ impl Scim {
     /// Deletes a resource. A deleted user's personal data leaves the store:
     /// the resource now, the delivered operations' payloads once the
     /// providers' accounts are gone.
-    pub async fn delete(&self, kind: Kind, id: &str, if_match: Option<&str>) -> Result<(), ScimError> {
+    pub async fn delete(
+        &self,
+        kind: Kind,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> Result<(), ScimError> {
         let mut tx = self.store.begin().await?;
         let current = tx
             .get(kind, id)
@@ -339,13 +423,25 @@ impl Scim {
                             members.retain(|m| m.get("value").and_then(Value::as_str) != Some(id));
                         }
                         let facts = group_facts(&body)?;
-                        let updated = StoredResource { version: group.version + 1, body, modified: now_millis(), ..group };
-                        tx.put(&updated, &facts.display_name, facts.external_id.as_deref()).await?;
+                        let updated = StoredResource {
+                            version: group.version + 1,
+                            body,
+                            modified: now_millis(),
+                            ..group
+                        };
+                        tx.put(&updated, &facts.display_name, facts.external_id.as_deref())
+                            .await?;
                     }
                 }
                 tx.delete(id).await?;
                 for provider in &self.providers {
-                    tx.enqueue(provider, &Operation::DeleteUser { user_id: id.to_owned() }).await?;
+                    tx.enqueue(
+                        provider,
+                        &Operation::DeleteUser {
+                            user_id: id.to_owned(),
+                        },
+                    )
+                    .await?;
                 }
             }
             Kind::Group => {

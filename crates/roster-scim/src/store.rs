@@ -274,7 +274,9 @@ pub struct Store {
 
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Store").field("dialect", &self.dialect).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("dialect", &self.dialect)
+            .finish_non_exhaustive()
     }
 }
 
@@ -363,7 +365,10 @@ impl Store {
             Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Dialect::Postgres => self.pool.begin().await?,
         };
-        Ok(Tx { tx, dialect: self.dialect })
+        Ok(Tx {
+            tx,
+            dialect: self.dialect,
+        })
     }
 
     /// One resource.
@@ -380,7 +385,12 @@ impl Store {
 
     /// The resources whose indexed column equals `value`: `name` (the
     /// lower-cased userName or displayName), `external_id` or `id`.
-    pub async fn find(&self, kind: Kind, column: IndexedColumn, value: &str) -> Result<Vec<StoredResource>, StoreError> {
+    pub async fn find(
+        &self,
+        kind: Kind,
+        column: IndexedColumn,
+        value: &str,
+    ) -> Result<Vec<StoredResource>, StoreError> {
         let (column, value) = match column {
             IndexedColumn::Name => ("name_key", value.to_lowercase()),
             IndexedColumn::ExternalId => ("external_id", value.to_owned()),
@@ -408,7 +418,12 @@ impl Store {
     }
 
     /// One page of `kind` (offset from 0) and the total count.
-    pub async fn page(&self, kind: Kind, offset: i64, limit: i64) -> Result<(Vec<StoredResource>, i64), StoreError> {
+    pub async fn page(
+        &self,
+        kind: Kind,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<StoredResource>, i64), StoreError> {
         let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM resources WHERE kind = $1")
             .bind(kind.as_str())
             .fetch_one(&self.pool)
@@ -422,44 +437,61 @@ impl Store {
         .bind(offset)
         .fetch_all(&self.pool)
         .await?;
-        Ok((rows.iter().map(row_resource).collect::<Result<_, _>>()?, total))
+        Ok((
+            rows.iter().map(row_resource).collect::<Result<_, _>>()?,
+            total,
+        ))
     }
 
     /// The provider's id for a person, as a worker recorded it.
-    pub async fn account(&self, user_id: &str, provider: &str) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT provider_user_id FROM accounts WHERE user_id = $1 AND provider = $2")
-            .bind(user_id)
-            .bind(provider)
-            .fetch_optional(&self.pool)
-            .await?;
+    pub async fn account(
+        &self,
+        user_id: &str,
+        provider: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT provider_user_id FROM accounts WHERE user_id = $1 AND provider = $2",
+        )
+        .bind(user_id)
+        .bind(provider)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|r| r.try_get("provider_user_id")).transpose()?)
     }
 
     /// Every recorded provider id for a person, by provider.
     pub async fn accounts_of(&self, user_id: &str) -> Result<BTreeMap<String, String>, StoreError> {
-        let rows = sqlx::query("SELECT provider, provider_user_id FROM accounts WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT provider, provider_user_id FROM accounts WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("provider")?, r.try_get("provider_user_id")?)))
             .collect()
     }
 
     /// Records (or replaces) the provider's id for a person.
-    pub async fn set_account(&self, user_id: &str, provider: &str, provider_user_id: &str) -> Result<(), StoreError> {
+    pub async fn set_account(
+        &self,
+        user_id: &str,
+        provider: &str,
+        provider_user_id: &str,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM accounts WHERE user_id = $1 AND provider = $2")
             .bind(user_id)
             .bind(provider)
             .execute(&mut *tx.tx)
             .await?;
-        sqlx::query("INSERT INTO accounts (user_id, provider, provider_user_id) VALUES ($1, $2, $3)")
-            .bind(user_id)
-            .bind(provider)
-            .bind(provider_user_id)
-            .execute(&mut *tx.tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO accounts (user_id, provider, provider_user_id) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(provider)
+        .bind(provider_user_id)
+        .execute(&mut *tx.tx)
+        .await?;
         tx.commit().await
     }
 
@@ -480,7 +512,13 @@ impl Store {
     /// operations run one at a time, in order, across every worker and
     /// instance. On PostgreSQL the rows are locked with
     /// `FOR UPDATE SKIP LOCKED`, so two instances never claim one row.
-    pub async fn claim(&self, instance: &str, limit: usize, lease_ms: i64, busy: &[String]) -> Result<Vec<OutboxRow>, StoreError> {
+    pub async fn claim(
+        &self,
+        instance: &str,
+        limit: usize,
+        lease_ms: i64,
+        busy: &[String],
+    ) -> Result<Vec<OutboxRow>, StoreError> {
         let now = now_millis();
         let mut skip = String::new();
         for i in 0..busy.len() {
@@ -559,7 +597,12 @@ impl Store {
     }
 
     /// Puts a row back for another attempt at `next_attempt_at`.
-    pub async fn postpone(&self, id: i64, error: &str, next_attempt_at: i64) -> Result<(), StoreError> {
+    pub async fn postpone(
+        &self,
+        id: i64,
+        error: &str,
+        next_attempt_at: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE outbox SET state = 'pending', last_error = $2, next_attempt_at = $3, claimed_by = NULL WHERE id = $1")
             .bind(id)
             .bind(error)
@@ -627,19 +670,22 @@ impl Store {
     /// Deletes delivered rows finished before `before` (the journal's
     /// retention); how many.
     pub async fn purge(&self, before: i64) -> Result<u64, StoreError> {
-        let result = sqlx::query("DELETE FROM outbox WHERE state IN ('done', 'superseded') AND finished < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await?;
+        let result = sqlx::query(
+            "DELETE FROM outbox WHERE state IN ('done', 'superseded') AND finished < $1",
+        )
+        .bind(before)
+        .execute(&self.pool)
+        .await?;
         Ok(result.rows_affected())
     }
 
     /// Whether any row is pending or running.
     pub async fn has_pending(&self) -> Result<bool, StoreError> {
-        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE state IN ('pending', 'running')")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
+        let n: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE state IN ('pending', 'running')")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?;
         Ok(n > 0)
     }
 
@@ -651,13 +697,27 @@ impl Store {
         rows.iter().map(summary).collect()
     }
 
+    /// Every row's id and stored payload, oldest first: what the store
+    /// still holds about people (audits, and the tests that check a
+    /// deletion leaves nothing behind).
+    pub async fn payloads(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows = sqlx::query("SELECT id, payload FROM outbox ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("payload")?)))
+            .collect()
+    }
+
     /// Per provider: counts by state, the last error and recent notes; and
     /// the failed operations.
     pub async fn status(&self) -> Result<Status, StoreError> {
         let mut status = Status::default();
-        let rows = sqlx::query("SELECT provider, state, COUNT(*) AS n FROM outbox GROUP BY provider, state")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT provider, state, COUNT(*) AS n FROM outbox GROUP BY provider, state",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         for row in rows {
             let provider: String = row.try_get("provider")?;
             let state: String = row.try_get("state")?;
@@ -737,13 +797,19 @@ pub struct Tx {
 
 impl fmt::Debug for Tx {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Tx").field("dialect", &self.dialect).finish_non_exhaustive()
+        f.debug_struct("Tx")
+            .field("dialect", &self.dialect)
+            .finish_non_exhaustive()
     }
 }
 
 impl Tx {
     /// Reads a resource inside the transaction.
-    pub async fn get(&mut self, kind: Kind, id: &str) -> Result<Option<StoredResource>, StoreError> {
+    pub async fn get(
+        &mut self,
+        kind: Kind,
+        id: &str,
+    ) -> Result<Option<StoredResource>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {RESOURCE_COLUMNS} FROM resources WHERE kind = $1 AND id = $2"
         ))
@@ -755,7 +821,11 @@ impl Tx {
     }
 
     /// The id of the resource of `kind` named `name` (ignoring case), if any.
-    pub async fn id_by_name(&mut self, kind: Kind, name: &str) -> Result<Option<String>, StoreError> {
+    pub async fn id_by_name(
+        &mut self,
+        kind: Kind,
+        name: &str,
+    ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT id FROM resources WHERE kind = $1 AND name_key = $2")
             .bind(kind.as_str())
             .bind(name.to_lowercase())
@@ -765,7 +835,12 @@ impl Tx {
     }
 
     /// Inserts or replaces a resource (the caller bumped the version).
-    pub async fn put(&mut self, resource: &StoredResource, name: &str, external_id: Option<&str>) -> Result<(), StoreError> {
+    pub async fn put(
+        &mut self,
+        resource: &StoredResource,
+        name: &str,
+        external_id: Option<&str>,
+    ) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM resources WHERE id = $1")
             .bind(&resource.id)
             .execute(&mut *self.tx)
@@ -797,7 +872,11 @@ impl Tx {
     }
 
     /// Sets a group's members.
-    pub async fn set_members(&mut self, group_id: &str, members: &[String]) -> Result<(), StoreError> {
+    pub async fn set_members(
+        &mut self,
+        group_id: &str,
+        members: &[String],
+    ) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM group_members WHERE group_id = $1")
             .bind(group_id)
             .execute(&mut *self.tx)
@@ -814,19 +893,21 @@ impl Tx {
 
     /// The groups a person is in, by id.
     pub async fn group_ids_of(&mut self, user_id: &str) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query("SELECT group_id FROM group_members WHERE user_id = $1 ORDER BY group_id")
-            .bind(user_id)
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let rows =
+            sqlx::query("SELECT group_id FROM group_members WHERE user_id = $1 ORDER BY group_id")
+                .bind(user_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
         rows.iter().map(|r| Ok(r.try_get("group_id")?)).collect()
     }
 
     /// The members of a group.
     pub async fn members(&mut self, group_id: &str) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query("SELECT user_id FROM group_members WHERE group_id = $1 ORDER BY user_id")
-            .bind(group_id)
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let rows =
+            sqlx::query("SELECT user_id FROM group_members WHERE group_id = $1 ORDER BY user_id")
+                .bind(group_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
         rows.iter().map(|r| Ok(r.try_get("user_id")?)).collect()
     }
 
@@ -867,7 +948,11 @@ impl Tx {
     /// the same person and provider is superseded: every operation carries
     /// the whole desired state, so the new one does what the old one could
     /// not.
-    pub async fn enqueue(&mut self, provider: &str, operation: &Operation) -> Result<(), StoreError> {
+    pub async fn enqueue(
+        &mut self,
+        provider: &str,
+        operation: &Operation,
+    ) -> Result<(), StoreError> {
         let now = now_millis();
         let subject = operation.subject();
         sqlx::query("UPDATE outbox SET state = 'superseded' WHERE provider = $1 AND subject = $2 AND state = 'failed'")

@@ -67,7 +67,9 @@ pub struct Delivery {
 
 impl std::fmt::Debug for Delivery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Delivery").field("fleet", &self.fleet).finish_non_exhaustive()
+        f.debug_struct("Delivery")
+            .field("fleet", &self.fleet)
+            .finish_non_exhaustive()
     }
 }
 
@@ -169,8 +171,12 @@ impl Delivery {
     pub async fn deliver(&self, row: &OutboxRow) -> Outcome {
         let result = match &row.operation {
             Operation::SyncUser { user } => self.sync_user(&row.provider, user).await,
-            Operation::DeleteUser { user_id } => self.delete_user(&row.provider, user_id, &row.subject).await,
-            Operation::SyncGroup { display_name, .. } => self.sync_group(&row.provider, display_name).await,
+            Operation::DeleteUser { user_id } => {
+                self.delete_user(&row.provider, user_id, &row.subject).await
+            }
+            Operation::SyncGroup { display_name, .. } => {
+                self.sync_group(&row.provider, display_name).await
+            }
         };
         match result {
             Ok(notes) if notes.is_empty() => Outcome::Done(None),
@@ -179,14 +185,24 @@ impl Delivery {
         }
     }
 
-    async fn tenant_id(&self, provider: &str, dir: &Arc<dyn Directory>, name: &str, create: bool) -> Result<Option<TenantId>, Outcome> {
+    async fn tenant_id(
+        &self,
+        provider: &str,
+        dir: &Arc<dyn Directory>,
+        name: &str,
+        create: bool,
+    ) -> Result<Option<TenantId>, Outcome> {
         let mut tenants = self.tenants.lock().await;
         let cache = tenants.entry(provider.to_owned()).or_default();
         if let Some(id) = cache.get(name) {
             return Ok(Some(id.clone()));
         }
         // A miss lists again: the tenant may have been made since.
-        let listed: Vec<_> = dir.list_tenants().try_collect().await.map_err(|e| classify(&e))?;
+        let listed: Vec<_> = dir
+            .list_tenants()
+            .try_collect()
+            .await
+            .map_err(|e| classify(&e))?;
         for tenant in listed {
             cache.insert(tenant.name.clone(), tenant.id.clone());
         }
@@ -208,7 +224,11 @@ impl Delivery {
         let desired = self.desired(provider, &[display_name.to_owned()]);
         let mut notes = Vec::new();
         for (tenant, _) in &desired.tenants {
-            if self.tenant_id(provider, dir, tenant, caps.create_tenant).await?.is_none() {
+            if self
+                .tenant_id(provider, dir, tenant, caps.create_tenant)
+                .await?
+                .is_none()
+            {
                 notes.push(format!(
                     "tenant {tenant:?} for group {display_name:?} is missing on {provider}, which cannot create tenants"
                 ));
@@ -217,10 +237,20 @@ impl Delivery {
         Ok(notes)
     }
 
-    async fn delete_user(&self, provider: &str, user_id: &str, subject: &str) -> Result<Vec<String>, Outcome> {
+    async fn delete_user(
+        &self,
+        provider: &str,
+        user_id: &str,
+        subject: &str,
+    ) -> Result<Vec<String>, Outcome> {
         let dir = self.directory(provider)?;
         let store_err = |e: crate::store::StoreError| Outcome::Retry(e.to_string());
-        if let Some(account) = self.store.account(user_id, provider).await.map_err(store_err)? {
+        if let Some(account) = self
+            .store
+            .account(user_id, provider)
+            .await
+            .map_err(store_err)?
+        {
             let id = UserId::new(account).map_err(|e| Outcome::Failed(e.to_string()))?;
             match dir.delete_user(&id).await {
                 Ok(()) => {}
@@ -228,9 +258,15 @@ impl Delivery {
                 Err(e) => return Err(classify(&e)),
             }
             self.forget_email(provider, &id).await;
-            self.store.forget_account(user_id, provider).await.map_err(store_err)?;
+            self.store
+                .forget_account(user_id, provider)
+                .await
+                .map_err(store_err)?;
         }
-        self.store.scrub_subject(provider, subject).await.map_err(store_err)?;
+        self.store
+            .scrub_subject(provider, subject)
+            .await
+            .map_err(store_err)?;
         Ok(Vec::new())
     }
 
@@ -242,10 +278,19 @@ impl Delivery {
 
     /// The account with this email, from the provider's list (listed once
     /// per provider and kept up to date by this instance's own writes).
-    async fn account_by_email(&self, provider: &str, dir: &Arc<dyn Directory>, email: &Email) -> Result<Option<UserId>, Outcome> {
+    async fn account_by_email(
+        &self,
+        provider: &str,
+        dir: &Arc<dyn Directory>,
+        email: &Email,
+    ) -> Result<Option<UserId>, Outcome> {
         let mut emails = self.emails.lock().await;
         if !emails.contains_key(provider) {
-            let users: Vec<User> = dir.list_users().try_collect().await.map_err(|e| classify(&e))?;
+            let users: Vec<User> = dir
+                .list_users()
+                .try_collect()
+                .await
+                .map_err(|e| classify(&e))?;
             let map = users
                 .into_iter()
                 .filter_map(|u| u.email.map(|e| (e.as_str().to_lowercase(), u.id)))
@@ -267,16 +312,29 @@ impl Delivery {
 
     /// The person's account as the provider has it now, through the stored
     /// id; `None` when there is none (or it was deleted behind our back).
-    async fn current_account(&self, provider: &str, dir: &Arc<dyn Directory>, person: &PersonSnapshot) -> Result<Option<User>, Outcome> {
+    async fn current_account(
+        &self,
+        provider: &str,
+        dir: &Arc<dyn Directory>,
+        person: &PersonSnapshot,
+    ) -> Result<Option<User>, Outcome> {
         let store_err = |e: crate::store::StoreError| Outcome::Retry(e.to_string());
-        let Some(account) = self.store.account(&person.id, provider).await.map_err(store_err)? else {
+        let Some(account) = self
+            .store
+            .account(&person.id, provider)
+            .await
+            .map_err(store_err)?
+        else {
             return Ok(None);
         };
         let id = UserId::new(account).map_err(|e| Outcome::Failed(e.to_string()))?;
         match dir.get_user(&id).await {
             Ok(user) => Ok(Some(user)),
             Err(e) if e.kind() == ErrorKind::NotFound => {
-                self.store.forget_account(&person.id, provider).await.map_err(store_err)?;
+                self.store
+                    .forget_account(&person.id, provider)
+                    .await
+                    .map_err(store_err)?;
                 self.forget_email(provider, &id).await;
                 Ok(None)
             }
@@ -284,12 +342,17 @@ impl Delivery {
         }
     }
 
-    async fn sync_user(&self, provider: &str, person: &PersonSnapshot) -> Result<Vec<String>, Outcome> {
+    async fn sync_user(
+        &self,
+        provider: &str,
+        person: &PersonSnapshot,
+    ) -> Result<Vec<String>, Outcome> {
         let dir = self.directory(provider)?;
         let caps = dir.capabilities();
         let mapping = self.config.mapping(provider);
         let store_err = |e: crate::store::StoreError| Outcome::Retry(e.to_string());
-        let email = Email::parse(person.email.clone()).map_err(|e| Outcome::Failed(e.to_string()))?;
+        let email =
+            Email::parse(person.email.clone()).map_err(|e| Outcome::Failed(e.to_string()))?;
         let desired = self.desired(provider, &person.groups);
         let mut notes = Vec::new();
         let current = self.current_account(provider, dir, person).await?;
@@ -306,10 +369,17 @@ impl Delivery {
                         Err(e) => return Err(classify(&e)),
                     }
                     self.forget_email(provider, &user.id).await;
-                    self.store.forget_account(&person.id, provider).await.map_err(store_err)?;
+                    self.store
+                        .forget_account(&person.id, provider)
+                        .await
+                        .map_err(store_err)?;
                 }
                 policy => {
-                    let status = if policy == Deactivation::Block { UserStatus::Blocked } else { UserStatus::Suspended };
+                    let status = if policy == Deactivation::Block {
+                        UserStatus::Blocked
+                    } else {
+                        UserStatus::Suspended
+                    };
                     if user.status != status {
                         dir.update_user(&user.id, &UserUpdate::new().status(status))
                             .await
@@ -322,19 +392,33 @@ impl Delivery {
 
         let user = match current {
             Some(user) => {
-                self.update_account(provider, dir, &caps, &user, person, &email, &desired, &mut notes).await?;
+                self.update_account(
+                    provider, dir, &caps, &user, person, &email, &desired, &mut notes,
+                )
+                .await?;
                 user
             }
             None => {
-                let user = self.adopt_or_create(provider, dir, &caps, person, &email, &desired, &mut notes).await?;
-                self.store.set_account(&person.id, provider, user.id.as_str()).await.map_err(store_err)?;
+                let user = self
+                    .adopt_or_create(provider, dir, &caps, person, &email, &desired, &mut notes)
+                    .await?;
+                self.store
+                    .set_account(&person.id, provider, user.id.as_str())
+                    .await
+                    .map_err(store_err)?;
                 self.remember_email(provider, &email, &user.id).await;
                 // An adopted account may be blocked or named otherwise.
-                self.update_account(provider, dir, &caps, &user, person, &email, &desired, &mut notes).await?;
+                self.update_account(
+                    provider, dir, &caps, &user, person, &email, &desired, &mut notes,
+                )
+                .await?;
                 user
             }
         };
-        self.sync_memberships(provider, dir, &caps, &mapping, &user.id, person, &desired, &mut notes).await?;
+        self.sync_memberships(
+            provider, dir, &caps, &mapping, &user.id, person, &desired, &mut notes,
+        )
+        .await?;
         Ok(notes)
     }
 
@@ -352,7 +436,10 @@ impl Delivery {
         if let Some(id) = self.account_by_email(provider, dir, email).await? {
             match dir.get_user(&id).await {
                 Ok(user) => {
-                    notes.push(format!("adopted the existing account {} with the same email", user.id));
+                    notes.push(format!(
+                        "adopted the existing account {} with the same email",
+                        user.id
+                    ));
                     return Ok(user);
                 }
                 Err(e) if e.kind() == ErrorKind::NotFound => self.forget_email(provider, &id).await,
@@ -378,14 +465,19 @@ impl Delivery {
                 Ok(created.value)
             }
             // Someone made it since the list was read: adopt it.
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => match dir.find_user_by_email(email).await {
-                Ok(Some(user)) => {
-                    notes.push(format!("adopted the existing account {} with the same email", user.id));
-                    Ok(user)
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                match dir.find_user_by_email(email).await {
+                    Ok(Some(user)) => {
+                        notes.push(format!(
+                            "adopted the existing account {} with the same email",
+                            user.id
+                        ));
+                        Ok(user)
+                    }
+                    Ok(None) => Err(classify(&e)),
+                    Err(e) => Err(classify(&e)),
                 }
-                Ok(None) => Err(classify(&e)),
-                Err(e) => Err(classify(&e)),
-            },
+            }
             Err(e) => Err(classify(&e)),
         }
     }
@@ -403,7 +495,10 @@ impl Delivery {
         notes: &mut Vec<String>,
     ) -> Result<(), Outcome> {
         let mut update = UserUpdate::new();
-        let email_differs = user.email.as_ref().is_some_and(|e| !email.matches(e.as_str()));
+        let email_differs = user
+            .email
+            .as_ref()
+            .is_some_and(|e| !email.matches(e.as_str()));
         if email_differs {
             if caps.update_email {
                 update = update.email(email.clone());
@@ -411,7 +506,10 @@ impl Delivery {
                 notes.push(format!(
                     "{provider} cannot change an email: the account {} keeps {}",
                     user.id,
-                    user.email.as_ref().map(Email::as_str).unwrap_or("its old email")
+                    user.email
+                        .as_ref()
+                        .map(Email::as_str)
+                        .unwrap_or("its old email")
                 ));
             }
         }
@@ -425,7 +523,10 @@ impl Delivery {
             if caps.update_status {
                 update = update.status(UserStatus::Active);
             } else {
-                notes.push(format!("{provider} cannot reactivate the account {}", user.id));
+                notes.push(format!(
+                    "{provider} cannot reactivate the account {}",
+                    user.id
+                ));
             }
         }
         if let Some(role) = &desired.role
@@ -435,11 +536,17 @@ impl Delivery {
             if caps.update_role {
                 update = update.role(role.clone());
             } else {
-                notes.push(format!("{provider} cannot change the role of {} to {role}", user.id));
+                notes.push(format!(
+                    "{provider} cannot change the role of {} to {role}",
+                    user.id
+                ));
             }
         }
         if !update.is_empty() {
-            let updated = dir.update_user(&user.id, &update).await.map_err(|e| classify(&e))?;
+            let updated = dir
+                .update_user(&user.id, &update)
+                .await
+                .map_err(|e| classify(&e))?;
             if let Some(new_email) = &updated.email {
                 self.remember_email(provider, new_email, &updated.id).await;
             }
@@ -466,7 +573,10 @@ impl Delivery {
         // create is reported, and the rest proceeds.
         let mut wanted: Vec<(TenantId, String, Option<TenantRole>)> = Vec::new();
         for (name, role) in &desired.tenants {
-            match self.tenant_id(provider, dir, name, caps.create_tenant).await? {
+            match self
+                .tenant_id(provider, dir, name, caps.create_tenant)
+                .await?
+            {
                 Some(id) => wanted.push((id, name.clone(), *role)),
                 None => notes.push(format!(
                     "tenant {name:?} is missing on {provider}, which cannot create tenants"
@@ -479,8 +589,14 @@ impl Delivery {
                 managed.insert(id, name.clone());
             }
         }
-        let current = dir.list_user_memberships(user).await.map_err(|e| classify(&e))?;
-        let request = |role: Option<TenantRole>, name: &str, notes: &mut Vec<String>| -> Option<MembershipRequest> {
+        let current = dir
+            .list_user_memberships(user)
+            .await
+            .map_err(|e| classify(&e))?;
+        let request = |role: Option<TenantRole>,
+                       name: &str,
+                       notes: &mut Vec<String>|
+         -> Option<MembershipRequest> {
             let mut request = MembershipRequest::new();
             if caps.membership_roles
                 && let Some(role) = role
@@ -488,7 +604,10 @@ impl Delivery {
                 request = request.with_role(role);
             }
             if caps.membership_requires_wireguard_key {
-                let attribute = mapping.wireguard_key_attribute.as_deref().unwrap_or("(no wireguard_key_attribute configured)");
+                let attribute = mapping
+                    .wireguard_key_attribute
+                    .as_deref()
+                    .unwrap_or("(no wireguard_key_attribute configured)");
                 match person.wireguard_key.as_deref().map(WireGuardKey::parse) {
                     Some(Ok(key)) => request = request.with_wireguard_key(key),
                     Some(Err(_)) => {
@@ -520,7 +639,9 @@ impl Delivery {
                 }
                 (Some((to, name, role)), Some(m)) if managed.contains_key(&m.tenant) => {
                     if let Some(req) = request(*role, name, notes) {
-                        dir.move_user(user, &m.tenant, to, &req).await.map_err(|e| classify(&e))?;
+                        dir.move_user(user, &m.tenant, to, &req)
+                            .await
+                            .map_err(|e| classify(&e))?;
                     }
                 }
                 (Some((_, name, _)), Some(m)) => notes.push(format!(
@@ -548,6 +669,9 @@ impl Delivery {
                 add(dir, to, user, &req).await?;
             }
         }
+        if mapping.memberships_are_accounts(dir.provider_id()) {
+            return Ok(());
+        }
         for m in &current {
             if managed.contains_key(&m.tenant) && !wanted.iter().any(|(id, _, _)| id == &m.tenant) {
                 remove(dir, &m.tenant, user).await?;
@@ -557,7 +681,12 @@ impl Delivery {
     }
 }
 
-async fn add(dir: &Arc<dyn Directory>, tenant: &TenantId, user: &UserId, request: &MembershipRequest) -> Result<(), Outcome> {
+async fn add(
+    dir: &Arc<dyn Directory>,
+    tenant: &TenantId,
+    user: &UserId,
+    request: &MembershipRequest,
+) -> Result<(), Outcome> {
     match dir.add_member(tenant, user, request).await {
         Ok(_) => Ok(()),
         // A repeat after a lost answer: the membership is there.
@@ -577,7 +706,10 @@ async fn remove(dir: &Arc<dyn Directory>, tenant: &TenantId, user: &UserId) -> R
 fn has_role(user: &User, role: &RoleSpec) -> bool {
     match role {
         RoleSpec::Neutral(r) => user.role == Some(*r),
-        RoleSpec::Provider(name) => user.raw_role.as_deref().is_some_and(|raw| raw.eq_ignore_ascii_case(name)),
+        RoleSpec::Provider(name) => user
+            .raw_role
+            .as_deref()
+            .is_some_and(|raw| raw.eq_ignore_ascii_case(name)),
     }
 }
 
@@ -629,7 +761,12 @@ impl WorkerSettings {
 impl Workers {
     /// Starts draining the outbox; `wake` is notified after each accepted
     /// request so new operations start at once.
-    pub fn start(delivery: Arc<Delivery>, store: Store, settings: WorkerSettings, wake: Arc<Notify>) -> Workers {
+    pub fn start(
+        delivery: Arc<Delivery>,
+        store: Store,
+        settings: WorkerSettings,
+        wake: Arc<Notify>,
+    ) -> Workers {
         let (stop, stopped) = watch::channel(false);
         let done = tokio::spawn(run(delivery, store, settings, wake, stopped));
         Workers { stop, done }
@@ -642,7 +779,13 @@ impl Workers {
     }
 }
 
-async fn run(delivery: Arc<Delivery>, store: Store, settings: WorkerSettings, wake: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
+async fn run(
+    delivery: Arc<Delivery>,
+    store: Store,
+    settings: WorkerSettings,
+    wake: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
+) {
     let permits = Arc::new(Semaphore::new(settings.count));
     let in_flight: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
     let finished = Arc::new(Notify::new());
@@ -661,12 +804,25 @@ async fn run(delivery: Arc<Delivery>, store: Store, settings: WorkerSettings, wa
         let available = permits.available_permits();
         let busy: Vec<String> = in_flight
             .lock()
-            .map(|m| m.iter().filter(|(_, n)| **n >= settings.per_provider).map(|(p, _)| p.clone()).collect())
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, n)| **n >= settings.per_provider)
+                    .map(|(p, _)| p.clone())
+                    .collect()
+            })
             .unwrap_or_default();
         let rows = if available == 0 {
             Vec::new()
         } else {
-            match store.claim(&settings.instance, available.min(settings.per_provider), settings.lease.as_millis() as i64, &busy).await {
+            match store
+                .claim(
+                    &settings.instance,
+                    available.min(settings.per_provider),
+                    settings.lease.as_millis() as i64,
+                    &busy,
+                )
+                .await
+            {
                 Ok(rows) => rows,
                 Err(e) => {
                     tracing::warn!(error = %e, "claiming outbox rows");
@@ -684,7 +840,9 @@ async fn run(delivery: Arc<Delivery>, store: Store, settings: WorkerSettings, wa
             continue;
         }
         for row in rows {
-            let Ok(permit) = permits.clone().acquire_owned().await else { break };
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
             if let Ok(mut m) = in_flight.lock() {
                 *m.entry(row.provider.clone()).or_default() += 1;
             }
@@ -718,9 +876,14 @@ async fn record(store: &Store, row: &OutboxRow, outcome: &Outcome, settings: &Wo
         }
         Outcome::Retry(error) => {
             let exponent = (row.attempts.max(1) - 1).min(20) as u32;
-            let delay = settings.retry_base.saturating_mul(2u32.saturating_pow(exponent)).min(settings.retry_max);
+            let delay = settings
+                .retry_base
+                .saturating_mul(2u32.saturating_pow(exponent))
+                .min(settings.retry_max);
             tracing::info!(id = row.id, provider = %row.provider, attempt = row.attempts, error = %error, "will retry");
-            store.postpone(row.id, error, now_millis() + delay.as_millis() as i64).await
+            store
+                .postpone(row.id, error, now_millis() + delay.as_millis() as i64)
+                .await
         }
         Outcome::Failed(error) => {
             tracing::warn!(id = row.id, provider = %row.provider, error = %error, "failed");
