@@ -576,7 +576,7 @@ mod tests {
         assert!(m(r#"displayName co "love""#));
         assert!(m(r#"displayName sw "ADA""#));
         assert!(m(r#"userName ew "example.com""#));
-        assert!(m("title pr") == false);
+        assert!(!m("title pr"));
         assert!(m("displayName pr"));
         assert!(m(r#"userName ne "bob@example.com""#));
         assert!(m(r#"name.givenName eq "ada""#));

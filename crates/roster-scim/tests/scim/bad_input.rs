@@ -28,6 +28,16 @@ async fn raw(
     (status, body, headers)
 }
 
+/// Method, path, token, body, expected status and scimType.
+type Case<'a> = (
+    reqwest::Method,
+    String,
+    Option<&'a str>,
+    Option<Vec<u8>>,
+    u16,
+    Option<&'a str>,
+);
+
 fn assert_error(body: &Value, status: u16, scim_type: Option<&str>) {
     assert_eq!(
         body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
@@ -49,7 +59,7 @@ async fn bad_requests_get_scim_errors_and_change_nothing() {
     let writes_before = h.sandbox.write_counts().await;
     let post = reqwest::Method::POST;
 
-    let cases: Vec<(reqwest::Method, String, Option<&str>, Option<Vec<u8>>, u16, Option<&str>)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (post.clone(), "/Users".into(), Some(TOKEN), Some(b"{\"schemas\": [".to_vec()), 400, Some("invalidSyntax")),
         (post.clone(), "/Users".into(), Some(TOKEN), Some(b"[1,2]".to_vec()), 400, Some("invalidSyntax")),
         (post.clone(), "/Users".into(), Some(TOKEN), Some(json!({"schemas": ["urn:example:made-up"], "userName": "x@example.com"}).to_string().into_bytes()), 400, Some("invalidValue")),
