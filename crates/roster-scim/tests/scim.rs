@@ -15,3 +15,5 @@ mod postgres;
 mod protocol;
 #[path = "scim/recovery.rs"]
 mod recovery;
+#[path = "scim/running.rs"]
+mod running;

@@ -85,6 +85,43 @@ async fn a_provider_that_is_down_waits_in_the_outbox_and_the_others_are_not_held
 }
 
 #[tokio::test]
+async fn one_persons_operations_apply_in_acceptance_order() {
+    let h = Harness::start().await;
+    let ada = h.create_user("ada@example.com", "Ada", "L").await;
+    h.settle().await;
+    h.sandbox.adverity.reset_requests().await;
+    // Slow answers, so the changes queue up behind each other.
+    h.sandbox
+        .adverity
+        .delay_responses(1000, Duration::from_millis(20), |_| true);
+    for n in 1..=12 {
+        let (status, _) = h.patch(&format!("/Users/{ada}"), json!([{"op": "replace", "path": "displayName", "value": format!("Ada Step{n:02}")}])).await;
+        assert_eq!(status, 200);
+    }
+    h.settle().await;
+    let sent: Vec<String> = h
+        .sandbox
+        .adverity
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() != "GET")
+        .filter_map(|r| {
+            let body = String::from_utf8_lossy(&r.body).into_owned();
+            body.find("Step").map(|at| body[at..at + 6].to_owned())
+        })
+        .collect();
+    assert!(!sent.is_empty());
+    let mut sorted = sent.clone();
+    sorted.sort();
+    assert_eq!(
+        sent, sorted,
+        "the names reached Adverity in the order they were accepted"
+    );
+    assert_eq!(sent.last().map(String::as_str), Some("Step12"));
+}
+
+#[tokio::test]
 async fn a_permanent_failure_waits_for_a_manual_retry() {
     let h = Harness::start().await;
     Mock::given(wiremock::matchers::method("POST"))
@@ -126,7 +163,7 @@ async fn a_permanent_failure_waits_for_a_manual_retry() {
     );
 }
 
-fn binary_config(sandbox: &Sandbox, store: &str) -> String {
+pub fn binary_config(sandbox: &Sandbox, store: &str) -> String {
     format!(
         r#"
 [auth]
@@ -172,7 +209,17 @@ api_key_env = "T_M1_KEY"
     )
 }
 
-struct Child(std::process::Child);
+/// Every emulator answers `by` late from now on.
+pub fn slow_everything(sandbox: &Sandbox, by: Duration) {
+    let all = |_: &wiremock::Request| true;
+    sandbox.iaas.delay_responses(100_000, by, all);
+    sandbox.netbird.delay_responses(100_000, by, all);
+    sandbox.adverity.delay_responses(100_000, by, all);
+    sandbox.astra.delay_responses(100_000, by, all);
+    sandbox.medium_one.delay_responses(100_000, by, all);
+}
+
+pub struct Child(pub std::process::Child);
 
 impl Drop for Child {
     fn drop(&mut self) {
@@ -181,7 +228,7 @@ impl Drop for Child {
     }
 }
 
-fn spawn(config: &std::path::Path, listen: &str) -> Child {
+pub fn spawn(config: &std::path::Path, listen: &str) -> Child {
     use roster_testkit::{adverity, astra, iaas, medium_one, netbird};
     let text = std::fs::read_to_string(config).expect("config");
     std::fs::write(
