@@ -18,6 +18,7 @@
 //! | `offboard` (4) | `Fleet::offboard` on 5 providers with 100 ms latency each |
 //! | `plan` (5) | `Fleet::plan`/`apply` of 1,000 changes: requests vs the minimum |
 //! | `build-cost` (6) | runs `crates/roster-bench/build-cost.sh` |
+//! | `scim` | 10,000 users + 500 groups through roster-scim vs the fleet directly (not in `all`) |
 //!
 //! `all` runs every scenario in a child process of its own, so one
 //! scenario's memory never shows in another's peak RSS.
@@ -30,6 +31,7 @@ mod offboard;
 mod overhead;
 mod plan;
 mod report;
+mod scim;
 mod server;
 mod stats;
 
@@ -44,7 +46,7 @@ roster_http::impl_client_hooks!(generated::Client);
 use std::error::Error;
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: roster-bench <overhead|bulk|memory|offboard|plan|build-cost|all> \
+const USAGE: &str = "usage: roster-bench <overhead|bulk|memory|offboard|plan|build-cost|scim|all> \
                      [--n N] [--skip-build-cost]";
 
 /// The scenarios `all` runs, in order.
@@ -65,6 +67,7 @@ fn canonical(name: &str) -> Option<&'static str> {
         "4" | "offboard" => "offboard",
         "5" | "plan" => "plan",
         "6" | "build-cost" => "build-cost",
+        "scim" => "scim",
         "all" => "all",
         _ => return None,
     })
@@ -77,6 +80,7 @@ fn run_one(scenario: &'static str, n: Option<u64>) -> Result<(), Box<dyn Error>>
         "memory" => memory::run(n.unwrap_or(1_000_000))?,
         "offboard" => offboard::run()?,
         "plan" => plan::run()?,
+        "scim" => scim::run(n.unwrap_or(10_000) as usize)?,
         "build-cost" => {
             let script = concat!(env!("CARGO_MANIFEST_DIR"), "/build-cost.sh");
             println!("== build-cost: running {script} (clean builds; takes minutes)");

@@ -15,6 +15,7 @@
 //! - [`worker`]: drains the outbox through the fleet and its layers.
 //! - [`config`]: the file, including the mapping of groups to tenants and
 //!   roles per provider.
+//! - [`load`]: an IdP-shaped load generator (the bench and its CI run).
 //! - [`cli`]: `serve`, `status`, `retry`, `hash-token`, for `roster scim …`
 //!   and the `roster-scim` binary.
 //!
@@ -53,6 +54,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod filter;
+pub mod load;
 pub mod resource;
 pub mod schemas;
 pub mod server;

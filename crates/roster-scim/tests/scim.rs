@@ -9,6 +9,8 @@ mod harness;
 mod bad_input;
 #[path = "scim/delivery.rs"]
 mod delivery;
+#[path = "scim/load.rs"]
+mod load;
 #[path = "scim/postgres.rs"]
 mod postgres;
 #[path = "scim/protocol.rs"]

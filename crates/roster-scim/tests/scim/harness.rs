@@ -95,11 +95,17 @@ impl Harness {
     }
 
     pub async fn start_with(sandbox: Sandbox, store_url: &str, stack: Stack) -> Harness {
+        Self::start_with_config(sandbox, config(store_url), stack).await
+    }
+
+    pub async fn start_with_config(sandbox: Sandbox, config: ScimConfig, stack: Stack) -> Harness {
+        let store_url = config.store.url.clone();
+        let store_url = store_url.as_str();
         let logs = LogCapture::install_global();
         let store = Store::open(store_url).await.expect("store");
         let mut tokens = Tokens::default();
         tokens.add(TOKEN);
-        let running = Server::new(config(store_url))
+        let running = Server::new(config)
             .with_fleet(sandbox.fleet(&stack))
             .with_tokens(tokens)
             .with_store(store.clone())
