@@ -40,12 +40,17 @@ const TOKEN: &str = "roster-bench-scim-token";
 pub fn run(users: usize) -> Result<Report, Box<dyn Error>> {
     let groups = (users / 20).max(1);
     if let Ok(phase) = std::env::var(PHASE_ENV) {
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
         let seconds = match phase.as_str() {
             "scim" => runtime.block_on(scim_phase(users, groups))?,
             _ => runtime.block_on(fleet_phase(users, groups))?,
         };
-        println!("{}", json!({"seconds": seconds, "peak_rss_kib": peak_rss_kib()}));
+        println!(
+            "{}",
+            json!({"seconds": seconds, "peak_rss_kib": peak_rss_kib()})
+        );
         std::process::exit(0);
     }
     let measure = |phase: &str| -> Result<(f64, f64), Box<dyn Error>> {
@@ -55,7 +60,11 @@ pub fn run(users: usize) -> Result<Report, Box<dyn Error>> {
             .env(PHASE_ENV, phase)
             .output()?;
         if !output.status.success() {
-            return Err(format!("the {phase} phase failed: {}", String::from_utf8_lossy(&output.stderr)).into());
+            return Err(format!(
+                "the {phase} phase failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+            .into());
         }
         let line = String::from_utf8_lossy(&output.stdout);
         let figures: Value = serde_json::from_str(line.lines().last().unwrap_or("{}"))?;
@@ -66,12 +75,44 @@ pub fn run(users: usize) -> Result<Report, Box<dyn Error>> {
     let (fleet_s, fleet_rss) = measure("fleet")?;
     let (scim_s, scim_rss) = measure("scim")?;
     let rate = |s: f64| users as f64 / s.max(1e-9);
-    let mut report = Report::new("scim", format!("{users} users and {groups} groups through SCIM vs the fleet directly"));
-    report.absolute("SCIM: users/s, accepted and delivered", format!("{:.0} users/s ({scim_s:.1} s)", rate(scim_s)), rate(scim_s), " users/s", Goal::Info);
-    report.absolute("fleet directly: users/s", format!("{:.0} users/s ({fleet_s:.1} s)", rate(fleet_s)), rate(fleet_s), " users/s", Goal::Info);
-    report.ratio("SCIM time / fleet time", format!("{scim_s:.1} s / {fleet_s:.1} s"), scim_s / fleet_s.max(1e-9), Goal::Info);
-    report.absolute("SCIM peak RSS", format!("{:.0} MiB", scim_rss / 1024.0), scim_rss / 1024.0, " MiB", Goal::Info);
-    report.absolute("fleet peak RSS", format!("{:.0} MiB", fleet_rss / 1024.0), fleet_rss / 1024.0, " MiB", Goal::Info);
+    let mut report = Report::new(
+        "scim",
+        format!("{users} users and {groups} groups through SCIM vs the fleet directly"),
+    );
+    report.absolute(
+        "SCIM: users/s, accepted and delivered",
+        format!("{:.0} users/s ({scim_s:.1} s)", rate(scim_s)),
+        rate(scim_s),
+        " users/s",
+        Goal::Info,
+    );
+    report.absolute(
+        "fleet directly: users/s",
+        format!("{:.0} users/s ({fleet_s:.1} s)", rate(fleet_s)),
+        rate(fleet_s),
+        " users/s",
+        Goal::Info,
+    );
+    report.ratio(
+        "SCIM time / fleet time",
+        format!("{scim_s:.1} s / {fleet_s:.1} s"),
+        scim_s / fleet_s.max(1e-9),
+        Goal::Info,
+    );
+    report.absolute(
+        "SCIM peak RSS",
+        format!("{:.0} MiB", scim_rss / 1024.0),
+        scim_rss / 1024.0,
+        " MiB",
+        Goal::Info,
+    );
+    report.absolute(
+        "fleet peak RSS",
+        format!("{:.0} MiB", fleet_rss / 1024.0),
+        fleet_rss / 1024.0,
+        " MiB",
+        Goal::Info,
+    );
     report.note("Both phases include the five in-process emulators' own memory and CPU.");
     report.note("SCIM adds a durable SQLite commit per accepted request and per delivered operation, and adopts by email first.");
     report.raw = json!({"users": users, "groups": groups, "scim_seconds": scim_s, "fleet_seconds": fleet_s, "scim_peak_rss_kib": scim_rss, "fleet_peak_rss_kib": fleet_rss});
@@ -96,7 +137,16 @@ async fn scim_phase(users: usize, groups: usize) -> Result<f64, Box<dyn Error>> 
         .await?;
     let base = format!("http://{}/scim/v2", running.local_addr());
     let started = Instant::now();
-    provision(&base, TOKEN, LoadPlan { users, groups, concurrency: CONCURRENCY }).await?;
+    provision(
+        &base,
+        TOKEN,
+        LoadPlan {
+            users,
+            groups,
+            concurrency: CONCURRENCY,
+        },
+    )
+    .await?;
     while store.has_pending().await? {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -128,7 +178,9 @@ async fn fleet_phase(users: usize, groups: usize) -> Result<f64, Box<dyn Error>>
     let results: Vec<Result<(), roster::Error>> = futures::stream::iter(0..users)
         .map(|i| async move {
             for name in fleet.names() {
-                let dir: &std::sync::Arc<dyn Directory> = fleet.provider(name).ok_or_else(|| roster::Error::invalid_input("provider"))?;
+                let dir: &std::sync::Arc<dyn Directory> = fleet
+                    .provider(name)
+                    .ok_or_else(|| roster::Error::invalid_input("provider"))?;
                 let caps = dir.capabilities();
                 let mut new = NewUser::new(Email::parse(load_email(i))?);
                 if caps.user_display_name {

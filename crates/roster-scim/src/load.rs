@@ -122,7 +122,10 @@ pub async fn provision(base: &str, token: &str, plan: LoadPlan) -> Result<LoadRe
             let request = post("/Users", user_body(i));
             async move {
                 let body = send(request).await?;
-                body["id"].as_str().map(str::to_owned).ok_or_else(|| "a created user has no id".to_owned())
+                body["id"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| "a created user has no id".to_owned())
             }
         })
         .buffered(plan.concurrency.max(1))
