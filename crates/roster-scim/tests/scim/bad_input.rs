@@ -123,6 +123,37 @@ async fn bad_requests_get_scim_errors_and_change_nothing() {
         logs.contains("refused: no valid bearer token"),
         "the refusals were logged (so the check above saw them)"
     );
+    for provider_secret in [
+        roster_testkit::iaas::IAAS_TOKEN,
+        roster_testkit::netbird::NETBIRD_TOKEN,
+        roster_testkit::adverity::ADVERITY_TOKEN,
+        roster_testkit::astra::ASTRA_TOKEN,
+        roster_testkit::medium_one::MEDIUMONE_PASSWORD,
+    ] {
+        assert!(
+            !logs.contains(provider_secret),
+            "a log line holds a provider credential"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tokens_never_reach_debug_output() {
+    let mut tokens = roster_scim::auth::Tokens::default();
+    tokens.add(TOKEN);
+    let config = crate::harness::config("sqlite::memory:");
+    let server = roster_scim::Server::new(config.clone()).with_tokens(tokens.clone());
+    for text in [
+        format!("{server:?}"),
+        format!("{tokens:?}"),
+        format!("{config:?}"),
+    ] {
+        assert!(!text.contains(TOKEN), "{text}");
+        assert!(
+            !text.contains(&roster_scim::auth::hash_token(TOKEN)),
+            "{text}"
+        );
+    }
 }
 
 #[tokio::test]

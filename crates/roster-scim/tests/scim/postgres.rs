@@ -82,4 +82,30 @@ async fn postgres_claims_never_hand_one_row_to_two_instances() {
         }
     }
     assert_eq!(seen.len(), 200);
+
+    // One person's operations: only the oldest unfinished one is ever
+    // claimable, whichever instance asks.
+    let mut tx = a.begin().await.expect("tx");
+    for _ in 0..3 {
+        tx.enqueue(
+            "iaas",
+            &Operation::DeleteUser {
+                user_id: "same".into(),
+            },
+        )
+        .await
+        .expect("enqueue");
+    }
+    tx.commit().await.expect("commit");
+    let mut order = Vec::new();
+    for _ in 0..3 {
+        let (x, y) = tokio::join!(a.claim("a", 5, 60_000, &[]), b.claim("b", 5, 60_000, &[]));
+        let rows: Vec<_> = x.expect("a").into_iter().chain(y.expect("b")).collect();
+        assert_eq!(rows.len(), 1, "one at a time: {rows:?}");
+        order.push(rows[0].id);
+        a.finish(rows[0].id, None).await.expect("finish");
+    }
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "in acceptance order");
 }

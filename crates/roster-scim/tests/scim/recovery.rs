@@ -370,3 +370,41 @@ async fn sigkill_mid_fan_out_then_restart_converges_without_duplicates() {
         }
     }
 }
+
+#[tokio::test]
+async fn journal_retention_purges_only_delivered_operations() {
+    let dir = temp_dir("retention");
+    let store = roster_scim::Store::open(&format!("sqlite://{}", dir.join("s.db").display()))
+        .await
+        .expect("store");
+    let mut tx = store.begin().await.expect("tx");
+    for i in 0..3 {
+        tx.enqueue(
+            "iaas",
+            &roster_scim::store::Operation::DeleteUser {
+                user_id: format!("u{i}"),
+            },
+        )
+        .await
+        .expect("enqueue");
+    }
+    tx.commit().await.expect("commit");
+    let rows = store.claim("me", 3, 60_000, &[]).await.expect("claim");
+    assert_eq!(rows.len(), 3);
+    store.finish(rows[0].id, None).await.expect("finish");
+    store.fail(rows[1].id, "refused").await.expect("fail");
+    let future = roster_scim::store::now_millis() + 1000;
+    assert_eq!(
+        store.purge(future).await.expect("purge"),
+        1,
+        "only the delivered row"
+    );
+    let left: Vec<String> = store
+        .operations()
+        .await
+        .expect("ops")
+        .into_iter()
+        .map(|o| o.state)
+        .collect();
+    assert_eq!(left, ["failed", "running"]);
+}
