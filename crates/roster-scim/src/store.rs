@@ -495,13 +495,62 @@ impl Store {
         tx.commit().await
     }
 
-    /// Forgets the provider's id for a person (the account was deleted).
-    pub async fn forget_account(&self, user_id: &str, provider: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM accounts WHERE user_id = $1 AND provider = $2")
+    /// The tenants (by name) a worker put the person in on `provider`.
+    pub async fn managed_memberships(
+        &self,
+        user_id: &str,
+        provider: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT tenant FROM managed_memberships WHERE user_id = $1 AND provider = $2 ORDER BY tenant")
             .bind(user_id)
             .bind(provider)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("tenant")?)).collect()
+    }
+
+    /// Records (`true`) or forgets (`false`) that a worker put the person
+    /// in `tenant` on `provider`.
+    pub async fn set_managed_membership(
+        &self,
+        user_id: &str,
+        provider: &str,
+        tenant: &str,
+        present: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM managed_memberships WHERE user_id = $1 AND provider = $2 AND tenant = $3",
+        )
+        .bind(user_id)
+        .bind(provider)
+        .bind(tenant)
+        .execute(&self.pool)
+        .await?;
+        if present {
+            sqlx::query(
+                "INSERT INTO managed_memberships (user_id, provider, tenant) VALUES ($1, $2, $3)",
+            )
+            .bind(user_id)
+            .bind(provider)
+            .bind(tenant)
             .execute(&self.pool)
             .await?;
+        }
+        Ok(())
+    }
+
+    /// Forgets the provider's id for a person (the account was deleted).
+    pub async fn forget_account(&self, user_id: &str, provider: &str) -> Result<(), StoreError> {
+        for sql in [
+            "DELETE FROM accounts WHERE user_id = $1 AND provider = $2",
+            "DELETE FROM managed_memberships WHERE user_id = $1 AND provider = $2",
+        ] {
+            sqlx::query(sql)
+                .bind(user_id)
+                .bind(provider)
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(())
     }
 

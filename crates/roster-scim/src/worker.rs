@@ -13,6 +13,11 @@
 //! - memberships are compared with the provider's list before any add or
 //!   remove.
 //!
+//! A deleted SCIM group takes its members out of the tenants it mapped to;
+//! the tenants themselves stay (deleting one can delete its data), and so
+//! do tenants no group maps: a membership is only ever removed from a
+//! tenant the config maps.
+//!
 //! Repeats a user can see: Astra and NetBird invite by email, so an invite
 //! repeated because its answer was lost may send the invitation email
 //! again (Astra re-sends it for a user whose invitation is still pending).
@@ -106,14 +111,13 @@ impl Delivery {
     fn desired(&self, provider: &str, groups: &[String]) -> Desired {
         let mapping = self.config.mapping(provider);
         let mut desired = Desired::default();
-        for (group, providers) in &self.config.groups {
+        for providers in self.config.groups.values() {
             if let Some(m) = providers.get(provider)
                 && let Some(t) = &m.tenant
                 && !desired.managed.contains(t)
             {
                 desired.managed.push(t.clone());
             }
-            let _ = group;
         }
         for name in groups {
             let explicit = self
@@ -566,7 +570,15 @@ impl Delivery {
         desired: &Desired,
         notes: &mut Vec<String>,
     ) -> Result<(), Outcome> {
-        if desired.managed.is_empty() && desired.tenants.is_empty() {
+        if desired.managed.is_empty()
+            && desired.tenants.is_empty()
+            && self
+                .store
+                .managed_memberships(&person.id, provider)
+                .await
+                .map_err(|e| Outcome::Retry(e.to_string()))?
+                .is_empty()
+        {
             return Ok(());
         }
         // Resolve the tenant names; a missing one the provider cannot
@@ -583,8 +595,20 @@ impl Delivery {
                 )),
             }
         }
+        let store_err = |e: crate::store::StoreError| Outcome::Retry(e.to_string());
+        let mut managed_names = desired.managed.clone();
+        for name in self
+            .store
+            .managed_memberships(&person.id, provider)
+            .await
+            .map_err(store_err)?
+        {
+            if !managed_names.contains(&name) {
+                managed_names.push(name);
+            }
+        }
         let mut managed: BTreeMap<TenantId, String> = BTreeMap::new();
-        for name in &desired.managed {
+        for name in &managed_names {
             if let Some(id) = self.tenant_id(provider, dir, name, false).await? {
                 managed.insert(id, name.clone());
             }
@@ -634,14 +658,17 @@ impl Delivery {
             }
             let now = current.first();
             match (wanted.first(), now) {
-                (Some((to, name, role)), Some(m)) if &m.tenant == to => {
-                    let _ = (name, role);
+                (Some((to, name, _)), Some(m)) if &m.tenant == to => {
+                    self.track(person, provider, name, true).await?;
                 }
                 (Some((to, name, role)), Some(m)) if managed.contains_key(&m.tenant) => {
                     if let Some(req) = request(*role, name, notes) {
                         dir.move_user(user, &m.tenant, to, &req)
                             .await
                             .map_err(|e| classify(&e))?;
+                        self.track(person, provider, &managed[&m.tenant], false)
+                            .await?;
+                        self.track(person, provider, name, true).await?;
                     }
                 }
                 (Some((_, name, _)), Some(m)) => notes.push(format!(
@@ -651,10 +678,13 @@ impl Delivery {
                 (Some((to, name, role)), None) => {
                     if let Some(req) = request(*role, name, notes) {
                         add(dir, to, user, &req).await?;
+                        self.track(person, provider, name, true).await?;
                     }
                 }
                 (None, Some(m)) if managed.contains_key(&m.tenant) => {
                     remove(dir, &m.tenant, user).await?;
+                    self.track(person, provider, &managed[&m.tenant], false)
+                        .await?;
                 }
                 (None, _) => {}
             }
@@ -663,21 +693,46 @@ impl Delivery {
 
         for (to, name, role) in &wanted {
             if current.iter().any(|m| &m.tenant == to) {
+                // Recorded again, in case a crash came between the add and
+                // its record.
+                self.track(person, provider, name, true).await?;
                 continue;
             }
             if let Some(req) = request(*role, name, notes) {
                 add(dir, to, user, &req).await?;
+                self.track(person, provider, name, true).await?;
             }
         }
         if mapping.memberships_are_accounts(dir.provider_id()) {
             return Ok(());
         }
         for m in &current {
-            if managed.contains_key(&m.tenant) && !wanted.iter().any(|(id, _, _)| id == &m.tenant) {
+            if let Some(name) = managed.get(&m.tenant)
+                && !wanted.iter().any(|(id, _, _)| id == &m.tenant)
+            {
                 remove(dir, &m.tenant, user).await?;
+                self.track(person, provider, name, false).await?;
             }
         }
         Ok(())
+    }
+}
+
+impl Delivery {
+    /// Records a membership a worker made (or removed), so a later change
+    /// can take it away again even when no config line names the tenant
+    /// (`groups_as_tenants`, a deleted group).
+    async fn track(
+        &self,
+        person: &PersonSnapshot,
+        provider: &str,
+        tenant: &str,
+        present: bool,
+    ) -> Result<(), Outcome> {
+        self.store
+            .set_managed_membership(&person.id, provider, tenant, present)
+            .await
+            .map_err(|e| Outcome::Retry(e.to_string()))
     }
 }
 

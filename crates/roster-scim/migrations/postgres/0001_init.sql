@@ -47,3 +47,12 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_ready ON outbox (state, next_attempt_at);
 CREATE INDEX outbox_subject ON outbox (provider, subject, id);
+
+-- The memberships the workers made, by tenant name: with the tenants the
+-- config maps, the only ones a membership is ever removed from.
+CREATE TABLE managed_memberships (
+    user_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    PRIMARY KEY (user_id, provider, tenant)
+);

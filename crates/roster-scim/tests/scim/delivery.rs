@@ -341,3 +341,63 @@ async fn deleting_a_user_removes_the_accounts_and_the_personal_data() {
     let (_, list) = h.get("/Users").await;
     assert_eq!(list["totalResults"], 0);
 }
+
+#[tokio::test]
+async fn groups_as_tenants_memberships_follow_the_group_and_its_deletion() {
+    let dir = crate::harness::temp_dir("gat");
+    let mut config = crate::harness::config(&format!("sqlite://{}", dir.join("s.db").display()));
+    config
+        .providers
+        .entry("netbird".into())
+        .or_default()
+        .groups_as_tenants = true;
+    let h = Harness::start_with_config(
+        roster_examples::Sandbox::start().await,
+        config,
+        roster::layers::Stack::none(),
+    )
+    .await;
+    let ada = h.create_user("ada@example.com", "Ada", "L").await;
+    let (status, group) = h
+        .post(
+            "/Groups",
+            json!({"schemas": [GROUP], "displayName": "Temp", "members": [{"value": ada}]}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let gid = group["id"].as_str().expect("gid").to_owned();
+    h.settle().await;
+    assert_eq!(
+        memberships_of(&h.sandbox, "ada@example.com").await["netbird"],
+        ["Temp"]
+    );
+    let (status, _) = h
+        .patch(
+            &format!("/Groups/{gid}"),
+            json!([{"op": "remove", "path": format!("members[value eq \"{ada}\"]")}]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    h.settle().await;
+    assert!(memberships_of(&h.sandbox, "ada@example.com").await["netbird"].is_empty());
+    let (status, _) = h
+        .patch(
+            &format!("/Groups/{gid}"),
+            json!([{"op": "add", "path": "members", "value": [{"value": ada}]}]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    h.settle().await;
+    assert_eq!(
+        memberships_of(&h.sandbox, "ada@example.com").await["netbird"],
+        ["Temp"]
+    );
+    assert_eq!(h.delete(&format!("/Groups/{gid}")).await, 204);
+    h.settle().await;
+    assert!(
+        memberships_of(&h.sandbox, "ada@example.com").await["netbird"].is_empty(),
+        "a deleted group's memberships go"
+    );
+    // Other providers never mapped Temp: nothing there changed.
+    assert!(memberships_of(&h.sandbox, "ada@example.com").await["adverity"].is_empty());
+}
