@@ -459,6 +459,41 @@ impl Store {
         Ok(row.map(|r| r.try_get("provider_user_id")).transpose()?)
     }
 
+    /// The account-level facts last applied to the person's account on
+    /// `provider` (see [`Store::set_applied`]).
+    pub async fn applied(
+        &self,
+        user_id: &str,
+        provider: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT applied FROM accounts WHERE user_id = $1 AND provider = $2")
+            .bind(user_id)
+            .bind(provider)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row
+            .map(|r| r.try_get::<Option<String>, _>("applied"))
+            .transpose()?
+            .flatten())
+    }
+
+    /// Records the account-level facts just applied (or `None` to make the
+    /// next delivery read the account again).
+    pub async fn set_applied(
+        &self,
+        user_id: &str,
+        provider: &str,
+        applied: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET applied = $3 WHERE user_id = $1 AND provider = $2")
+            .bind(user_id)
+            .bind(provider)
+            .bind(applied)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Every recorded provider id for a person, by provider.
     pub async fn accounts_of(&self, user_id: &str) -> Result<BTreeMap<String, String>, StoreError> {
         let rows =
@@ -580,7 +615,8 @@ impl Store {
         let sql = format!(
             "UPDATE outbox SET state = 'running', claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
              WHERE id IN (SELECT o.id FROM outbox o \
-               WHERE ((o.state = 'pending' AND o.next_attempt_at <= $3) OR (o.state = 'running' AND o.claimed_until < $3)){skip} \
+               WHERE o.state IN ('pending', 'running') \
+               AND ((o.state = 'pending' AND o.next_attempt_at <= $3) OR (o.state = 'running' AND o.claimed_until < $3)){skip} \
                AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.provider = o.provider AND e.subject = o.subject \
                  AND e.id < o.id AND e.state IN ('pending', 'running')) \
                ORDER BY o.id LIMIT $4{lock}) \

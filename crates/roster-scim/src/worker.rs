@@ -359,6 +359,53 @@ impl Delivery {
             Email::parse(person.email.clone()).map_err(|e| Outcome::Failed(e.to_string()))?;
         let desired = self.desired(provider, &person.groups);
         let mut notes = Vec::new();
+        // The account-level facts this delivery applies. When the last
+        // delivery applied the same ones, only memberships can differ, and
+        // the account is not read again (on most providers a read by id
+        // lists every user).
+        let facts = serde_json::json!({
+            "email": email.as_str().to_lowercase(),
+            "display_name": person.display_name,
+            "active": person.active,
+            "role": desired.role.as_ref().map(ToString::to_string),
+        })
+        .to_string();
+        if let Some(account) = self
+            .store
+            .account(&person.id, provider)
+            .await
+            .map_err(store_err)?
+            && self
+                .store
+                .applied(&person.id, provider)
+                .await
+                .map_err(store_err)?
+                .as_deref()
+                == Some(facts.as_str())
+        {
+            if !person.active {
+                return Ok(notes);
+            }
+            let id = UserId::new(account).map_err(|e| Outcome::Failed(e.to_string()))?;
+            return match self
+                .sync_memberships(
+                    provider, dir, &caps, &mapping, &id, person, &desired, &mut notes,
+                )
+                .await
+            {
+                Ok(()) => Ok(notes),
+                // Perhaps the account went behind our back: the next attempt
+                // reads it, and makes it again if it is gone.
+                Err(Outcome::Failed(error)) => {
+                    self.store
+                        .set_applied(&person.id, provider, None)
+                        .await
+                        .map_err(store_err)?;
+                    Err(Outcome::Retry(error))
+                }
+                Err(other) => Err(other),
+            };
+        }
         let current = self.current_account(provider, dir, person).await?;
 
         if !person.active {
@@ -389,6 +436,10 @@ impl Delivery {
                             .await
                             .map_err(|e| classify(&e))?;
                     }
+                    self.store
+                        .set_applied(&person.id, provider, Some(&facts))
+                        .await
+                        .map_err(store_err)?;
                 }
             }
             return Ok(notes);
@@ -423,6 +474,10 @@ impl Delivery {
             provider, dir, &caps, &mapping, &user.id, person, &desired, &mut notes,
         )
         .await?;
+        self.store
+            .set_applied(&person.id, provider, Some(&facts))
+            .await
+            .map_err(store_err)?;
         Ok(notes)
     }
 

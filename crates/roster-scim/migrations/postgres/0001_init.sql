@@ -26,6 +26,9 @@ CREATE TABLE accounts (
     user_id TEXT NOT NULL,
     provider TEXT NOT NULL,
     provider_user_id TEXT NOT NULL,
+    -- The account-level facts (email, name, status, role) last applied,
+    -- so a membership-only change need not read the account first.
+    applied TEXT,
     PRIMARY KEY (user_id, provider)
 );
 
@@ -45,7 +48,9 @@ CREATE TABLE outbox (
     created BIGINT NOT NULL,
     finished BIGINT
 );
-CREATE INDEX outbox_ready ON outbox (state, next_attempt_at);
+-- Only open rows: a claim walks them in acceptance order without visiting
+-- the delivered ones.
+CREATE INDEX outbox_open ON outbox (id) WHERE state IN ('pending', 'running');
 CREATE INDEX outbox_subject ON outbox (provider, subject, id);
 
 -- The memberships the workers made, by tenant name: with the tenants the

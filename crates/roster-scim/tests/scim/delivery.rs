@@ -401,3 +401,41 @@ async fn groups_as_tenants_memberships_follow_the_group_and_its_deletion() {
     // Other providers never mapped Temp: nothing there changed.
     assert!(memberships_of(&h.sandbox, "ada@example.com").await["adverity"].is_empty());
 }
+
+#[tokio::test]
+async fn an_account_deleted_behind_our_back_is_made_again_on_the_next_change() {
+    use roster::{UserDirectory, UserId};
+    let h = Harness::start().await;
+    let ada = h.create_user("ada@example.com", "Ada", "L").await;
+    h.settle().await;
+    let ids = h.store.accounts_of(&ada).await.expect("ids");
+    let clients = h.sandbox.clients();
+    let (_, adverity) = clients
+        .iter()
+        .find(|(n, _)| *n == "adverity")
+        .expect("adverity");
+    adverity
+        .delete_user(&UserId::new(ids["adverity"].clone()).expect("id"))
+        .await
+        .expect("delete out of band");
+    // A membership-only change: the account is not read first, the add
+    // finds it gone, and the next attempt makes it again.
+    let (status, _) = h
+        .post(
+            "/Groups",
+            json!({"schemas": [GROUP], "displayName": "Engineering", "members": [{"value": ada}]}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    h.settle().await;
+    let all = accounts(&h.sandbox).await;
+    assert!(
+        has(&all["adverity"], "ada@example.com").is_some(),
+        "{all:?}"
+    );
+    assert_eq!(
+        memberships_of(&h.sandbox, "ada@example.com").await["adverity"],
+        ["alpha"]
+    );
+    assert!(h.store.status().await.expect("status").failed.is_empty());
+}
