@@ -269,6 +269,13 @@ impl<'s> MigrationSource<'s> for Embedded {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// The workers' own bookkeeping (claims, outcomes, provider ids). On
+    /// SQLite its commits do not wait for the disk (`synchronous =
+    /// NORMAL`): after a power loss the newest of them may be gone, which
+    /// only means an operation is delivered again, and every delivery is
+    /// idempotent. Accepted requests always commit through `pool`, with
+    /// `synchronous = FULL`. On PostgreSQL both are the same pool.
+    worker_pool: AnyPool,
     dialect: Dialect,
 }
 
@@ -321,29 +328,39 @@ impl Store {
                 "the store URL must start with sqlite:// or postgres://",
             ));
         };
-        let options = AnyPoolOptions::new()
-            .max_connections(if dialect == Dialect::Sqlite { 4 } else { 8 })
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if dialect == Dialect::Sqlite {
-                        // WAL lets readers run beside the one writer; a
-                        // writer waits for the lock instead of failing.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA busy_timeout = 30000").await?;
-                        conn.execute("PRAGMA synchronous = FULL").await?;
-                    }
-                    Ok(())
+        let connect = |synchronous: &'static str| {
+            AnyPoolOptions::new()
+                .max_connections(if dialect == Dialect::Sqlite { 4 } else { 8 })
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if dialect == Dialect::Sqlite {
+                            // WAL lets readers run beside the one writer; a
+                            // writer waits for the lock instead of failing.
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA busy_timeout = 30000").await?;
+                            conn.execute(synchronous).await?;
+                        }
+                        Ok(())
+                    })
                 })
-            });
-        let pool = options.connect(&url).await?;
-        let store = Store { pool, dialect };
+        };
+        let pool = connect("PRAGMA synchronous = FULL").connect(&url).await?;
         let migrator = Migrator::new(Embedded(dialect))
             .await
             .map_err(|e| StoreError::new(format!("migrations: {e}")))?;
         migrator
-            .run(&store.pool)
+            .run(&pool)
             .await
             .map_err(|e| StoreError::new(format!("migrations: {e}")))?;
+        let worker_pool = match dialect {
+            Dialect::Sqlite => connect("PRAGMA synchronous = NORMAL").connect(&url).await?,
+            Dialect::Postgres => pool.clone(),
+        };
+        let store = Store {
+            pool,
+            worker_pool,
+            dialect,
+        };
         Ok(store)
     }
 
@@ -361,9 +378,13 @@ impl Store {
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a read-then-write never fails half-way.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
+        self.begin_on(&self.pool).await
+    }
+
+    async fn begin_on(&self, pool: &AnyPool) -> Result<Tx, StoreError> {
         let tx = match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Dialect::Postgres => self.pool.begin().await?,
+            Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => pool.begin().await?,
         };
         Ok(Tx {
             tx,
@@ -489,7 +510,7 @@ impl Store {
             .bind(user_id)
             .bind(provider)
             .bind(applied)
-            .execute(&self.pool)
+            .execute(&self.worker_pool)
             .await?;
         Ok(())
     }
@@ -513,7 +534,7 @@ impl Store {
         provider: &str,
         provider_user_id: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_on(&self.worker_pool).await?;
         sqlx::query("DELETE FROM accounts WHERE user_id = $1 AND provider = $2")
             .bind(user_id)
             .bind(provider)
@@ -559,7 +580,7 @@ impl Store {
         .bind(user_id)
         .bind(provider)
         .bind(tenant)
-        .execute(&self.pool)
+        .execute(&self.worker_pool)
         .await?;
         if present {
             sqlx::query(
@@ -568,7 +589,7 @@ impl Store {
             .bind(user_id)
             .bind(provider)
             .bind(tenant)
-            .execute(&self.pool)
+            .execute(&self.worker_pool)
             .await?;
         }
         Ok(())
@@ -583,7 +604,7 @@ impl Store {
             sqlx::query(sql)
                 .bind(user_id)
                 .bind(provider)
-                .execute(&self.pool)
+                .execute(&self.worker_pool)
                 .await?;
         }
         Ok(())
@@ -630,7 +651,7 @@ impl Store {
         for provider in busy {
             query = query.bind(provider.as_str());
         }
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_on(&self.worker_pool).await?;
         let rows = query.fetch_all(&mut *tx.tx).await?;
         tx.commit().await?;
         let mut claimed = Vec::with_capacity(rows.len());
@@ -658,12 +679,12 @@ impl Store {
             Some(instance) => {
                 sqlx::query("UPDATE outbox SET state = 'pending', claimed_by = NULL, attempts = attempts - 1 WHERE state = 'running' AND claimed_by = $1")
                     .bind(instance)
-                    .execute(&self.pool)
+                    .execute(&self.worker_pool)
                     .await?
             }
             None => {
                 sqlx::query("UPDATE outbox SET state = 'pending', claimed_by = NULL WHERE state = 'running'")
-                    .execute(&self.pool)
+                    .execute(&self.worker_pool)
                     .await?
             }
         };
@@ -676,7 +697,7 @@ impl Store {
             .bind(id)
             .bind(note)
             .bind(now_millis())
-            .execute(&self.pool)
+            .execute(&self.worker_pool)
             .await?;
         Ok(())
     }
@@ -692,7 +713,7 @@ impl Store {
             .bind(id)
             .bind(error)
             .bind(next_attempt_at)
-            .execute(&self.pool)
+            .execute(&self.worker_pool)
             .await?;
         Ok(())
     }
@@ -700,7 +721,7 @@ impl Store {
     /// Marks a row failed (an error retrying cannot fix), unless a later
     /// operation on the same person and provider already replaces it.
     pub async fn fail(&self, id: i64, error: &str) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_on(&self.worker_pool).await?;
         let later: i64 = sqlx::query(
             "SELECT COUNT(*) AS n FROM outbox o, outbox me WHERE me.id = $1 AND o.provider = me.provider \
              AND o.subject = me.subject AND o.id > me.id",
@@ -747,7 +768,7 @@ impl Store {
             .bind(provider)
             .bind(subject)
             .bind(r#"{"op":"scrubbed"}"#)
-            .execute(&self.pool)
+            .execute(&self.worker_pool)
             .await?;
         Ok(())
     }
@@ -759,7 +780,7 @@ impl Store {
             "DELETE FROM outbox WHERE state IN ('done', 'superseded') AND finished < $1",
         )
         .bind(before)
-        .execute(&self.pool)
+        .execute(&self.worker_pool)
         .await?;
         Ok(result.rows_affected())
     }
@@ -845,6 +866,7 @@ impl Store {
 
     /// Closes the pool.
     pub async fn close(&self) {
+        self.worker_pool.close().await;
         self.pool.close().await;
     }
 }
