@@ -21,6 +21,7 @@
 //! | `bulk-offboard` (7) | `Fleet::offboard_many` of 1,000 of 10,000 IaaS users, 20 ms latency: requests vs the minimum |
 //! | `fleet-plan` (8) | `Fleet::plan` of 5 providers × 20,000 users × 200 tenants, 20 ms latency: wall time vs the slowest provider, peak RSS |
 //! | `scaling` (9) | scenarios 7 and 8 at 1×, 2× and 4× size: requests and records read per size |
+//! | `scim` | 10,000 users + 500 groups through roster-scim vs the fleet directly (not in `all`) |
 //!
 //! Ratio scenarios run 5 rounds and report the median with the min and
 //! max; the overhead scenario's timing targets count only when its raw
@@ -41,6 +42,7 @@ mod overhead;
 mod plan;
 mod report;
 mod scaling;
+mod scim;
 mod server;
 mod stats;
 
@@ -61,7 +63,7 @@ use std::error::Error;
 use std::process::{Command, ExitCode};
 
 const USAGE: &str = "usage: roster-bench \
-                     <overhead|bulk|memory|offboard|plan|bulk-offboard|fleet-plan|scaling|build-cost|all> \
+                     <overhead|bulk|memory|offboard|plan|bulk-offboard|fleet-plan|scaling|build-cost|scim|all> \
                      [--n N] [--skip-build-cost]";
 
 /// The scenarios `all` runs, in order.
@@ -88,6 +90,7 @@ fn canonical(name: &str) -> Option<&'static str> {
         "7" | "bulk-offboard" => "bulk-offboard",
         "8" | "fleet-plan" => "fleet-plan",
         "9" | "scaling" => "scaling",
+        "scim" => "scim",
         "all" => "all",
         _ => return None,
     })
@@ -103,6 +106,7 @@ fn run_one(scenario: &'static str, n: Option<u64>) -> Result<(), Box<dyn Error>>
         "bulk-offboard" => bulk_offboard::run()?,
         "fleet-plan" => fleet_plan::run()?,
         "scaling" => scaling::run()?,
+        "scim" => scim::run(n.unwrap_or(10_000) as usize)?,
         "build-cost" => {
             let script = concat!(env!("CARGO_MANIFEST_DIR"), "/build-cost.sh");
             println!("== build-cost: running {script} (clean builds; takes minutes)");

@@ -1,0 +1,111 @@
+//! The PostgreSQL store, where `.ci/run` started one
+//! (`ROSTER_SCIM_POSTGRES_URL`); elsewhere these tests say why they skip.
+
+use std::collections::BTreeSet;
+
+use roster::layers::Stack;
+use roster_examples::Sandbox;
+use roster_scim::store::{Operation, Store};
+
+use crate::harness::{Harness, accounts};
+
+fn url() -> Option<String> {
+    match std::env::var("ROSTER_SCIM_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            println!(
+                "SKIPPED: ROSTER_SCIM_POSTGRES_URL is not set (.ci/run starts a local PostgreSQL and sets it)"
+            );
+            None
+        }
+    }
+}
+
+async fn fresh(url: &str, schema: &str) -> String {
+    // Each test works in a schema of its own, so they can run side by side.
+    use sqlx::Executor;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url)
+        .await
+        .expect("connect to PostgreSQL");
+    pool.execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str())
+        .await
+        .expect("drop");
+    pool.execute(format!("CREATE SCHEMA {schema}").as_str())
+        .await
+        .expect("create");
+    pool.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-csearch_path%3D{schema}")
+}
+
+#[tokio::test]
+async fn postgres_store_serves_the_same_end_to_end_path() {
+    let Some(url) = url() else { return };
+    let url = fresh(&url, "scim_e2e").await;
+    let h = Harness::start_with(Sandbox::start().await, &url, Stack::none()).await;
+    let ada = h.create_user("ada@example.com", "Ada", "L").await;
+    h.settle().await;
+    let all = accounts(&h.sandbox).await;
+    assert!(
+        all.values()
+            .all(|l| l.iter().filter(|(e, _)| e == "ada@example.com").count() == 1),
+        "{all:?}"
+    );
+    assert_eq!(h.store.accounts_of(&ada).await.expect("ids").len(), 5);
+}
+
+#[tokio::test]
+async fn postgres_claims_never_hand_one_row_to_two_instances() {
+    let Some(url) = url() else { return };
+    let url = fresh(&url, "scim_claims").await;
+    let a = Store::open(&url).await.expect("a");
+    let b = Store::open(&url).await.expect("b");
+    let mut tx = a.begin().await.expect("tx");
+    for i in 0..200 {
+        let op = Operation::DeleteUser {
+            user_id: format!("u{i}"),
+        };
+        tx.enqueue("iaas", &op).await.expect("enqueue");
+    }
+    tx.commit().await.expect("commit");
+    let mut seen = BTreeSet::new();
+    loop {
+        let (x, y) = tokio::join!(a.claim("a", 7, 60_000, &[]), b.claim("b", 7, 60_000, &[]));
+        let (x, y) = (x.expect("claim a"), y.expect("claim b"));
+        if x.is_empty() && y.is_empty() {
+            break;
+        }
+        for row in x.iter().chain(&y) {
+            assert!(seen.insert(row.id), "row {} claimed twice", row.id);
+            a.finish(row.id, None).await.expect("finish");
+        }
+    }
+    assert_eq!(seen.len(), 200);
+
+    // One person's operations: only the oldest unfinished one is ever
+    // claimable, whichever instance asks.
+    let mut tx = a.begin().await.expect("tx");
+    for _ in 0..3 {
+        tx.enqueue(
+            "iaas",
+            &Operation::DeleteUser {
+                user_id: "same".into(),
+            },
+        )
+        .await
+        .expect("enqueue");
+    }
+    tx.commit().await.expect("commit");
+    let mut order = Vec::new();
+    for _ in 0..3 {
+        let (x, y) = tokio::join!(a.claim("a", 5, 60_000, &[]), b.claim("b", 5, 60_000, &[]));
+        let rows: Vec<_> = x.expect("a").into_iter().chain(y.expect("b")).collect();
+        assert_eq!(rows.len(), 1, "one at a time: {rows:?}");
+        order.push(rows[0].id);
+        a.finish(rows[0].id, None).await.expect("finish");
+    }
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "in acceptance order");
+}
