@@ -104,6 +104,12 @@ pub enum Command {
     /// Serve the testkit emulators, to try every command with no account.
     #[command(after_help = "Example: roster emulator --all --write-config roster.toml")]
     Emulator(EmulatorArgs),
+    /// The SCIM 2.0 service an identity provider pushes to (serve, status, retry).
+    #[command(
+        subcommand,
+        after_help = "Example: roster scim serve --config roster-scim.toml"
+    )]
+    Scim(roster_scim::cli::ScimCommand),
     /// Print a shell completion script.
     #[command(after_help = "Example: roster completions bash > /etc/bash_completion.d/roster")]
     Completions(CompletionsArgs),

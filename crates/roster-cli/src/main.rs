@@ -42,6 +42,15 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Command::Scim(command) = cli.command {
+        // The SCIM service reads its own config file (which holds its
+        // fleet), so it takes the global flags as they are.
+        let globals = roster_scim::cli::Globals {
+            config: cli.global.config,
+            json: cli.global.output == cli::Format::Json,
+        };
+        return runtime.block_on(roster_scim::cli::run(command, &globals));
+    }
     let app = App::new(cli.global);
     let result = runtime.block_on(run(&app, cli.command));
     let exit = match result {
@@ -73,6 +82,7 @@ async fn run(app: &App, command: Command) -> roster::Result<Exit> {
         }
         Command::Import(args) => commands::lists::import(app, args).await,
         Command::Emulator(args) => commands::emulator::run(app, args).await,
+        Command::Scim(_) => unreachable!("main runs the scim commands itself"),
         Command::Completions(args) => {
             use clap::CommandFactory;
             if app.json() {

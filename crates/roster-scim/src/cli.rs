@@ -9,18 +9,18 @@
 //!     Scim(roster_scim::cli::ScimCommand),
 //! }
 //! // …
-//! Command::Scim(cmd) => roster_scim::cli::run(cmd).await,
+//! Command::Scim(cmd) => roster_scim::cli::run(cmd, &globals).await,
 //! ```
 //!
-//! Exit codes: 0 success; 1 an error (the message is on stderr); 2 a usage
-//! error (clap's); 3 `status` found failed operations; 4 `retry` found no
-//! failed operation with that id.
+//! Exit codes, as the `roster` CLI's: 0 success; 1 an error, usage errors
+//! included (the message is on stderr; `retry` of an id that is not a
+//! failed operation is one); 3 `status` found failed operations.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 
 use crate::config::ScimConfig;
 use crate::store::{Status, Store};
@@ -29,50 +29,44 @@ use crate::store::{Status, Store};
 #[derive(Debug, Clone, Subcommand)]
 pub enum ScimCommand {
     /// Serve SCIM 2.0 and deliver to the fleet until SIGTERM.
-    Serve(ConfigArg),
+    #[command(after_help = "Example: roster scim serve --config roster-scim.toml")]
+    Serve,
     /// Show pending, done and failed operations per provider, and the last error.
-    Status(StatusArgs),
+    #[command(after_help = "Example: roster scim status --config roster-scim.toml -o json")]
+    Status,
     /// Put failed operations back in the queue.
+    #[command(after_help = "Example: roster scim retry 42 --config roster-scim.toml")]
     Retry(RetryArgs),
     /// Print the SHA-256 of a token read from stdin, for auth.token_sha256.
+    #[command(after_help = "Example: printf %s \"$TOKEN\" | roster scim hash-token")]
     HashToken,
 }
 
-/// The config file.
-#[derive(Debug, Clone, Args)]
-pub struct ConfigArg {
-    /// The service's config file (TOML).
-    #[arg(short, long, default_value = "roster-scim.toml")]
-    pub config: PathBuf,
+/// What the host command line gives every `scim` command: its global
+/// `--config` and `-o` flags (the `roster` CLI's own, or the `roster-scim`
+/// binary's, which has the same two).
+#[derive(Debug, Clone, Default)]
+pub struct Globals {
+    /// The service's config file; `None` means [`DEFAULT_CONFIG`].
+    pub config: Option<PathBuf>,
+    /// `-o json`: `status` prints JSON rather than a table.
+    pub json: bool,
 }
 
-/// How `status` prints.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum Output {
-    /// A table.
-    #[default]
-    Text,
-    /// JSON.
-    Json,
-}
+/// The config file read when no `--config` is given.
+pub const DEFAULT_CONFIG: &str = "roster-scim.toml";
 
-/// `status`.
-#[derive(Debug, Clone, Args)]
-pub struct StatusArgs {
-    #[command(flatten)]
-    /// The config file.
-    pub config: ConfigArg,
-    /// The output format.
-    #[arg(short, long, value_enum, default_value_t = Output::Text)]
-    pub output: Output,
+impl Globals {
+    fn config(&self) -> PathBuf {
+        self.config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG))
+    }
 }
 
 /// `retry`.
 #[derive(Debug, Clone, Args)]
 pub struct RetryArgs {
-    #[command(flatten)]
-    /// The config file.
-    pub config: ConfigArg,
     /// The failed operation's id (from `status`).
     #[arg(required_unless_present = "all_failed", conflicts_with = "all_failed")]
     pub id: Option<i64>,
@@ -81,8 +75,8 @@ pub struct RetryArgs {
     pub all_failed: bool,
 }
 
-async fn open_store(config: &ConfigArg) -> Result<Store, String> {
-    let scim = ScimConfig::read(&config.config).map_err(|e| e.to_string())?;
+async fn open_store(globals: &Globals) -> Result<Store, String> {
+    let scim = ScimConfig::read(globals.config()).map_err(|e| e.to_string())?;
     Store::open(&scim.store.url)
         .await
         .map_err(|e| e.to_string())
@@ -125,8 +119,8 @@ pub fn format_status(status: &Status) -> String {
 }
 
 /// Runs one command; the exit code is documented in the module docs.
-pub async fn run(command: ScimCommand) -> ExitCode {
-    match run_inner(command).await {
+pub async fn run(command: ScimCommand, globals: &Globals) -> ExitCode {
+    match run_inner(command, globals).await {
         Ok(code) => code,
         Err(message) => {
             eprintln!("error: {message}");
@@ -135,24 +129,23 @@ pub async fn run(command: ScimCommand) -> ExitCode {
     }
 }
 
-async fn run_inner(command: ScimCommand) -> Result<ExitCode, String> {
+async fn run_inner(command: ScimCommand, globals: &Globals) -> Result<ExitCode, String> {
     match command {
-        ScimCommand::Serve(config) => {
-            let scim = ScimConfig::read(&config.config).map_err(|e| e.to_string())?;
+        ScimCommand::Serve => {
+            let scim = ScimConfig::read(globals.config()).map_err(|e| e.to_string())?;
             crate::server::serve(scim)
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
-        ScimCommand::Status(args) => {
-            let store = open_store(&args.config).await?;
+        ScimCommand::Status => {
+            let store = open_store(globals).await?;
             let status = store.status().await.map_err(|e| e.to_string())?;
             let mut stdout = std::io::stdout().lock();
-            let text = match args.output {
-                Output::Json => {
-                    serde_json::to_string_pretty(&status).map_err(|e| e.to_string())? + "\n"
-                }
-                Output::Text => format_status(&status),
+            let text = if globals.json {
+                serde_json::to_string_pretty(&status).map_err(|e| e.to_string())? + "\n"
+            } else {
+                format_status(&status)
             };
             stdout
                 .write_all(text.as_bytes())
@@ -164,7 +157,7 @@ async fn run_inner(command: ScimCommand) -> Result<ExitCode, String> {
             })
         }
         ScimCommand::Retry(args) => {
-            let store = open_store(&args.config).await?;
+            let store = open_store(globals).await?;
             if args.all_failed {
                 let n = store.retry_all_failed().await.map_err(|e| e.to_string())?;
                 println!("{n} failed operation(s) queued again");
@@ -175,8 +168,7 @@ async fn run_inner(command: ScimCommand) -> Result<ExitCode, String> {
                 println!("operation {id} queued again");
                 Ok(ExitCode::SUCCESS)
             } else {
-                eprintln!("no failed operation {id}");
-                Ok(ExitCode::from(4))
+                Err(format!("no failed operation {id}; `status` lists them"))
             }
         }
         ScimCommand::HashToken => {

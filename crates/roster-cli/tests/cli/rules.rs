@@ -22,6 +22,11 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["drift"],
     &["emulator"],
     &["completions"],
+    &["scim"],
+    &["scim", "serve"],
+    &["scim", "status"],
+    &["scim", "retry"],
+    &["scim", "hash-token"],
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,7 +44,10 @@ async fn every_help_fits_in_40_lines_and_has_an_example_and_the_exit_codes() {
             command.join(" "),
             run.stdout
         );
-        let leaf = !matches!(command, [] | ["users"] | ["tenants"] | ["members"]);
+        let leaf = !matches!(
+            command,
+            [] | ["users"] | ["tenants"] | ["members"] | ["scim"]
+        );
         if leaf {
             assert!(
                 run.stdout.contains("Example"),
@@ -272,4 +280,37 @@ async fn a_provider_that_is_down_fails_by_default_and_is_skipped_on_request() {
         .find(|r| r["provider"] == "down")
         .unwrap();
     assert_eq!(down["status"], "unknown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scim_commands_run_through_roster_with_its_global_flags_and_exit_codes() {
+    let world = World::start().await;
+    let store = world.path("scim.db");
+    world.file(
+        "roster-scim.toml",
+        &format!(
+            "[auth]\ntoken_env = [\"ROSTER_SCIM_TEST_TOKEN\"]\n\n[store]\nurl = \"sqlite://{}\"\n\n\
+             [fleet.providers.iaas]\nkind = \"iaas\"\nurl = \"{}\"\ntoken_env = \"ROSTER_IAAS_TOKEN\"\n",
+            store.display(),
+            world.iaas.base_url()
+        ),
+    );
+    let config = ["--config", "roster-scim.toml"];
+    let table = world.run(&[&["scim", "status"][..], &config].concat());
+    table.code(0);
+    assert!(table.stdout.contains("pending"), "{}", table.stdout);
+    let json = world.run(&[&["scim", "status", "-o", "json"][..], &config].concat());
+    json.code(0);
+    let status: serde_json::Value = serde_json::from_str(&json.stdout).expect("status JSON");
+    assert!(status["providers"].is_object(), "{status}");
+    // Retrying an operation that is not a failed one is an error: exit 1.
+    let retry = world.run(&[&["scim", "retry", "42"][..], &config].concat());
+    retry.code(1);
+    assert!(
+        retry.stderr.contains("no failed operation 42"),
+        "{}",
+        retry.stderr
+    );
+    // Without --config it reads ./roster-scim.toml.
+    world.run(&["scim", "status"]).code(0);
 }

@@ -172,7 +172,7 @@ async fn sigterm_stops_accepting_and_finishes_the_claimed_operations() {
         .arg("999999")
         .output()
         .expect("retry");
-    assert_eq!(output.status.code(), Some(4), "{output:?}");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
     let text = String::from_utf8_lossy(&output.stderr);
     assert!(text.contains("no failed operation 999999"), "{text}");
     let _ = json!(null);
