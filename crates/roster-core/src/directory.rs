@@ -35,9 +35,9 @@ pub trait Provider: Send + Sync {
     /// its HTTP client), or `None` when it is not known (a client you
     /// injected, or none at all). The default is `None`.
     ///
-    /// A layer stack arms no per-attempt timer of its own when this limit
-    /// is no longer than its per-attempt one and the whole-operation
-    /// deadline is further away: the client would fail the request first.
+    /// A layer stack leaves its per-attempt limit to the client when this
+    /// limit is no longer (its one timer then guards only the
+    /// whole-operation deadline): the client would fail the request first.
     /// An attempt that sends several requests (an IaaS `update_user` reads,
     /// then writes) is then bounded request by request.
     fn request_timeout(&self) -> Option<std::time::Duration> {

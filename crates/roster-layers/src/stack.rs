@@ -137,9 +137,9 @@ impl Stack {
     /// and that one, and the retry layer's waits end at it too. When the
     /// client already fails every request at the per-attempt limit or
     /// sooner ([`Provider::request_timeout`](roster_core::Provider::request_timeout),
-    /// which adapters report when Roster built their HTTP client), and the
-    /// whole-operation deadline is further away, the attempt arms no timer
-    /// at all.
+    /// which adapters report when Roster built their HTTP client), the
+    /// attempt's limit is left to it and the one timer guards only the
+    /// whole-operation deadline (with none, no timer is armed).
     pub fn apply<D: Directory + 'static>(&self, client: D) -> Arc<dyn Directory> {
         let per_request = PerRequest {
             rate_limit: self.rate_limit.clone(),
@@ -181,8 +181,9 @@ impl PerRequest {
     }
 
     /// The attempt under its one timer: armed at the earlier of the
-    /// attempt's deadline and the operation's, or not at all where the
-    /// client's own request timeout fires first.
+    /// attempt's deadline and the operation's. The attempt's is left to the
+    /// client where its own request timeout is no longer; with no
+    /// operation deadline either, no timer is armed at all.
     async fn attempt<'a, T: Send + 'a>(
         &'a self,
         call: Call<'a, T>,
@@ -197,17 +198,11 @@ impl PerRequest {
                 (attempt, false, limit)
             }
             (Some((attempt, limit)), None) => (attempt, false, limit),
-            (_, Some(operation)) => {
-                // The client's own timeout covers the attempt only while it
-                // ends before the operation's deadline.
-                let client_first = self.client_timeout.is_some_and(|client| {
-                    self.attempt_timeout.is_some() && Instant::now() + client <= operation.at
-                });
-                if client_first {
-                    return call.attempt().await;
-                }
-                (operation.at, true, operation.limit)
-            }
+            // Where the client's own request timeout stands in for the
+            // attempt's, the operation's deadline still needs this timer:
+            // an attempt may send several requests, and the last could
+            // otherwise run past it.
+            (_, Some(operation)) => (operation.at, true, operation.limit),
             (None, None) => return call.attempt().await,
         };
         match tokio::time::timeout_at(deadline, call.attempt()).await {

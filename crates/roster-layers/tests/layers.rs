@@ -806,6 +806,26 @@ async fn no_attempt_timer_where_the_client_enforces_the_same_limit() {
         "{error}"
     );
     assert_eq!(started.elapsed(), Duration::from_secs(20));
+
+    // An attempt of several requests, each within the client's limit, still
+    // ends at the whole-operation deadline even when that is further away
+    // than one request's limit (the client's timer cannot see it).
+    let fake = Fake::scripted([Step::Slow(Duration::from_secs(70))]);
+    fake.0.lock().unwrap().request_timeout = Some(Duration::from_secs(30));
+    let directory = Stack::default()
+        .retry(retry())
+        .total_timeout(Some(Duration::from_secs(60)))
+        .apply(fake.clone());
+    let started = Instant::now();
+    let error = directory.get_user(&id()).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout);
+    assert!(
+        error
+            .message()
+            .contains("the operation took longer than 60s"),
+        "{error}"
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(60));
 }
 
 #[tokio::test(start_paused = true)]
