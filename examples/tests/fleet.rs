@@ -509,6 +509,59 @@ async fn stop_skips_the_rest_of_a_provider_and_continue_goes_on() {
 }
 
 #[tokio::test]
+async fn stop_starts_no_further_change_in_the_same_phase_after_a_failure() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let desired = DesiredState::parse(
+        r#"
+[providers.iaas]
+[[providers.iaas.tenants]]
+name = "t1"
+[[providers.iaas.tenants]]
+name = "t2"
+[[providers.iaas.tenants]]
+name = "t3"
+"#,
+        Format::Toml,
+    )
+    .expect("desired");
+    let plan = fleet.plan(&desired).await.expect("plan");
+    sandbox.reset_requests().await;
+    Mock::given(wiremock::matchers::path("/api/tenants"))
+        .and(wiremock::matchers::method("POST"))
+        .respond_with(
+            ResponseTemplate::new(500).set_body_json(serde_json::json!({"detail": "boom"})),
+        )
+        .with_priority(1)
+        .mount(sandbox.iaas.server())
+        .await;
+    let options = ApplyOptions {
+        concurrency: 1,
+        ..ApplyOptions::default()
+    };
+    let journal = fleet.apply(&plan, &options).await;
+    let outcomes: Vec<&str> = journal
+        .entries
+        .iter()
+        .filter(|e| e.provider == "iaas")
+        .map(|e| match &e.outcome {
+            ChangeOutcome::Done => "done",
+            ChangeOutcome::Failed(_) => "failed",
+            ChangeOutcome::Skipped => "skipped",
+        })
+        .collect();
+    assert_eq!(outcomes, ["failed", "skipped", "skipped"], "{journal}");
+    let posts = sandbox
+        .iaas
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .count();
+    assert_eq!(posts, 1, "one create tried, the rest not sent");
+}
+
+#[tokio::test]
 async fn plans_say_what_a_provider_cannot_do_and_settle() {
     let sandbox = Sandbox::start().await;
     let fleet = sandbox.fleet(&Stack::none());
@@ -1207,6 +1260,77 @@ async fn offboarding_many_reads_each_user_list_once_and_deletes_each_person() {
     sandbox.reset_requests().await;
     assert!(fleet.offboard(&leavers[0]).await.is_complete());
     assert_eq!(sandbox.iaas.request_count().await, 2);
+}
+
+#[tokio::test]
+async fn auditing_many_reads_each_user_list_once_and_reads_tenants_only_for_people_found() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let here: Vec<Email> = ["a1@example.com", "a2@example.com"]
+        .into_iter()
+        .map(email)
+        .collect();
+    for person in &here {
+        fleet
+            .onboard(&Person::new(person.clone()), &placements("alpha"))
+            .await
+            .expect("onboard");
+    }
+    let mut emails = here.clone();
+    emails.push(email("never-here@example.com"));
+
+    // Listed twice, whatever the case: refused before anything is sent.
+    sandbox.reset_requests().await;
+    let twice = [email("a1@example.com"), email("A1@Example.com")];
+    let refused = fleet.audit_many(&twice).await.expect_err("twice");
+    assert_eq!(refused.kind(), roster::ErrorKind::InvalidInput);
+    assert_eq!(sandbox.request_counts().await.values().sum::<usize>(), 0);
+
+    // What the per-person audit spends on one person found, on IaaS.
+    let one = fleet.audit(&here[0]).await;
+    let per_found = sandbox.iaas.request_count().await;
+    sandbox.reset_requests().await;
+    let _ = fleet.audit(&emails[2]).await;
+    let per_absent = sandbox.iaas.request_count().await;
+    sandbox.reset_requests().await;
+
+    let reports = fleet.audit_many(&emails).await.expect("audit");
+    assert_eq!(reports.len(), 3);
+    for (report, asked) in reports.iter().zip(&emails) {
+        assert_eq!(&report.email, asked);
+        assert_eq!(report.outcomes.len(), 5, "every provider reported");
+    }
+    for report in &reports[..2] {
+        assert_eq!(report.present().count(), one.present().count(), "{report}");
+        for (provider, outcome) in &report.outcomes {
+            let AuditOutcome::Present { tenants, .. } = outcome else {
+                panic!("{provider}: {outcome:?}");
+            };
+            let (_, alone) = one.outcomes.iter().find(|(p, _)| p == provider).unwrap();
+            let AuditOutcome::Present { tenants: alone, .. } = alone else {
+                panic!("{provider}: {alone:?}");
+            };
+            assert_eq!(tenants.is_some(), alone.is_some(), "{provider}");
+        }
+    }
+    for (provider, outcome) in &reports[2].outcomes {
+        assert!(
+            matches!(outcome, AuditOutcome::NotPresent),
+            "{provider}: {outcome:?}"
+        );
+    }
+    // IaaS: one GET /users for all three, then each found person's
+    // tenant read alone; nothing for the one not found.
+    let iaas = sandbox.iaas.requests().await;
+    let users_reads = iaas
+        .iter()
+        .filter(|r| r.method.as_str() == "GET" && r.url.path().ends_with("/users"))
+        .count();
+    assert_eq!(users_reads, 1, "{iaas:?}");
+    assert_eq!(per_absent, 1, "a lookup alone is one user-list read");
+    assert_eq!(iaas.len(), 1 + 2 * (per_found - 1), "{iaas:?}");
+    assert!(iaas.iter().all(|r| r.method.as_str() == "GET"), "{iaas:?}");
+    assert_eq!(sandbox.write_counts().await.values().sum::<usize>(), 0);
 }
 
 #[tokio::test]

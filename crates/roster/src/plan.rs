@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::StreamExt;
 use futures::future::join_all;
@@ -1398,15 +1399,21 @@ async fn apply_provider(
             None
         };
         let (ids_now, whereabouts) = (&ids, whereabouts.as_ref());
+        // With OnError::Stop, a failure starts no further change of this
+        // provider, in this phase too (those in flight finish).
+        let failed = AtomicBool::new(false);
+        let failed = &failed;
         let results: Vec<(&Change, Result<Made>)> = futures::stream::iter(changes.iter())
             .map(|change| async move {
-                if options.stop.as_ref().is_some_and(StopSignal::is_stopped) {
+                let stop_here = options.on_error == OnError::Stop && failed.load(Ordering::SeqCst);
+                if stop_here || options.stop.as_ref().is_some_and(StopSignal::is_stopped) {
                     return (*change, Ok(Made::NotStarted));
                 }
-                (
-                    *change,
-                    apply_change(directory, ids_now, whereabouts, change).await,
-                )
+                let result = apply_change(directory, ids_now, whereabouts, change).await;
+                if result.is_err() {
+                    failed.store(true, Ordering::SeqCst);
+                }
+                (*change, result)
             })
             .buffer_unordered(options.concurrency.max(1))
             .collect()
