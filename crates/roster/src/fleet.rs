@@ -602,6 +602,70 @@ impl Fleet {
             outcomes,
         }
     }
+
+    /// Where each of many people is, as [`audit`](Fleet::audit) says for
+    /// one, but found with one read of each provider's user list (keeping
+    /// only the users named) rather than one lookup per person; each
+    /// person found then costs what `audit` spends on their tenants.
+    ///
+    /// One report per email, in the order given. An email listed twice
+    /// (in any letter case) is `InvalidInput`, and nothing is sent. If a
+    /// provider's user list cannot be read, every person's outcome there is
+    /// that failure (or `Unsupported`).
+    pub async fn audit_many(&self, emails: &[Email]) -> Result<Vec<AuditReport>> {
+        let wanted = email_index(emails.iter())?;
+        let per_provider = join_all(self.providers.iter().map(|(name, directory)| {
+            let wanted = &wanted;
+            async move {
+                (
+                    name.clone(),
+                    audit_all(directory.as_ref(), emails, wanted).await,
+                )
+            }
+        }))
+        .await;
+        Ok(transpose(emails.to_vec(), per_provider))
+    }
+}
+
+/// Audits everyone in `emails` on one provider: one user-list read, then
+/// the tenants of each person found, a few at a time.
+async fn audit_all(
+    directory: &dyn Directory,
+    emails: &[Email],
+    wanted: &HashMap<String, usize>,
+) -> Vec<AuditOutcome> {
+    use futures::StreamExt;
+    let mut found = match find_all(directory, wanted).await {
+        Ok(found) => found,
+        Err(e) => {
+            let unsupported = e.kind() == ErrorKind::Unsupported;
+            return emails
+                .iter()
+                .map(|_| {
+                    let e = for_each_person(&e, "reading the user list");
+                    if unsupported {
+                        AuditOutcome::Unsupported(e)
+                    } else {
+                        AuditOutcome::Failed(e)
+                    }
+                })
+                .collect();
+        }
+    };
+    let reads = (0..emails.len()).map(|i| {
+        let user = found.remove(&i);
+        async move {
+            match user {
+                None => AuditOutcome::NotPresent,
+                Some(user) => audit_found(directory, user).await,
+            }
+        }
+    });
+    futures::stream::iter(reads)
+        .buffered(BULK_WRITES_AT_ONCE)
+        .collect()
+        .await
 }
 
 /// How many people's writes the bulk operations send at once on one
@@ -1131,6 +1195,11 @@ async fn audit_one(directory: &dyn Directory, email: &Email) -> AuditOutcome {
         Err(e) if e.kind() == ErrorKind::Unsupported => return AuditOutcome::Unsupported(e),
         Err(e) => return AuditOutcome::Failed(e),
     };
+    audit_found(directory, user).await
+}
+
+/// Where a found user is: their tenants by name, read as [`audit_one`] does.
+async fn audit_found(directory: &dyn Directory, user: User) -> AuditOutcome {
     let tenants = match current_tenants(directory, &user.id).await {
         Err(e) => return AuditOutcome::Failed(e),
         Ok(None) => None,
