@@ -70,7 +70,8 @@ pub enum Command {
     /// Remove people from every provider.
     #[command(
         after_help = "Examples:\n  roster offboard leaver@example.com --dry-run\n  \
-        roster offboard --from-file leavers.txt --yes"
+        roster offboard --from-file leavers.txt --yes\n\n\
+        Exit 3 when someone may keep an account: a provider failed or cannot offboard (unsupported)."
     )]
     Offboard(OffboardArgs),
     /// Give a person accounts and tenant memberships.
@@ -172,8 +173,15 @@ pub enum OnErrorArg {
 pub struct ApplyArgs {
     /// A plan saved by `roster plan --out`, or a journal an interrupted
     /// apply wrote; without it, plan now from the desired state.
-    #[arg(value_name = "PLAN", conflicts_with_all = ["desired", "providers"])]
+    // Not `conflicts_with = "desired"`: clap counts $ROSTER_DESIRED as
+    // given, so the exported variable would break `roster apply PLAN`;
+    // `desired_on_command_line` refuses only a typed `--desired`.
+    #[arg(value_name = "PLAN", conflicts_with = "providers")]
     pub plan: Option<PathBuf>,
+    /// Whether `--desired` was typed (not from $ROSTER_DESIRED or the
+    /// default); set by `main` from clap's value source.
+    #[arg(skip)]
+    pub desired_on_command_line: bool,
     /// The desired state and providers (when no PLAN is given).
     #[command(flatten)]
     pub desired: DesiredArgs,

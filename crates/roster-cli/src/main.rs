@@ -9,7 +9,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 mod app;
 mod cli;
@@ -20,8 +20,19 @@ use app::{App, Exit};
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+    let cli = match parsed {
+        Ok((mut cli, matches)) => {
+            if let Command::Apply(args) = &mut cli.command {
+                args.desired_on_command_line = matches
+                    .subcommand_matches("apply")
+                    .and_then(|m| m.value_source("desired"))
+                    == Some(clap::parser::ValueSource::CommandLine);
+            }
+            cli
+        }
         Err(e) => {
             // --help and --version are not errors; every usage error exits 1
             // (clap's own default is 2, which here means "changes present").

@@ -53,6 +53,13 @@ async fn source(app: &App, args: &ApplyArgs) -> roster::Result<(Fleet, Planned)>
     let Some(path) = &args.plan else {
         return plan_now(app, &args.desired).await;
     };
+    if args.desired_on_command_line {
+        return Err(Error::invalid_input(format!(
+            "--desired is for planning now; {} already holds the desired state (drop \
+             --desired, or drop {0} to plan from the file)",
+            path.display()
+        )));
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::invalid_input(format!("reading {}: {e}", path.display())))?;
     let kind = serde_json::from_str::<serde_json::Value>(&text)
@@ -116,6 +123,7 @@ async fn source(app: &App, args: &ApplyArgs) -> roster::Result<(Fleet, Planned)>
     Ok((
         fleet,
         Planned {
+            whole: saved.desired.clone(),
             desired: saved.desired,
             plan: saved.plan,
             skipped: Vec::new(),
@@ -137,12 +145,20 @@ pub async fn run(app: &App, args: ApplyArgs) -> roster::Result<Exit> {
         if !out.is_json() {
             out.line("No changes. Nothing to apply.");
         }
+        if !planned.skipped.is_empty() {
+            // What is left is the skipped providers: a resume plans them.
+            write_journal(&args.journal, &planned.whole, &[])?;
+            note_journal(app, &args.journal);
+        }
         return Ok(partial);
     }
     if !args.auto_approve && !app.confirm("Do you want to make these changes?")? {
         app.note("Apply cancelled; nothing was changed.");
         return Ok(Exit::Error);
     }
+    // Opened (and made 0600) before anything is applied: a secret the
+    // provider hands out once has to have somewhere to go.
+    let secrets_file = open_secrets(args.one_time_secrets.as_deref())?;
 
     let stop = StopSignal::new();
     let on_signal = stop.clone();
@@ -171,7 +187,7 @@ pub async fn run(app: &App, args: ApplyArgs) -> roster::Result<Exit> {
     progress.finish_and_clear();
     watcher.abort();
 
-    keep_secrets(app, args.one_time_secrets.as_deref(), &journal)?;
+    let kept = keep_secrets(app, secrets_file, &journal);
     print_journal(&out, &planned.plan, &journal);
     if !out.is_json() {
         // Said again under the journal; JSON has them once, before.
@@ -184,13 +200,14 @@ pub async fn run(app: &App, args: ApplyArgs) -> roster::Result<Exit> {
         .filter(|e| matches!(e.outcome, ChangeOutcome::Skipped))
         .count();
     let done = journal.entries.len() - failed - skipped;
+    let unfinished = failed + skipped > 0 || !planned.skipped.is_empty();
     if out.is_json() {
         out.object(
             "apply_summary",
             json!({
                 "done": done, "failed": failed, "skipped": skipped,
                 "interrupted": stop.is_stopped(),
-                "journal": (failed + skipped > 0).then(|| args.journal.display().to_string()),
+                "journal": unfinished.then(|| args.journal.display().to_string()),
             }),
         );
     } else {
@@ -205,16 +222,28 @@ pub async fn run(app: &App, args: ApplyArgs) -> roster::Result<Exit> {
             }
         ));
     }
-    if failed + skipped > 0 {
-        write_journal(&args.journal, &planned.desired, &journal)?;
-        app.note(format!(
-            "The journal is in {}; run `roster apply {}` to pick up what is left.",
-            args.journal.display(),
-            args.journal.display()
-        ));
+    // The journal is written before any error is returned: it is what
+    // tells the operator what was done.
+    let written = if unfinished || kept.is_err() {
+        write_journal(&args.journal, &planned.whole, &journal.entries)
+    } else {
+        Ok(())
+    };
+    kept?;
+    written?;
+    if unfinished {
+        note_journal(app, &args.journal);
         return Ok(Exit::Partial);
     }
     Ok(partial)
+}
+
+fn note_journal(app: &App, path: &Path) {
+    app.note(format!(
+        "The journal is in {}; run `roster apply {}` to pick up what is left.",
+        path.display(),
+        path.display()
+    ));
 }
 
 /// The journal in plan order: changes of one phase finish in any order,
@@ -275,13 +304,16 @@ fn print_journal(out: &crate::output::Out, plan: &Plan, journal: &Journal) {
     }
 }
 
-fn write_journal(path: &Path, desired: &DesiredState, journal: &Journal) -> roster::Result<()> {
+fn write_journal(
+    path: &Path,
+    desired: &DesiredState,
+    entries: &[JournalEntry],
+) -> roster::Result<()> {
     let file = JournalFile {
         version: 1,
         kind: "journal".into(),
         desired: desired.clone(),
-        entries: journal
-            .entries
+        entries: entries
             .iter()
             .map(|entry| {
                 let (what, error) = outcome(&entry.outcome);
@@ -304,7 +336,11 @@ fn write_journal(path: &Path, desired: &DesiredState, journal: &Journal) -> rost
 /// FILE` they are written there (mode 0600 on Unix), one
 /// `provider email secret` line each; without it the operator is told they
 /// were not kept.
-fn keep_secrets(app: &App, path: Option<&Path>, journal: &Journal) -> roster::Result<()> {
+fn keep_secrets(
+    app: &App,
+    file: Option<(&Path, std::fs::File)>,
+    journal: &Journal,
+) -> roster::Result<()> {
     use roster::http::ExposeSecret;
     let secrets: Vec<String> = journal
         .entries
@@ -325,7 +361,7 @@ fn keep_secrets(app: &App, path: Option<&Path>, journal: &Journal) -> roster::Re
     if secrets.is_empty() {
         return Ok(());
     }
-    let Some(path) = path else {
+    let Some((path, mut file)) = file else {
         app.note(format!(
             "warning: {} created user(s) came with a one-time secret (such as a generated \
              password), not kept; pass --one-time-secrets FILE to keep them",
@@ -333,15 +369,8 @@ fn keep_secrets(app: &App, path: Option<&Path>, journal: &Journal) -> roster::Re
         ));
         return Ok(());
     };
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(path).and_then(|mut file| {
-        use std::io::Write;
-        file.write_all(secrets.concat().as_bytes())
-    });
-    written.map_err(|e| {
+    use std::io::Write;
+    file.write_all(secrets.concat().as_bytes()).map_err(|e| {
         Error::invalid_input(format!(
             "writing one-time secrets to {}: {e}",
             path.display()
@@ -353,6 +382,31 @@ fn keep_secrets(app: &App, path: Option<&Path>, journal: &Journal) -> roster::Re
         path.display()
     ));
     Ok(())
+}
+
+/// `--one-time-secrets FILE`, opened for appending (created if missing)
+/// and made readable by its owner alone (0600 on Unix, also when it was
+/// already there with wider permissions).
+fn open_secrets(path: Option<&Path>) -> roster::Result<Option<(&Path, std::fs::File)>> {
+    let Some(path) = path else { return Ok(None) };
+    let refuse = |e: std::io::Error| {
+        Error::invalid_input(format!(
+            "--one-time-secrets {}: {e}; nothing was applied",
+            path.display()
+        ))
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path).map_err(refuse)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(refuse)?;
+    }
+    Ok(Some((path, file)))
 }
 
 /// Resolves (true) on Ctrl-C. The listener is registered now, not when

@@ -65,13 +65,22 @@ pub async fn whoami(app: &App, filter: ProviderFilter) -> roster::Result<Exit> {
     let out = app.out();
     let checks = futures::future::join_all(providers.iter().map(|(name, directory)| async move {
         let caps = directory.capabilities();
+        // The first read the capabilities allow; a provider allowing none
+        // (not a failure of the credentials) is reported as not checked.
         let who = if caps.current_user {
-            directory.current_user().await.map(Some)
-        } else {
+            directory.current_user().await.map(Some).map(Some)
+        } else if caps.list_users {
             directory
                 .list_users_page(PageRequest::first())
                 .await
-                .map(|_| None)
+                .map(|_| Some(None))
+        } else if caps.list_tenants {
+            directory
+                .list_tenants_page(PageRequest::first())
+                .await
+                .map(|_| Some(None))
+        } else {
+            Ok(None)
         };
         (name, directory, who)
     }))
@@ -82,7 +91,24 @@ pub async fn whoami(app: &App, filter: ProviderFilter) -> roster::Result<Exit> {
     for (name, directory, who) in checks {
         let capabilities = capability_names(directory.as_ref());
         match who {
-            Ok(principal) => {
+            Ok(None) => {
+                if out.is_json() {
+                    out.object(
+                        "whoami",
+                        json!({"provider": name, "provider_kind": directory.provider_id(),
+                               "credentials": "unchecked", "principal": null,
+                               "capabilities": capabilities}),
+                    );
+                } else {
+                    rows.push(vec![
+                        name.clone(),
+                        "cannot check".into(),
+                        "(nothing these credentials may read can check them)".into(),
+                    ]);
+                    abilities.push((name.clone(), capabilities));
+                }
+            }
+            Ok(Some(principal)) => {
                 let identity = principal
                     .as_ref()
                     .map(|p| {
@@ -321,8 +347,9 @@ fn role_of(user: &User) -> Option<String> {
 }
 
 /// One provider's users, tenants and memberships as a desired-state
-/// section (without `prune`).
-async fn import_one(directory: &dyn Directory) -> roster::Result<ProviderDesired> {
+/// section (without `prune`), and a note for each record a desired-state
+/// file cannot hold (left out).
+async fn import_one(directory: &dyn Directory) -> roster::Result<(ProviderDesired, Vec<String>)> {
     let caps = directory.capabilities();
     let (users, tenants) = futures::try_join!(
         directory.list_users().try_collect::<Vec<_>>(),
@@ -331,9 +358,20 @@ async fn import_one(directory: &dyn Directory) -> roster::Result<ProviderDesired
     let mut section = ProviderDesired::default();
     let mut emails = HashMap::new();
     let mut seen = HashSet::new();
+    let mut skipped = Vec::new();
     for user in &users {
-        let Some(email) = &user.email else { continue };
+        let Some(email) = &user.email else {
+            skipped.push(format!(
+                "user {} has no email (a desired state names users by email)",
+                user.id
+            ));
+            continue;
+        };
         if !seen.insert(email.as_str().to_lowercase()) {
+            skipped.push(format!(
+                "user {} ({email}): another user has that email already",
+                user.id
+            ));
             continue;
         }
         emails.insert(user.id.clone(), email.clone());
@@ -350,6 +388,11 @@ async fn import_one(directory: &dyn Directory) -> roster::Result<ProviderDesired
     let mut names = HashMap::new();
     for tenant in &tenants {
         if names.values().any(|n: &String| n == &tenant.name) {
+            skipped.push(format!(
+                "tenant {} ({:?}): another tenant has that name already (a desired state \
+                 names tenants by name)",
+                tenant.id, tenant.name
+            ));
             continue;
         }
         names.insert(tenant.id.clone(), tenant.name.clone());
@@ -383,7 +426,7 @@ async fn import_one(directory: &dyn Directory) -> roster::Result<ProviderDesired
             });
         }
     }
-    Ok(section)
+    Ok((section, skipped))
 }
 
 /// `roster import`: the providers' current state as a desired-state file,
@@ -398,10 +441,15 @@ pub async fn import(app: &App, args: ImportArgs) -> roster::Result<Exit> {
     let mut desired = DesiredState {
         providers: BTreeMap::new(),
     };
+    let mut skipped_on = BTreeMap::new();
     for (name, directory) in &providers {
-        let section = import_one(directory.as_ref())
+        let (section, skipped) = import_one(directory.as_ref())
             .await
             .map_err(|e| e.with_context(format!("importing {name}")))?;
+        for note in &skipped {
+            app.note(format!("{name}: left out {note}"));
+        }
+        skipped_on.insert(name.clone(), skipped.len());
         let section = ProviderDesired {
             users: sorted(section.users, |u| u.email.as_str().to_lowercase()),
             tenants: sorted(section.tenants, |t| t.name.clone()),
@@ -426,8 +474,12 @@ pub async fn import(app: &App, args: ImportArgs) -> roster::Result<Exit> {
         .providers
         .iter()
         .map(|(name, s)| {
+            let left_out = match skipped_on.get(name).copied().unwrap_or(0) {
+                0 => String::new(),
+                n => format!(", {n} left out"),
+            };
             format!(
-                "{name}: {} users, {} tenants, {} memberships",
+                "{name}: {} users, {} tenants, {} memberships{left_out}",
                 s.users.len(),
                 s.tenants.len(),
                 s.memberships.len()
@@ -444,7 +496,8 @@ pub async fn import(app: &App, args: ImportArgs) -> roster::Result<Exit> {
                     "import",
                     json!({"file": path.display().to_string(), "providers": desired.providers.iter().map(|(n, s)| json!({
                         "provider": n, "users": s.users.len(), "tenants": s.tenants.len(),
-                        "memberships": s.memberships.len()})).collect::<Vec<_>>()}),
+                        "memberships": s.memberships.len(),
+                        "left_out": skipped_on.get(n).copied().unwrap_or(0)})).collect::<Vec<_>>()}),
                 );
             } else {
                 out.line(format!(

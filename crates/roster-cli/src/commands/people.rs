@@ -64,12 +64,11 @@ fn print_audit(out: &Out, report: &AuditReport) {
 
 /// `roster audit`.
 pub async fn audit(app: &App, args: AuditArgs) -> roster::Result<Exit> {
-    let emails = parse_emails(&args.emails)?;
+    let emails = each_once(parse_emails(&args.emails)?);
     let fleet = app.fleet(&args.filter.providers)?;
     let out = app.out();
     let mut unknown = false;
-    for email in &emails {
-        let report = fleet.audit(email).await;
+    for report in audit_reports(&fleet, &emails).await? {
         unknown |= report.unknown().next().is_some();
         print_audit(&out, &report);
     }
@@ -78,6 +77,15 @@ pub async fn audit(app: &App, args: AuditArgs) -> roster::Result<Exit> {
     } else {
         Exit::Success
     })
+}
+
+/// Where each person is: one lookup for one person, one user-list read per
+/// provider for several ([`Fleet::audit_many`]). `emails` are each once.
+async fn audit_reports(fleet: &Fleet, emails: &[Email]) -> roster::Result<Vec<AuditReport>> {
+    match emails {
+        [one] => Ok(vec![fleet.audit(one).await]),
+        _ => fleet.audit_many(emails).await,
+    }
 }
 
 /// The emails of `--from-file`: one a line; blank lines and `#` comments
@@ -152,8 +160,8 @@ pub async fn offboard(app: &App, args: OffboardArgs) -> roster::Result<Exit> {
     if args.dry_run {
         let mut unknown = false;
         let mut rows = Vec::new();
-        for email in &emails {
-            let report = fleet.audit(email).await;
+        for report in audit_reports(&fleet, &emails).await? {
+            let email = &report.email;
             unknown |= report.unknown().next().is_some();
             for (provider, outcome) in &report.outcomes {
                 let would = match outcome {
@@ -216,15 +224,25 @@ pub async fn offboard(app: &App, args: OffboardArgs) -> roster::Result<Exit> {
 
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let mut failed_on: BTreeMap<String, usize> = BTreeMap::new();
+    let mut unsupported_on: BTreeMap<String, usize> = BTreeMap::new();
     let mut incomplete = 0;
     for report in &reports {
-        if !report.is_complete() {
+        // Unsupported is not done: the leaver may still have an account there.
+        let unsupported = report
+            .outcomes
+            .iter()
+            .any(|(_, o)| matches!(o, OffboardOutcome::Unsupported(_)));
+        if !report.is_complete() || unsupported {
             incomplete += 1;
         }
         for (provider, outcome) in &report.outcomes {
             *counts.entry(offboard_word(outcome)).or_default() += 1;
-            if matches!(outcome, OffboardOutcome::Failed(_)) {
-                *failed_on.entry(provider.clone()).or_default() += 1;
+            match outcome {
+                OffboardOutcome::Failed(_) => *failed_on.entry(provider.clone()).or_default() += 1,
+                OffboardOutcome::Unsupported(_) => {
+                    *unsupported_on.entry(provider.clone()).or_default() += 1
+                }
+                _ => {}
             }
             if out.is_json() {
                 let mut fields = json!({"email": report.email, "provider": provider,
@@ -252,18 +270,28 @@ pub async fn offboard(app: &App, args: OffboardArgs) -> roster::Result<Exit> {
                 "incomplete": incomplete, "removed": count("removed"),
                 "not_present": count("not_present"), "unsupported": count("unsupported"),
                 "failed": count("failed"), "failed_providers": failed_on.keys().collect::<Vec<_>>(),
+                "unsupported_providers": unsupported_on.keys().collect::<Vec<_>>(),
             }),
         );
     } else {
         let mut line = format!(
             "Summary: {} people, {} complete, {incomplete} incomplete; {} account(s) removed, \
-             {} not present, {} failed.",
+             {} not present, {} unsupported, {} failed.",
             reports.len(),
             reports.len() - incomplete,
             count("removed"),
             count("not_present"),
+            count("unsupported"),
             count("failed"),
         );
+        if !unsupported_on.is_empty() {
+            let names: Vec<&str> = unsupported_on.keys().map(String::as_str).collect();
+            line.push_str(&format!(
+                " Unsupported on {}: these credentials cannot offboard there; remove the \
+                 account(s) another way.",
+                names.join(", ")
+            ));
+        }
         if !failed_on.is_empty() {
             let names: Vec<&str> = failed_on.keys().map(String::as_str).collect();
             line.push_str(&format!(

@@ -13,6 +13,9 @@ use crate::output::Out;
 pub struct Planned {
     /// The desired state, limited to the providers planned.
     pub desired: DesiredState,
+    /// The desired state with the skipped providers too: what a journal
+    /// records, so that resuming from it does them as well.
+    pub whole: DesiredState,
     /// The plan.
     pub plan: Plan,
     /// Providers that could not be read (`--skip-unreachable`), with why.
@@ -62,6 +65,7 @@ pub async fn plan_desired(
     if !skip_unreachable {
         let plan = fleet.plan(&desired).await?;
         return Ok(Planned {
+            whole: desired.clone(),
             desired,
             plan,
             skipped: Vec::new(),
@@ -79,11 +83,13 @@ pub async fn plan_desired(
             Err(e) => return Err(e),
         }
     }
+    let whole = desired.clone();
     desired
         .providers
         .retain(|name, _| !skipped.iter().any(|(s, _)| s == name));
     Ok(Planned {
         desired,
+        whole,
         plan: Plan { providers },
         skipped,
     })

@@ -353,3 +353,213 @@ async fn a_created_user_s_one_time_password_is_kept_in_a_file_and_printed_nowher
     run.code(0);
     assert!(run.stderr.contains("--one-time-secrets"), "{}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_names_each_record_it_leaves_out_and_counts_them() {
+    let world = World::start().await;
+    world.medium_one.with_model(|m| {
+        m.add_user("kept@example.com", "Kept");
+        m.add_user("service-account", "No email");
+        // The emulator is seeded with `alpha`: a second one by that name.
+        m.add_tenant("alpha");
+    });
+    let run = world.run(&[
+        "import",
+        "--provider",
+        "medium-one",
+        "--out",
+        "imported.toml",
+    ]);
+    run.code(0);
+    let notes: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("medium-one: left out"))
+        .collect();
+    assert_eq!(notes.len(), 2, "{}", run.stderr);
+    assert!(
+        notes.iter().any(|n| n.contains("has no email")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("tenant") && n.contains("\"alpha\"")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("2 left out"), "{}", run.stdout);
+    assert!(world.read("imported.toml").contains("kept@example.com"));
+    let json = world.run(&[
+        "import",
+        "--provider",
+        "medium-one",
+        "--out",
+        "imported.json",
+        "-o",
+        "json",
+    ]);
+    json.code(0);
+    assert_eq!(json.kind("import")[0]["providers"][0]["left_out"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roster_desired_in_the_environment_does_not_break_apply_of_a_saved_plan() {
+    let world = World::start().await;
+    world.file("desired-state.toml", DESIRED);
+    world.run(&["plan", "--out", "plan.json"]).code(0);
+    let mut apply = world.command(&["apply", "plan.json", "--auto-approve"]);
+    apply.env("ROSTER_DESIRED", "desired-state.toml");
+    let run = world.run_with(apply);
+    run.code(0);
+    assert!(run.stdout.contains("Apply complete"), "{}", run.stdout);
+    // Typed on the command line, --desired with a plan is still refused,
+    // before anything is sent.
+    world.file(
+        "desired-state.toml",
+        "[providers.iaas]\n[[providers.iaas.users]]\nemail = \"zed@example.com\"\n",
+    );
+    world.run(&["plan", "--out", "plan.json"]).code(0);
+    let writes = world.iaas.write_count().await;
+    let run = world.run(&[
+        "apply",
+        "plan.json",
+        "--desired",
+        "desired-state.toml",
+        "--auto-approve",
+    ]);
+    run.code(1);
+    assert!(run.stderr.contains("--desired"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert_eq!(world.iaas.write_count().await, writes, "nothing applied");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_time_secrets_file_that_cannot_be_opened_stops_apply_before_any_change() {
+    let world =
+        World::start_with(roster_testkit::netbird::NetbirdModel::default().faithful()).await;
+    world.file(
+        "desired-state.toml",
+        "[providers.netbird]\n[[providers.netbird.users]]\nemail = \"ivy@example.com\"\n",
+    );
+    let run = world.run(&[
+        "apply",
+        "--auto-approve",
+        "--one-time-secrets",
+        "no-such-dir/secrets.txt",
+    ]);
+    run.code(1);
+    assert!(run.stderr.contains("--one-time-secrets"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was applied"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert_eq!(world.netbird.write_count().await, 0, "nothing applied");
+    assert!(
+        world
+            .netbird
+            .with_model(|m| m.issued_passwords().is_empty())
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_world_readable_secrets_file_is_made_owner_only_before_applying() {
+    use std::os::unix::fs::PermissionsExt;
+    let world =
+        World::start_with(roster_testkit::netbird::NetbirdModel::default().faithful()).await;
+    world.file(
+        "desired-state.toml",
+        "[providers.netbird]\n[[providers.netbird.users]]\nemail = \"ivy@example.com\"\n",
+    );
+    let path = world.file("secrets.txt", "netbird old@example.com kept-from-before\n");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = world.run(&[
+        "apply",
+        "--auto-approve",
+        "--one-time-secrets",
+        "secrets.txt",
+    ]);
+    run.code(0);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let issued = world.netbird.with_model(|m| m.issued_passwords().to_vec());
+    assert_eq!(
+        world.read("secrets.txt"),
+        format!(
+            "netbird old@example.com kept-from-before\nnetbird ivy@example.com {}\n",
+            issued[0]
+        ),
+        "appended"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resuming_after_skip_unreachable_does_the_skipped_providers_too() {
+    let world = World::start().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = |url: String| {
+        format!(
+            "[providers.down]\nkind = \"iaas\"\nurl = \"{url}\"\n\
+             token_env = \"ROSTER_IAAS_TOKEN\"\n[providers.down.layers]\nmax_attempts = 1\n"
+        )
+    };
+    world.write_config(&down(format!("http://127.0.0.1:{closed}/api")));
+    world.file(
+        "desired-state.toml",
+        &format!(
+            "{DESIRED}\n[providers.down]\n[[providers.down.users]]\nemail = \"dana@example.com\"\n"
+        ),
+    );
+    let apply = world.run(&["apply", "--skip-unreachable", "--auto-approve"]);
+    apply.code(3);
+    assert!(apply.stdout.contains("Apply complete"), "{}", apply.stdout);
+    assert!(
+        apply.stderr.contains("roster apply roster-journal.json"),
+        "{}",
+        apply.stderr
+    );
+    let journal: serde_json::Value =
+        serde_json::from_str(&world.read("roster-journal.json")).unwrap();
+    assert!(
+        journal["desired"]["providers"]["down"].is_object(),
+        "the skipped provider is journaled: {journal}"
+    );
+    // Again with nothing left but the skipped provider: still journaled.
+    std::fs::remove_file(world.path("roster-journal.json")).unwrap();
+    let again = world.run(&["apply", "--skip-unreachable", "--auto-approve"]);
+    again.code(3);
+    assert!(again.stdout.contains("No changes"), "{}", again.stdout);
+    let journal: serde_json::Value =
+        serde_json::from_str(&world.read("roster-journal.json")).unwrap();
+    assert!(
+        journal["desired"]["providers"]["down"].is_object(),
+        "{journal}"
+    );
+    // `down` answers now (it is the IaaS emulator): the resume does it.
+    world.write_config(&down(world.iaas.base_url()));
+    let resumed = world.run(&[
+        "apply",
+        "roster-journal.json",
+        "--auto-approve",
+        "-o",
+        "json",
+    ]);
+    resumed.code(0);
+    let applied = resumed.kind("applied");
+    assert!(
+        applied
+            .iter()
+            .any(|a| a["provider"] == "down" && a["outcome"] == "done"),
+        "{}",
+        resumed.stdout
+    );
+    assert!(
+        world
+            .iaas
+            .with_model(|m| m.user_by_email("dana@example.com").is_some())
+    );
+}

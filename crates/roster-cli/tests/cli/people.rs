@@ -276,3 +276,177 @@ async fn onboard_places_someone_with_a_wireguard_key_and_move_keeps_it() {
         .run(&["onboard", "erin@example.com", "--to", "iaas:alpha:boss"])
         .code(1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offboard_is_not_complete_where_the_provider_cannot_offboard() {
+    let mut world = World::start().await;
+    world.medium_one_as_tenant_admin();
+    world.file(
+        "desired-state.toml",
+        "[providers.iaas]\n[[providers.iaas.users]]\nemail = \"leaver@example.com\"\n",
+    );
+    world.run(&["apply", "--auto-approve"]).code(0);
+    world.medium_one.with_model(|m| {
+        m.add_user("leaver@example.com", "Leaver");
+    });
+    let only = ["--provider", "iaas", "--provider", "medium-one"];
+    let mut args = vec!["offboard", "leaver@example.com", "--yes"];
+    args.extend(only);
+    let table = world.run(&args);
+    // A tenant admin cannot list users: the account may well remain.
+    table.code(3);
+    assert!(
+        table.stdout.contains(
+            "Summary: 1 people, 0 complete, 1 incomplete; 1 account(s) removed, \
+             0 not present, 1 unsupported, 0 failed."
+        ),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains("Unsupported on medium-one"),
+        "{}",
+        table.stdout
+    );
+    args.extend(["-o", "json"]);
+    let json = world.run(&args);
+    json.code(3);
+    let summary = &json.kind("offboard_summary")[0];
+    assert_eq!(summary["incomplete"], 1, "{summary}");
+    assert_eq!(summary["unsupported"], 1, "{summary}");
+    assert_eq!(
+        summary["unsupported_providers"],
+        serde_json::json!(["medium-one"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offboard_from_a_file_naming_someone_twice_removes_and_reports_them_once() {
+    let world = World::start().await;
+    world.file(
+        "desired-state.toml",
+        "[providers.iaas]\n[[providers.iaas.users]]\nemail = \"twice@example.com\"\n",
+    );
+    world.run(&["apply", "--auto-approve"]).code(0);
+    world.file("leavers.txt", "twice@example.com\nTwice@Example.COM\n");
+    world.iaas.reset_requests().await;
+    let run = world.run(&[
+        "offboard",
+        "--from-file",
+        "leavers.txt",
+        "--provider",
+        "iaas",
+        "--yes",
+        "-o",
+        "json",
+    ]);
+    run.code(0);
+    let rows = run.kind("offboard");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["email"], "twice@example.com");
+    assert_eq!(rows[0]["outcome"], "removed");
+    assert_eq!(run.kind("offboard_summary")[0]["people"], 1);
+    let deletes = world
+        .iaas
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() == "DELETE")
+        .count();
+    assert_eq!(deletes, 1, "removed once");
+    // The table too: one person.
+    world.run(&["apply", "--auto-approve"]).code(0);
+    let table = world.run(&[
+        "offboard",
+        "twice@example.com",
+        "--from-file",
+        "leavers.txt",
+        "--provider",
+        "iaas",
+        "--yes",
+    ]);
+    table.code(0);
+    assert_eq!(
+        table.stdout.matches("Offboarding ").count(),
+        1,
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains("Summary: 1 people"),
+        "{}",
+        table.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_and_an_audit_of_many_read_each_user_list_once() {
+    let world = World::start().await;
+    let mut desired = String::from("[providers.iaas]\n");
+    for i in 1..=3 {
+        desired += &format!("[[providers.iaas.users]]\nemail = \"many{i}@example.com\"\n");
+    }
+    world.file("desired-state.toml", &desired);
+    world.run(&["apply", "--auto-approve"]).code(0);
+    world.file(
+        "leavers.txt",
+        "many1@example.com\nmany2@example.com\nmany3@example.com\nMANY1@example.com\nnobody@example.com\n",
+    );
+    let user_list_reads = || async {
+        world
+            .iaas
+            .requests()
+            .await
+            .iter()
+            .filter(|r| r.method.as_str() == "GET" && r.url.path().ends_with("/users"))
+            .count()
+    };
+    world.iaas.reset_requests().await;
+    let dry = world.run(&[
+        "offboard",
+        "--from-file",
+        "leavers.txt",
+        "--dry-run",
+        "-o",
+        "json",
+    ]);
+    dry.code(0);
+    let previews = dry.kind("offboard_preview");
+    assert_eq!(previews.len(), 4 * 5, "each person once, on every provider");
+    let iaas = |email: &str| {
+        previews
+            .iter()
+            .find(|p| p["email"] == email && p["provider"] == "iaas")
+            .map(|p| p["action"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(iaas("many2@example.com"), "would_remove");
+    assert_eq!(iaas("nobody@example.com"), "not_present");
+    assert_eq!(
+        user_list_reads().await,
+        1,
+        "one user-list read for them all"
+    );
+    assert_eq!(
+        world.iaas.write_count().await,
+        0,
+        "a dry run changes nothing"
+    );
+
+    world.iaas.reset_requests().await;
+    let audit = world.run(&[
+        "audit",
+        "many1@example.com",
+        "many2@example.com",
+        "many3@example.com",
+        "-o",
+        "json",
+    ]);
+    audit.code(0);
+    assert_eq!(audit.kind("audit").len(), 3 * 5);
+    assert_eq!(
+        user_list_reads().await,
+        1,
+        "one user-list read for them all"
+    );
+}

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use crate::support::{DESIRED, World, normalize};
+use crate::support::{DESIRED, Spawned, World, normalize};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn whoami_checks_every_credential_says_who_and_what_it_can_do() {
@@ -141,13 +141,15 @@ async fn lists_stream_one_line_per_record_in_both_formats() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_emulator_command_serves_writes_a_config_and_prints_the_credentials() {
     let world = World::start().await;
-    let mut child = world
-        .command(&["emulator", "--all", "--write-config", "emulated.toml"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut child = Spawned(
+        world
+            .command(&["emulator", "--all", "--write-config", "emulated.toml"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let mut printed = Vec::new();
     for line in lines.by_ref() {
         let line = line.unwrap();
@@ -172,33 +174,72 @@ async fn the_emulator_command_serves_writes_a_config_and_prints_the_credentials(
     let run = world.run_with(whoami);
     run.code(0);
     assert_eq!(run.kind("whoami").len(), 5);
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    assert!(child.interrupt().success());
 
     // One provider, JSON.
-    let mut child = world
-        .command(&["emulator", "iaas", "-o", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut child = Spawned(
+        world
+            .command(&["emulator", "iaas", "-o", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     assert_eq!(first["kind"], "emulator");
     assert_eq!(first["provider"], "iaas");
     let env: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     assert_eq!(env["kind"], "env");
     assert_eq!(env["name"], "ROSTER_IAAS_TOKEN");
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    assert!(child.interrupt().success());
     world.run(&["emulator"]).code(1);
     world.run(&["emulator", "ldap"]).code(1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spawned_emulator_is_killed_when_its_test_fails_before_stopping_it() {
+    let world = World::start().await;
+    let mut pid = 0;
+    let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut child = Spawned(
+            world
+                .command(&["emulator", "iaas"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        pid = child.0.id();
+        // Serving: it printed its address.
+        let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+        assert!(lines.next().is_some());
+        panic!("an assertion fails before the interrupt");
+    }));
+    assert!(failed.is_err());
+    let alive = std::process::Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(!alive, "the emulator {pid} outlived its test");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_checks_tenant_admin_credentials_with_what_they_may_read() {
+    let mut world = World::start().await;
+    world.medium_one_as_tenant_admin();
+    let run = world.run(&["whoami", "--provider", "medium-one", "-o", "json"]);
+    run.code(0);
+    let rows = run.kind("whoami");
+    assert_eq!(rows[0]["credentials"], "ok", "{rows:?}");
+    // A wrong password is still caught by that read.
+    let mut wrong = world.command(&["whoami", "--provider", "medium-one"]);
+    wrong.env("ROSTER_MEDIUMONE_PASSWORD", "not-the-password");
+    let run = world.run_with(wrong);
+    run.code(1);
+    assert!(run.stdout.contains("FAILED"), "{}", run.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 //! built binary with its whole output checked for secrets.
 
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use roster_testkit::adverity::{ADVERITY_TOKEN, AdverityModel};
@@ -26,6 +26,8 @@ pub struct World {
     pub medium_one: Emulator<MediumOneModel>,
     pub dir: PathBuf,
     env: Vec<(String, String)>,
+    /// Extra lines of the `medium-one` section (its `mode`).
+    medium_one_extra: String,
 }
 
 /// What one run of the binary gave.
@@ -117,6 +119,7 @@ impl World {
                 ),
                 ("ROSTER_MEDIUMONE_API_KEY".into(), MEDIUMONE_API_KEY.into()),
             ],
+            medium_one_extra: String::new(),
         };
         world.iaas.with_model(|m| seeded(m));
         world.netbird.with_model(|m| seeded(m));
@@ -164,12 +167,31 @@ impl World {
             "medium-one",
             format!(
                 "kind = \"medium-one\"\nurl = \"{}\"\nlogin_env = \"ROSTER_MEDIUMONE_LOGIN\"\n\
-                 password_env = \"ROSTER_MEDIUMONE_PASSWORD\"\napi_key_env = \"ROSTER_MEDIUMONE_API_KEY\"\n",
-                self.medium_one.base_url()
+                 password_env = \"ROSTER_MEDIUMONE_PASSWORD\"\napi_key_env = \"ROSTER_MEDIUMONE_API_KEY\"\n{}",
+                self.medium_one.base_url(),
+                self.medium_one_extra
             ),
         );
         text += extra;
         std::fs::write(self.dir.join("roster.toml"), text).unwrap();
+    }
+
+    /// Medium One with tenant-admin credentials (`mode = "ta"`): of users
+    /// and tenants they may list only tenants. Rewrites `roster.toml`.
+    pub fn medium_one_as_tenant_admin(&mut self) {
+        const LOGIN: &str = "tenant-admin@example.com";
+        let tenant = self.medium_one.with_model(|m| {
+            let tenant = m.add_tenant("administered");
+            m.add_tenant_admin(LOGIN, MEDIUMONE_PASSWORD, tenant);
+            tenant
+        });
+        for (name, value) in &mut self.env {
+            if name == "ROSTER_MEDIUMONE_LOGIN" {
+                *value = LOGIN.into();
+            }
+        }
+        self.medium_one_extra = format!("mode = \"ta\"\ntenant_id = \"{tenant}\"\n");
+        self.write_config("");
     }
 
     /// Writes a file in the working directory.
@@ -254,6 +276,29 @@ impl World {
     /// The path of a file in the working directory.
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
+    }
+}
+
+/// A spawned binary that is killed when dropped, so a failed assertion
+/// leaves no process behind.
+pub struct Spawned(pub Child);
+
+impl Spawned {
+    /// Interrupts it (Ctrl-C) and waits for it to exit.
+    pub fn interrupt(mut self) -> ExitStatus {
+        Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status()
+            .unwrap();
+        self.0.wait().unwrap()
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        // Already exited (after `interrupt`): both calls fail harmlessly.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
