@@ -165,7 +165,12 @@ impl ClientContext {
         request: &mut reqwest::Request,
         _info: &OperationInfo,
     ) -> std::result::Result<(), progenitor_client::Error<E>> {
-        request.headers_mut().remove("api-version");
+        let headers = request.headers_mut();
+        headers.remove("api-version");
+        if let Some(value) = self.inner.auth.fixed_authorization() {
+            headers.insert(reqwest::header::AUTHORIZATION, value.clone());
+            return Ok(());
+        }
         self.inner.auth.authorize(request).await.map_err(|err| {
             progenitor_client::Error::Custom(self.inner.redactor.redact(&err.to_string()))
         })

@@ -120,11 +120,13 @@ impl IaasService {
     /// The user with this id, compared as UUIDs: the caller may spell it in
     /// another accepted form (upper case, no hyphens) than the server does.
     async fn find_user(&self, id: Uuid, operation: Operation) -> Result<ApiUser> {
-        let canonical = id.to_string();
+        // On the stack: this runs on every single-user read.
+        let mut buffer = Uuid::encode_buffer();
+        let canonical = id.hyphenated().encode_lower(&mut buffer);
         self.all_users(operation)
             .await?
             .into_iter()
-            .find(|user| names_uuid(&user.id, id, &canonical))
+            .find(|user| names_uuid(&user.id, id, canonical))
             .ok_or_else(|| {
                 self.context()
                     .error(ErrorKind::NotFound, operation, format!("no user {id}"))
