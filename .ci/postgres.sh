@@ -3,16 +3,26 @@
 # when the calling shell exits. Where it cannot (no apt-get, no root to
 # install), it says why and the tests skip with the same reason printed.
 
+# The newest installed server's bin directory (one with initdb: a client-only
+# install has psql there but no server), or nothing.
+roster_pg_bindir() {
+  local initdb
+  initdb=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n1 || true)
+  [ -n "$initdb" ] && dirname "$initdb"
+  return 0
+}
+
 roster_pg_start() {
   local bindir
-  bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+  bindir=$(roster_pg_bindir)
   if [ -z "$bindir" ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
       echo "installing postgresql from the distribution's packages"
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null \
         || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } \
         || { echo "SKIP PostgreSQL: apt-get install postgresql failed"; return 0; }
-      bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+      bindir=$(roster_pg_bindir)
+      [ -n "$bindir" ] || { echo "SKIP PostgreSQL: installed, but no initdb found"; return 0; }
     else
       echo "SKIP PostgreSQL: not installed, and no apt-get as root to install it"
       return 0
@@ -26,7 +36,9 @@ roster_pg_start() {
   ROSTER_PG_DIR=$(mktemp -d /tmp/roster-pg.XXXXXX)
   chmod 755 "$ROSTER_PG_DIR"
   [ "$(id -u)" = 0 ] && chown postgres "$ROSTER_PG_DIR"
-  local port=55432
+  # A port nothing listens on (a distribution's own cluster may hold 5432).
+  local port
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 55432)
   "${as[@]}" "$bindir/initdb" -D "$ROSTER_PG_DIR/data" -U roster --auth=trust >/dev/null \
     || { echo "SKIP PostgreSQL: initdb failed"; return 0; }
   "${as[@]}" "$bindir/pg_ctl" -D "$ROSTER_PG_DIR/data" -w -l "$ROSTER_PG_DIR/log" \
@@ -34,6 +46,8 @@ roster_pg_start() {
     || { echo "SKIP PostgreSQL: it did not start (see $ROSTER_PG_DIR/log)"; return 0; }
   ROSTER_PG_STOP=("${as[@]}" "$bindir/pg_ctl" -D "$ROSTER_PG_DIR/data" -m fast stop)
   trap 'roster_pg_stop' EXIT
+  trap 'roster_pg_stop; exit 130' INT
+  trap 'roster_pg_stop; exit 143' TERM
   "${as[@]}" "$bindir/createdb" -h 127.0.0.1 -p "$port" -U roster roster_scim \
     || { echo "SKIP PostgreSQL: createdb failed"; return 0; }
   export ROSTER_SCIM_POSTGRES_URL="postgres://roster@127.0.0.1:$port/roster_scim"
