@@ -383,6 +383,8 @@ pub fn credential_env(
     let mut vars = Vec::new();
     for server in served {
         let token = |name: &str, default: &str| (name.to_owned(), credentials.token_or(default));
+        // Unused when only Medium One (which logs in) is built.
+        let _ = &token;
         match server.provider() {
             #[cfg(feature = "iaas")]
             "iaas" => vars.push(token("ROSTER_IAAS_TOKEN", crate::iaas::IAAS_TOKEN)),
