@@ -172,7 +172,7 @@ impl Filter {
     /// Parses a filter; the error is `invalidFilter`.
     pub fn parse(text: &str) -> Result<Filter, ScimError> {
         let tokens = tokenize(text).map_err(ScimError::invalid_filter)?;
-        let mut parser = Parser { tokens, at: 0 };
+        let mut parser = Parser::new(tokens);
         let filter = parser.or().map_err(ScimError::invalid_filter)?;
         if parser.at != parser.tokens.len() {
             return Err(ScimError::invalid_filter(format!(
@@ -378,12 +378,37 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
     Ok(tokens)
 }
 
+/// How deeply `(` groups and `[` value paths may nest. The parser recurses per
+/// level, so without a bound a few KB of `((((` would overflow a worker's stack
+/// and abort the process; no IdP nests anywhere near this deep.
+pub const MAX_FILTER_DEPTH: usize = 50;
+
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    depth: usize,
 }
 
 impl Parser {
+    fn new(tokens: Vec<Token>) -> Parser {
+        Parser {
+            tokens,
+            at: 0,
+            depth: 0,
+        }
+    }
+
+    /// Enters one nesting level, refusing past [`MAX_FILTER_DEPTH`].
+    fn descend(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_FILTER_DEPTH {
+            return Err(format!(
+                "the filter nests deeper than {MAX_FILTER_DEPTH} levels"
+            ));
+        }
+        Ok(())
+    }
+
     fn peek(&self) -> Option<&Token> {
         self.tokens.get(self.at)
     }
@@ -435,7 +460,9 @@ impl Parser {
         };
         if matches!(self.peek(), Some(Token::OpenBracket)) {
             self.at += 1;
+            self.descend()?;
             let inner = self.or()?;
+            self.depth -= 1;
             match self.next() {
                 Some(Token::CloseBracket) => {}
                 _ => return Err("a \"[\" in the filter is not closed".to_owned()),
@@ -472,7 +499,9 @@ impl Parser {
             Some(Token::Open) => {}
             _ => return Err("expected \"(\"".to_owned()),
         }
+        self.descend()?;
         let inner = self.or()?;
+        self.depth -= 1;
         match self.next() {
             Some(Token::Close) => Ok(inner),
             _ => Err("a \"(\" in the filter is not closed".to_owned()),
@@ -649,6 +678,30 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let nested = |levels: usize| {
+            format!(
+                "{}userName eq \"a\"{}",
+                "(".repeat(levels),
+                ")".repeat(levels)
+            )
+        };
+        assert!(Filter::parse(&nested(MAX_FILTER_DEPTH)).is_ok());
+        let err = Filter::parse(&nested(MAX_FILTER_DEPTH + 1)).expect_err("too deep");
+        assert_eq!(err.scim_type, Some(crate::error::ScimType::InvalidFilter));
+        // Deep enough to overflow the stack without the limit.
+        let err = Filter::parse(&nested(100_000)).expect_err("too deep");
+        assert_eq!(err.scim_type, Some(crate::error::ScimType::InvalidFilter));
+        let brackets = format!(
+            "{}value eq \"x\"{}",
+            "emails[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let err = PatchPath::parse(&brackets).expect_err("too deep");
+        assert_eq!(err.scim_type, Some(crate::error::ScimType::InvalidPath));
     }
 
     #[test]

@@ -72,6 +72,9 @@ async fn bad_requests_get_scim_errors_and_change_nothing() {
         (reqwest::Method::GET, format!("/Users?filter={}", "userName%20eq"), Some(TOKEN), None, 400, Some("invalidFilter")),
         (reqwest::Method::GET, format!("/Users?filter={}", "userName%20zz%20%22a%22"), Some(TOKEN), None, 400, Some("invalidFilter")),
         (reqwest::Method::GET, "/Users?count=ten".into(), Some(TOKEN), None, 400, Some("invalidValue")),
+        // Nesting far past the parser's depth limit: refused, not a stack overflow.
+        (reqwest::Method::GET, format!("/Users?filter={}userName%20eq%20%22a%22{}", "(".repeat(20_000), ")".repeat(20_000)), Some(TOKEN), None, 400, Some("invalidFilter")),
+        (reqwest::Method::PATCH, format!("/Users/{ada}"), Some(TOKEN), Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "remove", "path": format!("{}value eq \"x\"{}", "emails[".repeat(20_000), "]".repeat(20_000))}]}).to_string().into_bytes()), 400, Some("invalidPath")),
         (reqwest::Method::PATCH, format!("/Users/{ada}"), Some(TOKEN), Some(json!({"Operations": [{"op": "replace", "path": "active", "value": false}]}).to_string().into_bytes()), 400, Some("invalidValue")),
         (reqwest::Method::PATCH, format!("/Users/{ada}"), Some(TOKEN), Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "emails[type eq", "value": "x"}]}).to_string().into_bytes()), 400, Some("invalidPath")),
         (reqwest::Method::PATCH, format!("/Users/{ada}"), Some(TOKEN), Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "id", "value": "x"}]}).to_string().into_bytes()), 400, Some("mutability")),
