@@ -268,6 +268,10 @@ pub struct OnboardArgs {
     /// Membership data.
     #[command(flatten)]
     pub data: MembershipData,
+    /// Keep one-time secrets of created users (NetBird's generated
+    /// password) in FILE, mode 0600; never printed.
+    #[arg(long, value_name = "FILE")]
+    pub one_time_secrets: Option<PathBuf>,
 }
 
 /// `roster move`.

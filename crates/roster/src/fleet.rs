@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 use roster_core::{
-    CreateOutcome, Directory, Email, Error, ErrorKind, Membership, MembershipRequest, NewUser,
-    Operation, Result, RoleSpec, Tenant, TenantDirectoryExt, TenantId, User, UserDirectoryExt,
+    CreateOutcome, Created, Directory, Email, Error, ErrorKind, Membership, MembershipRequest,
+    NewUser, Operation, Result, RoleSpec, Tenant, TenantDirectoryExt, TenantId, User,
+    UserDirectoryExt,
 };
 
 use crate::table::write_table;
@@ -209,6 +210,10 @@ pub struct OnboardOutcome {
     /// Parts of the request this provider cannot keep (such as a display
     /// name), said out loud rather than dropped.
     pub notes: Vec<String>,
+    /// A one-time secret the provider handed out with a new account (such
+    /// as NetBird's generated password): only here, never printed, logged
+    /// or in `Debug`.
+    pub secret: Option<roster_http::SecretString>,
 }
 
 /// What onboarding did for one tenant.
@@ -875,6 +880,7 @@ async fn onboard_all(
                             .map(|(tenant, _)| (tenant.clone(), MembershipOutcome::Skipped))
                             .collect(),
                         notes: Vec::new(),
+                        secret: None,
                     };
                     (*i, outcome)
                 })
@@ -960,19 +966,18 @@ async fn onboard_found(
     tenants: Option<&TenantsNow>,
 ) -> OnboardOutcome {
     let (new_user, mut notes) = new_user_for(directory, person, placement);
-    let user = match existing {
-        Some(user) => Ok((user, CreateOutcome::AlreadyPresent)),
+    let created = match existing {
+        Some(user) => Ok(Created::with_outcome(user, CreateOutcome::AlreadyPresent)),
         None => match directory.create_user(&new_user).await {
-            Ok(created) => Ok((created.value, created.outcome)),
             // Created by someone else since the read: adopt it, as
             // `ensure_user` does.
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => directory
-                .ensure_user(&new_user)
-                .await
-                .map(|created| (created.value, created.outcome)),
-            Err(e) => Err(e),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                directory.ensure_user(&new_user).await
+            }
+            created => created,
         },
     };
+    let (user, secret) = split_secret(created);
     role_note(&user, placement, &mut notes);
     let memberships = match (&user, tenants) {
         (Err(_), _) => placement
@@ -1001,6 +1006,7 @@ async fn onboard_found(
         user,
         memberships,
         notes,
+        secret,
     }
 }
 
@@ -1077,10 +1083,7 @@ async fn onboard_one(
     placement: &Placement,
 ) -> OnboardOutcome {
     let (new_user, mut notes) = new_user_for(directory, person, placement);
-    let user = directory
-        .ensure_user(&new_user)
-        .await
-        .map(|created| (created.value, created.outcome));
+    let (user, secret) = split_secret(directory.ensure_user(&new_user).await);
     role_note(&user, placement, &mut notes);
     let memberships = match &user {
         Err(_) => placement
@@ -1109,6 +1112,23 @@ async fn onboard_one(
         user,
         memberships,
         notes,
+        secret,
+    }
+}
+
+/// The account and how it came about, apart from its one-time secret.
+fn split_secret(
+    created: Result<Created<User>>,
+) -> (
+    Result<(User, CreateOutcome)>,
+    Option<roster_http::SecretString>,
+) {
+    match created {
+        Ok(mut created) => {
+            let secret = created.secret.take();
+            (Ok((created.value, created.outcome)), secret)
+        }
+        Err(e) => (Err(e), None),
     }
 }
 

@@ -341,36 +341,41 @@ fn keep_secrets(
     file: Option<(&Path, std::fs::File)>,
     journal: &Journal,
 ) -> roster::Result<()> {
+    let secrets = journal.entries.iter().filter_map(|entry| {
+        let secret = entry.secret.as_ref()?;
+        let who = match &entry.change {
+            Change::CreateUser { user } => user.email.to_string(),
+            _ => "-".to_owned(),
+        };
+        Some((entry.provider.as_str(), who, secret))
+    });
+    write_secrets(app, file, secrets)
+}
+
+/// Writes `provider who secret` lines to the opened `--one-time-secrets`
+/// file, or warns that they were not kept.
+pub(crate) fn write_secrets<'a>(
+    app: &App,
+    file: Option<(&Path, std::fs::File)>,
+    secrets: impl Iterator<Item = (&'a str, String, &'a roster::http::SecretString)>,
+) -> roster::Result<()> {
     use roster::http::ExposeSecret;
-    let secrets: Vec<String> = journal
-        .entries
-        .iter()
-        .filter_map(|entry| {
-            let secret = entry.secret.as_ref()?;
-            let who = match &entry.change {
-                Change::CreateUser { user } => user.email.to_string(),
-                _ => "-".to_owned(),
-            };
-            Some(format!(
-                "{} {who} {}\n",
-                entry.provider,
-                secret.expose_secret()
-            ))
-        })
+    let lines: Vec<String> = secrets
+        .map(|(provider, who, secret)| format!("{provider} {who} {}\n", secret.expose_secret()))
         .collect();
-    if secrets.is_empty() {
+    if lines.is_empty() {
         return Ok(());
     }
     let Some((path, mut file)) = file else {
         app.note(format!(
             "warning: {} created user(s) came with a one-time secret (such as a generated \
              password), not kept; pass --one-time-secrets FILE to keep them",
-            secrets.len()
+            lines.len()
         ));
         return Ok(());
     };
     use std::io::Write;
-    file.write_all(secrets.concat().as_bytes()).map_err(|e| {
+    file.write_all(lines.concat().as_bytes()).map_err(|e| {
         Error::invalid_input(format!(
             "writing one-time secrets to {}: {e}",
             path.display()
@@ -378,7 +383,7 @@ fn keep_secrets(
     })?;
     app.note(format!(
         "{} one-time secret(s) written to {}.",
-        secrets.len(),
+        lines.len(),
         path.display()
     ));
     Ok(())
@@ -387,11 +392,11 @@ fn keep_secrets(
 /// `--one-time-secrets FILE`, opened for appending (created if missing)
 /// and made readable by its owner alone (0600 on Unix, also when it was
 /// already there with wider permissions).
-fn open_secrets(path: Option<&Path>) -> roster::Result<Option<(&Path, std::fs::File)>> {
+pub(crate) fn open_secrets(path: Option<&Path>) -> roster::Result<Option<(&Path, std::fs::File)>> {
     let Some(path) = path else { return Ok(None) };
     let refuse = |e: std::io::Error| {
         Error::invalid_input(format!(
-            "--one-time-secrets {}: {e}; nothing was applied",
+            "--one-time-secrets {}: {e}; nothing was changed",
             path.display()
         ))
     };

@@ -385,7 +385,15 @@ pub async fn onboard(app: &App, args: OnboardArgs) -> roster::Result<Exit> {
         person = person.with_display_name(name.clone());
     }
     let placements: Vec<Placement> = placements.into_values().collect();
+    // Opened (and made 0600) before anything is created: a generated
+    // password is handed out once.
+    let secrets_file = crate::commands::apply::open_secrets(args.one_time_secrets.as_deref())?;
     let report = fleet.onboard(&person, &placements).await?;
+    let secrets = report.outcomes.iter().filter_map(|(provider, outcome)| {
+        let secret = outcome.secret.as_ref()?;
+        Some((provider.as_str(), report.email.to_string(), secret))
+    });
+    crate::commands::apply::write_secrets(app, secrets_file, secrets)?;
     let out = app.out();
     if out.is_json() {
         for (provider, outcome) in &report.outcomes {

@@ -450,3 +450,29 @@ async fn a_dry_run_and_an_audit_of_many_read_each_user_list_once() {
         "one user-list read for them all"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onboard_keeps_a_generated_password_in_the_secrets_file_and_prints_it_nowhere() {
+    let world =
+        World::start_with(roster_testkit::netbird::NetbirdModel::default().faithful()).await;
+    // World::run checks stdout and stderr for every issued password.
+    let run = world.run(&[
+        "onboard",
+        "ivy@example.com",
+        "--to",
+        "netbird",
+        "--one-time-secrets",
+        "secrets.txt",
+    ]);
+    run.code(0);
+    let issued = world.netbird.with_model(|m| m.issued_passwords().to_vec());
+    assert_eq!(issued.len(), 1, "the faithful emulator hands out a password");
+    assert_eq!(
+        world.read("secrets.txt"),
+        format!("netbird ivy@example.com {}\n", issued[0])
+    );
+    // Without the flag it is said out loud that it was not kept.
+    let run = world.run(&["onboard", "jay@example.com", "--to", "netbird"]);
+    run.code(0);
+    assert!(run.stderr.contains("--one-time-secrets"), "{}", run.stderr);
+}
