@@ -13,7 +13,11 @@ fn url() -> Option<String> {
     match std::env::var("ROSTER_SCIM_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            println!(
+            // On the process's real stderr: libtest captures println! and
+            // eprintln! of a passing test, which would hide why it skipped.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
                 "SKIPPED: ROSTER_SCIM_POSTGRES_URL is not set (.ci/run starts a local PostgreSQL and sets it)"
             );
             None
@@ -108,4 +112,41 @@ async fn postgres_claims_never_hand_one_row_to_two_instances() {
     let mut sorted = order.clone();
     sorted.sort();
     assert_eq!(order, sorted, "in acceptance order");
+}
+
+#[tokio::test]
+async fn postgres_concurrent_patches_of_one_group_keep_every_member() {
+    let Some(url) = url() else { return };
+    let url = fresh(&url, "scim_races").await;
+    let h = Harness::start_with(Sandbox::start().await, &url, Stack::none()).await;
+    for round in 0..5 {
+        let a = h
+            .create_user(&format!("a{round}@example.com"), "A", "L")
+            .await;
+        let b = h
+            .create_user(&format!("b{round}@example.com"), "B", "L")
+            .await;
+        let (status, group) = h
+            .post(
+                "/Groups",
+                serde_json::json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                    "displayName": format!("G{round}"),
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{group}");
+        let path = format!("/Groups/{}", group["id"].as_str().expect("id"));
+        let add = |id: &str| serde_json::json!([{"op": "add", "path": "members", "value": [{"value": id}]}]);
+        let ((sa, ba), (sb, bb)) = tokio::join!(h.patch(&path, add(&a)), h.patch(&path, add(&b)));
+        assert_eq!((sa, sb), (200, 200), "{ba} {bb}");
+        let (_, group) = h.get(&path).await;
+        let members: BTreeSet<&str> = group["members"]
+            .as_array()
+            .expect("members")
+            .iter()
+            .filter_map(|m| m["value"].as_str())
+            .collect();
+        assert_eq!(members, BTreeSet::from([a.as_str(), b.as_str()]), "{group}");
+    }
 }
