@@ -702,36 +702,62 @@ impl Store {
         Ok(result.rows_affected())
     }
 
-    /// Marks a row delivered, with an optional note.
-    pub async fn finish(&self, id: i64, note: Option<&str>) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET state = 'done', note = $2, finished = $3, claimed_by = NULL WHERE id = $1")
+    /// Keeps `instance`'s claim on a row it is still delivering for another
+    /// `lease_ms`, so a slow delivery is not taken over by another instance.
+    /// `false` when the claim is no longer this instance's.
+    pub async fn renew(&self, id: i64, instance: &str, lease_ms: i64) -> Result<bool, StoreError> {
+        let result = sqlx::query("UPDATE outbox SET claimed_until = $3 WHERE id = $1 AND claimed_by = $2 AND state = 'running'")
+            .bind(id)
+            .bind(instance)
+            .bind(now_millis() + lease_ms)
+            .execute(&self.worker_pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Marks a row `instance` claimed delivered, with an optional note.
+    /// This and the other outcomes apply only while the claim is still
+    /// `instance`'s: `false` (nothing changed) when its lease lapsed and
+    /// another instance took the row over, whose outcome then stands.
+    pub async fn finish(
+        &self,
+        id: i64,
+        instance: &str,
+        note: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query("UPDATE outbox SET state = 'done', note = $2, finished = $3, claimed_by = NULL WHERE id = $1 AND claimed_by = $4")
             .bind(id)
             .bind(note)
             .bind(now_millis())
+            .bind(instance)
             .execute(&self.worker_pool)
             .await?;
-        Ok(())
+        Ok(result.rows_affected() == 1)
     }
 
-    /// Puts a row back for another attempt at `next_attempt_at`.
+    /// Puts a row `instance` claimed back for another attempt at
+    /// `next_attempt_at`; `false` as for [`Store::finish`].
     pub async fn postpone(
         &self,
         id: i64,
+        instance: &str,
         error: &str,
         next_attempt_at: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE outbox SET state = 'pending', last_error = $2, next_attempt_at = $3, claimed_by = NULL WHERE id = $1")
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query("UPDATE outbox SET state = 'pending', last_error = $2, next_attempt_at = $3, claimed_by = NULL WHERE id = $1 AND claimed_by = $4")
             .bind(id)
             .bind(error)
             .bind(next_attempt_at)
+            .bind(instance)
             .execute(&self.worker_pool)
             .await?;
-        Ok(())
+        Ok(result.rows_affected() == 1)
     }
 
-    /// Marks a row failed (an error retrying cannot fix), unless a later
-    /// operation on the same person and provider already replaces it.
-    pub async fn fail(&self, id: i64, error: &str) -> Result<(), StoreError> {
+    /// Marks a row `instance` claimed failed (an error retrying cannot
+    /// fix), unless a later operation on the same person and provider
+    /// already replaces it; `false` as for [`Store::finish`].
+    pub async fn fail(&self, id: i64, instance: &str, error: &str) -> Result<bool, StoreError> {
         let mut tx = self.begin_on(&self.worker_pool).await?;
         let later: i64 = sqlx::query(
             "SELECT COUNT(*) AS n FROM outbox o, outbox me WHERE me.id = $1 AND o.provider = me.provider \
@@ -742,14 +768,16 @@ impl Store {
         .await?
         .try_get("n")?;
         let state = if later > 0 { "superseded" } else { "failed" };
-        sqlx::query("UPDATE outbox SET state = $2, last_error = $3, finished = $4, claimed_by = NULL WHERE id = $1")
+        let result = sqlx::query("UPDATE outbox SET state = $2, last_error = $3, finished = $4, claimed_by = NULL WHERE id = $1 AND claimed_by = $5")
             .bind(id)
             .bind(state)
             .bind(error)
             .bind(now_millis())
+            .bind(instance)
             .execute(&mut *tx.tx)
             .await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(result.rows_affected() == 1)
     }
 
     /// Puts a failed row back in the queue, now: `roster scim retry`.

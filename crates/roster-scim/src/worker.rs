@@ -962,7 +962,7 @@ async fn run(
             let finished = finished.clone();
             let settings = settings.clone();
             tokio::spawn(async move {
-                let outcome = delivery.deliver(&row).await;
+                let outcome = deliver_renewing(&delivery, &store, &row, &settings).await;
                 record(&store, &row, &outcome, &settings).await;
                 if let Ok(mut m) = in_flight.lock()
                     && let Some(n) = m.get_mut(&row.provider)
@@ -978,11 +978,39 @@ async fn run(
     let _ = permits.acquire_many(settings.count as u32).await;
 }
 
+/// Delivers one claimed row, renewing its lease every third of the lease
+/// while the delivery runs, so a slow provider does not let the claim lapse
+/// and another instance deliver the same operation alongside.
+async fn deliver_renewing(
+    delivery: &Delivery,
+    store: &Store,
+    row: &OutboxRow,
+    settings: &WorkerSettings,
+) -> Outcome {
+    let period = (settings.lease / 3).max(Duration::from_millis(1));
+    let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    let deliver = delivery.deliver(row);
+    tokio::pin!(deliver);
+    loop {
+        tokio::select! {
+            outcome = &mut deliver => return outcome,
+            _ = renew.tick() => {
+                match store.renew(row.id, &settings.instance, settings.lease.as_millis() as i64).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(id = row.id, provider = %row.provider, "the claim lapsed during delivery; another instance may deliver it too"),
+                    Err(e) => tracing::warn!(id = row.id, error = %e, "renewing a claim"),
+                }
+            }
+        }
+    }
+}
+
 async fn record(store: &Store, row: &OutboxRow, outcome: &Outcome, settings: &WorkerSettings) {
+    let instance = settings.instance.as_str();
     let result = match outcome {
         Outcome::Done(note) => {
             tracing::debug!(id = row.id, provider = %row.provider, kind = row.operation.kind(), "delivered");
-            store.finish(row.id, note.as_deref()).await
+            store.finish(row.id, instance, note.as_deref()).await
         }
         Outcome::Retry(error) => {
             let exponent = (row.attempts.max(1) - 1).min(20) as u32;
@@ -992,16 +1020,27 @@ async fn record(store: &Store, row: &OutboxRow, outcome: &Outcome, settings: &Wo
                 .min(settings.retry_max);
             tracing::info!(id = row.id, provider = %row.provider, attempt = row.attempts, error = %error, "will retry");
             store
-                .postpone(row.id, error, now_millis() + delay.as_millis() as i64)
+                .postpone(
+                    row.id,
+                    instance,
+                    error,
+                    now_millis() + delay.as_millis() as i64,
+                )
                 .await
         }
         Outcome::Failed(error) => {
             tracing::warn!(id = row.id, provider = %row.provider, error = %error, "failed");
-            store.fail(row.id, error).await
+            store.fail(row.id, instance, error).await
         }
     };
-    if let Err(e) = result {
+    match result {
+        Ok(true) => {}
+        Ok(false) => {
+            // Another instance took the row over after this lease lapsed; its
+            // outcome stands, this one is dropped.
+            tracing::warn!(id = row.id, provider = %row.provider, "the claim was lost before the outcome was recorded; outcome dropped");
+        }
         // The claim lapses and another attempt delivers it again (at least once).
-        tracing::warn!(id = row.id, error = %e, "recording an outcome");
+        Err(e) => tracing::warn!(id = row.id, error = %e, "recording an outcome"),
     }
 }

@@ -80,9 +80,9 @@ async fn postgres_claims_never_hand_one_row_to_two_instances() {
         if x.is_empty() && y.is_empty() {
             break;
         }
-        for row in x.iter().chain(&y) {
+        for (row, by) in x.iter().map(|r| (r, "a")).chain(y.iter().map(|r| (r, "b"))) {
             assert!(seen.insert(row.id), "row {} claimed twice", row.id);
-            a.finish(row.id, None).await.expect("finish");
+            assert!(a.finish(row.id, by, None).await.expect("finish"));
         }
     }
     assert_eq!(seen.len(), 200);
@@ -104,10 +104,19 @@ async fn postgres_claims_never_hand_one_row_to_two_instances() {
     let mut order = Vec::new();
     for _ in 0..3 {
         let (x, y) = tokio::join!(a.claim("a", 5, 60_000, &[]), b.claim("b", 5, 60_000, &[]));
-        let rows: Vec<_> = x.expect("a").into_iter().chain(y.expect("b")).collect();
+        let rows: Vec<_> = x
+            .expect("a")
+            .into_iter()
+            .map(|r| (r, "a"))
+            .chain(y.expect("b").into_iter().map(|r| (r, "b")))
+            .collect();
         assert_eq!(rows.len(), 1, "one at a time: {rows:?}");
-        order.push(rows[0].id);
-        a.finish(rows[0].id, None).await.expect("finish");
+        order.push(rows[0].0.id);
+        assert!(
+            a.finish(rows[0].0.id, rows[0].1, None)
+                .await
+                .expect("finish")
+        );
     }
     let mut sorted = order.clone();
     sorted.sort();

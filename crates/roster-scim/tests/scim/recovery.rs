@@ -391,8 +391,8 @@ async fn journal_retention_purges_only_delivered_operations() {
     tx.commit().await.expect("commit");
     let rows = store.claim("me", 3, 60_000, &[]).await.expect("claim");
     assert_eq!(rows.len(), 3);
-    store.finish(rows[0].id, None).await.expect("finish");
-    store.fail(rows[1].id, "refused").await.expect("fail");
+    assert!(store.finish(rows[0].id, "me", None).await.expect("finish"));
+    assert!(store.fail(rows[1].id, "me", "refused").await.expect("fail"));
     let future = roster_scim::store::now_millis() + 1000;
     assert_eq!(
         store.purge(future).await.expect("purge"),
@@ -407,4 +407,44 @@ async fn journal_retention_purges_only_delivered_operations() {
         .map(|o| o.state)
         .collect();
     assert_eq!(left, ["failed", "running"]);
+}
+
+#[tokio::test]
+async fn an_outcome_counts_only_from_the_claims_owner() {
+    let dir = temp_dir("claim-owner");
+    let store = roster_scim::Store::open(&format!("sqlite://{}", dir.join("s.db").display()))
+        .await
+        .expect("store");
+    let mut tx = store.begin().await.expect("tx");
+    tx.enqueue(
+        "iaas",
+        &roster_scim::store::Operation::DeleteUser {
+            user_id: "u".into(),
+        },
+    )
+    .await
+    .expect("enqueue");
+    tx.commit().await.expect("commit");
+    // "old" claims with a lease that lapses at once; "new" takes it over.
+    let old = store.claim("old", 1, -1, &[]).await.expect("claim");
+    assert_eq!(old.len(), 1);
+    let new = store.claim("new", 1, 60_000, &[]).await.expect("claim");
+    assert_eq!(new.len(), 1, "the lapsed claim is taken over");
+    let id = new[0].id;
+    // The old owner's late outcomes change nothing, nor can it renew.
+    assert!(!store.renew(id, "old", 60_000).await.expect("renew"));
+    assert!(!store.fail(id, "old", "late").await.expect("fail"));
+    assert!(
+        !store
+            .postpone(id, "old", "late", 0)
+            .await
+            .expect("postpone")
+    );
+    assert!(!store.finish(id, "old", None).await.expect("finish"));
+    let state = |ops: Vec<roster_scim::store::OperationSummary>| ops[0].state.clone();
+    assert_eq!(state(store.operations().await.expect("ops")), "running");
+    // The owner's count.
+    assert!(store.renew(id, "new", 60_000).await.expect("renew"));
+    assert!(store.finish(id, "new", None).await.expect("finish"));
+    assert_eq!(state(store.operations().await.expect("ops")), "done");
 }
