@@ -491,6 +491,22 @@ impl Store {
         Ok(row.map(|r| r.try_get("provider_user_id")).transpose()?)
     }
 
+    /// The SCIM user a provider account is recorded for, if any.
+    pub async fn account_holder(
+        &self,
+        provider: &str,
+        provider_user_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT user_id FROM accounts WHERE provider = $1 AND provider_user_id = $2",
+        )
+        .bind(provider)
+        .bind(provider_user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get("user_id")).transpose()?)
+    }
+
     /// The account-level facts last applied to the person's account on
     /// `provider` (see [`Store::set_applied`]).
     pub async fn applied(

@@ -481,6 +481,26 @@ impl Delivery {
         Ok(notes)
     }
 
+    /// Refuses to adopt an account another SCIM user already holds: two
+    /// people on one account would each change and delete the other's. The
+    /// operation fails with a reason the status shows, for an operator to
+    /// resolve (the emails clash), and waits for `retry`.
+    async fn refuse_if_linked(
+        &self,
+        provider: &str,
+        user: &User,
+        person: &PersonSnapshot,
+    ) -> Result<(), Outcome> {
+        match self.store.account_holder(provider, user.id.as_str()).await {
+            Ok(Some(holder)) if holder != person.id => Err(Outcome::Failed(format!(
+                "not adopted: the {provider} account {} with the same email already belongs to SCIM user {holder}",
+                user.id
+            ))),
+            Ok(_) => Ok(()),
+            Err(e) => Err(Outcome::Retry(e.to_string())),
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn adopt_or_create(
         &self,
@@ -495,6 +515,7 @@ impl Delivery {
         if let Some(id) = self.account_by_email(provider, dir, email).await? {
             match dir.get_user(&id).await {
                 Ok(user) => {
+                    self.refuse_if_linked(provider, &user, person).await?;
                     notes.push(format!(
                         "adopted the existing account {} with the same email",
                         user.id
@@ -527,6 +548,7 @@ impl Delivery {
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {
                 match dir.find_user_by_email(email).await {
                     Ok(Some(user)) => {
+                        self.refuse_if_linked(provider, &user, person).await?;
                         notes.push(format!(
                             "adopted the existing account {} with the same email",
                             user.id

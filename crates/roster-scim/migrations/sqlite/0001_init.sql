@@ -31,6 +31,8 @@ CREATE TABLE accounts (
     applied TEXT,
     PRIMARY KEY (user_id, provider)
 );
+-- One provider account belongs to one SCIM user at most.
+CREATE UNIQUE INDEX accounts_provider_account ON accounts (provider, provider_user_id);
 
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

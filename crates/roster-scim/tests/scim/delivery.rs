@@ -231,6 +231,35 @@ async fn an_existing_account_with_the_same_email_is_adopted() {
 }
 
 #[tokio::test]
+async fn an_account_another_scim_user_holds_is_not_adopted() {
+    let h = Harness::start().await;
+    let ada = h.create_user("ada@example.com", "Ada", "L").await;
+    h.settle().await;
+    let held = h.store.accounts_of(&ada).await.expect("ids");
+    assert_eq!(held.len(), 5);
+    // A second SCIM user whose primary email is Ada's.
+    let mut twin = okta_user("ada.twin@example.com", "Ada", "Twin");
+    twin["emails"] = json!([{"value": "ada@example.com", "primary": true, "type": "work"}]);
+    let (status, body) = h.post("/Users", twin).await;
+    assert_eq!(status, 201, "{body}");
+    let twin = body["id"].as_str().expect("id").to_owned();
+    h.settle().await;
+    let twins = h.store.accounts_of(&twin).await.expect("ids");
+    for (provider, id) in &held {
+        assert_ne!(twins.get(provider), Some(id), "{provider}: linked twice");
+    }
+    let ops = h.store.operations().await.expect("ops");
+    assert!(
+        ops.iter().any(|o| o.state == "failed"
+            && o.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("not adopted"))),
+        "{ops:?}"
+    );
+    assert_eq!(h.store.accounts_of(&ada).await.expect("ids"), held);
+}
+
+#[tokio::test]
 async fn missing_key_blocks_one_membership_and_missing_tenants_are_reported() {
     let h = Harness::start().await;
     let mut user = okta_user("nokey@example.com", "No", "Key");
