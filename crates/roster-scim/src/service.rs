@@ -341,6 +341,16 @@ impl Scim {
                         facts.user_name
                     )));
                 }
+                // The externalId is the IdP's stable id for the person: two
+                // Users with one would be one person delivered twice.
+                if let Some(external_id) = facts.external_id.as_deref()
+                    && let Some(holder) = tx.id_by_external_id(Kind::User, external_id).await?
+                    && holder != resource.id
+                {
+                    return Err(ScimError::uniqueness(format!(
+                        "the externalId {external_id:?} is already in use"
+                    )));
+                }
                 tx.put(resource, &facts.user_name, facts.external_id.as_deref())
                     .await?;
                 self.enqueue_user(tx, &resource.id).await?;

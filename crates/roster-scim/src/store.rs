@@ -1000,6 +1000,20 @@ impl Tx {
         Ok(row.map(|r| r.try_get("id")).transpose()?)
     }
 
+    /// The id of a resource of `kind` with this `externalId` (exactly), if any.
+    pub async fn id_by_external_id(
+        &mut self,
+        kind: Kind,
+        external_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT id FROM resources WHERE kind = $1 AND external_id = $2")
+            .bind(kind.as_str())
+            .bind(external_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row.map(|r| r.try_get("id")).transpose()?)
+    }
+
     /// Inserts or replaces a resource (the caller bumped the version).
     pub async fn put(
         &mut self,

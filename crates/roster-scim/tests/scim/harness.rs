@@ -222,7 +222,7 @@ pub fn okta_user(user_name: &str, given: &str, family: &str) -> Value {
         "emails": [{"primary": true, "value": user_name, "type": "work"}],
         "displayName": format!("{given} {family}"),
         "locale": "en-US",
-        "externalId": format!("00u{}", user_name.len()),
+        "externalId": format!("00u-{user_name}"),
         "groups": [],
         "password": "1mz050nq",
         "active": true,

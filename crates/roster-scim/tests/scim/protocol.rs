@@ -379,6 +379,15 @@ async fn etags_if_match_and_uniqueness() {
     assert_eq!(status, 409, "{err}");
     assert_eq!(err["scimType"], "uniqueness");
     assert_eq!(err["status"], "409");
+    // So is a User's externalId (the IdP's id for the person).
+    let mut same_external = okta_user("ada.again@example.com", "Ada", "Again");
+    same_external["externalId"] = created["externalId"].clone();
+    let (status, err) = h.post("/Users", same_external).await;
+    assert_eq!(
+        (status, err["scimType"].clone()),
+        (409, json!("uniqueness")),
+        "{err}"
+    );
     let bob = h.create_user("bob@example.com", "Bob", "B").await;
     let (status, err) = h
         .patch(
