@@ -23,11 +23,14 @@
 //! ```
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+// Planning indexes every user and membership a provider holds: a fast
+// seeded hasher, not SipHash.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use futures::StreamExt;
 use futures::future::join_all;
 use futures::stream::FuturesUnordered;

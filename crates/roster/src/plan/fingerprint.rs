@@ -162,7 +162,7 @@ mod tests {
             assert_eq!(format!("{:?}", Quoted(text)), format!("{text:?}"), "{text}");
         }
         assert_eq!(
-            format!("{:?}", Some("a").map(Quoted)),
+            format!("{:?}", Some(Quoted("a"))),
             format!("{:?}", Some("a"))
         );
     }
