@@ -904,6 +904,33 @@ async fn planning_reads_each_provider_once_per_list() {
     assert_eq!(sandbox.iaas.request_count().await, 2);
 }
 
+#[tokio::test]
+async fn a_section_that_fails_its_check_stops_the_plan_before_any_provider_is_read() {
+    let sandbox = Sandbox::start().await;
+    let fleet = sandbox.fleet(&Stack::none());
+    let mut desired = DesiredState::parse(
+        r#"
+        [[providers.iaas.tenants]]
+        name = "alpha"
+        [[providers.netbird.users]]
+        email = "dup@example.com"
+        "#,
+        Format::Toml,
+    )
+    .expect("desired");
+    // Built after parsing, which checks too: the same person twice.
+    let netbird = desired.providers.get_mut("netbird").expect("netbird");
+    netbird.users.push(netbird.users[0].clone());
+    sandbox.reset_requests().await;
+    let err = fleet.plan(&desired).await.expect_err("listed twice");
+    assert_eq!(err.kind(), roster::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("planning netbird"), "{err}");
+    assert!(err.to_string().contains("listed twice"), "{err}");
+    // Not even the valid section's provider (iaas, first by name) was read.
+    let counts = sandbox.request_counts().await;
+    assert!(counts.values().all(|n| *n == 0), "{counts:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lossy_network_still_applies_a_large_plan_exactly_once() {
     use roster::layers::Retry;

@@ -197,12 +197,19 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Raw<T> {
 /// Maps every item of a list the provider sent, naming the position of the
 /// first item that cannot be mapped (`item 3: …`).
 ///
+/// It takes the items by reference (a slice) or by value (a `Vec`): a
+/// mapping that consumes each item moves its strings and provider data
+/// into the neutral record instead of copying them.
+///
 /// Only an item without a usable id should fail: a mapping meets unknown
 /// statuses and roles with their `Other` variants and raw strings, and
 /// missing optional fields with `None`.
-pub fn map_items<T, U>(items: &[T], mut map: impl FnMut(&T) -> Result<U>) -> Result<Vec<U>> {
+pub fn map_items<I: IntoIterator, U>(
+    items: I,
+    mut map: impl FnMut(I::Item) -> Result<U>,
+) -> Result<Vec<U>> {
     items
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(index, item)| {
             map(item).map_err(|err| err.with_context(format!("item {index} of the list")))

@@ -17,6 +17,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -81,49 +83,7 @@ impl DirectoryState {
     /// Checks that no user or tenant is listed twice and that every
     /// membership names a user and a tenant of the state.
     pub fn check(&self) -> Result<()> {
-        let mut emails = std::collections::HashSet::new();
-        for user in &self.users {
-            if !emails.insert(user.email.as_str().to_lowercase()) {
-                return Err(Error::invalid_input(format!(
-                    "{} is listed twice",
-                    user.email
-                )));
-            }
-        }
-        let mut names = std::collections::HashSet::new();
-        for tenant in &self.tenants {
-            if !names.insert(tenant.name.as_str()) {
-                return Err(Error::invalid_input(format!(
-                    "tenant {:?} is listed twice",
-                    tenant.name
-                )));
-            }
-        }
-        let mut pairs = std::collections::HashSet::new();
-        for membership in &self.memberships {
-            if !emails.contains(&membership.user.as_str().to_lowercase()) {
-                return Err(Error::invalid_input(format!(
-                    "the membership of {} names no user of the state",
-                    membership.user
-                )));
-            }
-            if !names.contains(membership.tenant.as_str()) {
-                return Err(Error::invalid_input(format!(
-                    "the membership in {:?} names no tenant of the state",
-                    membership.tenant
-                )));
-            }
-            if !pairs.insert((
-                membership.tenant.as_str(),
-                membership.user.as_str().to_lowercase(),
-            )) {
-                return Err(Error::invalid_input(format!(
-                    "{} is listed twice in {:?}",
-                    membership.user, membership.tenant
-                )));
-            }
-        }
-        Ok(())
+        check(&self.users, &self.tenants, &self.memberships)
     }
 
     /// The same state in a canonical order, for comparisons.
@@ -135,6 +95,72 @@ impl DirectoryState {
             (a.tenant.as_str(), a.user.as_str()).cmp(&(b.tenant.as_str(), b.user.as_str()))
         });
         self
+    }
+}
+
+/// Checks a state given in its parts (as a desired-state section holds
+/// them, without copying them into a [`DirectoryState`]): no user or tenant
+/// listed twice, and every membership naming a user and a tenant of the
+/// state. Emails match whatever their case.
+pub fn check(
+    users: &[UserState],
+    tenants: &[TenantState],
+    memberships: &[MembershipState],
+) -> Result<()> {
+    use std::collections::HashSet;
+    let mut emails = HashSet::with_capacity(users.len());
+    for user in users {
+        if !emails.insert(lowercase(user.email.as_str())) {
+            return Err(Error::invalid_input(format!(
+                "{} is listed twice",
+                user.email
+            )));
+        }
+    }
+    let mut names = HashSet::with_capacity(tenants.len());
+    for tenant in tenants {
+        if !names.insert(tenant.name.as_str()) {
+            return Err(Error::invalid_input(format!(
+                "tenant {:?} is listed twice",
+                tenant.name
+            )));
+        }
+    }
+    let mut pairs = HashSet::with_capacity(memberships.len());
+    for membership in memberships {
+        let user = lowercase(membership.user.as_str());
+        if !emails.contains(&user) {
+            return Err(Error::invalid_input(format!(
+                "the membership of {} names no user of the state",
+                membership.user
+            )));
+        }
+        if !names.contains(membership.tenant.as_str()) {
+            return Err(Error::invalid_input(format!(
+                "the membership in {:?} names no tenant of the state",
+                membership.tenant
+            )));
+        }
+        if !pairs.insert((membership.tenant.as_str(), user)) {
+            return Err(Error::invalid_input(format!(
+                "{} is listed twice in {:?}",
+                membership.user, membership.tenant
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `text` in lower case (as [`str::to_lowercase`]), copying it only when it
+/// has a letter to change: emails are compared this way by the thousand.
+pub fn lowercase(text: &str) -> Cow<'_, str> {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.to_lowercase())
     }
 }
 

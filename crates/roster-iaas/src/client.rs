@@ -18,10 +18,10 @@ use crate::config::IaasConfig;
 use crate::error::describe;
 use crate::generated::{self, types};
 use crate::mapping::{
-    ApiTenant, ApiUser, canonical_user_id, member_uuid, memberships_from_api, names_uuid,
-    principal_from_api, role_for_write_back, role_to_api, ssh_key_from_api, ssh_key_uuid,
-    ssh_keys_from_api, tenant_from_api, tenant_path, tenants_from_api, user_from_api, user_uuid,
-    users_from_api,
+    ApiTenant, ApiUser, canonical_user_id, member_uuid, members_from_api, memberships_from_api,
+    names_uuid, principal_from_api, role_for_write_back, role_to_api, ssh_key_from_api,
+    ssh_key_uuid, ssh_keys_from_api, tenant_from_api, tenant_id, tenant_path, tenants_from_api,
+    tenants_with_members_from_api, user_from_api, user_uuid, users_from_api,
 };
 use crate::ssh::{SshKey, SshKeyId, check_public_key};
 
@@ -268,7 +268,7 @@ impl IaasService {
                 self.api.update_user_users_user_id_put(&uuid, &body),
             )
             .await?;
-        user_from_api(&updated).map_err(self.decoded(operation))
+        user_from_api(updated).map_err(self.decoded(operation))
     }
 
     // ---------- SSH keys ----------
@@ -360,7 +360,7 @@ impl IaasService {
             _ => false,
         };
         if unchanged {
-            return user_from_api(&current).map_err(self.decoded(operation));
+            return user_from_api(current).map_err(self.decoded(operation));
         }
         let change = UserChange {
             ssh_key: Some(key),
@@ -425,7 +425,7 @@ impl UserService for IaasService {
         let operation = Operation::ListUsers;
         let users = self.all_users(operation).await?;
         Ok(Page::complete(
-            users_from_api(&users).map_err(self.decoded(operation))?,
+            users_from_api(users).map_err(self.decoded(operation))?,
         ))
     }
 
@@ -434,7 +434,7 @@ impl UserService for IaasService {
     async fn get_user(&self, id: &UserId) -> Result<User> {
         let operation = Operation::GetUser;
         let id = user_uuid(id)?;
-        user_from_api(&self.find_user(id, operation).await?).map_err(self.decoded(operation))
+        user_from_api(self.find_user(id, operation).await?).map_err(self.decoded(operation))
     }
 
     /// Creates a user. The role defaults to `member`; the provider field
@@ -458,7 +458,7 @@ impl UserService for IaasService {
             .call(operation, self.api.create_user_users_post(&body))
             .await?;
         Ok(Created::new(
-            user_from_api(&created).map_err(self.decoded(operation))?,
+            user_from_api(created).map_err(self.decoded(operation))?,
         ))
     }
 
@@ -477,7 +477,7 @@ impl UserService for IaasService {
         let uuid = user_uuid(id)?;
         let current = self.find_user(uuid, operation).await?;
         if update.is_empty() {
-            return user_from_api(&current).map_err(self.decoded(operation));
+            return user_from_api(current).map_err(self.decoded(operation));
         }
         let change = UserChange {
             email: update.email.as_ref().map(|e| e.as_str().to_owned()),
@@ -629,7 +629,7 @@ impl MembershipService for IaasService {
     /// Lists all tenants (one request) and returns this one's members.
     async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
         let operation = Operation::ListMembers;
-        memberships_from_api(&self.find_tenant(tenant, operation).await?)
+        memberships_from_api(self.find_tenant(tenant, operation).await?)
             .map_err(self.decoded(operation))
     }
 
@@ -650,7 +650,11 @@ impl MembershipService for IaasService {
                         format!("no tenant {wanted}"),
                     )
                 })?;
-            members.extend(memberships_from_api(tenant).map_err(self.decoded(operation))?);
+            members.extend(
+                tenant_id(tenant)
+                    .and_then(|id| members_from_api(&id, tenant.users.iter().cloned()))
+                    .map_err(self.decoded(operation))?,
+            );
         }
         Ok(members)
     }
@@ -659,11 +663,8 @@ impl MembershipService for IaasService {
     async fn list_tenants_with_members(&self) -> Result<Option<TenantsWithMembers>> {
         let operation = Operation::ListTenants;
         let all = self.all_tenants(operation).await?;
-        let tenants = tenants_from_api(&all).map_err(self.decoded(operation))?;
-        let mut members = Vec::new();
-        for tenant in &all {
-            members.extend(memberships_from_api(tenant).map_err(self.decoded(operation))?);
-        }
+        let (tenants, members) =
+            tenants_with_members_from_api(all).map_err(self.decoded(operation))?;
         Ok(Some(TenantsWithMembers::new(tenants, members)))
     }
 
@@ -676,7 +677,7 @@ impl MembershipService for IaasService {
         for tenant in self.all_tenants(operation).await? {
             // The mapped ids are canonical, so any accepted spelling of the
             // caller's id (upper case, no hyphens) matches.
-            let mut members = memberships_from_api(&tenant).map_err(self.decoded(operation))?;
+            let mut members = memberships_from_api(tenant).map_err(self.decoded(operation))?;
             members.retain(|member| member.user == user);
             memberships.extend(members);
         }

@@ -104,7 +104,7 @@ pub(crate) fn role_for_write_back(role: &str) -> Option<types::UserRole> {
 /// An email the server sent. The server validates emails itself, so one that
 /// does not pass our stricter input rules is kept out of `User::email`
 /// (it is still in the provider data) rather than failing the listing.
-fn server_email(email: &str) -> Option<Email> {
+fn server_email(email: impl Into<String>) -> Option<Email> {
     Email::parse(email).ok()
 }
 
@@ -116,12 +116,19 @@ fn decode(message: impl Into<String>) -> Error {
 /// UUIDs, which come back in their canonical form (so any spelling the
 /// server uses compares equal); any other non-empty id is kept as it is,
 /// so a list never fails over one, though the calls that take a UUID
-/// refuse it. An empty id is a malformed answer.
-fn server_id(what: &str, id: &str) -> Result<String> {
+/// refuse it. An empty id is a malformed answer. An id already in the
+/// canonical form (as the server sends them) is kept without a copy.
+fn server_id(what: &str, id: String) -> Result<String> {
     if id.is_empty() {
         return Err(decode(format!("the server sent {what} with an empty id")));
     }
-    Ok(Uuid::parse_str(id).map_or_else(|_| id.to_owned(), |uuid| uuid.to_string()))
+    Ok(match Uuid::parse_str(&id) {
+        // 36 characters that parse are the hyphenated form; without upper
+        // case, that is the canonical text already.
+        Ok(_) if id.len() == 36 && !id.bytes().any(|b| b.is_ascii_uppercase()) => id,
+        Ok(uuid) => uuid.to_string(),
+        Err(_) => id,
+    })
 }
 
 /// Whether the id the server sent names `id`, whose canonical form is
@@ -138,24 +145,26 @@ pub(crate) fn member_uuid(member: &ApiMember) -> Option<Uuid> {
     Uuid::parse_str(&member.id).ok()
 }
 
-pub(crate) fn user_from_api(user: &ApiUser) -> Result<User> {
-    let id = UserId::new(server_id("a user", &user.id)?).expect("checked non-empty");
+/// Consumes the wire value: its strings and its JSON move into the user.
+pub(crate) fn user_from_api(user: ApiUser) -> Result<User> {
+    let (user, data) = user.into_parts();
+    let id = UserId::new(server_id("a user", user.id)?).expect("checked non-empty");
     let mut mapped = User::new(id, UserStatus::Active)
-        .with_role(role_from_api(&user.role), user.role.clone())
-        .with_provider_data(user.data().clone());
-    if let Some(email) = server_email(&user.email) {
+        .with_role(role_from_api(&user.role), user.role)
+        .with_provider_data(data);
+    if let Some(email) = server_email(user.email) {
         mapped = mapped.with_email(email);
     }
     Ok(mapped)
 }
 
-pub(crate) fn users_from_api(users: &[ApiUser]) -> Result<Vec<User>> {
+pub(crate) fn users_from_api(users: Vec<ApiUser>) -> Result<Vec<User>> {
     map_items(users, user_from_api)
 }
 
 pub(crate) fn principal_from_api(me: &ApiMe) -> Principal {
     let mut principal = Principal::new();
-    principal.email = server_email(&me.email);
+    principal.email = server_email(me.email.as_str());
     principal.display_name = me.name.clone();
     principal.role = Some(role_from_api(&me.role));
     principal.raw_role = Some(me.role.clone());
@@ -165,7 +174,7 @@ pub(crate) fn principal_from_api(me: &ApiMe) -> Principal {
 
 /// A tenant id from the server; a missing or empty one is a malformed
 /// answer.
-fn tenant_id(tenant: &ApiTenant) -> Result<TenantId> {
+pub(crate) fn tenant_id(tenant: &ApiTenant) -> Result<TenantId> {
     TenantId::new(tenant.id.as_str())
         .map_err(|_| decode("the server sent a tenant with an empty id"))
 }
@@ -181,13 +190,22 @@ pub(crate) fn tenants_from_api(tenants: &[ApiTenant]) -> Result<Vec<Tenant>> {
 
 /// The tenant's members, each carrying its `users[]` entry. An entry without
 /// a usable id fails, naming the tenant and the entry's position.
-pub(crate) fn memberships_from_api(tenant: &ApiTenant) -> Result<Vec<Membership>> {
-    let id = tenant_id(tenant)?;
-    map_items(&tenant.users, |member| {
-        let user = UserId::new(server_id("a tenant member", &member.id)?).expect("non-empty");
-        let mut membership =
-            Membership::new(id.clone(), user).with_provider_data(member.data().clone());
-        if let Some(email) = server_email(&member.email) {
+pub(crate) fn memberships_from_api(tenant: ApiTenant) -> Result<Vec<Membership>> {
+    let id = tenant_id(&tenant)?;
+    let (tenant, _) = tenant.into_parts();
+    members_from_api(&id, tenant.users)
+}
+
+/// The members of tenant `id`, consuming the `users[]` entries.
+pub(crate) fn members_from_api(
+    id: &TenantId,
+    members: impl IntoIterator<Item = ApiMember>,
+) -> Result<Vec<Membership>> {
+    map_items(members, |member| {
+        let (member, data) = member.into_parts();
+        let user = UserId::new(server_id("a tenant member", member.id)?).expect("non-empty");
+        let mut membership = Membership::new(id.clone(), user).with_provider_data(data);
+        if let Some(email) = server_email(member.email) {
             membership = membership.with_user_email(email);
         }
         Ok(membership)
@@ -195,8 +213,29 @@ pub(crate) fn memberships_from_api(tenant: &ApiTenant) -> Result<Vec<Membership>
     .map_err(|err| Error::new(err.kind(), format!("tenant {id}: {}", err.message())))
 }
 
+/// Every tenant of a list with its members, consuming the list: each
+/// tenant keeps its whole object (members included) as its provider data,
+/// and each member its `users[]` entry. Tenant ids are checked first, so a
+/// tenant without one fails before any member is looked at.
+pub(crate) fn tenants_with_members_from_api(
+    tenants: Vec<ApiTenant>,
+) -> Result<(Vec<Tenant>, Vec<Membership>)> {
+    map_items(&tenants, tenant_id)?;
+    let mut members = Vec::with_capacity(tenants.iter().map(|t| t.users.len()).sum());
+    let tenants = tenants
+        .into_iter()
+        .map(|tenant| {
+            let id = tenant_id(&tenant)?;
+            let (fields, data) = tenant.into_parts();
+            members.extend(members_from_api(&id, fields.users)?);
+            Ok(Tenant::new(id, fields.name).with_provider_data(data))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((tenants, members))
+}
+
 pub(crate) fn ssh_key_from_api(key: &ApiSshKey) -> Result<SshKey> {
-    let id = SshKeyId::new(server_id("an SSH key", &key.id)?).expect("non-empty");
+    let id = SshKeyId::new(server_id("an SSH key", key.id.clone())?).expect("non-empty");
     Ok(SshKey::new(id, key.public_key.clone()).with_provider_data(key.data().clone()))
 }
 
@@ -279,24 +318,24 @@ mod tests {
                 {"id": "", "email": "e@f.io", "role": "member"}]"#,
         )
         .expect("decodes");
-        let err = users_from_api(&users).expect_err("third has an empty id");
+        let err = users_from_api(users.clone()).expect_err("third has an empty id");
         assert_eq!(err.kind(), ErrorKind::Decode);
         assert_eq!(
             err.message(),
             "item 2 of the list: the server sent a user with an empty id"
         );
-        let first = user_from_api(&users[0]).expect("first maps");
+        let first = user_from_api(users[0].clone()).expect("first maps");
         assert_eq!(first.id.as_str(), "0b8a1c52-7f3e-4c8e-9a51-2d6f0e4b7a10");
         assert_eq!(first.role, Some(Role::Other));
         assert_eq!(first.raw_role.as_deref(), Some("root"));
-        let second = user_from_api(&users[1]).expect("any other id is kept");
+        let second = user_from_api(users[1].clone()).expect("any other id is kept");
         assert_eq!(second.id.as_str(), "user-7");
 
         let tenants: Vec<ApiTenant> = serde_json::from_str(
             r#"[{"id": "t1", "name": "one", "users": [{"id": "", "email": "a@b.io"}]}]"#,
         )
         .expect("decodes");
-        let err = memberships_from_api(&tenants[0]).expect_err("empty member id");
+        let err = memberships_from_api(tenants[0].clone()).expect_err("empty member id");
         assert_eq!(
             err.message(),
             "tenant t1: item 0 of the list: the server sent a tenant member with an empty id"

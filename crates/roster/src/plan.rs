@@ -22,15 +22,20 @@
 //! wireguard_key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 //! ```
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+// Planning indexes every user and membership a provider holds: a fast
+// seeded hasher, not SipHash.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use futures::StreamExt;
 use futures::future::join_all;
-use roster_core::state::{DirectoryState, MembershipState, TenantState, UserState};
+use futures::stream::FuturesUnordered;
+use roster_core::state::{DirectoryState, MembershipState, TenantState, UserState, lowercase};
 use roster_core::{
     Capabilities, Directory, Email, Error, ErrorKind, MembershipRequest, NewTenant, NewUser,
     Result, RoleSpec, Tenant, TenantId, TenantRole, User, UserId, UserUpdate,
@@ -74,6 +79,13 @@ pub struct ProviderDesired {
 }
 
 impl ProviderDesired {
+    /// Checks the section as [`DirectoryState::check`] does, without
+    /// copying it: no user or tenant listed twice, every membership naming a
+    /// listed user and tenant.
+    pub fn check(&self) -> Result<()> {
+        roster_core::state::check(&self.users, &self.tenants, &self.memberships)
+    }
+
     /// The section as a [`DirectoryState`].
     pub fn state(&self) -> DirectoryState {
         DirectoryState {
@@ -119,7 +131,6 @@ impl DesiredState {
         };
         for (name, section) in &parsed.providers {
             section
-                .state()
                 .check()
                 .map_err(|e| e.with_context(format!("desired state for {name}")))?;
         }
@@ -625,7 +636,7 @@ impl fmt::Display for Journal {
 }
 
 fn email_key(email: &Email) -> String {
-    email.as_str().to_lowercase()
+    lowercase(email.as_str()).into_owned()
 }
 
 impl Fleet {
@@ -641,8 +652,10 @@ impl Fleet {
     /// tenant per user), several tenants at a time. With `prune`, also the
     /// current user where the provider can say. Emails are matched against
     /// the one user list, never looked up one by one. Each provider is
-    /// planned in a tokio task of its own, so large providers are decoded
-    /// and compared on every worker thread.
+    /// read, decoded and indexed in a tokio task of its own, so large
+    /// providers use every worker thread; the sections are checked before
+    /// anything is read (a section that fails the check sends nothing), and
+    /// compared with what was read without being copied.
     ///
     /// `prune` deletes unlisted users and tenants and removes unlisted
     /// memberships of listed tenants. It never deletes the account the plan
@@ -655,36 +668,56 @@ impl Fleet {
         for name in desired.providers.keys() {
             self.require(name)?;
         }
-        // Each provider is planned in a task of its own, so that decoding
-        // and diffing large providers uses every worker thread, not one.
-        let plans = join_all(
-            desired
-                .providers
-                .iter()
-                .map(|(name, section)| {
-                    let directory = Arc::clone(self.require(name)?);
-                    let (name, section) = (name.clone(), section.clone());
-                    let task = tokio::spawn(async move {
-                        plan_provider(&name, directory.as_ref(), &section)
-                            .await
-                            .map_err(|e| e.with_context(format!("planning {name}")))
+        for (name, section) in &desired.providers {
+            section
+                .check()
+                .map_err(|e| e.with_context(format!("planning {name}")))?;
+        }
+        // Each provider is read in a task of its own, so that decoding and
+        // indexing large providers uses every worker thread, not one. The
+        // task owns only what the read needs, not a copy of the section;
+        // each reading is compared with its section here, borrowing it, as
+        // soon as it is in, while the other reads go on.
+        let mut readings = desired
+            .providers
+            .iter()
+            .enumerate()
+            .map(|(at, (name, section))| {
+                let directory = Arc::clone(self.require(name)?);
+                let needs = ReadNeeds::of(section);
+                let task =
+                    tokio::spawn(async move { read_provider(directory.as_ref(), &needs).await });
+                // Dropping the plan (a cancelled caller) stops its tasks too.
+                let mut task = AbortOnDrop(task);
+                Ok::<_, Error>(async move {
+                    let reading = (&mut task.0).await.unwrap_or_else(|panic| {
+                        Err(Error::new(
+                            ErrorKind::Unexpected,
+                            format!("planning a provider panicked: {panic}"),
+                        ))
                     });
-                    // Dropping the plan (a cancelled caller) stops its tasks too.
-                    let mut task = AbortOnDrop(task);
-                    Ok::<_, Error>(async move {
-                        (&mut task.0).await.unwrap_or_else(|panic| {
-                            Err(Error::new(
-                                ErrorKind::Unexpected,
-                                format!("planning a provider panicked: {panic}"),
-                            ))
-                        })
-                    })
+                    (at, reading)
                 })
-                .collect::<Result<Vec<_>>>()?,
-        )
-        .await;
+            })
+            .collect::<Result<FuturesUnordered<_>>>()?;
+        let sections: Vec<(&String, &ProviderDesired)> = desired.providers.iter().collect();
+        let mut planned: Vec<Option<Result<ProviderPlan>>> = std::iter::repeat_with(|| None)
+            .take(sections.len())
+            .collect();
+        while let Some((at, reading)) = readings.next().await {
+            let (name, section) = sections[at];
+            planned[at] = Some(
+                reading
+                    .and_then(|reading| plan_reading(name, reading, section))
+                    .map_err(|e| e.with_context(format!("planning {name}"))),
+            );
+        }
+        // The first failure in name order, as if planned one by one.
         Ok(Plan {
-            providers: plans.into_iter().collect::<Result<_>>()?,
+            providers: planned
+                .into_iter()
+                .map(|plan| plan.expect("every provider's reading came in"))
+                .collect::<Result<_>>()?,
         })
     }
 
@@ -764,7 +797,9 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
-/// A user's email as a key: addresses match whatever their case.
+/// A user's email as a key: addresses match whatever their case. It
+/// borrows as its lower-case text, so a map of them is searched without
+/// building one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct EmailKey(String);
 
@@ -774,11 +809,35 @@ impl EmailKey {
     }
 }
 
-/// One membership, by tenant name and member email.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct MemberKey {
-    tenant: String,
-    user: EmailKey,
+impl std::borrow::Borrow<str> for EmailKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One membership as the plan compares it: the tenant's name and the
+/// member's lower-case email, borrowed from the section or the snapshot.
+type PairKey<'a> = (&'a str, Cow<'a, str>);
+
+/// What reading a provider needs from its desired section, owned, so that
+/// the read runs in a task of its own without a copy of the section.
+struct ReadNeeds {
+    /// Whether the section lists memberships (the members must be read).
+    memberships: bool,
+    /// The tenants the section lists.
+    tenants: HashSet<String>,
+    /// Whether the section prunes (the current account must be known).
+    prune: bool,
+}
+
+impl ReadNeeds {
+    fn of(desired: &ProviderDesired) -> Self {
+        ReadNeeds {
+            memberships: !desired.memberships.is_empty(),
+            tenants: desired.tenants.iter().map(|t| t.name.clone()).collect(),
+            prune: desired.prune,
+        }
+    }
 }
 
 /// What a provider holds now, indexed the way the desired state names
@@ -789,11 +848,12 @@ struct Snapshot {
     tenants: Vec<Tenant>,
     user_by_email: HashMap<EmailKey, usize>,
     tenant_names: HashSet<String>,
-    /// Each membership read, with its tenant role.
-    members: HashMap<MemberKey, Option<TenantRole>>,
-    /// The tenant each member is in (the last one read, which is the only
-    /// one on a provider with one tenant per user).
-    tenant_of: HashMap<EmailKey, String>,
+    /// Each member's tenants (indexes into `tenants`) with their tenant
+    /// roles, in the order read, one per tenant name: the last is where a
+    /// member is on a provider with one tenant per user.
+    members: HashMap<EmailKey, Vec<(usize, Option<TenantRole>)>>,
+    /// How many memberships `members` holds.
+    member_count: usize,
 }
 
 impl Snapshot {
@@ -804,9 +864,9 @@ impl Snapshot {
     /// a provider that allows one tenant per user, since a move needs to
     /// know where someone is), tenant by tenant at once, as soon as the
     /// tenant list is in.
-    async fn read(directory: &dyn Directory, desired: &ProviderDesired) -> Result<Snapshot> {
+    async fn read(directory: &dyn Directory, needs: &ReadNeeds) -> Result<Snapshot> {
         let caps = directory.capabilities();
-        if !caps.list_members && !desired.memberships.is_empty() {
+        if !caps.list_members && needs.memberships {
             return Err(Error::unsupported(
                 directory.provider_id(),
                 roster_core::Operation::ListMembers,
@@ -823,16 +883,18 @@ impl Snapshot {
             if !caps.list_members {
                 return Ok((tenants, None));
             }
-            let members = read_members(directory, &tenants, &caps, desired).await?;
+            let members = read_members(directory, &tenants, &caps, needs).await?;
             Ok::<_, Error>((tenants, Some(members)))
         };
         let (users, (tenants, members)) =
             futures::try_join!(all_users(directory), tenants_and_members)?;
-        let user_by_email = users
-            .iter()
-            .enumerate()
-            .filter_map(|(i, u)| u.email.as_ref().map(|e| (EmailKey::of(e), i)))
-            .collect();
+        let mut user_by_email = HashMap::with_capacity(users.len());
+        user_by_email.extend(
+            users
+                .iter()
+                .enumerate()
+                .filter_map(|(i, u)| u.email.as_ref().map(|e| (EmailKey::of(e), i))),
+        );
         let tenant_names = tenants.iter().map(|t| t.name.clone()).collect();
         let mut snapshot = Snapshot {
             caps,
@@ -841,7 +903,7 @@ impl Snapshot {
             user_by_email,
             tenant_names,
             members: HashMap::new(),
-            tenant_of: HashMap::new(),
+            member_count: 0,
         };
         if let Some(members) = members {
             snapshot.index_members(members);
@@ -850,33 +912,86 @@ impl Snapshot {
     }
 
     fn index_members(&mut self, members: Vec<roster_core::Membership>) {
-        let names: HashMap<&TenantId, &str> = self
+        let index: HashMap<&TenantId, usize> = self
             .tenants
             .iter()
-            .map(|t| (&t.id, t.name.as_str()))
+            .enumerate()
+            .map(|(i, t)| (&t.id, i))
             .collect();
-        let email_of: HashMap<&UserId, &Email> = self
-            .users
-            .iter()
-            .filter_map(|u| u.email.as_ref().map(|e| (&u.id, e)))
-            .collect();
+        // Built only for a provider whose members come without emails.
+        let mut email_of: Option<HashMap<&UserId, &Email>> = None;
+        let users = &self.users;
+        self.members.reserve(members.len());
         for member in members {
-            let email = member
-                .user_email
-                .as_ref()
-                .or_else(|| email_of.get(&member.user).copied());
-            if let (Some(email), Some(name)) = (email, names.get(&member.tenant)) {
-                let key = MemberKey {
-                    tenant: (*name).to_owned(),
-                    user: EmailKey::of(email),
-                };
-                self.tenant_of.insert(key.user.clone(), key.tenant.clone());
-                self.members.insert(key, member.role);
+            let email = member.user_email.as_ref().or_else(|| {
+                email_of
+                    .get_or_insert_with(|| {
+                        users
+                            .iter()
+                            .filter_map(|u| u.email.as_ref().map(|e| (&u.id, e)))
+                            .collect()
+                    })
+                    .get(&member.user)
+                    .copied()
+            });
+            let (Some(email), Some(&tenant)) = (email, index.get(&member.tenant)) else {
+                continue;
+            };
+            let tenants = self.members.entry(EmailKey::of(email)).or_default();
+            let name = &self.tenants[tenant].name;
+            // Read twice: the later read counts, as the later position.
+            if let Some(at) = tenants
+                .iter()
+                .position(|(t, _)| self.tenants[*t].name == *name)
+            {
+                tenants.remove(at);
+                self.member_count -= 1;
             }
+            tenants.push((tenant, member.role));
+            self.member_count += 1;
         }
     }
 
-    fn user(&self, email: &EmailKey) -> Option<&User> {
+    /// The member's tenant role in the tenant of this name, if a member.
+    fn role_in(&self, tenant: &str, email: &str) -> Option<Option<TenantRole>> {
+        self.members
+            .get(email)?
+            .iter()
+            .find(|(t, _)| self.tenants[*t].name == tenant)
+            .map(|(_, role)| *role)
+    }
+
+    /// The tenant a member is in (the last one read, which is the only one
+    /// on a provider with one tenant per user).
+    fn tenant_of(&self, email: &str) -> Option<&str> {
+        let (tenant, _) = self.members.get(email)?.last()?;
+        Some(self.tenants[*tenant].name.as_str())
+    }
+
+    /// Every membership read: tenant name, member, tenant role.
+    fn memberships(&self) -> impl Iterator<Item = (&str, &EmailKey, Option<TenantRole>)> {
+        self.members.iter().flat_map(move |(user, tenants)| {
+            tenants
+                .iter()
+                .map(move |(t, role)| (self.tenants[*t].name.as_str(), user, *role))
+        })
+    }
+
+    /// The ids planning read, by email and by tenant name, for apply;
+    /// moved out of the snapshot, not copied.
+    fn into_ids(self) -> (HashMap<String, UserId>, HashMap<String, TenantId>) {
+        let mut ids: Vec<Option<UserId>> = self.users.into_iter().map(|u| Some(u.id)).collect();
+        let mut users = HashMap::with_capacity(self.user_by_email.len());
+        users.extend(
+            self.user_by_email
+                .into_iter()
+                .filter_map(|(email, i)| ids[i].take().map(|id| (email.0, id))),
+        );
+        let tenants = self.tenants.into_iter().map(|t| (t.name, t.id)).collect();
+        (users, tenants)
+    }
+
+    fn user(&self, email: &str) -> Option<&User> {
         self.user_by_email.get(email).map(|i| &self.users[*i])
     }
 
@@ -894,13 +1009,12 @@ async fn read_members(
     directory: &dyn Directory,
     tenants: &[Tenant],
     caps: &Capabilities,
-    desired: &ProviderDesired,
+    needs: &ReadNeeds,
 ) -> Result<Vec<roster_core::Membership>> {
-    let wanted: HashSet<&str> = desired.tenants.iter().map(|t| t.name.as_str()).collect();
     let single_tenant = caps.single_tenant_per_user();
     let read: Vec<TenantId> = tenants
         .iter()
-        .filter(|t| single_tenant || wanted.contains(t.name.as_str()))
+        .filter(|t| single_tenant || needs.tenants.contains(&t.name))
         .map(|t| t.id.clone())
         .collect();
     directory.list_members_of(&read).await
@@ -913,40 +1027,67 @@ struct Draft {
     notes: Vec<Note>,
 }
 
-async fn plan_provider(
-    name: &str,
-    directory: &dyn Directory,
-    desired: &ProviderDesired,
-) -> Result<ProviderPlan> {
-    desired.state().check()?;
-    let snapshot = Snapshot::read(directory, desired).await?;
+/// What planning read from one provider.
+struct Reading {
+    snapshot: Snapshot,
+    /// The account the plan runs as, where pruning needs it and the
+    /// provider can say.
+    me: Option<EmailKey>,
+    fingerprint: Fingerprint,
+}
+
+/// The reads of one provider's plan, and what is derived from them alone.
+async fn read_provider(directory: &dyn Directory, needs: &ReadNeeds) -> Result<Reading> {
+    let snapshot = Snapshot::read(directory, needs).await?;
+    let me = if needs.prune {
+        current_account(directory, &snapshot.caps).await
+    } else {
+        None
+    };
+    let fingerprint = fingerprint::of_snapshot(&snapshot);
+    Ok(Reading {
+        snapshot,
+        me,
+        fingerprint,
+    })
+}
+
+/// Compares what was read with the section: the plan itself.
+fn plan_reading(name: &str, reading: Reading, desired: &ProviderDesired) -> Result<ProviderPlan> {
+    let Reading {
+        snapshot,
+        me,
+        fingerprint,
+    } = reading;
     let mut draft = Draft::default();
     plan_tenants(&snapshot, desired, &mut draft);
     plan_users(&snapshot, desired, &mut draft);
     if desired.prune {
-        let me = current_account(directory, &snapshot.caps).await;
         prune_users(&snapshot, desired, me.as_ref(), &mut draft);
     }
     plan_memberships(&snapshot, desired, &mut draft)?;
 
     let mut changes = draft.changes;
     changes.sort_by_key(Change::phase);
+    let (users, tenants) = snapshot.into_ids();
     Ok(ProviderPlan {
         provider: name.to_owned(),
         changes,
         notes: draft.notes,
-        fingerprint: fingerprint::of_snapshot(&snapshot),
-        users: snapshot
-            .user_by_email
-            .iter()
-            .map(|(email, i)| (email.0.clone(), snapshot.users[*i].id.clone()))
-            .collect(),
-        tenants: snapshot
-            .tenants
-            .iter()
-            .map(|t| (t.name.clone(), t.id.clone()))
-            .collect(),
+        fingerprint,
+        users,
+        tenants,
     })
+}
+
+async fn plan_provider(
+    name: &str,
+    directory: &dyn Directory,
+    desired: &ProviderDesired,
+) -> Result<ProviderPlan> {
+    desired.check()?;
+    let reading = read_provider(directory, &ReadNeeds::of(desired)).await?;
+    plan_reading(name, reading, desired)
 }
 
 /// The tenant pass: create what is missing; with `prune`, delete what is
@@ -985,7 +1126,7 @@ fn plan_tenants(snapshot: &Snapshot, desired: &ProviderDesired, draft: &mut Draf
 fn plan_users(snapshot: &Snapshot, desired: &ProviderDesired, draft: &mut Draft) {
     let caps = &snapshot.caps;
     for wanted in &desired.users {
-        let Some(actual) = snapshot.user(&EmailKey::of(&wanted.email)) else {
+        let Some(actual) = snapshot.user(&lowercase(wanted.email.as_str())) else {
             let mut user = wanted.clone();
             if let Some(role) = user.role.take_if(|_| !caps.user_roles) {
                 draft.notes.push(Note::NoUserRoles {
@@ -1055,17 +1196,17 @@ fn prune_users(
     me: Option<&EmailKey>,
     draft: &mut Draft,
 ) {
-    let wanted: HashSet<EmailKey> = desired
+    let wanted: HashSet<Cow<'_, str>> = desired
         .users
         .iter()
-        .map(|u| EmailKey::of(&u.email))
+        .map(|u| lowercase(u.email.as_str()))
         .collect();
     for email in snapshot.users.iter().filter_map(|u| u.email.as_ref()) {
-        let key = EmailKey::of(email);
+        let key = lowercase(email.as_str());
         if wanted.contains(&key) {
             continue;
         }
-        if me == Some(&key) {
+        if me.is_some_and(|me| me.0 == *key) {
             draft.notes.push(Note::CurrentAccount {
                 user: email.clone(),
             });
@@ -1080,60 +1221,67 @@ fn prune_users(
 /// The membership pass: add what is missing (as a move where a user may be
 /// in one tenant only), change tenant roles in one write; with `prune`,
 /// remove unlisted memberships of listed tenants.
-fn plan_memberships(
-    snapshot: &Snapshot,
-    desired: &ProviderDesired,
+fn plan_memberships<'a>(
+    snapshot: &'a Snapshot,
+    desired: &'a ProviderDesired,
     draft: &mut Draft,
 ) -> Result<()> {
     let caps = &snapshot.caps;
-    let wanted: HashSet<MemberKey> = desired.memberships.iter().map(member_key).collect();
-    let mut moved_out: HashSet<MemberKey> = HashSet::new();
+    // Every listed membership, built only once something needs it (a move
+    // or pruning), not for a provider that already matches.
+    let listed = || -> HashSet<PairKey<'a>> {
+        desired
+            .memberships
+            .iter()
+            .map(|m| (m.tenant.as_str(), lowercase(m.user.as_str())))
+            .collect()
+    };
+    let mut wanted: Option<HashSet<PairKey<'a>>> = desired.prune.then(listed);
+    let mut moved_out: HashSet<PairKey<'a>> = HashSet::new();
     for membership in &desired.memberships {
-        let key = member_key(membership);
-        let request = membership_request(membership);
-        match snapshot.members.get(&key) {
-            Some(role) if membership.role.is_none() || *role == membership.role => {}
+        let user = lowercase(membership.user.as_str());
+        match snapshot.role_in(&membership.tenant, &user) {
+            Some(role) if membership.role.is_none() || role == membership.role => {}
             Some(_) if caps.membership_roles => {
                 // One write that sets the role, never a remove and an add
                 // that a failure in between could split.
                 draft.changes.push(Change::UpdateMember {
                     tenant: membership.tenant.clone(),
                     user: membership.user.clone(),
-                    request,
+                    request: membership_request(membership),
                 });
             }
             Some(_) => draft.notes.push(Note::NoTenantRoles {
                 tenant: membership.tenant.clone(),
                 user: membership.user.clone(),
             }),
-            None => match snapshot.tenant_of.get(&key.user) {
-                Some(from)
-                    if caps.single_tenant_per_user()
-                        && !wanted.contains(&MemberKey {
-                            tenant: from.clone(),
-                            user: key.user.clone(),
-                        }) =>
-                {
-                    moved_out.insert(MemberKey {
-                        tenant: from.clone(),
-                        user: key.user.clone(),
-                    });
-                    draft.changes.push(Change::MoveMember {
+            None => {
+                let from = snapshot.tenant_of(&user).filter(|from| {
+                    caps.single_tenant_per_user()
+                        && !wanted
+                            .get_or_insert_with(listed)
+                            .contains(&(*from, user.clone()))
+                });
+                match from {
+                    Some(from) => {
+                        draft.changes.push(Change::MoveMember {
+                            user: membership.user.clone(),
+                            from: from.to_owned(),
+                            to: membership.tenant.clone(),
+                            request: membership_request(membership),
+                        });
+                        moved_out.insert((from, user));
+                    }
+                    None => draft.changes.push(Change::AddMember {
+                        tenant: membership.tenant.clone(),
                         user: membership.user.clone(),
-                        from: from.clone(),
-                        to: membership.tenant.clone(),
-                        request,
-                    });
+                        request: membership_request(membership),
+                    }),
                 }
-                _ => draft.changes.push(Change::AddMember {
-                    tenant: membership.tenant.clone(),
-                    user: membership.user.clone(),
-                    request,
-                }),
-            },
+            }
         }
     }
-    if desired.prune {
+    if let Some(wanted) = wanted.filter(|_| desired.prune) {
         prune_memberships(snapshot, desired, &wanted, &moved_out, draft)?;
     }
     Ok(())
@@ -1143,51 +1291,43 @@ fn plan_memberships(
 fn prune_memberships(
     snapshot: &Snapshot,
     desired: &ProviderDesired,
-    wanted: &HashSet<MemberKey>,
-    moved_out: &HashSet<MemberKey>,
+    wanted: &HashSet<PairKey<'_>>,
+    moved_out: &HashSet<PairKey<'_>>,
     draft: &mut Draft,
 ) -> Result<()> {
     let listed_tenants: HashSet<&str> = desired.tenants.iter().map(|t| t.name.as_str()).collect();
-    let listed_users: HashSet<EmailKey> = desired
+    let listed_users: HashSet<Cow<'_, str>> = desired
         .users
         .iter()
-        .map(|u| EmailKey::of(&u.email))
+        .map(|u| lowercase(u.email.as_str()))
         .collect();
-    let mut extra: Vec<&MemberKey> = snapshot
-        .members
-        .keys()
-        .filter(|key| {
-            listed_tenants.contains(key.tenant.as_str())
-                && !wanted.contains(*key)
-                && !moved_out.contains(*key)
+    let mut extra: Vec<(&str, &EmailKey)> = snapshot
+        .memberships()
+        .filter(|(tenant, user, _)| {
+            let key = (*tenant, Cow::Borrowed(user.0.as_str()));
+            listed_tenants.contains(tenant) && !wanted.contains(&key) && !moved_out.contains(&key)
         })
+        .map(|(tenant, user, _)| (tenant, user))
         .collect();
     extra.sort();
-    for key in extra {
+    for (tenant, key) in extra {
         let user = snapshot
-            .user(&key.user)
+            .user(&key.0)
             .and_then(|u| u.email.clone())
             .ok_or_else(|| Error::new(ErrorKind::Unexpected, "a member without an email"))?;
-        if snapshot.fixed_tenants() && listed_users.contains(&key.user) {
+        if snapshot.fixed_tenants() && listed_users.contains(key.0.as_str()) {
             draft.notes.push(Note::LeavingDeletesAccount {
-                tenant: key.tenant.clone(),
+                tenant: tenant.to_owned(),
                 user,
             });
             continue;
         }
         draft.changes.push(Change::RemoveMember {
-            tenant: key.tenant.clone(),
+            tenant: tenant.to_owned(),
             user,
         });
     }
     Ok(())
-}
-
-fn member_key(membership: &MembershipState) -> MemberKey {
-    MemberKey {
-        tenant: membership.tenant.clone(),
-        user: EmailKey::of(&membership.user),
-    }
 }
 
 fn membership_request(membership: &MembershipState) -> MembershipRequest {

@@ -13,7 +13,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::Snapshot;
+use super::{Snapshot, lowercase};
 
 /// The digest of one provider's state as planning read it: 16 hex digits,
 /// stable across runs and builds (FNV-1a, 64 bits, over a canonical text).
@@ -27,8 +27,65 @@ impl Fingerprint {
         &self.0
     }
 
-    fn of_lines(mut lines: Vec<String>) -> Self {
-        lines.sort();
+    #[cfg(test)]
+    fn of_lines(lines: Vec<String>) -> Self {
+        let mut canonical = Lines::default();
+        for line in &lines {
+            canonical.push(format_args!("{line}"));
+        }
+        canonical.digest()
+    }
+}
+
+/// A string as `{:?}` prints it, quickly where that is the text itself
+/// between quotes (printable ASCII without `"` or `\\`, as ids and emails
+/// are), so the digest stays the one of the `{:?}` text.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Debug for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plain = self
+            .0
+            .bytes()
+            .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
+        if plain {
+            f.write_str("\"")?;
+            f.write_str(self.0)?;
+            f.write_str("\"")
+        } else {
+            fmt::Debug::fmt(self.0, f)
+        }
+    }
+}
+
+/// The canonical lines, written one after the other into one buffer (one
+/// allocation for all of them, not one per line), then hashed in sorted
+/// order: the same digest as sorting separate strings.
+#[derive(Default)]
+struct Lines {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Lines {
+    fn push(&mut self, line: fmt::Arguments<'_>) {
+        use fmt::Write as _;
+        let _ = self.text.write_fmt(line);
+        self.ends.push(self.text.len());
+    }
+
+    fn digest(self) -> Fingerprint {
+        let mut start = 0;
+        let mut lines: Vec<&str> = self
+            .ends
+            .iter()
+            .map(|&end| {
+                let line = &self.text[start..end];
+                start = end;
+                line
+            })
+            .collect();
+        lines.sort_unstable();
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for line in &lines {
             for byte in line.bytes().chain([b'\n']) {
@@ -49,33 +106,66 @@ impl fmt::Display for Fingerprint {
 /// Each field is written with `{:?}`, so a value holding the separator
 /// cannot make two different states print the same line.
 pub(super) fn of_snapshot(snapshot: &Snapshot) -> Fingerprint {
-    let mut lines = Vec::new();
+    let mut lines = Lines {
+        text: String::with_capacity(
+            160 * (snapshot.users.len() + snapshot.tenants.len() + snapshot.member_count),
+        ),
+        ends: Vec::with_capacity(
+            snapshot.users.len() + snapshot.tenants.len() + snapshot.member_count,
+        ),
+    };
     for user in &snapshot.users {
-        lines.push(format!(
+        let email = user.email.as_ref().map(|e| lowercase(e.as_str()));
+        lines.push(format_args!(
             "user {:?} {:?} {:?} {:?} {:?} {:?}",
-            user.id.as_str(),
-            user.email.as_ref().map(|e| e.as_str().to_lowercase()),
+            Quoted(user.id.as_str()),
+            email.as_deref().map(Quoted),
             user.role,
-            user.raw_role,
+            user.raw_role.as_deref().map(Quoted),
             user.status,
-            user.display_name,
+            user.display_name.as_deref().map(Quoted),
         ));
     }
     for tenant in &snapshot.tenants {
-        lines.push(format!("tenant {:?} {:?}", tenant.id.as_str(), tenant.name));
-    }
-    for (key, role) in &snapshot.members {
-        lines.push(format!(
-            "member {:?} {:?} {:?}",
-            key.tenant, key.user.0, role
+        lines.push(format_args!(
+            "tenant {:?} {:?}",
+            Quoted(tenant.id.as_str()),
+            Quoted(&tenant.name)
         ));
     }
-    Fingerprint::of_lines(lines)
+    for (tenant, user, role) in snapshot.memberships() {
+        lines.push(format_args!(
+            "member {:?} {:?} {role:?}",
+            Quoted(tenant),
+            Quoted(&user.0)
+        ));
+    }
+    lines.digest()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_prints_as_debug_does() {
+        for text in [
+            "",
+            "plain@example.com",
+            "0b8a1c52-7f3e-4c8e-9a51-2d6f0e4b7a10",
+            "with \"quotes\" and \\ backslash",
+            "tab\tnew\nline",
+            "caf\u{e9} \u{200b} \u{1f600}",
+            "~ and \u{7f}",
+            "it's",
+        ] {
+            assert_eq!(format!("{:?}", Quoted(text)), format!("{text:?}"), "{text}");
+        }
+        assert_eq!(
+            format!("{:?}", Some(Quoted("a"))),
+            format!("{:?}", Some("a"))
+        );
+    }
 
     #[test]
     fn order_does_not_matter_and_content_does() {
