@@ -65,9 +65,35 @@ pub struct Delivery {
     config: Arc<ScimConfig>,
     store: Store,
     /// Per provider: tenant name → id.
-    tenants: tokio::sync::Mutex<HashMap<String, HashMap<String, TenantId>>>,
-    /// Per provider: lower-cased email → account id, listed once.
-    emails: tokio::sync::Mutex<HashMap<String, HashMap<String, UserId>>>,
+    tenants: PerProvider<HashMap<String, TenantId>>,
+    /// Per provider: lower-cased email → account id, listed once (`None`
+    /// until then).
+    emails: PerProvider<Option<HashMap<String, UserId>>>,
+}
+
+/// A cache with one lock per provider: filling one provider's entry means
+/// listing on that provider, and a slow provider must hold up only its own
+/// lookups, not every other provider's first sight of a person.
+struct PerProvider<T>(std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<T>>>>);
+
+impl<T> Default for PerProvider<T> {
+    fn default() -> Self {
+        PerProvider(std::sync::Mutex::default())
+    }
+}
+
+impl<T: Default> PerProvider<T> {
+    /// The provider's entry, locked (the map itself is held only to find it).
+    async fn lock(&self, provider: &str) -> tokio::sync::OwnedMutexGuard<T> {
+        let entry = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(provider.to_owned())
+            .or_default()
+            .clone();
+        entry.lock_owned().await
+    }
 }
 
 impl std::fmt::Debug for Delivery {
@@ -98,8 +124,8 @@ impl Delivery {
             fleet,
             config,
             store,
-            tenants: tokio::sync::Mutex::default(),
-            emails: tokio::sync::Mutex::default(),
+            tenants: PerProvider::default(),
+            emails: PerProvider::default(),
         }
     }
 
@@ -196,8 +222,7 @@ impl Delivery {
         name: &str,
         create: bool,
     ) -> Result<Option<TenantId>, Outcome> {
-        let mut tenants = self.tenants.lock().await;
-        let cache = tenants.entry(provider.to_owned()).or_default();
+        let mut cache = self.tenants.lock(provider).await;
         if let Some(id) = cache.get(name) {
             return Ok(Some(id.clone()));
         }
@@ -275,7 +300,7 @@ impl Delivery {
     }
 
     async fn forget_email(&self, provider: &str, id: &UserId) {
-        if let Some(cache) = self.emails.lock().await.get_mut(provider) {
+        if let Some(cache) = self.emails.lock(provider).await.as_mut() {
             cache.retain(|_, v| v != id);
         }
     }
@@ -288,8 +313,8 @@ impl Delivery {
         dir: &Arc<dyn Directory>,
         email: &Email,
     ) -> Result<Option<UserId>, Outcome> {
-        let mut emails = self.emails.lock().await;
-        if !emails.contains_key(provider) {
+        let mut emails = self.emails.lock(provider).await;
+        if emails.is_none() {
             let users: Vec<User> = dir
                 .list_users()
                 .try_collect()
@@ -299,16 +324,16 @@ impl Delivery {
                 .into_iter()
                 .filter_map(|u| u.email.map(|e| (e.as_str().to_lowercase(), u.id)))
                 .collect();
-            emails.insert(provider.to_owned(), map);
+            *emails = Some(map);
         }
         Ok(emails
-            .get(provider)
+            .as_ref()
             .and_then(|m| m.get(&email.as_str().to_lowercase()))
             .cloned())
     }
 
     async fn remember_email(&self, provider: &str, email: &Email, id: &UserId) {
-        if let Some(cache) = self.emails.lock().await.get_mut(provider) {
+        if let Some(cache) = self.emails.lock(provider).await.as_mut() {
             cache.retain(|_, v| v != id);
             cache.insert(email.as_str().to_lowercase(), id.clone());
         }
@@ -1064,5 +1089,28 @@ async fn record(store: &Store, row: &OutboxRow, outcome: &Outcome, settings: &Wo
         }
         // The claim lapses and another attempt delivers it again (at least once).
         Err(e) => tracing::warn!(id = row.id, error = %e, "recording an outcome"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn one_providers_lock_does_not_hold_up_another() {
+        let cache: PerProvider<Option<u32>> = PerProvider::default();
+        let slow = cache.lock("slow").await;
+        let other = tokio::time::timeout(Duration::from_secs(5), cache.lock("other")).await;
+        assert!(
+            other.is_ok(),
+            "another provider's entry waited on the slow one"
+        );
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), cache.lock("slow"))
+                .await
+                .is_err(),
+            "the same provider's entry is one lock"
+        );
+        drop(slow);
     }
 }
