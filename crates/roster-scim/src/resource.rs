@@ -524,21 +524,27 @@ fn apply_path(
     match (&path.filter, &path.attr.sub) {
         (None, None) => match op {
             "remove" => {
-                match value {
-                    // Entra ID removes members as `path: "members"` with the
-                    // members to remove in `value`.
-                    Some(Value::Array(gone)) => {
-                        if let Some(Value::Array(items)) = container
-                            .iter_mut()
-                            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                            .map(|(_, v)| v)
-                        {
-                            items.retain(|item| !gone.iter().any(|g| same_value(item, g)));
-                        }
-                    }
-                    _ => {
+                // Entra ID removes members as `path: "members"` with the
+                // members to remove in `value`: a list, or one object.
+                let gone = match value {
+                    None | Some(Value::Null) => {
                         remove_ci(container, name);
+                        return Ok(());
                     }
+                    Some(Value::Array(gone)) => gone,
+                    Some(one @ Value::Object(_)) => vec![one],
+                    Some(_) => {
+                        return Err(ScimError::invalid_value(
+                            "a remove's value names the values to remove: an object or a list of them",
+                        ));
+                    }
+                };
+                if let Some(Value::Array(items)) = container
+                    .iter_mut()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v)
+                {
+                    items.retain(|item| !gone.iter().any(|g| same_value(item, g)));
                 }
                 Ok(())
             }
@@ -551,6 +557,11 @@ fn apply_path(
             }
         },
         (None, Some(sub)) => {
+            if op == "remove" && !container.keys().any(|k| k.eq_ignore_ascii_case(name)) {
+                // Nothing to remove: leave the resource as it is (no empty
+                // parent, so no new version and nothing to deliver).
+                return Ok(());
+            }
             let parent = entry_ci(container, name).or_insert_with(|| Value::Object(Map::new()));
             match (op, parent) {
                 ("remove", Value::Object(map)) => {
@@ -598,6 +609,14 @@ fn apply_filtered(
     sub: Option<&str>,
     value: Option<Value>,
 ) -> Result<(), ScimError> {
+    if op == "remove"
+        && !container
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case(name) && v.is_array())
+    {
+        // Nothing to remove from: leave the resource as it is.
+        return Ok(());
+    }
     let slot = entry_ci(container, name).or_insert_with(|| json!([]));
     if !slot.is_array() {
         *slot = json!([]);

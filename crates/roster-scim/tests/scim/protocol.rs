@@ -402,3 +402,67 @@ async fn etags_if_match_and_uniqueness() {
     let (_, list) = h.get("/Users").await;
     assert_eq!(list["totalResults"], 2);
 }
+
+#[tokio::test]
+async fn remove_takes_one_object_and_a_remove_of_nothing_changes_nothing() {
+    let h = Harness::start().await;
+    let ada = h.create_user("ada@example.com", "Ada", "L").await;
+    let bob = h.create_user("bob@example.com", "Bob", "B").await;
+    let (status, group) = h
+        .post(
+            "/Groups",
+            json!({"schemas": [GROUP], "displayName": "Both", "members": [{"value": ada}, {"value": bob}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{group}");
+    let path = format!("/Groups/{}", group["id"].as_str().expect("id"));
+    // One object as the value removes that member only.
+    let (status, g) = h
+        .patch(
+            &path,
+            json!([{"op": "remove", "path": "members", "value": {"value": ada}}]),
+        )
+        .await;
+    assert_eq!(status, 200, "{g}");
+    assert_eq!(g["members"], json!([{"value": bob}]), "{g}");
+    // A value that names no values is refused, and changes nothing.
+    let (status, err) = h
+        .patch(
+            &path,
+            json!([{"op": "remove", "path": "members", "value": "everyone"}]),
+        )
+        .await;
+    assert_eq!(
+        (status, err["scimType"].clone()),
+        (400, json!("invalidValue")),
+        "{err}"
+    );
+    let (_, g) = h.get(&path).await;
+    assert_eq!(g["members"], json!([{"value": bob}]), "{g}");
+
+    // Removing what is not there: no new version, nothing to deliver.
+    let (status, user) = h
+        .post(
+            "/Users",
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "nameless@example.com"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{user}");
+    let user_path = format!("/Users/{}", user["id"].as_str().expect("id"));
+    h.settle().await;
+    let ops_before = h.store.operations().await.expect("ops").len();
+    for remove in [
+        json!({"op": "remove", "path": "name.middleName"}),
+        json!({"op": "remove", "path": "phoneNumbers[type eq \"work\"]"}),
+        json!({"op": "remove", "path": "phoneNumbers[type eq \"work\"].value"}),
+    ] {
+        let (status, after) = h.patch(&user_path, json!([remove])).await;
+        assert_eq!(status, 200, "{remove}: {after}");
+        assert_eq!(after["meta"]["version"], "W/\"1\"", "{remove}: {after}");
+        assert!(
+            after.get("name").is_none() && after.get("phoneNumbers").is_none(),
+            "{after}"
+        );
+    }
+    assert_eq!(h.store.operations().await.expect("ops").len(), ops_before);
+}
