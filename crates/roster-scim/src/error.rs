@@ -111,11 +111,12 @@ impl ScimError {
         Self::new(412, None, detail)
     }
 
-    /// 413, for a body over the size limit.
+    /// 413, for a body over the size limit. No `scimType`: RFC 7644 defines
+    /// them for 400 only (`tooMany` is a filter with too many results).
     pub fn too_large(limit: usize) -> Self {
         Self::new(
             413,
-            Some(ScimType::TooMany),
+            None,
             format!("the request body is larger than the limit of {limit} bytes"),
         )
     }

@@ -355,10 +355,13 @@ fn router(state: Shared) -> Router {
             "/status",
             get(|State(s): State<Shared>| async move {
                 match s.scim.store().status().await {
-                    Ok(status) => scim_json(
+                    // Not a SCIM resource: plain JSON.
+                    Ok(status) => (
                         StatusCode::OK,
-                        serde_json::to_value(status).unwrap_or_default(),
-                    ),
+                        [(header::CONTENT_TYPE, "application/json")],
+                        serde_json::to_value(status).unwrap_or_default().to_string(),
+                    )
+                        .into_response(),
                     Err(e) => ScimError::from(e).into_response(),
                 }
             }),
