@@ -466,7 +466,11 @@ async fn onboard_keeps_a_generated_password_in_the_secrets_file_and_prints_it_no
     ]);
     run.code(0);
     let issued = world.netbird.with_model(|m| m.issued_passwords().to_vec());
-    assert_eq!(issued.len(), 1, "the faithful emulator hands out a password");
+    assert_eq!(
+        issued.len(),
+        1,
+        "the faithful emulator hands out a password"
+    );
     assert_eq!(
         world.read("secrets.txt"),
         format!("netbird ivy@example.com {}\n", issued[0])
