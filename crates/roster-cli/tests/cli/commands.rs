@@ -451,7 +451,7 @@ async fn a_one_time_secrets_file_that_cannot_be_opened_stops_apply_before_any_ch
     ]);
     run.code(1);
     assert!(run.stderr.contains("--one-time-secrets"), "{}", run.stderr);
-    assert!(run.stderr.contains("nothing was applied"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert_eq!(world.netbird.write_count().await, 0, "nothing applied");
     assert!(
