@@ -7,7 +7,7 @@ use futures::{StreamExt, TryStreamExt};
 use roster::plan::{DesiredState, Format, ProviderDesired};
 use roster::state::{MembershipState, TenantState, UserState};
 use roster::{
-    Directory, Error, PageRequest, Role, TenantDirectoryExt, TenantId, TenantRole, User,
+    Directory, Error, PageRequest, Role, Tenant, TenantDirectoryExt, TenantId, TenantRole, User,
     UserDirectoryExt,
 };
 use serde_json::json;
@@ -166,99 +166,89 @@ pub async fn whoami(app: &App, filter: ProviderFilter) -> roster::Result<Exit> {
     Ok(exit_for(failed, providers.len()))
 }
 
-fn user_json(provider: &str, user: &User) -> serde_json::Value {
-    let mut value = json!(user);
-    value["provider"] = json!(provider);
-    value
+/// Prints every record `list` streams from each provider as it arrives:
+/// a JSON object of `kind`, or a row under `header`. A provider whose
+/// stream fails is reported and counted, and the others go on.
+async fn stream_each<T: serde::Serialize>(
+    app: &App,
+    filter: &ProviderFilter,
+    kind: &str,
+    header: &[&str],
+    widths: &[usize],
+    list: impl Fn(&dyn Directory) -> futures::stream::BoxStream<'_, roster::Result<T>>,
+    row: impl Fn(&T) -> Vec<String>,
+) -> roster::Result<Exit> {
+    let providers = providers(app, filter)?;
+    let out = app.out();
+    if !out.is_json() {
+        out.line(stream_row(header, widths));
+    }
+    let mut failed = 0;
+    for (name, directory) in &providers {
+        let mut records = list(directory.as_ref());
+        while let Some(record) = records.next().await {
+            match record {
+                Ok(record) if out.is_json() => {
+                    let mut value = json!(record);
+                    value["provider"] = json!(name);
+                    out.object(kind, value);
+                }
+                Ok(record) => {
+                    let mut cells = vec![name.clone()];
+                    cells.extend(row(&record));
+                    let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+                    out.line(stream_row(&cells, widths));
+                }
+                Err(e) => {
+                    failed += 1;
+                    report_failure(app, name, &e);
+                    break;
+                }
+            }
+        }
+    }
+    Ok(exit_for(failed, providers.len()))
 }
 
 /// `roster users list`: one line per user, printed as each page arrives.
 pub async fn users(app: &App, filter: ProviderFilter) -> roster::Result<Exit> {
-    let providers = providers(app, &filter)?;
-    let out = app.out();
-    let widths = [12, 36, 40, 10];
-    if !out.is_json() {
-        out.line(stream_row(
-            &["provider", "id", "email", "status", "role"],
-            &widths,
-        ));
-    }
-    let mut failed = 0;
-    for (name, directory) in &providers {
-        let mut users = directory.list_users();
-        while let Some(user) = users.next().await {
-            match user {
-                Ok(user) => {
-                    if out.is_json() {
-                        out.object("user", user_json(name, &user));
-                    } else {
-                        let email = user
-                            .email
-                            .as_ref()
-                            .map(|e| e.to_string())
-                            .unwrap_or_default();
-                        let role = user
-                            .raw_role
-                            .clone()
-                            .or_else(|| user.role.map(|r| r.to_string()))
-                            .unwrap_or_else(|| "-".into());
-                        out.line(stream_row(
-                            &[
-                                name,
-                                user.id.as_str(),
-                                &email,
-                                &user.status.to_string(),
-                                &role,
-                            ],
-                            &widths,
-                        ));
-                    }
-                }
-                Err(e) => {
-                    failed += 1;
-                    report_failure(app, name, &e);
-                    break;
-                }
-            }
-        }
-    }
-    Ok(exit_for(failed, providers.len()))
+    let header = ["provider", "id", "email", "status", "role"];
+    stream_each(
+        app,
+        &filter,
+        "user",
+        &header,
+        &[12, 36, 40, 10],
+        |directory| directory.list_users(),
+        |user: &User| {
+            let email = user.email.as_ref().map(|e| e.to_string());
+            let role = user
+                .raw_role
+                .clone()
+                .or_else(|| user.role.map(|r| r.to_string()));
+            vec![
+                user.id.to_string(),
+                email.unwrap_or_default(),
+                user.status.to_string(),
+                role.unwrap_or_else(|| "-".into()),
+            ]
+        },
+    )
+    .await
 }
 
 /// `roster tenants list`, streaming.
 pub async fn tenants(app: &App, filter: ProviderFilter) -> roster::Result<Exit> {
-    let providers = providers(app, &filter)?;
-    let out = app.out();
-    let widths = [12, 36];
-    if !out.is_json() {
-        out.line(stream_row(&["provider", "id", "name"], &widths));
-    }
-    let mut failed = 0;
-    for (name, directory) in &providers {
-        let mut tenants = directory.list_tenants();
-        while let Some(tenant) = tenants.next().await {
-            match tenant {
-                Ok(tenant) => {
-                    if out.is_json() {
-                        let mut value = json!(tenant);
-                        value["provider"] = json!(name);
-                        out.object("tenant", value);
-                    } else {
-                        out.line(stream_row(
-                            &[name, tenant.id.as_str(), &tenant.name],
-                            &widths,
-                        ));
-                    }
-                }
-                Err(e) => {
-                    failed += 1;
-                    report_failure(app, name, &e);
-                    break;
-                }
-            }
-        }
-    }
-    Ok(exit_for(failed, providers.len()))
+    stream_each(
+        app,
+        &filter,
+        "tenant",
+        &["provider", "id", "name"],
+        &[12, 36],
+        |directory| directory.list_tenants(),
+        |tenant: &Tenant| vec![tenant.id.to_string(), tenant.name.clone()],
+    )
+    .await
 }
 
 /// `roster members list TENANT`: on each provider that has the tenant (by
