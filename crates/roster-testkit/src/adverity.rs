@@ -56,7 +56,9 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use wiremock::{Request, ResponseTemplate};
 
-use crate::emulator::{Model, auth_credentials, json as reply, no_content, route_segments};
+use crate::emulator::{
+    Model, auth_credentials, json as reply, no_content, route_segments, same_ignoring_case,
+};
 use roster_core::state::{DirectoryState, MembershipState, TenantState, UserState};
 
 /// The API key [`AdverityModel::default`] accepts.
@@ -283,7 +285,7 @@ impl AdverityModel {
     pub fn user_by_email(&self, email: &str) -> Option<&AdverityUserRecord> {
         self.users
             .iter()
-            .find(|u| u.email.to_lowercase() == email.to_lowercase())
+            .find(|u| same_ignoring_case(&u.email, email))
     }
 
     /// The workspace with this slug.

@@ -55,7 +55,8 @@ use uuid::Uuid;
 use wiremock::{Request, ResponseTemplate};
 
 use crate::emulator::{
-    Model, auth_credentials, json as reply, json_body, no_content, route_segments,
+    EntryCache, Model, auth_credentials, json as reply, json_body, json_text, no_content,
+    route_segments, same_ignoring_case, with_json_field,
 };
 use roster_core::state::{DirectoryState, MembershipState, TenantState, UserState};
 
@@ -97,7 +98,7 @@ pub struct AstraRole {
 }
 
 /// A user of the organization as the emulator stores it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct AstraUser {
     /// Their id.
     pub id: String,
@@ -129,6 +130,8 @@ pub struct AstraModel {
     /// JSON answers sent so far (the faithful casing alternates on it).
     #[serde(skip)]
     answers: usize,
+    #[serde(skip)]
+    listed: EntryCache,
 }
 
 impl Default for AstraModel {
@@ -150,6 +153,7 @@ impl AstraModel {
             invitations: Vec::new(),
             faithful: false,
             answers: 0,
+            listed: EntryCache::default(),
         };
         for name in BUILT_IN_ROLES {
             model.add_role(name);
@@ -235,7 +239,7 @@ impl AstraModel {
     pub fn user_by_email(&self, email: &str) -> Option<&AstraUser> {
         self.users
             .iter()
-            .find(|u| u.email.to_lowercase() == email.to_lowercase())
+            .find(|u| same_ignoring_case(&u.email, email))
     }
 
     /// The names of a user's roles.
@@ -249,11 +253,10 @@ impl AstraModel {
 
     /// Marks an invitation as accepted: the user becomes `active`.
     pub fn accept_invitation(&mut self, email: &str) -> bool {
-        let email = email.to_lowercase();
         match self
             .users
             .iter_mut()
-            .find(|u| u.email.to_lowercase() == email)
+            .find(|u| same_ignoring_case(&u.email, email))
         {
             Some(user) => {
                 user.status = "active".into();
@@ -345,24 +348,39 @@ impl AstraModel {
 
     fn list_users(&mut self) -> ResponseTemplate {
         let camel = self.camel_case();
-        let users: Vec<Value> = self
-            .users
-            .iter()
-            .enumerate()
-            .map(|(i, u)| self.user_json(u, i, camel))
-            .collect();
-        reply(
-            200,
-            match (self.faithful, camel) {
-                (false, _) => {
-                    json!({"OrgID": self.org_id, "OrgName": self.org_name, "Users": users})
-                }
-                (true, false) => json!({"OrgID": self.org_id, "OrgName": self.org_name,
-                    "OrgType": "enterprise", "Users": users}),
-                (true, true) => json!({"orgID": self.org_id, "orgName": self.org_name,
-                    "orgType": "enterprise", "users": users}),
-            },
-        )
+        let this = &*self;
+        let users = this
+            .listed
+            .array(this.users.iter().enumerate().map(|(i, u)| {
+                // Everything user_json reads: the user, its place (every
+                // other active user omits its status), the casing and the
+                // roles it names.
+                let roles: Vec<Option<(&str, &str, bool)>> = u
+                    .role_ids
+                    .iter()
+                    .map(|id| {
+                        this.role(id)
+                            .map(|r| (r.id.as_str(), r.name.as_str(), r.built_in))
+                    })
+                    .collect();
+                let key = (u, i % 2, camel, this.faithful, roles);
+                (key, move || this.user_json(u, i, camel))
+            }));
+        let (org, key) = match (self.faithful, camel) {
+            (false, _) => (
+                json!({"OrgID": self.org_id, "OrgName": self.org_name}),
+                "Users",
+            ),
+            (true, false) => (
+                json!({"OrgID": self.org_id, "OrgName": self.org_name, "OrgType": "enterprise"}),
+                "Users",
+            ),
+            (true, true) => (
+                json!({"orgID": self.org_id, "orgName": self.org_name, "orgType": "enterprise"}),
+                "users",
+            ),
+        };
+        json_text(200, with_json_field(org, key, &users))
     }
 
     fn current_org(&mut self) -> ResponseTemplate {
@@ -522,11 +540,10 @@ impl AstraModel {
             Ok(ids) => ids,
             Err(response) => return response,
         };
-        let lowered = email.to_lowercase();
         match self
             .users
             .iter_mut()
-            .find(|u| u.email.to_lowercase() == lowered)
+            .find(|u| same_ignoring_case(&u.email, &email))
         {
             Some(user) if user.status == "invited" => user.role_ids = role_ids,
             Some(_) => return errors(409, "the user is already a member of the organization"),

@@ -56,7 +56,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use wiremock::{Request, ResponseTemplate};
 
-use crate::emulator::{Model, auth_credentials, json as reply, json_body, route_segments};
+use crate::emulator::{
+    EntryCache, Model, auth_credentials, json as reply, json_body, json_text, route_segments,
+    same_ignoring_case,
+};
 use roster_core::state::{DirectoryState, MembershipState, TenantState, UserState};
 
 /// The personal access token [`NetbirdModel::default`] accepts.
@@ -96,7 +99,7 @@ const ROLES: [&str; 6] = [
 ];
 
 /// A user as the emulator stores it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct NetbirdUser {
     /// The id, such as `google-oauth2|100000000000000000002` (regular users)
     /// or a UUID (service users).
@@ -195,6 +198,8 @@ pub struct NetbirdModel {
     #[serde(skip)]
     fixtures: Vec<String>,
     next_id: u64,
+    #[serde(skip)]
+    listed: EntryCache,
 }
 
 impl Default for NetbirdModel {
@@ -227,6 +232,7 @@ impl NetbirdModel {
             issued_passwords: Vec::new(),
             fixtures: Vec::new(),
             next_id: 2,
+            listed: EntryCache::default(),
         }
     }
 
@@ -362,7 +368,7 @@ impl NetbirdModel {
     pub fn user_by_email(&self, email: &str) -> Option<&NetbirdUser> {
         self.users
             .iter()
-            .find(|u| !u.email.is_empty() && u.email.to_lowercase() == email.to_lowercase())
+            .find(|u| !u.email.is_empty() && same_ignoring_case(&u.email, email))
     }
 
     /// The group with this id.
@@ -448,18 +454,18 @@ impl NetbirdModel {
             .query_pairs()
             .find(|(key, _)| key == "service_user")
             .map(|(_, value)| value.into_owned());
-        let users: Vec<Value> = self
-            .users
-            .iter()
-            .filter(|u| match filter.as_deref() {
-                None | Some("") => true,
-                Some("true") => u.is_service_user,
-                Some("false") => !u.is_service_user,
-                Some(_) => false,
-            })
-            .map(|u| self.user_json(u))
-            .collect();
-        reply(200, Value::Array(users))
+        let users = self.listed.array(
+            self.users
+                .iter()
+                .filter(|u| match filter.as_deref() {
+                    None | Some("") => true,
+                    Some("true") => u.is_service_user,
+                    Some("false") => !u.is_service_user,
+                    Some(_) => false,
+                })
+                .map(|u| ((u, self.faithful), || self.user_json(u))),
+        );
+        json_text(200, users)
     }
 
     /// Checks `auto_groups` names existing groups other than `All`.
