@@ -17,8 +17,9 @@ use futures::TryStreamExt;
 use roster::http::SecretString;
 use roster::iaas::{IaasClient, IaasConfig};
 use roster::{
-    Email, MembershipDirectory, MembershipRequest, NewTenant, NewUser, Role, TenantDirectory,
-    TenantDirectoryExt, UserDirectory, UserDirectoryExt, UserUpdate, WireGuardKey,
+    Email, MembershipDirectory, MembershipDirectoryExt, MembershipRequest, NewTenant, NewUser,
+    Role, TenantDirectory, TenantDirectoryExt, UserDirectory, UserDirectoryExt, UserUpdate,
+    WireGuardKey,
 };
 use roster_examples::heading;
 use roster_testkit::Emulator;

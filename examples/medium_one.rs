@@ -23,8 +23,8 @@
 use roster::http::SecretString;
 use roster::medium_one::{AdminMode, MediumOneClient, MediumOneConfig};
 use roster::{
-    Email, MembershipDirectory, MembershipRequest, NewTenant, NewUser, TenantDirectory,
-    TenantDirectoryExt, TenantRole, UserDirectory, UserDirectoryExt, UserUpdate,
+    Email, MembershipDirectory, MembershipDirectoryExt, MembershipRequest, NewTenant, NewUser,
+    TenantDirectory, TenantDirectoryExt, TenantRole, UserDirectory, UserDirectoryExt, UserUpdate,
 };
 use roster_examples::heading;
 use roster_testkit::Emulator;

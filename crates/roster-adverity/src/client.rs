@@ -97,7 +97,8 @@ roster_http::impl_client_hooks!(generated::Client);
 /// | operation | requests |
 /// |---|---|
 /// | `add_member`, `remove_member` | 3: get workspace, get user, `PATCH` user (2 when nothing changes) |
-/// | `list_members` | 1 + every page of users |
+/// | `list_members_page` | one page of users; the first page reads the workspace too |
+/// | `list_members` (all pages) | 1 + every page of users |
 /// | `list_user_memberships` | 1 + pages of workspaces until all the user's ids are found (none if they have none) |
 ///
 /// A user the server sends without a `workspaces` list is in no workspace
@@ -118,6 +119,15 @@ roster_http::impl_client_hooks!(generated::Client);
 /// short page. `count` is
 /// never trusted. A `404` for a page after the first (Django REST
 /// framework's "Invalid page.") ends the list.
+///
+/// **Member lists** page with the user list, as Adverity has no list of a
+/// workspace's members: each page is one page of users, filtered to the
+/// workspace's members, so it may hold none and still name a next page
+/// ([`stream_members`](roster_core::MembershipDirectoryExt::stream_members)
+/// goes on through such pages). Its cursor also names the workspace (its
+/// numeric id, read once on the first page, and its slug); a cursor of
+/// another workspace's list, or of another list, is `InvalidInput` and
+/// nothing is sent.
 ///
 /// ```no_run
 /// # async fn demo() -> roster_core::Result<()> {
@@ -350,19 +360,6 @@ impl AdverityService {
         }
     }
 
-    /// Every user as the server sent them, one page at a time, lazily.
-    fn raw_users(&self, operation: Operation) -> BoxStream<'_, Result<ApiUser>> {
-        paginate(move |cursor| {
-            self.raw_users_page(
-                operation,
-                match cursor {
-                    Some(cursor) => PageRequest::after(cursor),
-                    None => PageRequest::first(),
-                },
-            )
-        })
-    }
-
     /// Every workspace as the server sent them, one page at a time, lazily.
     fn raw_stacks(&self, operation: Operation) -> BoxStream<'_, Result<ApiStack>> {
         paginate(move |cursor| {
@@ -457,6 +454,56 @@ fn page_position(page: &PageRequest) -> Result<(i64, u32)> {
         .unwrap_or(DEFAULT_PAGE_SIZE)
         .clamp(1, MAX_PAGE_SIZE);
     Ok((number, size))
+}
+
+/// Where a member list goes on: the next page of users to read, and the
+/// workspace whose members they are, by its numeric id (so a later page
+/// needs no second read of the workspace) and by the slug it was asked
+/// for (so a cursor cannot carry one workspace's id into another's list).
+/// Written `PAGE:ID:SLUG`.
+struct MemberCursor {
+    users_page: i64,
+    workspace: i64,
+}
+
+impl MemberCursor {
+    /// The cursor after a page of users, from that page's own cursor (the
+    /// next page number).
+    fn after(users_cursor: &str, workspace: i64, slug: &str) -> String {
+        format!("{users_cursor}:{workspace}:{slug}")
+    }
+
+    /// Reads a cursor this adapter handed out for the members of `slug`;
+    /// anything else is `InvalidInput`.
+    fn parse(cursor: &str, slug: &str) -> Result<Self> {
+        let invalid = || {
+            Error::invalid_input(format!(
+                "{cursor:?} is not an Adverity member-list cursor (one from a page of \
+                 list_members_page)"
+            ))
+        };
+        let mut parts = cursor.splitn(3, ':');
+        let (Some(page), Some(workspace), Some(of)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid());
+        };
+        let (Ok(users_page), Ok(workspace)) = (page.parse::<i64>(), workspace.parse::<i64>())
+        else {
+            return Err(invalid());
+        };
+        if users_page < 1 {
+            return Err(invalid());
+        }
+        if of != slug {
+            return Err(Error::invalid_input(format!(
+                "the cursor {cursor:?} goes on with the members of workspace {of:?}, not {slug:?}"
+            )));
+        }
+        Ok(MemberCursor {
+            users_page,
+            workspace,
+        })
+    }
 }
 
 /// Django REST framework answers `404 {"detail": "Invalid page."}` for a
@@ -660,21 +707,50 @@ impl TenantService for AdverityService {
 
 #[async_trait]
 impl MembershipService for AdverityService {
-    /// Reads the workspace (for its numeric id), then every page of users,
-    /// keeping those whose `workspaces` hold it.
-    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
+    /// One page of users (`GET /api/v1/users/?page=N&page_size=S`),
+    /// keeping those whose `workspaces` hold the workspace; the first page
+    /// reads the workspace (`GET /api/stacks/{slug}/`) for its numeric id
+    /// first, and the cursor carries that id on. `page_size` counts users,
+    /// so a page holds at most that many members, and it may hold none
+    /// while a next page follows. The list ends where the user list does.
+    async fn list_members_page(
+        &self,
+        tenant: &TenantId,
+        page: PageRequest,
+    ) -> Result<Page<Membership>> {
         let operation = Operation::ListMembers;
         let slug = workspace_slug(tenant)?;
-        let stack = self.raw_stack(slug, operation).await?;
-        let users: Vec<ApiUser> = self
-            .raw_users(operation)
-            .try_filter(|user| futures::future::ready(workspace_ids(user).contains(&stack.id)))
-            .try_collect()
-            .await?;
-        users
+        // The slug the memberships name (the server's, on the first page)
+        // and the numeric id users' `workspaces` hold.
+        let (member_of, workspace, mut users_page) = match page.cursor.as_deref() {
+            None => {
+                let stack = self.raw_stack(slug, operation).await?;
+                (stack.slug.clone(), stack.id, PageRequest::first())
+            }
+            Some(cursor) => {
+                let cursor = MemberCursor::parse(cursor, slug)?;
+                (
+                    slug.to_owned(),
+                    cursor.workspace,
+                    PageRequest::after(cursor.users_page.to_string()),
+                )
+            }
+        };
+        users_page.page_size = page.page_size;
+        let users = self.raw_users_page(operation, users_page).await?;
+        let members = users
+            .items
             .iter()
-            .map(|user| membership(&stack.slug, user))
-            .collect::<Result<_>>()
+            .filter(|user| workspace_ids(user).contains(&workspace))
+            .map(|user| membership(&member_of, user))
+            .collect::<Result<_>>()?;
+        let next = users
+            .next
+            .map(|number| MemberCursor::after(&number, workspace, slug));
+        Ok(Page {
+            items: members,
+            next,
+        })
     }
 
     /// Reads the user, then lists workspaces until every id in the user's

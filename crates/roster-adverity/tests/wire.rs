@@ -5,9 +5,10 @@
 use futures::{StreamExt, TryStreamExt};
 use roster_adverity::{AdverityClient, AdverityConfig, WorkspaceOptions};
 use roster_core::{
-    CreateOutcome, Email, ErrorKind, MembershipDirectory, MembershipRequest, NewTenant, NewUser,
-    Operation, PageRequest, Role, TenantDirectory, TenantDirectoryExt, TenantId, TenantRole,
-    UserDirectory, UserDirectoryExt, UserId, UserStatus, UserUpdate,
+    CreateOutcome, Email, ErrorKind, MembershipDirectory, MembershipDirectoryExt,
+    MembershipRequest, NewTenant, NewUser, Operation, PageRequest, Role, TenantDirectory,
+    TenantDirectoryExt, TenantId, TenantRole, UserDirectory, UserDirectoryExt, UserId, UserStatus,
+    UserUpdate,
 };
 use roster_http::{HttpSettings, SecretString};
 use serde_json::{Value, json};
@@ -862,6 +863,214 @@ async fn list_members_maps_the_slug_to_its_id_and_filters_every_page() {
     let ids: Vec<&str> = members.iter().map(|m| m.user.as_str()).collect();
     assert_eq!(ids, ["10", "52"]);
     assert!(members.iter().all(|m| m.tenant.as_str() == "marketing"));
+}
+
+/// Each request as `(method, path, query)`, in the order received.
+async fn sent(server: &MockServer) -> Vec<(String, String, Option<String>)> {
+    requests(server)
+        .await
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_string(),
+                r.url.path().to_owned(),
+                r.url.query().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+fn get(path: &str, query: Option<&str>) -> (String, String, Option<String>) {
+    ("GET".to_owned(), path.to_owned(), query.map(str::to_owned))
+}
+
+#[tokio::test]
+async fn the_member_stream_reads_page_by_page_through_an_empty_middle_page() {
+    let (server, client) = setup().await;
+    plain("GET", "/api/stacks/marketing/")
+        .respond_with(ok(stack_json(3, "marketing")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // Workspace 3's members: users 10 and 20 on page 1, none of the 50 on
+    // page 2, user 105 on page 3 (the last).
+    let mut first = users(1..51);
+    first[9] = user_json(10, &[3]);
+    first[19] = user_json(20, &[8, 3]);
+    let second: Vec<Value> = (51..101).map(|id| user_json(id, &[8])).collect();
+    let mut third = users(101..111);
+    third[4] = user_json(105, &[3]);
+    let next = |n: u32| format!("https://acme.example.com/api/v1/users/?page={n}&page_size=50");
+    for (number, results, next) in [
+        (1, first, Some(next(2))),
+        (2, second, Some(next(3))),
+        (3, third, None),
+    ] {
+        page_of("/api/v1/users/", number, 50)
+            .and(header("accept", "application/json"))
+            .respond_with(ok(envelope(results, next.as_deref(), 110)))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let stack = get("/api/stacks/marketing/", None);
+    let users_page = |n: u32| get("/api/v1/users/", Some(&format!("page={n}&page_size=50")));
+
+    let mut members = client.stream_members(&tid("marketing"));
+    let member = members.try_next().await.expect("page 1").expect("a member");
+    assert_eq!(
+        (member.tenant.as_str(), member.user.as_str()),
+        ("marketing", "10")
+    );
+    assert_eq!(
+        member.user_email.as_ref().map(Email::as_str),
+        Some("user10@example.com")
+    );
+    assert_eq!(sent(&server).await, [stack.clone(), users_page(1)]);
+    let member = members.try_next().await.expect("page 1").expect("a member");
+    assert_eq!(member.user.as_str(), "20");
+    assert_eq!(
+        sent(&server).await.len(),
+        2,
+        "the second member is on the page already read"
+    );
+    let member = members.try_next().await.expect("page 3").expect("a member");
+    assert_eq!(member.user.as_str(), "105", "on past the empty page");
+    assert_eq!(
+        sent(&server).await,
+        [stack.clone(), users_page(1), users_page(2), users_page(3)],
+        "the workspace is read once; each page of users once, in order"
+    );
+    assert!(members.try_next().await.expect("end").is_none());
+    assert_eq!(sent(&server).await.len(), 4, "nothing after the last page");
+    drop(members);
+
+    // Collected, it is the same list, read the same way.
+    server.reset().await;
+    plain("GET", "/api/stacks/marketing/")
+        .respond_with(ok(stack_json(3, "marketing")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut first = users(1..51);
+    first[9] = user_json(10, &[3]);
+    page_of("/api/v1/users/", 1, 50)
+        .respond_with(ok(envelope(first, Some(&next(2)), 60)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    page_of("/api/v1/users/", 2, 50)
+        .respond_with(ok(envelope(users(51..61), None, 60)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let all = client
+        .list_members(&tid("marketing"))
+        .await
+        .expect("members");
+    let ids: Vec<&str> = all.iter().map(|m| m.user.as_str()).collect();
+    assert_eq!(ids, ["10"], "an empty last page ends the list");
+    assert_eq!(sent(&server).await, [stack, users_page(1), users_page(2)]);
+}
+
+#[tokio::test]
+async fn member_pages_carry_the_workspace_on_in_their_cursor() {
+    let (server, client) = setup().await;
+    plain("GET", "/api/stacks/marketing/")
+        .respond_with(ok(stack_json(3, "marketing")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // Bare arrays of two: a full page may have more, a short one is the
+    // last.
+    page_of("/api/v1/users/", 1, 2)
+        .respond_with(ok(json!([user_json(1, &[3]), user_json(2, &[])])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    page_of("/api/v1/users/", 2, 2)
+        .respond_with(ok(json!([user_json(3, &[]), user_json(4, &[8])])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    page_of("/api/v1/users/", 3, 2)
+        .respond_with(ok(json!([user_json(5, &[8, 3])])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let marketing = tid("marketing");
+    let first = client
+        .list_members_page(&marketing, PageRequest::first().with_page_size(2))
+        .await
+        .expect("page 1");
+    let ids: Vec<&str> = first.items.iter().map(|m| m.user.as_str()).collect();
+    assert_eq!(ids, ["1"]);
+    assert_eq!(first.next.as_deref(), Some("2:3:marketing"));
+    let second = client
+        .list_members_page(
+            &marketing,
+            PageRequest::after(first.next.expect("next")).with_page_size(2),
+        )
+        .await
+        .expect("page 2");
+    assert!(second.items.is_empty(), "no member among users 3 and 4");
+    assert_eq!(
+        second.next.as_deref(),
+        Some("3:3:marketing"),
+        "an empty page of members still names the next"
+    );
+    let third = client
+        .list_members_page(
+            &marketing,
+            PageRequest::after(second.next.expect("next")).with_page_size(2),
+        )
+        .await
+        .expect("page 3");
+    let ids: Vec<&str> = third.items.iter().map(|m| m.user.as_str()).collect();
+    assert_eq!(ids, ["5"]);
+    assert_eq!(third.next, None, "a short page of users is the last");
+    assert_eq!(
+        sent(&server).await,
+        [
+            get("/api/stacks/marketing/", None),
+            get("/api/v1/users/", Some("page=1&page_size=2")),
+            get("/api/v1/users/", Some("page=2&page_size=2")),
+            get("/api/v1/users/", Some("page=3&page_size=2")),
+        ],
+        "later pages need no second read of the workspace"
+    );
+}
+
+#[tokio::test]
+async fn a_member_cursor_of_another_list_or_workspace_is_refused_before_sending() {
+    let (server, client) = setup().await;
+    let marketing = tid("marketing");
+    for bad in [
+        "2",
+        "abc",
+        "2:3",
+        "0:3:marketing",
+        "-1:3:marketing",
+        "2:x:marketing",
+        "2:3:sales",
+        "2:3:marketing-emea",
+    ] {
+        let err = client
+            .list_members_page(&marketing, PageRequest::after(bad))
+            .await
+            .expect_err(bad);
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}: {err}");
+        assert_eq!(err.operation(), Some(Operation::ListMembers), "{bad}");
+    }
+    let err = client
+        .list_members_page(&marketing, PageRequest::after("2:3:sales"))
+        .await
+        .expect_err("another workspace");
+    assert!(
+        err.message().contains("\"sales\"") && err.message().contains("\"marketing\""),
+        "{err}"
+    );
+    assert!(requests(&server).await.is_empty(), "nothing was sent");
 }
 
 #[tokio::test]

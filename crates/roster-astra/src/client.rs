@@ -680,12 +680,19 @@ impl AstraService {
 
 #[async_trait]
 impl MembershipService for AstraService {
-    /// The organization's users (one request); another tenant id is
+    /// The organization's users (one request), in one page: the API does
+    /// not paginate, and a cursor is refused. Another tenant id is
     /// `NotFound`. Each membership's provider data is the user's entry.
-    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
+    async fn list_members_page(
+        &self,
+        tenant: &TenantId,
+        _page: PageRequest,
+    ) -> Result<Page<Membership>> {
         let operation = Operation::ListMembers;
         let users = self.users_of(tenant, operation).await?;
-        memberships_from_api(tenant, &users.users).map_err(self.decoded(operation))
+        memberships_from_api(tenant, &users.users)
+            .map(Page::complete)
+            .map_err(self.decoded(operation))
     }
 
     /// The organization, when the user is one of its users (one request);

@@ -3,9 +3,9 @@
 
 use roster_astra::{AstraClient, AstraConfig, DEFAULT_URL};
 use roster_core::{
-    CreateOutcome, Email, ErrorKind, MembershipDirectory, MembershipRequest, NewTenant, NewUser,
-    Operation, PageRequest, Role, RoleSpec, TenantDirectory, TenantId, TenantRole, UserDirectory,
-    UserId, UserStatus, UserUpdate,
+    CreateOutcome, Email, ErrorKind, MembershipDirectory, MembershipDirectoryExt,
+    MembershipRequest, NewTenant, NewUser, Operation, PageRequest, Role, RoleSpec, TenantDirectory,
+    TenantId, TenantRole, UserDirectory, UserId, UserStatus, UserUpdate,
 };
 use roster_http::{HttpSettings, SecretString};
 use serde_json::{Value, json};

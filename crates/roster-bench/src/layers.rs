@@ -78,7 +78,7 @@ impl TenantDirectory for InMemory {
 
 #[async_trait]
 impl MembershipDirectory for InMemory {
-    async fn list_members(&self, _: &TenantId) -> Result<Vec<Membership>> {
+    async fn list_members_page(&self, _: &TenantId, _: PageRequest) -> Result<Page<Membership>> {
         unsupported(Operation::ListMembers)
     }
     async fn list_user_memberships(&self, _: &UserId) -> Result<Vec<Membership>> {

@@ -20,7 +20,14 @@ use crate::model::MembershipRequest;
 pub struct Capabilities {
     /// Users can be listed.
     pub list_users: bool,
-    /// Lists are paginated by the server (otherwise one page holds everything).
+    /// Lists are paginated by the server (otherwise one page holds
+    /// everything, and a cursor is `InvalidInput` before anything is sent).
+    ///
+    /// One flag covers every paged list: users, tenants and a tenant's
+    /// members. No provider pages some of these and not others (Adverity
+    /// pages all three, its members being read off its paged user list; the
+    /// others page none), so a flag per list could only ever disagree with
+    /// this one.
     pub server_side_pagination: bool,
     /// A user can be read by id.
     pub get_user: bool,

@@ -161,8 +161,25 @@ pub trait TenantDirectory: Provider {
 /// Memberships: who is in which tenant.
 #[async_trait]
 pub trait MembershipDirectory: Provider {
-    /// Lists the members of a tenant.
-    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>>;
+    /// Fetches one page of a tenant's members. For all of them as a lazy
+    /// stream, use
+    /// [`MembershipDirectoryExt::stream_members`](crate::MembershipDirectoryExt::stream_members);
+    /// for all of them at once,
+    /// [`MembershipDirectoryExt::list_members`](crate::MembershipDirectoryExt::list_members).
+    ///
+    /// A page may hold no members and still name a next one: where a
+    /// provider's members are read off its paged user list (Adverity), a
+    /// page of users none of whom is a member is an empty page of members.
+    /// Follow [`Page::next`] until it is `None`
+    /// ([`paginate_through_empty_pages`](crate::paginate_through_empty_pages)
+    /// does), not until a page is empty. A cursor is refused as it is for
+    /// the other lists, where
+    /// [`Capabilities::server_side_pagination`] is off.
+    async fn list_members_page(
+        &self,
+        tenant: &TenantId,
+        page: PageRequest,
+    ) -> Result<Page<Membership>>;
 
     /// Lists the tenants a user belongs to.
     async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>>;
@@ -191,7 +208,7 @@ pub trait MembershipDirectory: Provider {
     async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
         let reads = tenants
             .iter()
-            .map(|tenant| self.list_members(tenant))
+            .map(|tenant| crate::ext::MembershipDirectoryExt::list_members(self, tenant))
             .collect();
         crate::ext::members_of_each(reads).await
     }

@@ -11,7 +11,7 @@ use crate::model::{
     CreateOutcome, Created, Email, Membership, MembershipRequest, NewTenant, NewUser, PageRequest,
     Tenant, TenantId, User, UserId,
 };
-use crate::pagination::paginate;
+use crate::pagination::{paginate, paginate_through_empty_pages};
 
 /// The first item of `items` that `matches`, reading no further pages.
 async fn first_match<T>(
@@ -124,6 +124,35 @@ impl<T: TenantDirectory + ?Sized> TenantDirectoryExt for T {}
 /// Helpers for any [`MembershipDirectory`].
 #[async_trait]
 pub trait MembershipDirectoryExt: MembershipDirectory {
+    /// Every member of `tenant`, as a lazy stream that fetches pages as it
+    /// is consumed, going on through pages that hold no member
+    /// ([`paginate_through_empty_pages`]).
+    fn stream_members(&self, tenant: &TenantId) -> BoxStream<'_, Result<Membership>> {
+        let tenant = tenant.clone();
+        paginate_through_empty_pages(move |cursor| {
+            let tenant = tenant.clone();
+            async move {
+                self.list_members_page(
+                    &tenant,
+                    PageRequest {
+                        cursor,
+                        page_size: None,
+                    },
+                )
+                .await
+            }
+        })
+    }
+
+    /// Every member of `tenant`, in one list: [`stream_members`]
+    /// collected. Prefer the stream where the list may be long and each
+    /// member can be handled as it arrives.
+    ///
+    /// [`stream_members`]: MembershipDirectoryExt::stream_members
+    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
+        self.stream_members(tenant).try_collect().await
+    }
+
     /// Whether `user` is a member of `tenant`.
     async fn is_member(&self, tenant: &TenantId, user: &UserId) -> Result<bool> {
         Ok(self

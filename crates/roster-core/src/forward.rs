@@ -35,7 +35,7 @@ macro_rules! forward_directory_methods {
                 removal delete_tenant(id: &$crate::TenantId) -> () = DeleteTenant;
             }
             MembershipDirectory {
-                read list_members(tenant: &$crate::TenantId) -> ::std::vec::Vec<$crate::Membership> = ListMembers;
+                read list_members_page(tenant: &$crate::TenantId, page: $crate::PageRequest) -> $crate::Page<$crate::Membership> = ListMembers;
                 read list_user_memberships(user: &$crate::UserId) -> ::std::vec::Vec<$crate::Membership> = ListUserMemberships;
                 write add_member(tenant: &$crate::TenantId, user: &$crate::UserId, request: &$crate::MembershipRequest) -> $crate::Membership = AddMember;
                 removal remove_member(tenant: &$crate::TenantId, user: &$crate::UserId) -> () = RemoveMember;

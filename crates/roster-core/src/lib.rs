@@ -5,7 +5,8 @@
 //! implements ([`UserDirectory`], [`TenantDirectory`],
 //! [`MembershipDirectory`]), their blanket helpers ([`UserDirectoryExt`],
 //! [`TenantDirectoryExt`], [`MembershipDirectoryExt`]), the one [`Error`]
-//! type, the flat [`Capabilities`] struct and the [`paginate`] helper.
+//! type, the flat [`Capabilities`] struct and the pagination helpers
+//! ([`paginate`], [`paginate_through_empty_pages`]).
 //!
 //! Adapters implement the service traits ([`UserService`],
 //! [`TenantService`], [`MembershipService`]); callers hold them as a
@@ -50,7 +51,7 @@ pub use model::{
     PageRequest, Principal, Role, RoleSpec, Tenant, TenantId, TenantMember, TenantRole,
     TenantsWithMembers, User, UserId, UserStatus, UserUpdate, WireGuardKey,
 };
-pub use pagination::paginate;
+pub use pagination::{paginate, paginate_through_empty_pages};
 pub use provider_data::{ProviderData, ProviderFields, Raw, map_items};
 pub use service::{Checked, Connect, MembershipService, TenantService, UserService, path_segment};
 

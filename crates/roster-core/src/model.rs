@@ -990,7 +990,9 @@ impl PageRequest {
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page<T> {
-    /// The items on this page.
+    /// The items on this page. A page of members may be empty and still
+    /// have a `next` (see
+    /// [`MembershipDirectory::list_members_page`](crate::MembershipDirectory::list_members_page)).
     pub items: Vec<T>,
     /// The cursor for the next page, or `None` on the last page.
     pub next: Option<String>,

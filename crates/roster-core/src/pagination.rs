@@ -1,5 +1,8 @@
-//! The one pagination helper every list goes through.
+//! The pagination helpers every list goes through: [`paginate`], and
+//! [`paginate_through_empty_pages`] for lists whose pages may be empty
+//! before the end.
 
+use std::collections::HashSet;
 use std::future::Future;
 
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
@@ -16,9 +19,54 @@ use crate::model::Page;
 /// - It fetches a page only when the consumer asks for an item past the
 ///   ones it has, so a consumer that stops early sends no further request.
 /// - An error ends the stream after it is yielded.
-/// - A provider that hands back the cursor it was just given would loop
+/// - A provider that hands back a cursor it was given before would loop
 ///   forever; that ends the stream with an [`ErrorKind::Unexpected`] error.
+///
+/// For a list whose pages may be empty before its end, use
+/// [`paginate_through_empty_pages`].
 pub fn paginate<'a, T, F, Fut>(fetch: F) -> BoxStream<'a, Result<T>>
+where
+    T: Send + 'a,
+    F: FnMut(Option<String>) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<Page<T>>> + Send + 'a,
+{
+    follow(fetch, EmptyPage::Ends)
+}
+
+/// Like [`paginate`], but an empty page with a `next` cursor does not end
+/// the list: the stream goes on to the next page.
+///
+/// This is for lists filtered out of a paged list, such as a tenant's
+/// members read from a paged user list (Adverity): a page of users none of
+/// whom is a member is an empty page of members, and more may follow. Such
+/// an adapter must hand out a `next` only while its underlying pages still
+/// hold something, so the list ends where the underlying one does. A cursor
+/// handed back twice ends the stream with an [`ErrorKind::Unexpected`]
+/// error, as in [`paginate`], so a provider that cycles through cursors
+/// cannot keep it busy forever; empty pages are never yielded, so a
+/// consumer sees only items.
+pub fn paginate_through_empty_pages<'a, T, F, Fut>(fetch: F) -> BoxStream<'a, Result<T>>
+where
+    T: Send + 'a,
+    F: FnMut(Option<String>) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<Page<T>>> + Send + 'a,
+{
+    follow(fetch, EmptyPage::Continues)
+}
+
+/// What an empty page with a `next` cursor means.
+#[derive(Clone, Copy)]
+enum EmptyPage {
+    /// The end of the list: a provider may keep handing out cursors past
+    /// its last item.
+    Ends,
+    /// Nothing on this page; the list goes on.
+    Continues,
+}
+
+/// The one page-following loop behind [`paginate`] and
+/// [`paginate_through_empty_pages`].
+fn follow<'a, T, F, Fut>(fetch: F, empty_page: EmptyPage) -> BoxStream<'a, Result<T>>
 where
     T: Send + 'a,
     F: FnMut(Option<String>) -> Fut + Send + 'a,
@@ -30,28 +78,45 @@ where
         Done,
     }
 
-    stream::unfold((Cursor::First, fetch), |(cursor, mut fetch)| async move {
-        let requested = match cursor {
+    struct State<F> {
+        cursor: Cursor,
+        fetch: F,
+        // Every cursor requested so far: one handed out again means the
+        // provider is going round in a circle, however long.
+        seen: HashSet<String>,
+    }
+
+    let start = State {
+        cursor: Cursor::First,
+        fetch,
+        seen: HashSet::new(),
+    };
+    stream::unfold(start, move |mut state| async move {
+        let requested = match std::mem::replace(&mut state.cursor, Cursor::Done) {
             Cursor::Done => return None,
             Cursor::First => None,
             Cursor::After(next) => Some(next),
         };
-        let page = match fetch(requested.clone()).await {
+        if let Some(cursor) = &requested {
+            state.seen.insert(cursor.clone());
+        }
+        let page = match (state.fetch)(requested).await {
             Ok(page) => page,
-            Err(err) => return Some((Err(err), (Cursor::Done, fetch))),
+            Err(err) => return Some((Err(err), state)),
         };
-        let next = match page.next {
-            Some(next) if requested.as_deref() == Some(next.as_str()) => {
+        state.cursor = match page.next {
+            Some(next) if state.seen.contains(&next) => {
                 let err = Error::new(
                     ErrorKind::Unexpected,
-                    "provider returned the same page cursor twice; stopping to avoid a loop",
+                    "provider handed out a page cursor it was given before; stopping to avoid a loop",
                 );
-                return Some((Err(err), (Cursor::Done, fetch)));
+                return Some((Err(err), state));
             }
             Some(next) if !page.items.is_empty() => Cursor::After(next),
+            Some(next) if matches!(empty_page, EmptyPage::Continues) => Cursor::After(next),
             _ => Cursor::Done,
         };
-        Some((Ok(page.items), (next, fetch)))
+        Some((Ok(page.items), state))
     })
     .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
     .try_flatten()
@@ -159,6 +224,108 @@ mod tests {
         .await;
         assert_eq!(collected.len(), 3);
         assert!(collected[2].is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_cursor_cycle_longer_than_one_page_is_an_error_not_a_loop() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        // a -> b -> a -> ...
+        let result: Result<Vec<u8>> = paginate(move |cursor| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let next = match cursor.as_deref() {
+                Some("a") => "b",
+                _ => "a",
+            };
+            async move {
+                Ok(Page {
+                    items: vec![1],
+                    next: Some(next.to_string()),
+                })
+            }
+        })
+        .try_collect()
+        .await;
+        assert_eq!(result.expect_err("cycle").kind(), ErrorKind::Unexpected);
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            3,
+            "first, a, b; a is not asked again"
+        );
+    }
+
+    /// Pages of a filtered list: `pages[n]` is page `n`'s items, and every
+    /// page but the last names the next.
+    fn sparse(pages: Vec<Vec<u8>>) -> impl Fn(Option<String>) -> Page<u8> {
+        move |cursor| {
+            let number: usize = cursor.map_or(0, |c| c.parse().expect("numeric cursor"));
+            Page {
+                items: pages[number].clone(),
+                next: (number + 1 < pages.len()).then(|| (number + 1).to_string()),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn through_empty_pages_goes_on_past_empty_pages_to_the_end() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let source = sparse(vec![vec![], vec![1, 2], vec![], vec![], vec![3], vec![]]);
+        let items: Vec<u8> = paginate_through_empty_pages(move |cursor| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let page = source(cursor);
+            async move { Ok(page) }
+        })
+        .try_collect()
+        .await
+        .expect("all pages");
+        assert_eq!(items, [1, 2, 3]);
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            6,
+            "every page, the empty ones too"
+        );
+    }
+
+    #[tokio::test]
+    async fn through_empty_pages_stops_at_no_next_and_when_the_consumer_stops() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let source = sparse(vec![vec![1], vec![], vec![2], vec![3]]);
+        let first_two: Vec<u8> = paginate_through_empty_pages(move |cursor| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let page = source(cursor);
+            async move { Ok(page) }
+        })
+        .take(2)
+        .try_collect()
+        .await
+        .expect("items");
+        assert_eq!(first_two, [1, 2]);
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            3,
+            "the fourth page is never fetched"
+        );
+    }
+
+    #[tokio::test]
+    async fn through_empty_pages_a_repeated_cursor_on_empty_pages_is_an_error_not_a_loop() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let result: Result<Vec<u8>> = paginate_through_empty_pages(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async {
+                Ok(Page::<u8> {
+                    items: vec![],
+                    next: Some("same".to_string()),
+                })
+            }
+        })
+        .try_collect()
+        .await;
+        assert_eq!(result.expect_err("loop").kind(), ErrorKind::Unexpected);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 }

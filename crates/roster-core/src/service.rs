@@ -148,8 +148,15 @@ pub trait TenantService: Provider {
 /// [`MembershipDirectory`], called only after [`Checked`]'s checks passed.
 #[async_trait]
 pub trait MembershipService: Provider {
-    /// The members of a tenant; see [`MembershipDirectory::list_members`].
-    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>>;
+    /// One page of a tenant's members; see
+    /// [`MembershipDirectory::list_members_page`]. A page may be empty and
+    /// still name a next one. [`Checked`] has already refused a cursor
+    /// where [`Capabilities::server_side_pagination`] is off.
+    async fn list_members_page(
+        &self,
+        tenant: &TenantId,
+        page: PageRequest,
+    ) -> Result<Page<Membership>>;
 
     /// The tenants of a user; see
     /// [`MembershipDirectory::list_user_memberships`].
@@ -168,12 +175,25 @@ pub trait MembershipService: Provider {
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()>;
 
     /// The members of several tenants; see
-    /// [`MembershipDirectory::list_members_of`]. The default asks per
-    /// tenant, several at a time.
+    /// [`MembershipDirectory::list_members_of`]. The default reads every
+    /// page of each tenant's members, several tenants at a time.
     async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
+        use futures::{FutureExt, TryStreamExt};
         let reads = tenants
             .iter()
-            .map(|tenant| self.list_members(tenant))
+            .map(|tenant| {
+                crate::pagination::paginate_through_empty_pages(move |cursor| {
+                    self.list_members_page(
+                        tenant,
+                        PageRequest {
+                            cursor,
+                            page_size: None,
+                        },
+                    )
+                })
+                .try_collect()
+                .boxed()
+            })
             .collect();
         crate::ext::members_of_each(reads).await
     }
@@ -499,11 +519,16 @@ impl<S: TenantService> TenantDirectory for Checked<S> {
 
 #[async_trait]
 impl<S: MembershipService + UserService> MembershipDirectory for Checked<S> {
-    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
+    async fn list_members_page(
+        &self,
+        tenant: &TenantId,
+        page: PageRequest,
+    ) -> Result<Page<Membership>> {
         let gate = Gate::new(self, Operation::ListMembers);
         gate.require(gate.caps.list_members, "listing a tenant's members")?
-            .segment("tenant id", tenant.as_str())?;
-        gate.done(self.service.list_members(tenant).await)
+            .segment("tenant id", tenant.as_str())?
+            .page(&page)?;
+        gate.done(self.service.list_members_page(tenant, page).await)
     }
 
     async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {

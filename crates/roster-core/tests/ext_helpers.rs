@@ -119,14 +119,26 @@ impl TenantDirectory for Fake {
 
 #[async_trait]
 impl MembershipDirectory for Fake {
-    async fn list_members(&self, tenant: &TenantId) -> roster_core::Result<Vec<Membership>> {
-        Ok(self
-            .state()
-            .members
-            .iter()
-            .filter(|(t, _)| t == tenant)
-            .map(|(t, u)| membership(t, u))
-            .collect())
+    async fn list_members_page(
+        &self,
+        tenant: &TenantId,
+        page: PageRequest,
+    ) -> roster_core::Result<Page<Membership>> {
+        // As Adverity reads them: pages of two rows of the whole membership
+        // table (cursor = offset), filtered to the tenant, so a page may
+        // hold none of its members and still name a next one.
+        let mut state = self.state();
+        state.calls.push(format!("list_members {tenant}"));
+        let start: usize = page.cursor.map_or(0, |c| c.parse().expect("cursor"));
+        let end = (start + 2).min(state.members.len());
+        Ok(Page {
+            items: state.members[start..end]
+                .iter()
+                .filter(|(t, _)| t == tenant)
+                .map(|(t, u)| membership(t, u))
+                .collect(),
+            next: (end < state.members.len()).then(|| end.to_string()),
+        })
     }
     async fn list_user_memberships(&self, user: &UserId) -> roster_core::Result<Vec<Membership>> {
         Ok(self
@@ -178,6 +190,65 @@ async fn list_users_streams_every_page() {
     let all: Vec<User> = fake.list_users().try_collect().await.expect("list");
     assert_eq!(all.len(), 5);
     assert_eq!(fake.state().calls.len(), 3, "pages of two: 2 + 2 + 1");
+}
+
+/// `a`'s members in rows 0 and 5 of the membership table: in pages of
+/// two, page 0 holds one, pages 1 and 2 (rows 2 to 5) hold none and one.
+fn members_with_empty_pages_between() -> Fake {
+    let fake = Fake::default();
+    let rows = ["a", "b", "b", "b", "b", "a", "b"];
+    for (n, tenant) in rows.into_iter().enumerate() {
+        let user = UserId::new(format!("u{n}")).expect("id");
+        fake.state().members.push((tid(tenant), user));
+    }
+    fake
+}
+
+#[tokio::test]
+async fn stream_members_goes_on_through_empty_pages_to_the_last() {
+    let fake = members_with_empty_pages_between();
+    let members: Vec<Membership> = fake
+        .stream_members(&tid("a"))
+        .try_collect()
+        .await
+        .expect("members");
+    let ids: Vec<&str> = members.iter().map(|m| m.user.as_str()).collect();
+    assert_eq!(ids, ["u0", "u5"]);
+    assert_eq!(
+        fake.state().calls.len(),
+        4,
+        "every page of two, the empty middle one too: rows 0-1, 2-3, 4-5, 6"
+    );
+}
+
+#[tokio::test]
+async fn stream_members_is_lazy_and_list_members_collects_every_page() {
+    let fake = members_with_empty_pages_between();
+    let first: Vec<Membership> = {
+        use futures::StreamExt;
+        fake.stream_members(&tid("a"))
+            .take(1)
+            .try_collect()
+            .await
+            .expect("first")
+    };
+    assert_eq!(first[0].user.as_str(), "u0");
+    assert_eq!(fake.state().calls.len(), 1, "one page for the first member");
+
+    fake.state().calls.clear();
+    let all = fake.list_members(&tid("a")).await.expect("members");
+    assert_eq!(all.len(), 2);
+    assert_eq!(fake.state().calls.len(), 4);
+
+    // The default list_members_of reads every tenant's pages the same way.
+    fake.state().calls.clear();
+    let both = fake
+        .list_members_of(&[tid("a"), tid("b")])
+        .await
+        .expect("of both");
+    let ids: Vec<&str> = both.iter().map(|m| m.user.as_str()).collect();
+    assert_eq!(ids, ["u0", "u5", "u1", "u2", "u3", "u4", "u6"]);
+    assert_eq!(fake.state().calls.len(), 8, "four pages per tenant");
 }
 
 #[tokio::test]

@@ -626,10 +626,17 @@ impl IaasService {
 
 #[async_trait]
 impl MembershipService for IaasService {
-    /// Lists all tenants (one request) and returns this one's members.
-    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
+    /// Lists all tenants (one request) and returns this one's members, in
+    /// one page: the API does not paginate. A cursor (which this adapter
+    /// never hands out) is refused.
+    async fn list_members_page(
+        &self,
+        tenant: &TenantId,
+        _page: PageRequest,
+    ) -> Result<Page<Membership>> {
         let operation = Operation::ListMembers;
         memberships_from_api(self.find_tenant(tenant, operation).await?)
+            .map(Page::complete)
             .map_err(self.decoded(operation))
     }
 

@@ -2,9 +2,9 @@
 //! emulator, checking the server's state after each.
 
 use roster_core::{
-    Email, MembershipDirectory, MembershipRequest, NewTenant, NewUser, Role, TenantDirectory,
-    TenantDirectoryExt, TenantId, UserDirectory, UserDirectoryExt, UserId, UserUpdate,
-    WireGuardKey,
+    Email, MembershipDirectory, MembershipDirectoryExt, MembershipRequest, NewTenant, NewUser,
+    Role, TenantDirectory, TenantDirectoryExt, TenantId, UserDirectory, UserDirectoryExt, UserId,
+    UserUpdate, WireGuardKey,
 };
 use roster_http::SecretString;
 use roster_iaas::{IaasClient, IaasConfig};

@@ -2,9 +2,10 @@
 //! path, query, headers and body, and asserting the decoded result.
 
 use roster_core::{
-    CreateOutcome, Email, ErrorKind, MembershipDirectory, MembershipRequest, NewTenant, NewUser,
-    Operation, PageRequest, ProviderData, Role, RoleSpec, TenantDirectory, TenantId, TenantRole,
-    UserDirectory, UserId, UserStatus, UserUpdate, WireGuardKey,
+    CreateOutcome, Email, ErrorKind, MembershipDirectory, MembershipDirectoryExt,
+    MembershipRequest, NewTenant, NewUser, Operation, PageRequest, ProviderData, Role, RoleSpec,
+    TenantDirectory, TenantId, TenantRole, UserDirectory, UserId, UserStatus, UserUpdate,
+    WireGuardKey,
 };
 use roster_http::{HttpSettings, SecretString};
 use roster_iaas::{IaasClient, IaasConfig, SshKeyId};

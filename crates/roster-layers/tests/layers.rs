@@ -8,10 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::TryStreamExt;
 use roster_core::{
     Capabilities, CreateOutcome, Created, Email, Error, ErrorKind, Membership, MembershipDirectory,
-    MembershipRequest, NewTenant, NewUser, Operation, Page, PageRequest, Provider, Result, Tenant,
-    TenantDirectory, TenantId, User, UserDirectory, UserId, UserStatus, UserUpdate,
+    MembershipDirectoryExt, MembershipRequest, NewTenant, NewUser, Operation, Page, PageRequest,
+    Provider, Result, Tenant, TenantDirectory, TenantId, User, UserDirectory, UserId, UserStatus,
+    UserUpdate,
 };
 use roster_layers::{ConcurrencyLimit, LayerExt, RateLimit, Retry, Stack, Timeout, Trace};
 use tokio::time::Instant;
@@ -40,6 +42,8 @@ struct State {
     arriving: Option<User>,
     /// Lists in this many pages, each this slow (the users on the last).
     slow_pages: Option<(usize, Duration)>,
+    /// The cursor of every member page asked for, in order.
+    member_cursors: Vec<Option<String>>,
     /// What the fake says its client enforces per request (it enforces
     /// nothing, so a test sees whether the stack armed a timer).
     request_timeout: Option<Duration>,
@@ -231,9 +235,31 @@ impl TenantDirectory for Fake {
 
 #[async_trait]
 impl MembershipDirectory for Fake {
-    async fn list_members(&self, _tenant: &TenantId) -> Result<Vec<Membership>> {
+    /// Three pages, the middle one empty: `u0` on the first, `u2` on the
+    /// last.
+    async fn list_members_page(
+        &self,
+        tenant: &TenantId,
+        page: PageRequest,
+    ) -> Result<Page<Membership>> {
+        self.0
+            .lock()
+            .unwrap()
+            .member_cursors
+            .push(page.cursor.clone());
         self.step(Operation::ListMembers).await?;
-        Ok(Vec::new())
+        let index: usize = page.cursor.as_deref().map_or(0, |c| c.parse().unwrap());
+        let items = match index {
+            1 => Vec::new(),
+            _ => vec![Membership::new(
+                tenant.clone(),
+                UserId::new(format!("u{index}")).unwrap(),
+            )],
+        };
+        Ok(Page {
+            items,
+            next: (index < 2).then(|| (index + 1).to_string()),
+        })
     }
 
     async fn list_user_memberships(&self, _user: &UserId) -> Result<Vec<Membership>> {
@@ -691,6 +717,27 @@ async fn the_default_stack_wraps_every_trait_and_keeps_capabilities() {
 
     let bare = Stack::none().apply(Fake::scripted([Step::Fail(status(503))]));
     assert_eq!(bare.get_user(&id()).await.unwrap_err().status(), Some(503));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_member_stream_through_the_layers_retries_the_failed_page_alone() {
+    // The second page (the empty one) fails once.
+    let fake = Fake::scripted([Step::Ok, Step::Fail(status(503)), Step::Ok, Step::Ok]);
+    let directory = Stack::default().retry(retry()).apply(fake.clone());
+    let tenant = TenantId::new("t1").unwrap();
+    let members: Vec<Membership> = directory
+        .stream_members(&tenant)
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = members.iter().map(|m| m.user.as_str()).collect();
+    assert_eq!(ids, ["u0", "u2"], "on through the empty page");
+    let cursors = fake.0.lock().unwrap().member_cursors.clone();
+    assert_eq!(
+        cursors,
+        [None, Some("1".into()), Some("1".into()), Some("2".into())],
+        "each cursor reaches the directory as given; only the failed page is sent again"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -909,11 +909,16 @@ impl TenantService for MediumOneService {
 
 #[async_trait]
 impl MembershipService for MediumOneService {
-    /// `/user_list_in_tenant` (one request), with each member's role in
-    /// this tenant (an unknown role name is `TenantRole::Other`, the name in
+    /// `/user_list_in_tenant` (one request), in one page (the API does not
+    /// paginate; a cursor is refused), with each member's role in this
+    /// tenant (an unknown role name is `TenantRole::Other`, the name in
     /// `raw_role`) and their entry as provider data. Only an entry without
     /// a `user_id` fails the list (`Decode`, naming its position).
-    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
+    async fn list_members_page(
+        &self,
+        tenant: &TenantId,
+        _page: PageRequest,
+    ) -> Result<Page<Membership>> {
         let operation = Operation::ListMembers;
         let uuid = tenant_uuid(tenant)?;
         let tenant_id = self.tenant_param(uuid, operation)?;
@@ -923,7 +928,7 @@ impl MembershipService for MediumOneService {
             })
             .await?;
         let members = map_items(&list.0, |user| members_from_api(user, tenant, uuid))?;
-        Ok(members.into_iter().flatten().collect())
+        Ok(Page::complete(members.into_iter().flatten().collect()))
     }
 
     /// Reads the user list (one request) and returns the user's

@@ -3,9 +3,9 @@
 //! rules, duplicate creates.
 
 use roster_core::{
-    Email, ErrorKind, MembershipDirectory, MembershipRequest, NewTenant, NewUser, PageRequest,
-    TenantDirectory, TenantDirectoryExt, TenantId, TenantRole, UserDirectory, UserDirectoryExt,
-    UserUpdate,
+    Email, ErrorKind, MembershipDirectory, MembershipDirectoryExt, MembershipRequest, NewTenant,
+    NewUser, PageRequest, TenantDirectory, TenantDirectoryExt, TenantId, TenantRole, UserDirectory,
+    UserDirectoryExt, UserUpdate,
 };
 use roster_http::SecretString;
 use roster_medium_one::{AdminMode, MediumOneClient, MediumOneConfig, SessionTransport};

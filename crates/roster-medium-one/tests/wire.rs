@@ -3,9 +3,9 @@
 //! header and body, and asserting the decoded result.
 
 use roster_core::{
-    Email, ErrorKind, MembershipDirectory, MembershipRequest, NewTenant, NewUser, PageRequest,
-    Provider, Role, TenantDirectory, TenantId, TenantRole, UserDirectory, UserId, UserStatus,
-    UserUpdate, WireGuardKey,
+    Email, ErrorKind, MembershipDirectory, MembershipDirectoryExt, MembershipRequest, NewTenant,
+    NewUser, PageRequest, Provider, Role, TenantDirectory, TenantId, TenantRole, UserDirectory,
+    UserId, UserStatus, UserUpdate, WireGuardKey,
 };
 use roster_http::SecretString;
 use roster_medium_one::{AdminMode, MediumOneClient, MediumOneConfig, SessionTransport};

@@ -571,10 +571,14 @@ impl TenantService for NetbirdService {
 
 #[async_trait]
 impl MembershipService for NetbirdService {
-    /// The users whose `auto_groups` hold this group: two requests, one to
-    /// check the group exists (`NotFound` otherwise) and one listing every
-    /// user.
-    async fn list_members(&self, tenant: &TenantId) -> Result<Vec<Membership>> {
+    /// The users whose `auto_groups` hold this group, in one page (the API
+    /// does not paginate; a cursor is refused): two requests, one to check
+    /// the group exists (`NotFound` otherwise) and one listing every user.
+    async fn list_members_page(
+        &self,
+        tenant: &TenantId,
+        _page: PageRequest,
+    ) -> Result<Page<Membership>> {
         let operation = Operation::ListMembers;
         let path = group_path(tenant)?;
         self.context()
@@ -588,7 +592,7 @@ impl MembershipService for NetbirdService {
                 .then(|| membership(tenant, user))
                 .transpose()
         })?;
-        Ok(members.into_iter().flatten().collect())
+        Ok(Page::complete(members.into_iter().flatten().collect()))
     }
 
     /// The user's `auto_groups`, from one request listing every user.

@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use roster_core::{
-    CreateOutcome, Email, ErrorKind, MembershipDirectory, MembershipRequest, NewTenant, NewUser,
-    Operation, PageRequest, Role, RoleSpec, TenantDirectory, TenantId, TenantRole, UserDirectory,
-    UserId, UserStatus, UserUpdate,
+    CreateOutcome, Email, ErrorKind, MembershipDirectory, MembershipDirectoryExt,
+    MembershipRequest, NewTenant, NewUser, Operation, PageRequest, Role, RoleSpec, TenantDirectory,
+    TenantId, TenantRole, UserDirectory, UserId, UserStatus, UserUpdate,
 };
 use roster_http::{HttpSettings, SecretString};
 use roster_netbird::{
@@ -678,6 +678,37 @@ async fn list_members_checks_the_group_then_filters_users() {
         members[0].user_email.as_ref().map(Email::as_str),
         Some("demo@netbird.io")
     );
+}
+
+#[tokio::test]
+async fn members_come_in_one_page_and_a_cursor_is_refused_before_sending() {
+    let (server, client) = setup().await;
+    for bad in ["2", "2:3:devs", "next"] {
+        let err = client
+            .list_members_page(&tid(DEVS), PageRequest::after(bad))
+            .await
+            .expect_err(bad);
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}: {err}");
+        assert_eq!(err.operation(), Some(Operation::ListMembers), "{bad}");
+        assert_eq!(err.provider(), Some("netbird"), "{bad}");
+    }
+    assert!(requests(&server).await.is_empty(), "nothing was sent");
+
+    authorized("GET", &format!("/api/groups/{DEVS}"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture_group(DEVS)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    serve_users(&server, 1).await;
+    // A page size is no cursor: the one page holds every member anyway.
+    let page = client
+        .list_members_page(&tid(DEVS), PageRequest::first().with_page_size(1))
+        .await
+        .expect("one page");
+    let ids: Vec<&str> = page.items.iter().map(|m| m.user.as_str()).collect();
+    assert_eq!(ids, [TOM, ALICE]);
+    assert_eq!(page.next, None, "there is never a next page");
+    assert_eq!(requests(&server).await.len(), 2);
 }
 
 #[tokio::test]

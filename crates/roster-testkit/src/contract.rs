@@ -47,9 +47,10 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
 use roster_core::{
-    Capabilities, CreateOutcome, Directory, Email, ErrorKind, Membership, MembershipRequest,
-    NewTenant, NewUser, PageRequest, Result, Role, RoleSpec, Tenant, TenantDirectoryExt, TenantId,
-    TenantRole, User, UserDirectoryExt, UserId, UserStatus, UserUpdate, WireGuardKey, paginate,
+    Capabilities, CreateOutcome, Directory, Email, ErrorKind, Membership, MembershipDirectoryExt,
+    MembershipRequest, NewTenant, NewUser, PageRequest, Result, Role, RoleSpec, Tenant,
+    TenantDirectoryExt, TenantId, TenantRole, User, UserDirectoryExt, UserId, UserStatus,
+    UserUpdate, WireGuardKey, paginate, paginate_through_empty_pages,
 };
 use roster_layers::Stack;
 use uuid::Uuid;
@@ -123,6 +124,7 @@ checks!(
     status_changes,
     tenant_crud,
     membership_roundtrip,
+    member_list_streams_all_pages,
     tenant_roles_of_memberships,
     single_tenant_rule,
     move_between_tenants,
@@ -966,6 +968,86 @@ pub async fn membership_roundtrip(subject: &Subject<'_>) -> CheckOutcome {
     CheckOutcome::Passed
 }
 
+/// A tenant's members, listed page by page. The member stream sees each
+/// member once. Where the adapter says it pages, a walk
+/// [`SMALL_PAGE`] at a time crosses at least two page boundaries, going on
+/// through pages that hold no member (a provider whose members are read off
+/// its paged user list has them: a run of users outside the tenant fills a
+/// whole page), and still sees each member once; where it does not, it
+/// answers in one page whatever is asked, and a cursor is `InvalidInput`
+/// with nothing sent.
+pub async fn member_list_streams_all_pages(subject: &Subject<'_>) -> CheckOutcome {
+    let caps = subject.caps();
+    require!(caps, list_members, add_member, create_user);
+    let name = subject.name();
+    let dir = subject.directory;
+    let tenant = match member_tenant(subject, "paged-members").await {
+        Ok(tenant) => tenant,
+        Err(skip) => return skip,
+    };
+    // Enough members for two page boundaries on their own, with a run of
+    // outsiders after the first that covers a whole page of users wherever
+    // the page boundaries fall.
+    let outsiders_run = 2 * SMALL_PAGE as usize - 1;
+    let mut members = HashSet::new();
+    for n in 0..PAGED_RECORDS {
+        let user = new_user(subject, "paged-member").await;
+        dir.add_member(&tenant.id, &user.id, &membership_request(&caps))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: add member: {e}"));
+        members.insert(user.id);
+        if n == 0 {
+            for _ in 0..outsiders_run {
+                new_user(subject, "outsider").await;
+            }
+        }
+    }
+    let streamed: Vec<UserId> = dir
+        .stream_members(&tenant.id)
+        .map_ok(|m| m.user)
+        .try_collect()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: stream members: {e}"));
+    assert_each_once(name, "the member stream", &streamed, &members);
+
+    let pages = std::sync::atomic::AtomicUsize::new(0);
+    let small: Vec<UserId> = paginate_through_empty_pages(|cursor| {
+        pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let request = match cursor {
+            Some(cursor) => PageRequest::after(cursor),
+            None => PageRequest::first(),
+        }
+        .with_page_size(SMALL_PAGE);
+        dir.list_members_page(&tenant.id, request)
+    })
+    .map_ok(|m| m.user)
+    .try_collect()
+    .await
+    .unwrap_or_else(|e| panic!("{name}: list members {SMALL_PAGE} at a time: {e}"));
+    assert_each_once(name, "members in small pages", &small, &members);
+    let fetched = pages.into_inner();
+    if caps.server_side_pagination {
+        assert!(
+            fetched >= 3,
+            "{name}: {} members in {fetched} page(s) of {SMALL_PAGE}: fewer than two boundaries",
+            small.len()
+        );
+    } else {
+        assert_eq!(
+            fetched, 1,
+            "{name}: does not page, yet answered members in {fetched} pages"
+        );
+        subject
+            .assert_refused_locally(
+                "list_members_page with a cursor",
+                ErrorKind::InvalidInput,
+                dir.list_members_page(&tenant.id, PageRequest::after("2")),
+            )
+            .await;
+    }
+    CheckOutcome::Passed
+}
+
 /// A member added with a tenant role holds it, as the add answers and as
 /// both membership lists read it back, for each neutral tenant role.
 pub async fn tenant_roles_of_memberships(subject: &Subject<'_>) -> CheckOutcome {
@@ -1646,7 +1728,11 @@ pub async fn unsupported_is_error(subject: &Subject<'_>) -> CheckOutcome {
     }
     if !caps.list_members {
         subject
-            .assert_refused_locally("list_members", unsupported, dir.list_members(&tenant))
+            .assert_refused_locally(
+                "list_members_page",
+                unsupported,
+                dir.list_members_page(&tenant, PageRequest::first()),
+            )
             .await;
     }
     if !caps.list_user_memberships {
@@ -1691,4 +1777,110 @@ macro_rules! contract_tests {
             .await;
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roster_core::{
+        Created, MembershipDirectory, Page, Provider, TenantDirectory, UserDirectory,
+    };
+
+    /// A directory that can list members but neither add them nor create
+    /// users; every call panics, so a check that skips must send none.
+    struct ListsMembersOnly;
+
+    impl Provider for ListsMembersOnly {
+        fn provider_id(&self) -> &'static str {
+            "lists-members-only"
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities {
+                list_members: true,
+                list_tenants: true,
+                ..Capabilities::default()
+            }
+        }
+    }
+
+    #[async_trait]
+    impl UserDirectory for ListsMembersOnly {
+        async fn list_users_page(&self, _: PageRequest) -> Result<Page<User>> {
+            unreachable!("list_users_page")
+        }
+        async fn get_user(&self, _: &UserId) -> Result<User> {
+            unreachable!("get_user")
+        }
+        async fn create_user(&self, _: &NewUser) -> Result<Created<User>> {
+            unreachable!("create_user")
+        }
+        async fn update_user(&self, _: &UserId, _: &UserUpdate) -> Result<User> {
+            unreachable!("update_user")
+        }
+        async fn delete_user(&self, _: &UserId) -> Result<()> {
+            unreachable!("delete_user")
+        }
+    }
+
+    #[async_trait]
+    impl TenantDirectory for ListsMembersOnly {
+        async fn list_tenants_page(&self, _: PageRequest) -> Result<Page<Tenant>> {
+            unreachable!("list_tenants_page")
+        }
+        async fn get_tenant(&self, _: &TenantId) -> Result<Tenant> {
+            unreachable!("get_tenant")
+        }
+        async fn create_tenant(&self, _: &NewTenant) -> Result<Created<Tenant>> {
+            unreachable!("create_tenant")
+        }
+        async fn delete_tenant(&self, _: &TenantId) -> Result<()> {
+            unreachable!("delete_tenant")
+        }
+    }
+
+    #[async_trait]
+    impl MembershipDirectory for ListsMembersOnly {
+        async fn list_members_page(
+            &self,
+            _: &TenantId,
+            _: PageRequest,
+        ) -> Result<Page<Membership>> {
+            unreachable!("list_members_page")
+        }
+        async fn list_user_memberships(&self, _: &UserId) -> Result<Vec<Membership>> {
+            unreachable!("list_user_memberships")
+        }
+        async fn add_member(
+            &self,
+            _: &TenantId,
+            _: &UserId,
+            _: &MembershipRequest,
+        ) -> Result<Membership> {
+            unreachable!("add_member")
+        }
+        async fn remove_member(&self, _: &TenantId, _: &UserId) -> Result<()> {
+            unreachable!("remove_member")
+        }
+    }
+
+    struct NoServer;
+
+    #[async_trait]
+    impl RequestCounter for NoServer {
+        async fn request_count(&self) -> usize {
+            0
+        }
+    }
+
+    #[tokio::test]
+    async fn the_paged_member_check_is_skipped_naming_what_is_off() {
+        let subject = Subject {
+            directory: &ListsMembersOnly,
+            requests: &NoServer,
+        };
+        assert_eq!(
+            member_list_streams_all_pages(&subject).await,
+            CheckOutcome::Skipped("capability off: add_member, create_user".into())
+        );
+    }
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 use roster_core::{
-    CreateOutcome, Created, Directory, Email, Error, ErrorKind, Membership, MembershipRequest,
-    NewUser, Operation, Result, RoleSpec, Tenant, TenantDirectoryExt, TenantId, User,
-    UserDirectoryExt,
+    CreateOutcome, Created, Directory, Email, Error, ErrorKind, Membership, MembershipDirectoryExt,
+    MembershipRequest, NewUser, Operation, Result, RoleSpec, Tenant, TenantDirectoryExt, TenantId,
+    User, UserDirectoryExt,
 };
 
 use crate::table::write_table;

@@ -7,8 +7,8 @@ use futures::{StreamExt, TryStreamExt};
 use roster::plan::{DesiredState, Format, ProviderDesired};
 use roster::state::{MembershipState, TenantState, UserState};
 use roster::{
-    Directory, Error, PageRequest, Role, Tenant, TenantDirectoryExt, TenantId, TenantRole, User,
-    UserDirectoryExt,
+    Directory, Error, Membership, MembershipDirectoryExt, PageRequest, Role, Tenant,
+    TenantDirectoryExt, TenantId, TenantRole, User, UserDirectoryExt,
 };
 use serde_json::json;
 
@@ -166,45 +166,76 @@ pub async fn whoami(app: &App, filter: ProviderFilter) -> roster::Result<Exit> {
     Ok(exit_for(failed, providers.len()))
 }
 
-/// Prints every record `list` streams from each provider as it arrives:
-/// a JSON object of `kind`, or a row under `header`. A provider whose
-/// stream fails is reported and counted, and the others go on.
-async fn stream_each<T: serde::Serialize>(
-    app: &App,
-    filter: &ProviderFilter,
-    kind: &str,
-    header: &[&str],
-    widths: &[usize],
-    list: impl Fn(&dyn Directory) -> futures::stream::BoxStream<'_, roster::Result<T>>,
-    row: impl Fn(&T) -> Vec<String>,
-) -> roster::Result<Exit> {
-    let providers = providers(app, filter)?;
-    let out = app.out();
-    if !out.is_json() {
-        out.line(stream_row(header, widths));
+/// How one kind of record is printed as it streams: a JSON object of
+/// `kind`, or a row of `widths` under `header`, whose cells are the
+/// provider's name and then `row`'s.
+struct Records<'a, T> {
+    kind: &'a str,
+    header: &'a [&'a str],
+    widths: &'a [usize],
+    row: &'a dyn Fn(&T) -> Vec<String>,
+}
+
+impl<T: serde::Serialize> Records<'_, T> {
+    /// The table's header line; JSON has none.
+    fn print_header(&self, app: &App) {
+        let out = app.out();
+        if !out.is_json() {
+            out.line(stream_row(self.header, self.widths));
+        }
     }
-    let mut failed = 0;
-    for (name, directory) in &providers {
-        let mut records = list(directory.as_ref());
+
+    /// Prints each record of provider `name`'s stream as it arrives, so
+    /// no list is ever held whole. A stream that fails is reported and
+    /// ends there; the answer says whether it did.
+    async fn print_stream(
+        &self,
+        app: &App,
+        name: &str,
+        mut records: futures::stream::BoxStream<'_, roster::Result<T>>,
+    ) -> bool {
+        let out = app.out();
         while let Some(record) = records.next().await {
             match record {
                 Ok(record) if out.is_json() => {
                     let mut value = json!(record);
                     value["provider"] = json!(name);
-                    out.object(kind, value);
+                    out.object(self.kind, value);
                 }
                 Ok(record) => {
-                    let mut cells = vec![name.clone()];
-                    cells.extend(row(&record));
+                    let mut cells = vec![name.to_owned()];
+                    cells.extend((self.row)(&record));
                     let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
-                    out.line(stream_row(&cells, widths));
+                    out.line(stream_row(&cells, self.widths));
                 }
                 Err(e) => {
-                    failed += 1;
                     report_failure(app, name, &e);
-                    break;
+                    return false;
                 }
             }
+        }
+        true
+    }
+}
+
+/// Prints every record `list` streams from each provider as it arrives
+/// ([`Records::print_stream`]). A provider whose stream fails is reported
+/// and counted, and the others go on.
+async fn stream_each<T: serde::Serialize>(
+    app: &App,
+    filter: &ProviderFilter,
+    records: &Records<'_, T>,
+    list: impl Fn(&dyn Directory) -> futures::stream::BoxStream<'_, roster::Result<T>>,
+) -> roster::Result<Exit> {
+    let providers = providers(app, filter)?;
+    records.print_header(app);
+    let mut failed = 0;
+    for (name, directory) in &providers {
+        if !records
+            .print_stream(app, name, list(directory.as_ref()))
+            .await
+        {
+            failed += 1;
         }
     }
     Ok(exit_for(failed, providers.len()))
@@ -212,57 +243,65 @@ async fn stream_each<T: serde::Serialize>(
 
 /// `roster users list`: one line per user, printed as each page arrives.
 pub async fn users(app: &App, filter: ProviderFilter) -> roster::Result<Exit> {
-    let header = ["provider", "id", "email", "status", "role"];
-    stream_each(
-        app,
-        &filter,
-        "user",
-        &header,
-        &[12, 36, 40, 10],
-        |directory| directory.list_users(),
-        |user: &User| {
-            let email = user.email.as_ref().map(|e| e.to_string());
-            let role = user
-                .raw_role
-                .clone()
-                .or_else(|| user.role.map(|r| r.to_string()));
-            vec![
-                user.id.to_string(),
-                email.unwrap_or_default(),
-                user.status.to_string(),
-                role.unwrap_or_else(|| "-".into()),
-            ]
-        },
-    )
-    .await
+    let row = |user: &User| {
+        let email = user.email.as_ref().map(|e| e.to_string());
+        let role = user
+            .raw_role
+            .clone()
+            .or_else(|| user.role.map(|r| r.to_string()));
+        vec![
+            user.id.to_string(),
+            email.unwrap_or_default(),
+            user.status.to_string(),
+            role.unwrap_or_else(|| "-".into()),
+        ]
+    };
+    let records = Records {
+        kind: "user",
+        header: &["provider", "id", "email", "status", "role"],
+        widths: &[12, 36, 40, 10],
+        row: &row,
+    };
+    stream_each(app, &filter, &records, |directory| directory.list_users()).await
 }
 
 /// `roster tenants list`, streaming.
 pub async fn tenants(app: &App, filter: ProviderFilter) -> roster::Result<Exit> {
-    stream_each(
-        app,
-        &filter,
-        "tenant",
-        &["provider", "id", "name"],
-        &[12, 36],
-        |directory| directory.list_tenants(),
-        |tenant: &Tenant| vec![tenant.id.to_string(), tenant.name.clone()],
-    )
-    .await
+    let row = |tenant: &Tenant| vec![tenant.id.to_string(), tenant.name.clone()];
+    let records = Records {
+        kind: "tenant",
+        header: &["provider", "id", "name"],
+        widths: &[12, 36],
+        row: &row,
+    };
+    stream_each(app, &filter, &records, |directory| directory.list_tenants()).await
 }
 
 /// `roster members list TENANT`: on each provider that has the tenant (by
-/// name, or else by id).
+/// name, or else by id), one line per member, printed as each page
+/// arrives, as the other lists are.
 pub async fn members(app: &App, args: MembersListArgs) -> roster::Result<Exit> {
     let providers = providers(app, &args.filter)?;
-    let out = app.out();
-    let widths = [12, 36, 40];
-    if !out.is_json() {
-        out.line(stream_row(
-            &["provider", "user id", "email", "role"],
-            &widths,
-        ));
-    }
+    let row = |member: &Membership| {
+        let email = member
+            .user_email
+            .as_ref()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        let role = member
+            .raw_role
+            .clone()
+            .or_else(|| member.role.map(|r| r.to_string()))
+            .unwrap_or_else(|| "-".into());
+        vec![member.user.to_string(), email, role]
+    };
+    let records = Records {
+        kind: "member",
+        header: &["provider", "user id", "email", "role"],
+        widths: &[12, 36, 40],
+        row: &row,
+    };
+    records.print_header(app);
     let mut failed = 0;
     let mut found = 0;
     for (name, directory) in &providers {
@@ -282,35 +321,11 @@ pub async fn members(app: &App, args: MembersListArgs) -> roster::Result<Exit> {
             }
         };
         found += 1;
-        match directory.list_members(&tenant).await {
-            Ok(members) => {
-                for member in members {
-                    if out.is_json() {
-                        let mut value = json!(member);
-                        value["provider"] = json!(name);
-                        out.object("member", value);
-                    } else {
-                        let email = member
-                            .user_email
-                            .as_ref()
-                            .map(|e| e.to_string())
-                            .unwrap_or_default();
-                        let role = member
-                            .raw_role
-                            .clone()
-                            .or_else(|| member.role.map(|r| r.to_string()))
-                            .unwrap_or_else(|| "-".into());
-                        out.line(stream_row(
-                            &[name, member.user.as_str(), &email, &role],
-                            &widths,
-                        ));
-                    }
-                }
-            }
-            Err(e) => {
-                failed += 1;
-                report_failure(app, name, &e);
-            }
+        if !records
+            .print_stream(app, name, directory.stream_members(&tenant))
+            .await
+        {
+            failed += 1;
         }
     }
     if found == 0 && failed == 0 {

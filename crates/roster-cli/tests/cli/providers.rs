@@ -138,6 +138,99 @@ async fn lists_stream_one_line_per_record_in_both_formats() {
     world.run(&["members", "list", "no-such-tenant"]).code(1);
 }
 
+/// Adverity reads members off its paged user list (50 users a page): a
+/// workspace with a member on the first page, none on the second, and one
+/// on the third.
+fn members_over_three_pages(world: &World) {
+    world.adverity.with_model(|m| {
+        let (workspace, _) = m.add_workspace("streamed");
+        for n in 0..120 {
+            let id = m.add_user(&format!("streamed{n:03}@example.com"), "Stream", "Ed");
+            if n == 0 || n == 110 {
+                m.assign(id, workspace);
+            }
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_list_goes_through_every_page_in_the_documented_shapes() {
+    let world = World::start().await;
+    members_over_three_pages(&world);
+    let table = world.run(&["members", "list", "streamed", "--provider", "adverity"]);
+    table.code(0);
+    insta::assert_snapshot!("members_list_table", normalize(&table.stdout));
+    let json = world.run(&[
+        "members",
+        "list",
+        "streamed",
+        "--provider",
+        "adverity",
+        "-o",
+        "json",
+    ]);
+    json.code(0);
+    let members = json.kind("member");
+    let emails: Vec<&str> = members
+        .iter()
+        .map(|m| m["user_email"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        emails,
+        ["streamed000@example.com", "streamed110@example.com"],
+        "on past the page of users without a member"
+    );
+    assert!(
+        members
+            .iter()
+            .all(|m| m["provider"] == "adverity" && m["tenant"] == "streamed"),
+        "{members:?}"
+    );
+    assert_eq!(json.json().len(), 2, "one object per member, nothing else");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_list_prints_each_page_as_it_arrives() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, ResponseTemplate};
+
+    let world = World::start().await;
+    members_over_three_pages(&world);
+    // The third page of users is refused (not retried): a list printed only
+    // once it is whole would print no member at all.
+    Mock::given(method("GET"))
+        .and(path("/api/v1/users/"))
+        .and(query_param("page", "3"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(
+            serde_json::json!({"detail": "You do not have permission to perform this action."}),
+        ))
+        .mount(world.adverity.server())
+        .await;
+    for format in ["table", "json"] {
+        let run = world.run(&[
+            "members",
+            "list",
+            "streamed",
+            "--provider",
+            "adverity",
+            "-o",
+            format,
+        ]);
+        run.code(1);
+        assert!(
+            run.stdout.contains("streamed000@example.com"),
+            "{format}: the first page's member is printed before the third page fails\n{}",
+            run.stdout
+        );
+        assert!(
+            !run.stdout.contains("streamed110@example.com"),
+            "{format}: {}",
+            run.stdout
+        );
+        assert!(run.stderr.contains("adverity"), "{format}: {}", run.stderr);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_emulator_command_serves_writes_a_config_and_prints_the_credentials() {
     let world = World::start().await;

@@ -134,8 +134,8 @@ impl TenantService for Fake {
 
 #[async_trait]
 impl MembershipService for Fake {
-    async fn list_members(&self, _: &TenantId) -> Result<Vec<Membership>> {
-        self.answer("list_members", vec![membership()])
+    async fn list_members_page(&self, _: &TenantId, _: PageRequest) -> Result<Page<Membership>> {
+        self.answer("list_members_page", Page::complete(vec![membership()]))
     }
     async fn list_user_memberships(&self, _: &UserId) -> Result<Vec<Membership>> {
         self.answer("list_user_memberships", vec![membership()])
@@ -240,8 +240,12 @@ fn calls() -> Vec<(Operation, &'static str, Call)> {
         (Operation::DeleteTenant, "delete_tenant", |c| {
             Box::pin(async move { c.delete_tenant(&tid("t1")).await })
         }),
-        (Operation::ListMembers, "list_members", |c| {
-            Box::pin(async move { c.list_members(&tid("t1")).await.map(drop) })
+        (Operation::ListMembers, "list_members_page", |c| {
+            Box::pin(async move {
+                c.list_members_page(&tid("t1"), PageRequest::first())
+                    .await
+                    .map(drop)
+            })
         }),
         (
             Operation::ListUserMemberships,
@@ -486,7 +490,10 @@ async fn ids_that_are_no_path_segment_are_invalid_input() {
             ),
             (
                 Operation::ListMembers,
-                client.list_members(&tid(bad)).await.map(drop),
+                client
+                    .list_members_page(&tid(bad), PageRequest::first())
+                    .await
+                    .map(drop),
             ),
             (
                 Operation::ListMembers,
@@ -563,16 +570,35 @@ async fn a_cursor_where_the_provider_does_not_paginate_is_invalid_input() {
         ErrorKind::InvalidInput,
         Operation::ListTenants,
     );
+    // Members follow the same rule: one flag covers every paged list.
+    let err = client
+        .list_members_page(&tid("t1"), PageRequest::after("2"))
+        .await
+        .unwrap_err();
+    assert_refused(
+        &client,
+        err,
+        ErrorKind::InvalidInput,
+        Operation::ListMembers,
+    );
     client
         .list_users_page(PageRequest::first())
         .await
         .expect("first page");
+    client
+        .list_members_page(&tid("t1"), PageRequest::first())
+        .await
+        .expect("first page of members");
 
     let paged = Fake::new(everything());
     paged
         .list_users_page(PageRequest::after("2"))
         .await
         .expect("paginating provider takes a cursor");
+    paged
+        .list_members_page(&tid("t1"), PageRequest::after("2"))
+        .await
+        .expect("and so do its member pages");
 }
 
 #[tokio::test]
@@ -620,7 +646,7 @@ async fn a_move_is_native_where_the_service_has_one_and_remove_then_add_otherwis
     // Tenant roles exist, so the old role is read first for a restore.
     assert_eq!(
         fallback.calls(),
-        vec!["list_members", "remove_member", "add_member"]
+        vec!["list_members_page", "remove_member", "add_member"]
     );
 
     let mut native = Fake::new(everything()).into_service();
