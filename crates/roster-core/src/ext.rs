@@ -153,6 +153,13 @@ pub trait MembershipDirectoryExt: MembershipDirectory {
         self.stream_members(tenant).try_collect().await
     }
 
+    /// `user`'s membership of `tenant`, read off the tenant's member
+    /// pages until it turns up (so a long list is neither held whole nor
+    /// read past the match).
+    async fn find_member(&self, tenant: &TenantId, user: &UserId) -> Result<Option<Membership>> {
+        first_match(self.stream_members(tenant), |m| &m.user == user).await
+    }
+
     /// Whether `user` is a member of `tenant`.
     async fn is_member(&self, tenant: &TenantId, user: &UserId) -> Result<bool> {
         Ok(self
@@ -220,11 +227,7 @@ pub async fn remove_then_add<D: MembershipDirectory + ?Sized>(
     // not the new one: read it first (one request).
     let mut restore = request.clone();
     if directory.capabilities().membership_roles {
-        let old = directory
-            .list_members(from)
-            .await?
-            .into_iter()
-            .find(|m| &m.user == user);
+        let old = directory.find_member(from, user).await?;
         restore.role = old.and_then(|m| m.role);
     }
     directory

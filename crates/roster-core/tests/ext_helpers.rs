@@ -179,6 +179,10 @@ fn tid(s: &str) -> TenantId {
     TenantId::new(s).expect("tenant id")
 }
 
+fn uid(s: &str) -> UserId {
+    UserId::new(s).expect("user id")
+}
+
 #[tokio::test]
 async fn list_users_streams_every_page() {
     let fake = Fake::default();
@@ -397,4 +401,31 @@ async fn traits_are_object_safe_and_helpers_work_through_dyn() {
             .expect("find")
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn find_member_reads_pages_through_empty_ones_until_the_match_and_no_further() {
+    let fake = members_with_empty_pages_between();
+    // Tenant a: u0 on page 0, u5 on page 2, an empty page 1 between and
+    // one more page (3) after.
+    let found = fake.find_member(&tid("a"), &uid("u5")).await.expect("u5");
+    assert_eq!(
+        found.map(|m| m.user.as_str().to_owned()).as_deref(),
+        Some("u5")
+    );
+    assert_eq!(fake.state().calls.len(), 3, "pages 0 to 2, not page 3");
+
+    fake.state().calls.clear();
+    let first = fake.find_member(&tid("a"), &uid("u0")).await.expect("u0");
+    assert!(first.is_some());
+    assert_eq!(
+        fake.state().calls.len(),
+        1,
+        "stops at the page with the match"
+    );
+
+    fake.state().calls.clear();
+    let absent = fake.find_member(&tid("a"), &uid("u1")).await.expect("u1");
+    assert!(absent.is_none(), "u1 is in tenant b, not a");
+    assert_eq!(fake.state().calls.len(), 4, "every page");
 }

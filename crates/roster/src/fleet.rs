@@ -1195,11 +1195,7 @@ async fn join_tenant(
     let tenant = find_tenant(directory, name).await?;
     let member = match current {
         Some(tenants) => tenants.contains(&tenant.id),
-        None => directory
-            .list_members(&tenant.id)
-            .await?
-            .iter()
-            .any(|m| &m.user == user),
+        None => directory.find_member(&tenant.id, user).await?.is_some(),
     };
     if member {
         return Ok(false);
