@@ -119,7 +119,7 @@ impl Harness {
             _running: running,
             store,
             base,
-            http: reqwest::Client::new(),
+            http: http_client(),
             logs,
         }
     }
@@ -193,6 +193,14 @@ impl Harness {
         })
         .await;
     }
+}
+
+/// A client for talking to a server the test started. reqwest needs the
+/// process's rustls provider, which otherwise is installed only once some
+/// roster client was built (a test run alone may have built none).
+pub fn http_client() -> reqwest::Client {
+    roster_http::install_crypto_provider();
+    reqwest::Client::new()
 }
 
 pub async fn wait_until<F, Fut>(limit: Duration, mut condition: F)

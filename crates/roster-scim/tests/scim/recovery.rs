@@ -288,7 +288,7 @@ async fn sigkill_mid_fan_out_then_restart_converges_without_duplicates() {
         .port();
     let listen = format!("127.0.0.1:{port}");
     let base = format!("http://{listen}/scim/v2");
-    let http = reqwest::Client::new();
+    let http = harness::http_client();
 
     let mut child = spawn(&config_path, &listen);
     wait_until(Duration::from_secs(60), || async {
