@@ -71,6 +71,11 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// A fresh SQLite store's URL, in a directory of its own.
+pub fn sqlite_url(name: &str) -> String {
+    format!("sqlite://{}", temp_dir(name).join("scim.db").display())
+}
+
 pub fn config(store_url: &str) -> ScimConfig {
     let mut config = ScimConfig::parse(MAPPING).expect("the test mapping parses");
     config.store.url = store_url.to_owned();
