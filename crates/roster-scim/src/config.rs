@@ -169,7 +169,8 @@ pub struct WorkerConfig {
     #[serde(default = "default_retry_max")]
     pub retry_max_ms: u64,
     /// How long a claimed operation stays claimed before another worker
-    /// may take it over (a crashed instance's claims), in seconds.
+    /// may take it over (a crashed instance's claims), in seconds; at least
+    /// 1. A running delivery renews its claim every third of this.
     #[serde(default = "default_lease")]
     pub lease_secs: u64,
     /// How often an idle worker looks for new operations, in milliseconds.
@@ -347,6 +348,12 @@ impl ScimConfig {
         if self.workers.count == 0 {
             return Err(ConfigError("workers.count must be at least 1".into()));
         }
+        if self.workers.lease_secs == 0 {
+            // A claim would lapse as soon as it is made, and the next claim
+            // (this instance's own included) would take the row again while
+            // its first delivery still runs.
+            return Err(ConfigError("workers.lease_secs must be at least 1".into()));
+        }
         let known =
             |name: &str| self.fleet.providers.is_empty() || self.fleet.providers.contains_key(name);
         for name in self.providers.keys() {
@@ -378,5 +385,18 @@ impl ScimConfig {
     /// The mapping of `provider` (the default when the file has none).
     pub fn mapping(&self, provider: &str) -> ProviderMapping {
         self.providers.get(provider).cloned().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_of_zero_seconds_is_refused() {
+        let err = ScimConfig::parse("[workers]\nlease_secs = 0\n").expect_err("refused");
+        assert!(err.to_string().contains("workers.lease_secs"), "{err}");
+        let config = ScimConfig::parse("[workers]\nlease_secs = 1\n").expect("one second");
+        assert_eq!(config.workers.lease_secs, 1);
     }
 }

@@ -890,7 +890,9 @@ pub struct WorkerSettings {
     pub retry_base: Duration,
     /// Longest retry delay.
     pub retry_max: Duration,
-    /// How long a claim lasts.
+    /// How long a claim lasts; a running delivery renews it every third of
+    /// this. Not zero: such a claim lapses as it is made, and the next
+    /// claim (this pool's own included) takes the row again.
     pub lease: Duration,
     /// Idle polling interval.
     pub poll: Duration,

@@ -1,6 +1,6 @@
 //! roster-scim end to end: the SCIM protocol as Okta and Entra ID speak it,
-//! delivery to the five testkit emulators, crash and outage recovery, bad
-//! input, and the PostgreSQL store where one is available.
+//! delivery to the five testkit emulators, crash and outage recovery, claim
+//! leases, bad input, and the PostgreSQL store where one is available.
 
 #[path = "scim/harness.rs"]
 mod harness;
@@ -9,6 +9,8 @@ mod harness;
 mod bad_input;
 #[path = "scim/delivery.rs"]
 mod delivery;
+#[path = "scim/lease.rs"]
+mod lease;
 #[path = "scim/load.rs"]
 mod load;
 #[path = "scim/postgres.rs"]

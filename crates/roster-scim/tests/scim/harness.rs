@@ -71,6 +71,11 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// A fresh SQLite store's URL, in a directory of its own.
+pub fn sqlite_url(name: &str) -> String {
+    format!("sqlite://{}", temp_dir(name).join("scim.db").display())
+}
+
 pub fn config(store_url: &str) -> ScimConfig {
     let mut config = ScimConfig::parse(MAPPING).expect("the test mapping parses");
     config.store.url = store_url.to_owned();
@@ -119,7 +124,7 @@ impl Harness {
             _running: running,
             store,
             base,
-            http: reqwest::Client::new(),
+            http: http_client(),
             logs,
         }
     }
@@ -193,6 +198,14 @@ impl Harness {
         })
         .await;
     }
+}
+
+/// A client for talking to a server the test started. reqwest needs the
+/// process's rustls provider, which otherwise is installed only once some
+/// roster client was built (a test run alone may have built none).
+pub fn http_client() -> reqwest::Client {
+    roster_http::install_crypto_provider();
+    reqwest::Client::new()
 }
 
 pub async fn wait_until<F, Fut>(limit: Duration, mut condition: F)

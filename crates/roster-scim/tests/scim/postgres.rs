@@ -159,3 +159,34 @@ async fn postgres_concurrent_patches_of_one_group_keep_every_member() {
         assert_eq!(members, BTreeSet::from([a.as_str(), b.as_str()]), "{group}");
     }
 }
+
+#[tokio::test]
+async fn postgres_a_delivery_longer_than_the_lease_keeps_its_claim_and_runs_once() {
+    let Some(url) = url() else { return };
+    let url = fresh(&url, "scim_lease_renew").await;
+    crate::lease::a_delivery_longer_than_the_lease_keeps_its_claim(&url).await;
+}
+
+#[tokio::test]
+async fn postgres_a_dead_instances_claim_lapses_and_another_instance_delivers_it() {
+    let Some(url) = url() else { return };
+    let url = fresh(&url, "scim_lease_lapse").await;
+    crate::lease::a_dead_instances_claim_lapses_and_another_takes_it_over(&url).await;
+}
+
+#[tokio::test]
+async fn postgres_a_provider_that_is_down_waits_in_the_outbox_and_the_others_are_not_held_up() {
+    let Some(url) = url() else { return };
+    let url = fresh(&url, "scim_outage").await;
+    crate::recovery::a_provider_down_waits_and_lands_when_back(&url).await;
+}
+
+#[tokio::test]
+async fn postgres_sigkill_mid_fan_out_then_restart_converges_without_duplicates() {
+    let Some(url) = url() else { return };
+    let url = fresh(&url, "scim_crash").await;
+    // Nothing releases a dead process's claims on PostgreSQL (other
+    // instances may be running): the restarted one takes them over when
+    // their lease lapses.
+    crate::recovery::sigkill_mid_fan_out_then_restart(&url, Some(2)).await;
+}

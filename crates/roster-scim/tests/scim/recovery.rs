@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use roster::layers::Stack;
 use roster_examples::Sandbox;
 use serde_json::json;
 use wiremock::matchers::any;
@@ -13,7 +14,14 @@ const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 #[tokio::test]
 async fn a_provider_that_is_down_waits_in_the_outbox_and_the_others_are_not_held_up() {
-    let h = Harness::start().await;
+    a_provider_down_waits_and_lands_when_back(&harness::sqlite_url("outage")).await;
+}
+
+/// NetBird answers 503 to everything while two people join Engineering:
+/// the other four providers converge meanwhile, NetBird's operations wait
+/// (retried, not failed), and land once it is back.
+pub async fn a_provider_down_waits_and_lands_when_back(store_url: &str) {
+    let h = Harness::start_with(Sandbox::start().await, store_url, Stack::none()).await;
     Mock::given(any())
         .respond_with(
             ResponseTemplate::new(503)
@@ -259,6 +267,15 @@ pub fn spawn(config: &std::path::Path, listen: &str) -> Child {
 
 #[tokio::test]
 async fn sigkill_mid_fan_out_then_restart_converges_without_duplicates() {
+    sigkill_mid_fan_out_then_restart(&harness::sqlite_url("crash"), None).await;
+}
+
+/// The binary is killed (SIGKILL) mid-fan-out and started again on the
+/// same store: every operation is delivered, none twice. On SQLite the new
+/// process takes up what was running at once (it owns the file); on
+/// PostgreSQL the dead process's claims are taken over when their lease
+/// lapses, so give a short `lease_secs` there.
+pub async fn sigkill_mid_fan_out_then_restart(store_url: &str, lease_secs: Option<u64>) {
     let sandbox = Sandbox::start().await;
     // Every provider answers slowly, so the kill lands mid-fan-out.
     let slow = |_: &wiremock::Request| true;
@@ -277,10 +294,14 @@ async fn sigkill_mid_fan_out_then_restart_converges_without_duplicates() {
     sandbox
         .medium_one
         .delay_responses(10_000, Duration::from_millis(60), slow);
-    let dir = temp_dir("crash");
-    let store_url = format!("sqlite://{}", dir.join("scim.db").display());
-    let config_path = dir.join("roster-scim.toml");
-    std::fs::write(&config_path, binary_config(&sandbox, &store_url)).expect("write config");
+    let config_path = temp_dir("crash-config").join("roster-scim.toml");
+    let mut config = binary_config(&sandbox, store_url);
+    if let Some(secs) = lease_secs {
+        let lease = format!("[workers]\nlease_secs = {secs}");
+        config = config.replacen("[workers]", &lease, 1);
+        assert!(config.contains(&lease), "the config has a [workers] table");
+    }
+    std::fs::write(&config_path, config).expect("write config");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("port")
         .local_addr()
@@ -288,7 +309,7 @@ async fn sigkill_mid_fan_out_then_restart_converges_without_duplicates() {
         .port();
     let listen = format!("127.0.0.1:{port}");
     let base = format!("http://{listen}/scim/v2");
-    let http = reqwest::Client::new();
+    let http = harness::http_client();
 
     let mut child = spawn(&config_path, &listen);
     wait_until(Duration::from_secs(60), || async {
@@ -322,7 +343,7 @@ async fn sigkill_mid_fan_out_then_restart_converges_without_duplicates() {
     assert_eq!(response.status().as_u16(), 201);
 
     // Kill it once some, not all, of the fan-out is delivered.
-    let store = roster_scim::store::Store::open(&store_url)
+    let store = roster_scim::store::Store::open(store_url)
         .await
         .expect("store");
     wait_until(Duration::from_secs(60), || async {

@@ -78,7 +78,7 @@ async fn sigterm_stops_accepting_and_finishes_the_claimed_operations() {
         .port();
     let listen = format!("127.0.0.1:{port}");
     let mut child = spawn(&config_path, &listen);
-    let http = reqwest::Client::new();
+    let http = harness::http_client();
     wait_until(Duration::from_secs(60), || async {
         http.get(format!("http://{listen}/readyz"))
             .send()
