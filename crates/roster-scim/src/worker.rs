@@ -932,6 +932,7 @@ impl Workers {
     }
 
     /// Stops claiming, and waits until every claimed operation finished.
+    /// Dropping the handle also stops claiming, without waiting.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.done.await;
@@ -994,7 +995,10 @@ async fn run(
                 _ = wake.notified() => {}
                 _ = finished.notified() => {}
                 _ = tokio::time::sleep(settings.poll) => {}
-                _ = stopped.changed() => {}
+                // A dropped `Workers` handle closes the channel: stop
+                // claiming as `shutdown` does (a closed channel answers at
+                // once, so waiting on it again would spin).
+                changed = stopped.changed() => if changed.is_err() { break; },
             }
             continue;
         }

@@ -228,3 +228,31 @@ async fn a_delivery_longer_than_the_lease_keeps_its_claim_and_runs_once() {
 async fn a_dead_instances_claim_lapses_and_another_instance_delivers_it() {
     a_dead_instances_claim_lapses_and_another_takes_it_over(&sqlite_url("lease-lapse")).await;
 }
+
+/// Dropping a pool's handle stops it claiming, as `shutdown` does: an
+/// operation queued afterwards stays pending and reaches no provider.
+/// (A dropped handle used to leave the pool polling in a tight loop, still
+/// claiming and delivering.)
+#[tokio::test]
+async fn a_dropped_worker_pool_stops_claiming() {
+    let store_url = sqlite_url("lease-dropped");
+    let sandbox = Sandbox::start().await;
+    let store = Store::open(&store_url).await.expect("store");
+    let config = harness::config(&store_url);
+    let settings = WorkerSettings::from_config(&config);
+    let delivery = Arc::new(Delivery::new(
+        sandbox.fleet(&Stack::none()),
+        Arc::new(config),
+        store.clone(),
+    ));
+    let wake = Arc::new(Notify::new());
+    drop(Workers::start(delivery, store.clone(), settings, wake.clone()));
+    // Give the pool's task a chance to see the closed channel.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let id = enqueue_person(&store).await;
+    wake.notify_one();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let still = row(&store, id).await;
+    assert_eq!(still.state, "pending", "{still:?}");
+    assert_eq!(sandbox.adverity.write_count().await, 0);
+}
