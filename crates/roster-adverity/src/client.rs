@@ -21,7 +21,7 @@ use crate::mapping::{
     membership, split_display_name, tenant_from_decoded, tenants_from_api, user_from_decoded,
     user_number, workspace_ids, workspace_slug,
 };
-use crate::wire::{ItemList, Shape};
+use crate::wire::ItemList;
 
 /// The provider identifier used in errors, logs and capabilities.
 pub const PROVIDER: &str = "adverity";
@@ -306,9 +306,9 @@ impl AdverityService {
         size: u32,
         operation: Operation,
     ) -> Result<Page<crate::mapping::Decoded<T>>> {
-        let has_next = match list.shape {
-            Shape::Envelope { has_next } => has_next,
-            Shape::Array => list.items.len() >= size as usize,
+        let has_next = match list.envelope {
+            Some(paging) => paging.has_next,
+            None => list.items.len() >= size as usize,
         };
         let items = decode_items(list.items, what, self.context().redactor())
             .map_err(in_operation(PROVIDER, operation))?;
