@@ -11,22 +11,12 @@ use crate::generated::types;
 /// Medium One user ids are UUIDs; anything else cannot name a user, so it
 /// is refused before a request is sent.
 pub(crate) fn user_uuid(id: &UserId) -> Result<Uuid> {
-    Uuid::parse_str(id.as_str()).map_err(|_| {
-        Error::invalid_input(format!(
-            "Medium One user ids are UUIDs; {:?} is not one",
-            id.as_str()
-        ))
-    })
+    roster_http::parse_id("Medium One user", "UUIDs", id.as_str())
 }
 
 /// Medium One tenant ids are UUIDs too.
 pub(crate) fn tenant_uuid(id: &TenantId) -> Result<Uuid> {
-    Uuid::parse_str(id.as_str()).map_err(|_| {
-        Error::invalid_input(format!(
-            "Medium One tenant ids are UUIDs; {:?} is not one",
-            id.as_str()
-        ))
-    })
+    roster_http::parse_id("Medium One tenant", "UUIDs", id.as_str())
 }
 
 /// Whether a UUID the server sent names `id`, whatever spelling either uses.
