@@ -152,6 +152,24 @@ impl ClientContext {
             .with_operation(operation)
     }
 
+    /// The record a caller asked for, picked out of a whole list: how an
+    /// adapter reads one record where the provider has no "get one"
+    /// endpoint. It is the first of `items` that `is_it` accepts; none is
+    /// [`NotFound`](ErrorKind::NotFound), "no {what} {id}".
+    pub fn pick<T>(
+        &self,
+        operation: Operation,
+        items: impl IntoIterator<Item = T>,
+        what: &str,
+        id: &dyn fmt::Display,
+        is_it: impl FnMut(&T) -> bool,
+    ) -> Result<T> {
+        items
+            .into_iter()
+            .find(is_it)
+            .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no {what} {id}")))
+    }
+
     /// [`Error::unsupported`] for this client's provider.
     pub fn unsupported(&self, operation: Operation, what: &str) -> Error {
         Error::unsupported(self.inner.provider, operation, what)
@@ -337,5 +355,33 @@ impl fmt::Debug for ClientContext {
             .field("provider", &self.inner.provider)
             .field("auth", &self.inner.auth)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::StaticToken;
+    use crate::classify::no_detail;
+    use secrecy::SecretString;
+
+    #[test]
+    fn pick_finds_the_first_match_or_names_what_is_missing() {
+        let token = StaticToken::bearer(&SecretString::from("t0ken".to_owned())).expect("token");
+        let context = ClientContext::new("acme", Arc::new(token), no_detail);
+        let listed = [("a", 1), ("b", 2), ("b", 3)];
+        let found = context.pick(Operation::GetUser, listed, "user", &"b", |(id, _)| {
+            *id == "b"
+        });
+        assert_eq!(found.expect("listed"), ("b", 2));
+        let err = context
+            .pick(Operation::GetTenant, listed, "tenant", &"c", |(id, _)| {
+                *id == "c"
+            })
+            .expect_err("not listed");
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert_eq!(err.message(), "no tenant c");
+        assert_eq!(err.provider(), Some("acme"));
+        assert_eq!(err.operation(), Some(Operation::GetTenant));
     }
 }

@@ -123,24 +123,17 @@ impl IaasService {
         // On the stack: this runs on every single-user read.
         let mut buffer = Uuid::encode_buffer();
         let canonical = id.hyphenated().encode_lower(&mut buffer);
-        self.all_users(operation)
-            .await?
-            .into_iter()
-            .find(|user| names_uuid(&user.id, id, canonical))
-            .ok_or_else(|| {
-                self.context()
-                    .error(ErrorKind::NotFound, operation, format!("no user {id}"))
-            })
+        let users = self.all_users(operation).await?;
+        self.context().pick(operation, users, "user", &id, |user| {
+            names_uuid(&user.id, id, canonical)
+        })
     }
 
     async fn find_tenant(&self, id: &TenantId, operation: Operation) -> Result<ApiTenant> {
-        self.all_tenants(operation)
-            .await?
-            .into_iter()
-            .find(|tenant| tenant.id == id.as_str())
-            .ok_or_else(|| {
-                self.context()
-                    .error(ErrorKind::NotFound, operation, format!("no tenant {id}"))
+        let tenants = self.all_tenants(operation).await?;
+        self.context()
+            .pick(operation, tenants, "tenant", id, |tenant| {
+                tenant.id == id.as_str()
             })
     }
 

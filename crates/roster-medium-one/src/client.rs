@@ -861,14 +861,11 @@ impl TenantService for MediumOneService {
     async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
         let operation = Operation::GetTenant;
         let uuid = tenant_uuid(id)?;
+        let tenants = self.all_tenants(operation).await?;
         let tenant = self
-            .all_tenants(operation)
-            .await?
-            .into_iter()
-            .find(|t| same_uuid(&t.tenant_id, uuid))
-            .ok_or_else(|| {
-                self.context()
-                    .error(ErrorKind::NotFound, operation, format!("no tenant {id}"))
+            .context()
+            .pick(operation, tenants, "tenant", id, |tenant| {
+                same_uuid(&tenant.tenant_id, uuid)
             })?;
         tenant_from_api(&tenant)
     }

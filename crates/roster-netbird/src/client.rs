@@ -363,14 +363,9 @@ impl NetbirdService {
 
     /// There is no `GET /api/users/{id}`: one list request, then a pick.
     async fn find_user(&self, id: &UserId, operation: Operation) -> Result<WireUser> {
-        self.all_users(operation)
-            .await?
-            .into_iter()
-            .find(|user| user.id == id.as_str())
-            .ok_or_else(|| {
-                self.context()
-                    .error(ErrorKind::NotFound, operation, format!("no user {id}"))
-            })
+        let users = self.all_users(operation).await?;
+        self.context()
+            .pick(operation, users, "user", id, |user| user.id == id.as_str())
     }
 
     /// Writes a user's role, groups and blocked flag back in one `PUT`.
