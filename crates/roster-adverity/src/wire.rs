@@ -36,9 +36,7 @@ impl Envelope for Paging {
     const EXPECTING: &'static str = "a JSON array of items or a {\"results\": [...]} envelope";
 
     fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
+        &mut self, key: &str, map: &mut A,
     ) -> Result<(), A::Error> {
         if key == "next" {
             self.has_next = map.next_value::<NextLink>()?.0;

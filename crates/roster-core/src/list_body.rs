@@ -32,9 +32,7 @@ pub trait Envelope: Default {
     /// Reads the value of a key other than
     /// [`ITEMS_KEY`](Envelope::ITEMS_KEY). The default skips it.
     fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
+        &mut self, key: &str, map: &mut A,
     ) -> Result<(), A::Error> {
         let _ = key;
         map.next_value::<IgnoredAny>()?;
@@ -196,9 +194,7 @@ mod tests {
         const EXPECTING: &'static str = "a list";
 
         fn read_field<'de, A: MapAccess<'de>>(
-            &mut self,
-            key: &str,
-            map: &mut A,
+            &mut self, key: &str, map: &mut A,
         ) -> Result<(), A::Error> {
             match key {
                 "next" => self.next = map.next_value()?,

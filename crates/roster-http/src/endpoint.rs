@@ -78,10 +78,7 @@ impl<C: Credential> Endpoint<C> {
     /// authenticates with `auth`: [`ClientContext::connect`] on this
     /// endpoint. Nothing is sent.
     pub fn connect(
-        &self,
-        provider: &'static str,
-        auth: Arc<dyn Authenticator>,
-        describe_error: DescribeError,
+        &self, provider: &'static str, auth: Arc<dyn Authenticator>, describe_error: DescribeError,
     ) -> Result<Connection> {
         ClientContext::connect(provider, &self.base_url, &self.http, auth, describe_error)
     }
@@ -89,10 +86,7 @@ impl<C: Credential> Endpoint<C> {
     /// Writes the endpoint's fields into a config's `Debug`, the credential
     /// redacted, with the config's own `extra` fields between.
     pub fn debug_as(
-        &self,
-        f: &mut fmt::Formatter<'_>,
-        name: &str,
-        extra: &[(&str, &dyn fmt::Debug)],
+        &self, f: &mut fmt::Formatter<'_>, name: &str, extra: &[(&str, &dyn fmt::Debug)],
     ) -> fmt::Result {
         let credential = RedactedCredential(&self.credential);
         let mut debug = f.debug_struct(name);
@@ -111,9 +105,7 @@ impl Endpoint<SecretString> {
     /// `Authorization: Bearer <token>`. An unusable token is
     /// `InvalidInput`, tagged with `provider`.
     pub fn connect_bearer(
-        &self,
-        provider: &'static str,
-        describe_error: DescribeError,
+        &self, provider: &'static str, describe_error: DescribeError,
     ) -> Result<Connection> {
         let auth = StaticToken::bearer(&self.credential).map_err(|e| e.with_provider(provider))?;
         self.connect(provider, Arc::new(auth), describe_error)
@@ -123,9 +115,7 @@ impl Endpoint<SecretString> {
     /// built on that connection, shared, as an adapter's clones all use the
     /// one client.
     pub fn bearer_client<C: GeneratedClient>(
-        &self,
-        provider: &'static str,
-        describe_error: DescribeError,
+        &self, provider: &'static str, describe_error: DescribeError,
     ) -> Result<Arc<C>> {
         let connection = self.connect_bearer(provider, describe_error)?;
         Ok(Arc::new(connection.into_client(C::new_with_client)))
@@ -196,8 +186,7 @@ impl<const N: usize> EnvVars<N> {
 
     /// [`EnvVars::read`] with `lookup` in place of the process environment.
     pub fn read_with(
-        &self,
-        lookup: impl Fn(&str) -> Option<String>,
+        &self, lookup: impl Fn(&str) -> Option<String>,
     ) -> Option<(String, [String; N])> {
         let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let url = set(self.url).or_else(|| self.default_url.map(str::to_owned))?;
@@ -256,8 +245,7 @@ impl<T> FromEnvAnswer<T> for Result<Option<T>> {
 
 #[doc(hidden)]
 pub fn require_env<T, const N: usize>(
-    answer: impl FromEnvAnswer<T>,
-    vars: &EnvVars<N>,
+    answer: impl FromEnvAnswer<T>, vars: &EnvVars<N>,
 ) -> Result<T> {
     answer.into_result()?.ok_or_else(|| vars.missing())
 }

@@ -188,8 +188,7 @@ pub(crate) fn memberships_from_api(tenant: ApiTenant) -> Result<Vec<Membership>>
 
 /// The members of tenant `id`, consuming the `users[]` entries.
 pub(crate) fn members_from_api(
-    id: &TenantId,
-    members: impl IntoIterator<Item = ApiMember>,
+    id: &TenantId, members: impl IntoIterator<Item = ApiMember>,
 ) -> Result<Vec<Membership>> {
     map_items(members, |member| {
         let (member, data) = member.into_parts();

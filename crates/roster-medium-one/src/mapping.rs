@@ -146,8 +146,7 @@ pub(crate) fn user_from_api(raw: &Raw<types::UserEntryFields>) -> Result<User> {
 /// those in `tenant`. Each carries its `tenant_roles` entry as provider
 /// data.
 pub(crate) fn memberships_from_api(
-    user: &KnownUser,
-    tenant: Option<Uuid>,
+    user: &KnownUser, tenant: Option<Uuid>,
 ) -> Result<Vec<Membership>> {
     let id = server_user_id(&user.entry.user_id)?;
     let email = user.email();
@@ -169,9 +168,7 @@ pub(crate) fn memberships_from_api(
 /// carrying that entry as provider data. A user listed without a role
 /// entry for the tenant is still a member, with no role reported.
 pub(crate) fn members_from_api(
-    raw: &Raw<types::UserEntryFields>,
-    tenant: &TenantId,
-    uuid: Uuid,
+    raw: &Raw<types::UserEntryFields>, tenant: &TenantId, uuid: Uuid,
 ) -> Result<Vec<Membership>> {
     let id = server_user_id(&raw.user_id)?;
     let email = raw

@@ -21,10 +21,7 @@ use roster_http::{DescribeError, ErrorDetail, ErrorResponse};
 /// assert_eq!(detail, roster_http::ErrorDetail::default());
 /// ```
 pub fn describe_body(
-    describe: DescribeError,
-    operation: Operation,
-    status: u16,
-    body: &str,
+    describe: DescribeError, operation: Operation, status: u16, body: &str,
 ) -> ErrorDetail {
     describe(&ErrorResponse {
         status,
@@ -51,10 +48,7 @@ pub fn describe_body(
 /// ```
 #[track_caller]
 pub fn assert_no_detail(
-    describe: DescribeError,
-    operation: Operation,
-    status: u16,
-    bodies: &[&str],
+    describe: DescribeError, operation: Operation, status: u16, bodies: &[&str],
 ) {
     for body in bodies {
         assert_eq!(
