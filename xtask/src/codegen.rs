@@ -83,10 +83,7 @@ pub fn generate_provider(root: &Path, provider: &Provider) -> Result<String> {
 /// Generates every provider's file and writes it (or, with `check`, compares
 /// it with the file on disk).
 pub fn codegen(
-    root: &Path,
-    providers: &[Provider],
-    check: bool,
-    out: &mut dyn Write,
+    root: &Path, providers: &[Provider], check: bool, out: &mut dyn Write,
 ) -> Result<()> {
     let mut out_of_date = Vec::new();
     for provider in providers {

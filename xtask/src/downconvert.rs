@@ -133,10 +133,7 @@ pub fn child(ptr: &str, key: &str) -> String {
 
 /// Calls `f` on every value of the object `parent[key]`.
 fn for_each_entry(
-    parent: &mut Map<String, Value>,
-    key: &str,
-    ptr: &str,
-    mut f: impl FnMut(&mut Value, String),
+    parent: &mut Map<String, Value>, key: &str, ptr: &str, mut f: impl FnMut(&mut Value, String),
 ) {
     if let Some(Value::Object(entries)) = parent.get_mut(key) {
         let ptr = child(ptr, key);

@@ -269,9 +269,7 @@ impl Scanner<'_> {
     }
 
     fn bounds<'b>(
-        &mut self,
-        bounds: impl IntoIterator<Item = &'b syn::TypeParamBound>,
-        item: &str,
+        &mut self, bounds: impl IntoIterator<Item = &'b syn::TypeParamBound>, item: &str,
     ) {
         for bound in bounds {
             if let syn::TypeParamBound::Trait(bound) = bound {

@@ -240,10 +240,7 @@ pub fn stable_json(value: &Value) -> String {
 /// `<specs_dir>/<provider>/openapi.json`. `env` looks up environment
 /// variables (injectable for tests).
 pub fn fetch_spec(
-    args: &FetchArgs,
-    specs_dir: &Path,
-    env: &dyn Fn(&str) -> Option<OsString>,
-    out: &mut dyn Write,
+    args: &FetchArgs, specs_dir: &Path, env: &dyn Fn(&str) -> Option<OsString>, out: &mut dyn Write,
 ) -> Result<()> {
     validate_provider(&args.provider)?;
     let url = Url::parse(&args.url).context(|| format!("invalid URL {:?}", args.url))?;
@@ -310,9 +307,7 @@ mod tests {
     }
 
     fn fetch(
-        fetch_args: &FetchArgs,
-        specs: &Path,
-        env: &dyn Fn(&str) -> Option<OsString>,
+        fetch_args: &FetchArgs, specs: &Path, env: &dyn Fn(&str) -> Option<OsString>,
     ) -> Result<String> {
         let mut out = Vec::new();
         fetch_spec(fetch_args, specs, env, &mut out)?;

@@ -109,8 +109,7 @@ pub type GenerateFn<'a> = dyn Fn(&Value) -> Result<TokenStream, String> + 'a;
 
 /// Deserializes `doc` and runs progenitor on it with `settings`.
 pub fn progenitor_tokens(
-    doc: &Value,
-    settings: &progenitor::GenerationSettings,
+    doc: &Value, settings: &progenitor::GenerationSettings,
 ) -> Result<TokenStream, String> {
     let spec: openapiv3::OpenAPI = serde_path_to_error::deserialize(doc.clone()).map_err(|e| {
         format!(

@@ -21,7 +21,7 @@ use crate::mapping::{
     membership, split_display_name, tenant_from_decoded, tenants_from_api, user_from_decoded,
     user_number, workspace_ids, workspace_slug,
 };
-use crate::wire::{ItemList, Shape};
+use crate::wire::ItemList;
 
 /// The provider identifier used in errors, logs and capabilities.
 pub const PROVIDER: &str = "adverity";
@@ -183,10 +183,7 @@ impl AdverityService {
     /// display-name split rule cannot express. One `PATCH` of those two
     /// fields.
     pub async fn set_names(
-        &self,
-        id: &UserId,
-        first_name: &str,
-        last_name: &str,
+        &self, id: &UserId, first_name: &str, last_name: &str,
     ) -> Result<AdverityUser> {
         let operation = Operation::UpdateUser;
         let id = user_number(id).map_err(in_operation(PROVIDER, operation))?;
@@ -214,9 +211,7 @@ impl AdverityService {
     /// config, nothing is sent and the answer is `InvalidInput`. Members
     /// are `Unsupported`: add them afterwards.
     pub async fn create_workspace(
-        &self,
-        tenant: &NewTenant,
-        options: &WorkspaceOptions,
+        &self, tenant: &NewTenant, options: &WorkspaceOptions,
     ) -> Result<Created<Tenant>> {
         let operation = Operation::CreateTenant;
         if !tenant.members.is_empty() {
@@ -283,10 +278,7 @@ impl AdverityService {
     }
 
     async fn patch_user(
-        &self,
-        id: i64,
-        patch: &types::UserPatch,
-        operation: Operation,
+        &self, id: i64, patch: &types::UserPatch, operation: Operation,
     ) -> Result<ApiUser> {
         Ok(self
             .context()
@@ -299,16 +291,11 @@ impl AdverityService {
     /// finds the cursor: an envelope is followed while `next` is set, a
     /// bare array while pages come back full.
     fn page_items<T: serde::de::DeserializeOwned>(
-        &self,
-        list: ItemList,
-        what: &str,
-        number: i64,
-        size: u32,
-        operation: Operation,
+        &self, list: ItemList, what: &str, number: i64, size: u32, operation: Operation,
     ) -> Result<Page<crate::mapping::Decoded<T>>> {
-        let has_next = match list.shape {
-            Shape::Envelope { has_next } => has_next,
-            Shape::Array => list.items.len() >= size as usize,
+        let has_next = match list.envelope {
+            Some(paging) => paging.has_next,
+            None => list.items.len() >= size as usize,
         };
         let items = decode_items(list.items, what, self.context().redactor())
             .map_err(in_operation(PROVIDER, operation))?;
@@ -320,9 +307,7 @@ impl AdverityService {
 
     /// One page of users as the server sent them.
     async fn raw_users_page(
-        &self,
-        operation: Operation,
-        page: PageRequest,
+        &self, operation: Operation, page: PageRequest,
     ) -> Result<Page<ApiUser>> {
         let (number, size) = page_position(&page).map_err(in_operation(PROVIDER, operation))?;
         let answer = self
@@ -341,9 +326,7 @@ impl AdverityService {
 
     /// One page of workspaces as the server sent them.
     async fn raw_stacks_page(
-        &self,
-        operation: Operation,
-        page: PageRequest,
+        &self, operation: Operation, page: PageRequest,
     ) -> Result<Page<ApiStack>> {
         let (number, size) = page_position(&page).map_err(in_operation(PROVIDER, operation))?;
         let answer = self
@@ -382,11 +365,7 @@ impl AdverityService {
     /// is `Unexpected` and nothing is written: rewriting a list the server
     /// did not show could drop the user's other workspaces.
     async fn change_workspaces(
-        &self,
-        user: i64,
-        workspace: i64,
-        add: bool,
-        operation: Operation,
+        &self, user: i64, workspace: i64, add: bool, operation: Operation,
     ) -> Result<(ApiUser, bool)> {
         let _guard = self.user_locks.lock(&user.to_string()).await;
         let current = self.raw_user(user, operation).await?;
@@ -714,9 +693,7 @@ impl MembershipService for AdverityService {
     /// so a page holds at most that many members, and it may hold none
     /// while a next page follows. The list ends where the user list does.
     async fn list_members_page(
-        &self,
-        tenant: &TenantId,
-        page: PageRequest,
+        &self, tenant: &TenantId, page: PageRequest,
     ) -> Result<Page<Membership>> {
         let operation = Operation::ListMembers;
         let slug = workspace_slug(tenant)?;
@@ -789,10 +766,7 @@ impl MembershipService for AdverityService {
     /// the user's `workspaces` with the id added; nothing is written when
     /// the user is already a member. Tenant roles are `Unsupported`.
     async fn add_member(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        _request: &MembershipRequest,
+        &self, tenant: &TenantId, user: &UserId, _request: &MembershipRequest,
     ) -> Result<Membership> {
         let operation = Operation::AddMember;
         let slug = workspace_slug(tenant)?;

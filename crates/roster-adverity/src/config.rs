@@ -44,11 +44,7 @@ pub struct AdverityConfig {
 }
 
 /// Where [`AdverityConfig::from_env`] reads from.
-const ENV: EnvVars = EnvVars {
-    url: URL_ENV,
-    default_url: None,
-    required: &[TOKEN_ENV],
-};
+const ENV: EnvVars<1> = EnvVars::new(URL_ENV, [TOKEN_ENV]);
 
 impl AdverityConfig {
     /// Settings for the instance at `instance` (a URL, or a bare host for
@@ -78,10 +74,10 @@ impl AdverityConfig {
     /// token is unset, so callers can fall back to an emulator, and
     /// `InvalidInput` when the datalake id is set but is not a number.
     pub fn from_env() -> Result<Option<Self>> {
-        let Some((url, mut secrets)) = ENV.read() else {
+        let Some((url, [token])) = ENV.read() else {
             return Ok(None);
         };
-        let mut config = AdverityConfig::new(url, SecretString::from(secrets.remove(0)));
+        let mut config = AdverityConfig::new(url, SecretString::from(token));
         if let Some(raw) = env_var(DATALAKE_ID_ENV) {
             let id = raw.trim().parse::<u64>().map_err(|_| {
                 Error::invalid_input(format!(

@@ -85,20 +85,11 @@ fn messages(value: &Value) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderMap;
     use roster_core::Operation;
-
-    fn describe_as(status: u16, operation: Operation, body: &str) -> ErrorDetail {
-        describe(&ErrorResponse {
-            status,
-            operation,
-            headers: &HeaderMap::new(),
-            body: body.as_bytes(),
-        })
-    }
+    use roster_testkit::error_bodies::{assert_no_detail, describe_body};
 
     fn message(body: &str) -> Option<String> {
-        describe_as(400, Operation::UpdateUser, body).message
+        describe_body(describe, Operation::UpdateUser, 400, body).message
     }
 
     #[test]
@@ -129,20 +120,21 @@ mod tests {
     #[test]
     fn uniqueness_errors_are_already_exists_on_create_and_conflict_otherwise() {
         let body = r#"{"email":["user with this email already exists."]}"#;
-        let create = describe_as(400, Operation::CreateUser, body);
+        let create = describe_body(describe, Operation::CreateUser, 400, body);
         assert_eq!(create.kind, Some(ErrorKind::AlreadyExists));
         assert_eq!(
             create.message.as_deref(),
             Some("email: user with this email already exists.")
         );
         assert_eq!(
-            describe_as(400, Operation::UpdateUser, body).kind,
+            describe_body(describe, Operation::UpdateUser, 400, body).kind,
             Some(ErrorKind::Conflict)
         );
         assert_eq!(
-            describe_as(
-                400,
+            describe_body(
+                describe,
                 Operation::CreateUser,
+                400,
                 r#"{"email":["Enter a valid email address."]}"#
             )
             .kind,
@@ -150,7 +142,7 @@ mod tests {
             "an ordinary field error keeps the status's kind"
         );
         assert_eq!(
-            describe_as(500, Operation::CreateUser, body).kind,
+            describe_body(describe, Operation::CreateUser, 500, body).kind,
             None,
             "only a 400 is read as a uniqueness error"
         );
@@ -158,7 +150,7 @@ mod tests {
 
     #[test]
     fn anything_else_gives_no_detail() {
-        for body in [
+        let bodies = [
             "",
             "<html><h1>Server Error (500)</h1></html>",
             "{\"detail\": 5}",
@@ -167,12 +159,7 @@ mod tests {
             "{\"email\": []}",
             "{\"det",
             "null",
-        ] {
-            assert_eq!(
-                describe_as(400, Operation::CreateUser, body),
-                ErrorDetail::default(),
-                "{body:?}"
-            );
-        }
+        ];
+        assert_no_detail(describe, Operation::CreateUser, 400, &bodies);
     }
 }

@@ -144,9 +144,7 @@ pub(crate) type ApiStack = Decoded<types::StackFields>;
 /// `Decode` error naming its position, with a redacted snippet of it; the
 /// other fields are all optional, so that is the only way to fail.
 pub(crate) fn decode_items<T: DeserializeOwned>(
-    items: Vec<Item>,
-    what: &str,
-    redactor: &Redactor,
+    items: Vec<Item>, what: &str, redactor: &Redactor,
 ) -> Result<Vec<Decoded<T>>> {
     let mut failed = None;
     let values = map_items(&items, |item| {

@@ -5,95 +5,45 @@
 //! buffers the body and so cannot keep each item's JSON as it arrived; and
 //! it would decode every item of a list at once, so that one item that does
 //! not fit would fail the whole list without saying which. [`ItemList`]
-//! replaces both `UserList` and `StackPage`: one pass over the body picks
-//! the shape and keeps every item's bytes ([`Raw`]), and the adapter decodes
-//! the items one by one with [`roster_core::map_items`].
+//! replaces both `UserList` and `StackPage`: one pass over the body
+//! ([`ListBody`]) picks the shape and keeps every item's bytes ([`Raw`]),
+//! and the adapter decodes the items one by one with
+//! [`roster_core::map_items`].
 
 use std::fmt;
 
-use roster_core::Raw;
+use roster_core::{Envelope, ListBody, Raw};
+use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
 
 /// One list item, kept as it arrived; its fields are decoded later.
 pub(crate) type Item = Raw<IgnoredAny>;
 
-/// One page of a list, in whichever form the server sent it.
-#[derive(Debug, Clone)]
-pub struct ItemList {
-    /// The items, in order, as they arrived.
-    pub(crate) items: Vec<Item>,
-    /// The form of the page.
-    pub(crate) shape: Shape,
+/// One page of a list, in whichever form the server sent it: a bare JSON
+/// array (`envelope` is `None`) or Django REST framework's envelope.
+pub(crate) type ItemList = ListBody<Vec<Item>, Paging>;
+
+/// What Django REST framework's envelope says beside its `results`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Paging {
+    /// Whether `next` held a link (anything but a missing key, `null` or an
+    /// empty string). `count` and `previous` are not needed.
+    pub(crate) has_next: bool,
 }
 
-/// The form a list page came in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Shape {
-    /// A bare JSON array.
-    Array,
-    /// Django REST framework's envelope; `has_next` is whether `next` held
-    /// a link (anything but a missing key, `null` or an empty string).
-    Envelope { has_next: bool },
-}
+impl Envelope for Paging {
+    const ITEMS_KEY: &'static str = "results";
+    const EXPECTING: &'static str = "a JSON array of items or a {\"results\": [...]} envelope";
 
-impl<'de> Deserialize<'de> for ItemList {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ItemListVisitor)
-    }
-}
-
-/// Never sent; the generated code only needs the bound.
-impl Serialize for ItemList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(&self.items)
-    }
-}
-
-struct ItemListVisitor;
-
-impl<'de> Visitor<'de> for ItemListVisitor {
-    type Value = ItemList;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON array of items or a {\"results\": [...]} envelope")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ItemList, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element::<Item>()? {
-            items.push(item);
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self, key: &str, map: &mut A,
+    ) -> Result<(), A::Error> {
+        if key == "next" {
+            self.has_next = map.next_value::<NextLink>()?.0;
+        } else {
+            map.next_value::<IgnoredAny>()?;
         }
-        Ok(ItemList {
-            items,
-            shape: Shape::Array,
-        })
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ItemList, A::Error> {
-        let mut results: Option<Vec<Item>> = None;
-        let mut has_next = false;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match key.as_ref() {
-                "results" => {
-                    if results.is_some() {
-                        return Err(de::Error::duplicate_field("results"));
-                    }
-                    results = Some(map.next_value()?);
-                }
-                // `count` and `previous` (and keys we do not know) are
-                // not needed.
-                "next" => has_next = map.next_value::<NextLink>()?.0,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        let items = results.ok_or_else(|| de::Error::missing_field("results"))?;
-        Ok(ItemList {
-            items,
-            shape: Shape::Envelope { has_next },
-        })
+        Ok(())
     }
 }
 
@@ -163,17 +113,17 @@ mod tests {
     #[test]
     fn both_shapes_keep_every_item_as_it_arrived() {
         let bare: ItemList = serde_json::from_str(r#"[{"id": 1,"x":[1, 2]}, {"id":2}]"#).unwrap();
-        assert_eq!(bare.shape, Shape::Array);
+        assert_eq!(bare.envelope, None);
         assert_eq!(bare.items[0].data().get(), r#"{"id": 1,"x":[1, 2]}"#);
         let envelope: ItemList = serde_json::from_str(
             r#"{"count": 9, "next": "https://x/?page=2", "results": [{"id":3}], "extra": {"a": 1}}"#,
         )
         .unwrap();
-        assert_eq!(envelope.shape, Shape::Envelope { has_next: true });
+        assert_eq!(envelope.envelope, Some(Paging { has_next: true }));
         assert_eq!(envelope.items[0].data().get(), r#"{"id":3}"#);
         let last: ItemList =
             serde_json::from_str(r#"{"results": [], "next": null, "previous": "p"}"#).unwrap();
-        assert_eq!(last.shape, Shape::Envelope { has_next: false });
+        assert_eq!(last.envelope, Some(Paging { has_next: false }));
         for (next, has_next) in [
             (r#""""#, false),
             ("null", false),
@@ -184,10 +134,10 @@ mod tests {
         ] {
             let page: ItemList =
                 serde_json::from_str(&format!(r#"{{"next": {next}, "results": []}}"#)).unwrap();
-            assert_eq!(page.shape, Shape::Envelope { has_next }, "{next}");
+            assert_eq!(page.envelope, Some(Paging { has_next }), "{next}");
         }
         let missing: ItemList = serde_json::from_str(r#"{"results": []}"#).unwrap();
-        assert_eq!(missing.shape, Shape::Envelope { has_next: false });
+        assert_eq!(missing.envelope, Some(Paging { has_next: false }));
         // An escaped key still names the field.
         let escaped: ItemList = serde_json::from_str(r#"{"res\u0075lts": [{}]}"#).unwrap();
         assert_eq!(escaped.items.len(), 1);

@@ -1301,8 +1301,7 @@ async fn bad_input_is_refused_before_sending() {
 // ---------- status mapping ----------
 
 async fn error_for(
-    response: ResponseTemplate,
-    call: impl AsyncFnOnce(&AdverityClient) -> roster_core::Error,
+    response: ResponseTemplate, call: impl AsyncFnOnce(&AdverityClient) -> roster_core::Error,
 ) -> roster_core::Error {
     let (server, client) = setup().await;
     Mock::given(wiremock::matchers::any())

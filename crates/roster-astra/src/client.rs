@@ -302,10 +302,7 @@ impl AstraService {
     /// resolves to. A role with neither cannot be sent back, so a write
     /// that must keep it stops with `Conflict` before it is made.
     async fn held_role_id(
-        &self,
-        user: &str,
-        role: &wire::Role,
-        operation: Operation,
+        &self, user: &str, role: &wire::Role, operation: Operation,
     ) -> Result<String> {
         if let Some(id) = role.id() {
             return Ok(id.to_owned());
@@ -331,10 +328,7 @@ impl AstraService {
 
     /// The UUIDs of every role in `roles`, in order, without repeats.
     async fn held_role_ids<'a>(
-        &self,
-        user: &str,
-        roles: impl IntoIterator<Item = &'a wire::Role>,
-        operation: Operation,
+        &self, user: &str, roles: impl IntoIterator<Item = &'a wire::Role>, operation: Operation,
     ) -> Result<Vec<String>> {
         let mut ids = Vec::new();
         for role in roles {
@@ -388,11 +382,7 @@ impl AstraService {
     }
 
     async fn invite(
-        &self,
-        email: &str,
-        org: &str,
-        roles: Vec<String>,
-        operation: Operation,
+        &self, email: &str, org: &str, roles: Vec<String>, operation: Operation,
     ) -> Result<()> {
         let body = types::UserInvite {
             email: email.to_owned(),
@@ -422,8 +412,7 @@ fn find_role(roles: &[OrgRole], name: &str) -> Option<String> {
 }
 
 fn find_by_email<'a>(
-    users: &'a [Raw<wire::OrgUser>],
-    email: &Email,
+    users: &'a [Raw<wire::OrgUser>], email: &Email,
 ) -> Option<&'a Raw<wire::OrgUser>> {
     users
         .iter()
@@ -447,8 +436,7 @@ fn has_policy(role: &OrgRole) -> bool {
 
 /// The Astra role names asked for, checked before anything is sent.
 fn requested_names<'a>(
-    roles: impl IntoIterator<Item = &'a RoleSpec>,
-    operation: Operation,
+    roles: impl IntoIterator<Item = &'a RoleSpec>, operation: Operation,
 ) -> Result<Vec<String>> {
     roles
         .into_iter()
@@ -684,9 +672,7 @@ impl MembershipService for AstraService {
     /// not paginate, and a cursor is refused. Another tenant id is
     /// `NotFound`. Each membership's provider data is the user's entry.
     async fn list_members_page(
-        &self,
-        tenant: &TenantId,
-        _page: PageRequest,
+        &self, tenant: &TenantId, _page: PageRequest,
     ) -> Result<Page<Membership>> {
         let operation = Operation::ListMembers;
         let users = self.users_of(tenant, operation).await?;
@@ -714,10 +700,7 @@ impl MembershipService for AstraService {
     /// organization or user is `NotFound`, and tenant roles are
     /// `Unsupported`; either way nothing is written.
     async fn add_member(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        _request: &MembershipRequest,
+        &self, tenant: &TenantId, user: &UserId, _request: &MembershipRequest,
     ) -> Result<Membership> {
         let operation = Operation::AddMember;
         let users = self.users_of(tenant, operation).await?;

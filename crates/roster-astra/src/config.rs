@@ -29,11 +29,7 @@ pub struct AstraConfig {
 }
 
 /// Where [`AstraConfig::from_env`] reads from.
-const ENV: EnvVars = EnvVars {
-    url: URL_ENV,
-    default_url: Some(DEFAULT_URL),
-    required: &[TOKEN_ENV],
-};
+const ENV: EnvVars<1> = EnvVars::new(URL_ENV, [TOKEN_ENV]).with_default_url(DEFAULT_URL);
 
 impl AstraConfig {
     /// Settings for the public API ([`DEFAULT_URL`]), authenticated with `token`.
@@ -47,8 +43,8 @@ impl AstraConfig {
     /// Answers `None` when the token is unset, so callers can fall back to
     /// an emulator.
     pub fn from_env() -> Option<Self> {
-        let (url, mut secrets) = ENV.read()?;
-        Some(AstraConfig::new(SecretString::from(secrets.remove(0))).with_base_url(url))
+        let (url, [token]) = ENV.read()?;
+        Some(AstraConfig::new(SecretString::from(token)).with_base_url(url))
     }
 }
 

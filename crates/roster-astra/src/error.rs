@@ -34,36 +34,26 @@ pub(crate) fn describe(response: &ErrorResponse<'_>) -> ErrorDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderMap;
     use roster_core::Operation;
-
-    fn describe_body(body: &str) -> ErrorDetail {
-        describe(&ErrorResponse {
-            status: 400,
-            operation: Operation::CreateUser,
-            headers: &HeaderMap::new(),
-            body: body.as_bytes(),
-        })
-    }
+    use roster_testkit::error_bodies::{assert_no_detail, describe_body};
 
     #[test]
     fn keeps_every_message() {
+        let message = |body| describe_body(describe, Operation::CreateUser, 400, body).message;
         let body = r#"{"errors":[{"ID":2000,"message":"invalid email"},{"ID":2001,"message":"unknown role"}]}"#;
         assert_eq!(
-            describe_body(body).message.as_deref(),
+            message(body).as_deref(),
             Some("invalid email; unknown role")
         );
         assert_eq!(
-            describe_body(r#"{"errors":[{"id":1,"message":"x"}]}"#)
-                .message
-                .as_deref(),
+            message(r#"{"errors":[{"id":1,"message":"x"}]}"#).as_deref(),
             Some("x")
         );
     }
 
     #[test]
     fn anything_else_gives_no_detail() {
-        for body in [
+        let bodies = [
             "",
             "<html>502</html>",
             "{\"errors\": 5}",
@@ -72,8 +62,7 @@ mod tests {
             "{\"errors\": [{\"message\": \"  \"}]}",
             "[1,2]",
             "{\"err",
-        ] {
-            assert_eq!(describe_body(body), ErrorDetail::default(), "{body:?}");
-        }
+        ];
+        assert_no_detail(describe, Operation::CreateUser, 400, &bodies);
     }
 }

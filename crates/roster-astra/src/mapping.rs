@@ -171,8 +171,7 @@ pub(crate) fn org_id(org: &str) -> Result<TenantId> {
 }
 
 pub(crate) fn tenant_from_api(
-    org: &Raw<wire::Organization>,
-    fallback_name: Option<&str>,
+    org: &Raw<wire::Organization>, fallback_name: Option<&str>,
 ) -> Result<Tenant> {
     let name = org
         .name
@@ -193,8 +192,7 @@ pub(crate) fn membership_from_api(org: &TenantId, raw: &Raw<wire::OrgUser>) -> R
 
 /// Every member in a list; a user without an id fails it, naming its place.
 pub(crate) fn memberships_from_api<'a>(
-    org: &TenantId,
-    users: impl IntoIterator<Item = &'a Raw<wire::OrgUser>>,
+    org: &TenantId, users: impl IntoIterator<Item = &'a Raw<wire::OrgUser>>,
 ) -> Result<Vec<Membership>> {
     let users: Vec<&Raw<wire::OrgUser>> = users.into_iter().collect();
     map_items(&users, |user| membership_from_api(org, user))

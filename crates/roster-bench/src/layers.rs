@@ -85,10 +85,7 @@ impl MembershipDirectory for InMemory {
         unsupported(Operation::ListUserMemberships)
     }
     async fn add_member(
-        &self,
-        _: &TenantId,
-        _: &UserId,
-        _: &MembershipRequest,
+        &self, _: &TenantId, _: &UserId, _: &MembershipRequest,
     ) -> Result<Membership> {
         unsupported(Operation::AddMember)
     }

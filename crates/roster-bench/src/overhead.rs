@@ -154,8 +154,7 @@ impl Subjects {
 }
 
 fn pick(
-    users: Vec<roster_core::Raw<types::UserGetResponseDtoFields>>,
-    id: Uuid,
+    users: Vec<roster_core::Raw<types::UserGetResponseDtoFields>>, id: Uuid,
 ) -> Result<Uuid, Box<dyn Error>> {
     users
         .iter()

@@ -117,13 +117,8 @@ impl Report {
     /// min and max beside it; `unit` is `"×"` for a ratio. A `controlled`
     /// row's target holds only if the run's A/A control did.
     pub fn rounds(
-        &mut self,
-        metric: impl Into<String>,
-        measured: String,
-        rounds: Rounds,
-        unit: &'static str,
-        goal: Goal,
-        controlled: bool,
+        &mut self, metric: impl Into<String>, measured: String, rounds: Rounds, unit: &'static str,
+        goal: Goal, controlled: bool,
     ) {
         self.rows.push(Row {
             metric: metric.into(),
@@ -145,11 +140,7 @@ impl Report {
 
     /// Adds a row whose target applies to an absolute figure.
     pub fn absolute(
-        &mut self,
-        metric: impl Into<String>,
-        measured: String,
-        value: f64,
-        unit: &'static str,
+        &mut self, metric: impl Into<String>, measured: String, value: f64, unit: &'static str,
         goal: Goal,
     ) {
         self.rows.push(Row {

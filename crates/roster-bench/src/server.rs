@@ -158,10 +158,7 @@ impl CannedServer {
 }
 
 async fn serve(
-    std_listener: std::net::TcpListener,
-    handler: Handler,
-    delay: Duration,
-    counters: Arc<Counters>,
+    std_listener: std::net::TcpListener, handler: Handler, delay: Duration, counters: Arc<Counters>,
 ) {
     let listener = TcpListener::from_std(std_listener).expect("listener");
     loop {
@@ -221,8 +218,7 @@ impl Body for Canned {
     type Error = Infallible;
 
     fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
+        mut self: Pin<&mut Self>, _: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         Poll::Ready(self.0.take().map(|bytes| Ok(Frame::data(bytes))))
     }
@@ -241,9 +237,7 @@ struct Io(TcpStream);
 
 impl hyper::rt::Read for Io {
     fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        mut buf: hyper::rt::ReadBufCursor<'_>,
+        mut self: Pin<&mut Self>, cx: &mut Context<'_>, mut buf: hyper::rt::ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
         let mut scratch = [0u8; 16 * 1024];
         let len = buf.remaining().min(scratch.len());
@@ -256,9 +250,7 @@ impl hyper::rt::Read for Io {
 
 impl hyper::rt::Write for Io {
     fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
+        mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.0).poll_write(cx, buf)
     }
@@ -272,9 +264,7 @@ impl hyper::rt::Write for Io {
     }
 
     fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
+        mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
     }

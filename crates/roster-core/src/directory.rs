@@ -176,9 +176,7 @@ pub trait MembershipDirectory: Provider {
     /// the other lists, where
     /// [`Capabilities::server_side_pagination`] is off.
     async fn list_members_page(
-        &self,
-        tenant: &TenantId,
-        page: PageRequest,
+        &self, tenant: &TenantId, page: PageRequest,
     ) -> Result<Page<Membership>>;
 
     /// Lists the tenants a user belongs to.
@@ -191,10 +189,7 @@ pub trait MembershipDirectory: Provider {
     /// another tenant is a [`Conflict`](crate::ErrorKind::Conflict); use
     /// [`MembershipDirectory::move_user`].
     async fn add_member(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        request: &MembershipRequest,
+        &self, tenant: &TenantId, user: &UserId, request: &MembershipRequest,
     ) -> Result<Membership>;
 
     /// Removes a user from a tenant.
@@ -231,11 +226,7 @@ pub trait MembershipDirectory: Provider {
     /// override it where the provider moves natively, or to keep what the
     /// old membership carried.
     async fn move_user(
-        &self,
-        user: &UserId,
-        from: &TenantId,
-        to: &TenantId,
-        request: &MembershipRequest,
+        &self, user: &UserId, from: &TenantId, to: &TenantId, request: &MembershipRequest,
     ) -> Result<Membership> {
         crate::ext::remove_then_add(self, user, from, to, request).await
     }

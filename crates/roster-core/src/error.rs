@@ -378,9 +378,7 @@ impl Error {
 
     /// An [`ErrorKind::Unsupported`] error for `operation` on `provider`.
     pub fn unsupported(
-        provider: &'static str,
-        operation: Operation,
-        what: impl fmt::Display,
+        provider: &'static str, operation: Operation, what: impl fmt::Display,
     ) -> Self {
         Error::new(
             ErrorKind::Unsupported,

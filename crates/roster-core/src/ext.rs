@@ -15,8 +15,7 @@ use crate::pagination::{paginate, paginate_through_empty_pages};
 
 /// The first item of `items` that `matches`, reading no further pages.
 async fn first_match<T>(
-    mut items: BoxStream<'_, Result<T>>,
-    matches: impl Fn(&T) -> bool + Send,
+    mut items: BoxStream<'_, Result<T>>, matches: impl Fn(&T) -> bool + Send,
 ) -> Result<Option<T>> {
     while let Some(item) = items.try_next().await? {
         if matches(&item) {
@@ -29,8 +28,7 @@ async fn first_match<T>(
 /// After a create: if it lost a race (`AlreadyExists`), adopt what the
 /// winner created, found by the natural key.
 async fn adopt_if_taken<T, Find, Found>(
-    created: Result<Created<T>>,
-    find: Find,
+    created: Result<Created<T>>, find: Find,
 ) -> Result<Created<T>>
 where
     Find: FnOnce() -> Found + Send,
@@ -203,11 +201,7 @@ pub(crate) async fn members_of_each(
 /// read first where the provider has tenant roles) and returns the add's
 /// error, saying whether the restore worked.
 pub async fn remove_then_add<D: MembershipDirectory + ?Sized>(
-    directory: &D,
-    user: &UserId,
-    from: &TenantId,
-    to: &TenantId,
-    request: &MembershipRequest,
+    directory: &D, user: &UserId, from: &TenantId, to: &TenantId, request: &MembershipRequest,
 ) -> Result<Membership> {
     if from == to {
         return Err(Error::invalid_input(format!(

@@ -34,6 +34,7 @@ pub mod error;
 pub mod ext;
 #[macro_use]
 mod forward;
+pub mod list_body;
 pub mod model;
 pub mod pagination;
 pub mod provider_data;
@@ -46,6 +47,7 @@ pub use error::{
     Access, CreateLookup, Error, ErrorKind, Operation, OperationFacts, Result, in_operation,
 };
 pub use ext::{MembershipDirectoryExt, TenantDirectoryExt, UserDirectoryExt};
+pub use list_body::{Envelope, ListBody, RawItems};
 pub use model::{
     CreateOutcome, Created, Email, Membership, MembershipRequest, NewTenant, NewUser, Page,
     PageRequest, Principal, Role, RoleSpec, Tenant, TenantId, TenantMember, TenantRole,

@@ -205,8 +205,7 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Raw<T> {
 /// statuses and roles with their `Other` variants and raw strings, and
 /// missing optional fields with `None`.
 pub fn map_items<I: IntoIterator, U>(
-    items: I,
-    mut map: impl FnMut(I::Item) -> Result<U>,
+    items: I, mut map: impl FnMut(I::Item) -> Result<U>,
 ) -> Result<Vec<U>> {
     items
         .into_iter()

@@ -153,9 +153,7 @@ pub trait MembershipService: Provider {
     /// still name a next one. [`Checked`] has already refused a cursor
     /// where [`Capabilities::server_side_pagination`] is off.
     async fn list_members_page(
-        &self,
-        tenant: &TenantId,
-        page: PageRequest,
+        &self, tenant: &TenantId, page: PageRequest,
     ) -> Result<Page<Membership>>;
 
     /// The tenants of a user; see
@@ -164,10 +162,7 @@ pub trait MembershipService: Provider {
 
     /// Adds a user to a tenant; see [`MembershipDirectory::add_member`].
     async fn add_member(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        request: &MembershipRequest,
+        &self, tenant: &TenantId, user: &UserId, request: &MembershipRequest,
     ) -> Result<Membership>;
 
     /// Removes a user from a tenant; see
@@ -215,11 +210,7 @@ pub trait MembershipService: Provider {
     /// than a default body because that fallback needs the checked
     /// directory, which the service cannot name.
     async fn move_natively(
-        &self,
-        user: &UserId,
-        from: &TenantId,
-        to: &TenantId,
-        request: &MembershipRequest,
+        &self, user: &UserId, from: &TenantId, to: &TenantId, request: &MembershipRequest,
     ) -> Option<Result<Membership>> {
         let _ = (user, from, to, request);
         None
@@ -520,9 +511,7 @@ impl<S: TenantService> TenantDirectory for Checked<S> {
 #[async_trait]
 impl<S: MembershipService + UserService> MembershipDirectory for Checked<S> {
     async fn list_members_page(
-        &self,
-        tenant: &TenantId,
-        page: PageRequest,
+        &self, tenant: &TenantId, page: PageRequest,
     ) -> Result<Page<Membership>> {
         let gate = Gate::new(self, Operation::ListMembers);
         gate.require(gate.caps.list_members, "listing a tenant's members")?
@@ -539,10 +528,7 @@ impl<S: MembershipService + UserService> MembershipDirectory for Checked<S> {
     }
 
     async fn add_member(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        request: &MembershipRequest,
+        &self, tenant: &TenantId, user: &UserId, request: &MembershipRequest,
     ) -> Result<Membership> {
         let gate = Gate::new(self, Operation::AddMember);
         gate.require(gate.caps.add_member, "adding members")?
@@ -578,11 +564,7 @@ impl<S: MembershipService + UserService> MembershipDirectory for Checked<S> {
     }
 
     async fn move_user(
-        &self,
-        user: &UserId,
-        from: &TenantId,
-        to: &TenantId,
-        request: &MembershipRequest,
+        &self, user: &UserId, from: &TenantId, to: &TenantId, request: &MembershipRequest,
     ) -> Result<Membership> {
         let gate = Gate::new(self, Operation::MoveMember);
         let caps = gate.caps;

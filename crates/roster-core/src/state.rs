@@ -103,9 +103,7 @@ impl DirectoryState {
 /// listed twice, and every membership naming a user and a tenant of the
 /// state. Emails match whatever their case.
 pub fn check(
-    users: &[UserState],
-    tenants: &[TenantState],
-    memberships: &[MembershipState],
+    users: &[UserState], tenants: &[TenantState], memberships: &[MembershipState],
 ) -> Result<()> {
     use std::collections::HashSet;
     let mut emails = HashSet::with_capacity(users.len());

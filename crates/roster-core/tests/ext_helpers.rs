@@ -120,9 +120,7 @@ impl TenantDirectory for Fake {
 #[async_trait]
 impl MembershipDirectory for Fake {
     async fn list_members_page(
-        &self,
-        tenant: &TenantId,
-        page: PageRequest,
+        &self, tenant: &TenantId, page: PageRequest,
     ) -> roster_core::Result<Page<Membership>> {
         // As Adverity reads them: pages of two rows of the whole membership
         // table (cursor = offset), filtered to the tenant, so a page may
@@ -150,10 +148,7 @@ impl MembershipDirectory for Fake {
             .collect())
     }
     async fn add_member(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        _: &MembershipRequest,
+        &self, tenant: &TenantId, user: &UserId, _: &MembershipRequest,
     ) -> roster_core::Result<Membership> {
         let mut state = self.state();
         state.calls.push(format!("add {tenant}"));

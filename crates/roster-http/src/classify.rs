@@ -120,13 +120,8 @@ pub fn request_id(headers: &HeaderMap) -> Option<String> {
 /// the kind from the status (or the adapter's override), the provider's
 /// message, status, request id, `Retry-After`, and a redacted body snippet.
 pub fn classify_response(
-    provider: &'static str,
-    operation: Operation,
-    status: u16,
-    headers: &HeaderMap,
-    body: &[u8],
-    describe: DescribeError,
-    redactor: &Redactor,
+    provider: &'static str, operation: Operation, status: u16, headers: &HeaderMap, body: &[u8],
+    describe: DescribeError, redactor: &Redactor,
 ) -> Error {
     let success = (200..400).contains(&status);
     let detail = if success {

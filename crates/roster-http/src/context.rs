@@ -48,8 +48,7 @@ impl Connection {
     /// Builds the generated client on this connection; pass the generated
     /// `Client::new_with_client`.
     pub fn into_client<C>(
-        self,
-        new_with_client: impl FnOnce(&str, reqwest::Client, ClientContext) -> C,
+        self, new_with_client: impl FnOnce(&str, reqwest::Client, ClientContext) -> C,
     ) -> C {
         new_with_client(self.base_url.as_str(), self.client, self.context)
     }
@@ -66,9 +65,7 @@ impl ClientContext {
     /// A context for `provider`, authenticating with `auth` and reading error
     /// bodies with `describe_error`.
     pub fn new(
-        provider: &'static str,
-        auth: Arc<dyn Authenticator>,
-        describe_error: DescribeError,
+        provider: &'static str, auth: Arc<dyn Authenticator>, describe_error: DescribeError,
     ) -> Self {
         let redactor = Redactor::new(auth.secrets());
         ClientContext {
@@ -112,11 +109,8 @@ impl ClientContext {
     /// Checks `base_url`, builds the HTTP client from `settings` and the
     /// context, in one step: the single place every adapter connects.
     pub fn connect(
-        provider: &'static str,
-        base_url: &str,
-        settings: &HttpSettings,
-        auth: Arc<dyn Authenticator>,
-        describe_error: DescribeError,
+        provider: &'static str, base_url: &str, settings: &HttpSettings,
+        auth: Arc<dyn Authenticator>, describe_error: DescribeError,
     ) -> Result<Connection> {
         let base_url = settings
             .base_url(base_url)
@@ -152,6 +146,20 @@ impl ClientContext {
             .with_operation(operation)
     }
 
+    /// The record a caller asked for, picked out of a whole list: how an
+    /// adapter reads one record where the provider has no "get one"
+    /// endpoint. It is the first of `items` that `is_it` accepts; none is
+    /// [`NotFound`](ErrorKind::NotFound), "no {what} {id}".
+    pub fn pick<T>(
+        &self, operation: Operation, items: impl IntoIterator<Item = T>, what: &str,
+        id: &dyn fmt::Display, is_it: impl FnMut(&T) -> bool,
+    ) -> Result<T> {
+        items
+            .into_iter()
+            .find(is_it)
+            .ok_or_else(|| self.error(ErrorKind::NotFound, operation, format!("no {what} {id}")))
+    }
+
     /// [`Error::unsupported`] for this client's provider.
     pub fn unsupported(&self, operation: Operation, what: &str) -> Error {
         Error::unsupported(self.inner.provider, operation, what)
@@ -161,9 +169,7 @@ impl ClientContext {
     /// `api-version` header progenitor adds to every request (it is the
     /// spec's own version number, which no provider asked for).
     pub async fn before_send<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
+        &self, request: &mut reqwest::Request, _info: &OperationInfo,
     ) -> std::result::Result<(), progenitor_client::Error<E>> {
         let headers = request.headers_mut();
         headers.remove("api-version");
@@ -182,10 +188,7 @@ impl ClientContext {
     /// When nothing listens at `debug`, it only sends: the method, path and
     /// clock it would log are not even read.
     pub async fn send(
-        &self,
-        client: &reqwest::Client,
-        request: reqwest::Request,
-        info: &OperationInfo,
+        &self, client: &reqwest::Client, request: reqwest::Request, info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         if !tracing::enabled!(tracing::Level::DEBUG) {
             return client.execute(request).await;
@@ -221,8 +224,7 @@ impl ClientContext {
     /// Awaits a generated-client call and returns its value, or the Roster
     /// [`Error`] for whatever went wrong, classified in one place.
     pub async fn call<T, E>(
-        &self,
-        operation: Operation,
+        &self, operation: Operation,
         call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<E>>>,
     ) -> Result<T> {
         match call.await {
@@ -236,8 +238,7 @@ impl ClientContext {
     /// `Set-Cookie` headers of a successful answer; errors are classified
     /// exactly as `call` does.
     pub async fn call_response<T, E>(
-        &self,
-        operation: Operation,
+        &self, operation: Operation,
         call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<E>>>,
     ) -> Result<ResponseValue<T>> {
         match call.await {
@@ -337,5 +338,33 @@ impl fmt::Debug for ClientContext {
             .field("provider", &self.inner.provider)
             .field("auth", &self.inner.auth)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::StaticToken;
+    use crate::classify::no_detail;
+    use secrecy::SecretString;
+
+    #[test]
+    fn pick_finds_the_first_match_or_names_what_is_missing() {
+        let token = StaticToken::bearer(&SecretString::from("t0ken".to_owned())).expect("token");
+        let context = ClientContext::new("acme", Arc::new(token), no_detail);
+        let listed = [("a", 1), ("b", 2), ("b", 3)];
+        let found = context.pick(Operation::GetUser, listed, "user", &"b", |(id, _)| {
+            *id == "b"
+        });
+        assert_eq!(found.expect("listed"), ("b", 2));
+        let err = context
+            .pick(Operation::GetTenant, listed, "tenant", &"c", |(id, _)| {
+                *id == "c"
+            })
+            .expect_err("not listed");
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert_eq!(err.message(), "no tenant c");
+        assert_eq!(err.provider(), Some("acme"));
+        assert_eq!(err.operation(), Some(Operation::GetTenant));
     }
 }

@@ -78,10 +78,7 @@ impl<C: Credential> Endpoint<C> {
     /// authenticates with `auth`: [`ClientContext::connect`] on this
     /// endpoint. Nothing is sent.
     pub fn connect(
-        &self,
-        provider: &'static str,
-        auth: Arc<dyn Authenticator>,
-        describe_error: DescribeError,
+        &self, provider: &'static str, auth: Arc<dyn Authenticator>, describe_error: DescribeError,
     ) -> Result<Connection> {
         ClientContext::connect(provider, &self.base_url, &self.http, auth, describe_error)
     }
@@ -89,10 +86,7 @@ impl<C: Credential> Endpoint<C> {
     /// Writes the endpoint's fields into a config's `Debug`, the credential
     /// redacted, with the config's own `extra` fields between.
     pub fn debug_as(
-        &self,
-        f: &mut fmt::Formatter<'_>,
-        name: &str,
-        extra: &[(&str, &dyn fmt::Debug)],
+        &self, f: &mut fmt::Formatter<'_>, name: &str, extra: &[(&str, &dyn fmt::Debug)],
     ) -> fmt::Result {
         let credential = RedactedCredential(&self.credential);
         let mut debug = f.debug_struct(name);
@@ -111,9 +105,7 @@ impl Endpoint<SecretString> {
     /// `Authorization: Bearer <token>`. An unusable token is
     /// `InvalidInput`, tagged with `provider`.
     pub fn connect_bearer(
-        &self,
-        provider: &'static str,
-        describe_error: DescribeError,
+        &self, provider: &'static str, describe_error: DescribeError,
     ) -> Result<Connection> {
         let auth = StaticToken::bearer(&self.credential).map_err(|e| e.with_provider(provider))?;
         self.connect(provider, Arc::new(auth), describe_error)
@@ -123,9 +115,7 @@ impl Endpoint<SecretString> {
     /// built on that connection, shared, as an adapter's clones all use the
     /// one client.
     pub fn bearer_client<C: GeneratedClient>(
-        &self,
-        provider: &'static str,
-        describe_error: DescribeError,
+        &self, provider: &'static str, describe_error: DescribeError,
     ) -> Result<Arc<C>> {
         let connection = self.connect_bearer(provider, describe_error)?;
         Ok(Arc::new(connection.into_client(C::new_with_client)))
@@ -146,31 +136,58 @@ impl<C: Credential> fmt::Debug for Endpoint<C> {
     }
 }
 
-/// The environment variables an adapter's config is read from.
+/// The environment variables an adapter's config is read from: the base
+/// URL's and the `N` that must all be set (the credential).
+///
+/// ```
+/// use roster_http::EnvVars;
+///
+/// const ENV: EnvVars<1> =
+///     EnvVars::new("ACME_URL", ["ACME_TOKEN"]).with_default_url("https://api.acme.example");
+/// let lookup = |name: &str| (name == "ACME_TOKEN").then(|| "t0ken".to_owned());
+/// let (url, [token]) = ENV.read_with(lookup).expect("the token is set");
+/// assert_eq!((url.as_str(), token.as_str()), ("https://api.acme.example", "t0ken"));
+/// ```
 #[derive(Debug, Clone, Copy)]
-pub struct EnvVars {
+pub struct EnvVars<const N: usize> {
     /// The variable with the base URL.
     pub url: &'static str,
     /// The base URL when [`EnvVars::url`] is unset; `None` makes the URL
     /// required.
     pub default_url: Option<&'static str>,
     /// The variables that must all be set (the credential, in order).
-    pub required: &'static [&'static str],
+    pub required: [&'static str; N],
 }
 
-impl EnvVars {
+impl<const N: usize> EnvVars<N> {
+    /// The base URL from `url`, which must be set, and the `required`
+    /// variables.
+    pub const fn new(url: &'static str, required: [&'static str; N]) -> Self {
+        EnvVars {
+            url,
+            default_url: None,
+            required,
+        }
+    }
+
+    /// Makes the URL variable optional: `default_url` is used when it is
+    /// unset or blank.
+    pub const fn with_default_url(mut self, default_url: &'static str) -> Self {
+        self.default_url = Some(default_url);
+        self
+    }
+
     /// The base URL and the values of [`EnvVars::required`], in order; `None`
     /// when any required one (or the URL without a default) is unset or
     /// blank, so callers can fall back to an emulator.
-    pub fn read(&self) -> Option<(String, Vec<String>)> {
+    pub fn read(&self) -> Option<(String, [String; N])> {
         self.read_with(env_var)
     }
 
     /// [`EnvVars::read`] with `lookup` in place of the process environment.
     pub fn read_with(
-        &self,
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Option<(String, Vec<String>)> {
+        &self, lookup: impl Fn(&str) -> Option<String>,
+    ) -> Option<(String, [String; N])> {
         let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let url = set(self.url).or_else(|| self.default_url.map(str::to_owned))?;
         let values = self
@@ -178,6 +195,7 @@ impl EnvVars {
             .iter()
             .map(|name| set(name))
             .collect::<Option<Vec<_>>>()?;
+        let values = <[String; N]>::try_from(values).expect("one value per required variable");
         Some((url, values))
     }
 
@@ -226,7 +244,9 @@ impl<T> FromEnvAnswer<T> for Result<Option<T>> {
 }
 
 #[doc(hidden)]
-pub fn require_env<T>(answer: impl FromEnvAnswer<T>, vars: &EnvVars) -> Result<T> {
+pub fn require_env<T, const N: usize>(
+    answer: impl FromEnvAnswer<T>, vars: &EnvVars<N>,
+) -> Result<T> {
     answer.into_result()?.ok_or_else(|| vars.missing())
 }
 
@@ -301,20 +321,13 @@ mod tests {
 
     #[test]
     fn missing_names_what_to_set() {
-        let required_url = EnvVars {
-            url: "X_URL",
-            default_url: None,
-            required: &["X_TOKEN"],
-        };
+        let required_url = EnvVars::new("X_URL", ["X_TOKEN"]);
         assert_eq!(
             required_url.missing().message(),
             "set X_URL and X_TOKEN to reach a real server"
         );
-        let optional_url = EnvVars {
-            url: "Y_URL",
-            default_url: Some("https://y.example"),
-            required: &["Y_LOGIN", "Y_PASSWORD", "Y_KEY"],
-        };
+        let optional_url = EnvVars::new("Y_URL", ["Y_LOGIN", "Y_PASSWORD", "Y_KEY"])
+            .with_default_url("https://y.example");
         assert_eq!(
             optional_url.missing().message(),
             "set Y_LOGIN, Y_PASSWORD and Y_KEY (and optionally Y_URL) to reach a real server"
@@ -323,11 +336,7 @@ mod tests {
 
     #[test]
     fn read_needs_every_required_variable_and_a_url() {
-        let vars = EnvVars {
-            url: "URL",
-            default_url: Some("https://default.example"),
-            required: &["TOKEN"],
-        };
+        let vars = EnvVars::new("URL", ["TOKEN"]).with_default_url("https://default.example");
         let with = |pairs: &'static [(&'static str, &'static str)]| {
             move |name: &str| {
                 pairs
@@ -340,7 +349,7 @@ mod tests {
         assert!(vars.read_with(with(&[("TOKEN", " ")])).is_none());
         assert_eq!(
             vars.read_with(with(&[("TOKEN", "t")])),
-            Some(("https://default.example".to_owned(), vec!["t".to_owned()]))
+            Some(("https://default.example".to_owned(), ["t".to_owned()]))
         );
         let blank_url = vars.read_with(with(&[("TOKEN", "t"), ("URL", " ")]));
         assert_eq!(blank_url.expect("default").0, "https://default.example");

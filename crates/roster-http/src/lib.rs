@@ -94,6 +94,24 @@ pub fn encode_path(segment: &str) -> String {
 /// ([`roster_core::Checked`]) applies it before any adapter code runs.
 pub use roster_core::path_segment;
 
+/// Parses an id the provider spells in one form, such as a UUID: anything
+/// else cannot name anything there, so it is `InvalidInput`, for the
+/// adapter to refuse before a request is sent. `what` names the ids and
+/// `form` their form in the message.
+///
+/// ```
+/// let id: u32 = roster_http::parse_id("Acme user", "numbers", "42")?;
+/// assert_eq!(id, 42);
+/// let err = roster_http::parse_id::<u32>("Acme user", "numbers", "alice").unwrap_err();
+/// assert_eq!(err.message(), r#"Acme user ids are numbers; "alice" is not one"#);
+/// # Ok::<(), roster_core::Error>(())
+/// ```
+pub fn parse_id<T: std::str::FromStr>(what: &str, form: &str, id: &str) -> roster_core::Result<T> {
+    id.parse().map_err(|_| {
+        roster_core::Error::invalid_input(format!("{what} ids are {form}; {id:?} is not one"))
+    })
+}
+
 /// Implements progenitor's `ClientHooks` (and [`GeneratedClient`]) for a
 /// generated client whose inner type is [`ClientContext`]: the `pre` hook
 /// authenticates, the `exec` hook sends and logs.

@@ -123,24 +123,17 @@ impl IaasService {
         // On the stack: this runs on every single-user read.
         let mut buffer = Uuid::encode_buffer();
         let canonical = id.hyphenated().encode_lower(&mut buffer);
-        self.all_users(operation)
-            .await?
-            .into_iter()
-            .find(|user| names_uuid(&user.id, id, canonical))
-            .ok_or_else(|| {
-                self.context()
-                    .error(ErrorKind::NotFound, operation, format!("no user {id}"))
-            })
+        let users = self.all_users(operation).await?;
+        self.context().pick(operation, users, "user", &id, |user| {
+            names_uuid(&user.id, id, canonical)
+        })
     }
 
     async fn find_tenant(&self, id: &TenantId, operation: Operation) -> Result<ApiTenant> {
-        self.all_tenants(operation)
-            .await?
-            .into_iter()
-            .find(|tenant| tenant.id == id.as_str())
-            .ok_or_else(|| {
-                self.context()
-                    .error(ErrorKind::NotFound, operation, format!("no tenant {id}"))
+        let tenants = self.all_tenants(operation).await?;
+        self.context()
+            .pick(operation, tenants, "tenant", id, |tenant| {
+                tenant.id == id.as_str()
             })
     }
 
@@ -169,11 +162,7 @@ impl IaasService {
     /// Refuses to touch a user who already belongs to a tenant other than
     /// `target` (if any): the API allows one tenant per user.
     fn check_single_tenant(
-        &self,
-        tenants: &[ApiTenant],
-        user: Uuid,
-        target: Option<&str>,
-        operation: Operation,
+        &self, tenants: &[ApiTenant], user: Uuid, target: Option<&str>, operation: Operation,
     ) -> Result<()> {
         match tenants
             .iter()
@@ -194,11 +183,7 @@ impl IaasService {
 
     /// `PUT /tenants/{tenant}/users/{user}` with the WireGuard key.
     async fn put_member(
-        &self,
-        tenant: &str,
-        user: Uuid,
-        pubkey: String,
-        operation: Operation,
+        &self, tenant: &str, user: Uuid, pubkey: String, operation: Operation,
     ) -> Result<()> {
         let body = types::TenantUserAssignRequestDto { pubkey };
         self.context()
@@ -216,11 +201,7 @@ impl IaasService {
     /// the server last sent it) fills in every field the caller did not
     /// name, and nothing else changes.
     async fn put_user(
-        &self,
-        uuid: Uuid,
-        current: &ApiUser,
-        change: UserChange,
-        operation: Operation,
+        &self, uuid: Uuid, current: &ApiUser, change: UserChange, operation: Operation,
     ) -> Result<User> {
         let role = match change.role {
             Some(role) => role,
@@ -347,10 +328,7 @@ impl IaasService {
     }
 
     async fn set_ssh_key(
-        &self,
-        user: &UserId,
-        key: Option<Uuid>,
-        operation: Operation,
+        &self, user: &UserId, key: Option<Uuid>, operation: Operation,
     ) -> Result<User> {
         let uuid = user_uuid(user).map_err(in_operation(PROVIDER, operation))?;
         let current = self.find_user(uuid, operation).await?;
@@ -592,10 +570,7 @@ impl IaasService {
     /// Adds, one membership call each, the requested members a tenant
     /// create answered without (a 2025-11 server ignores `users`).
     async fn add_ignored_members(
-        &self,
-        tenant: &Tenant,
-        answer: &ApiTenant,
-        requested: Vec<types::TenantUserRequestDto>,
+        &self, tenant: &Tenant, answer: &ApiTenant, requested: Vec<types::TenantUserRequestDto>,
     ) -> Result<()> {
         let operation = Operation::AddMember;
         let present: HashSet<Uuid> = answer.users.iter().filter_map(member_uuid).collect();
@@ -630,9 +605,7 @@ impl MembershipService for IaasService {
     /// one page: the API does not paginate. A cursor (which this adapter
     /// never hands out) is refused.
     async fn list_members_page(
-        &self,
-        tenant: &TenantId,
-        _page: PageRequest,
+        &self, tenant: &TenantId, _page: PageRequest,
     ) -> Result<Page<Membership>> {
         let operation = Operation::ListMembers;
         memberships_from_api(self.find_tenant(tenant, operation).await?)
@@ -704,10 +677,7 @@ impl MembershipService for IaasService {
     /// read: a user known to be in another tenant is `Conflict` and nothing
     /// is sent; an unknown tenant is the server's 404, `NotFound`.
     async fn add_member(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        request: &MembershipRequest,
+        &self, tenant: &TenantId, user: &UserId, request: &MembershipRequest,
     ) -> Result<Membership> {
         let operation = Operation::AddMember;
         let pubkey = self.membership_key(request, operation)?;

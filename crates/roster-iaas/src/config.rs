@@ -29,11 +29,7 @@ pub struct IaasConfig {
 }
 
 /// Where [`IaasConfig::from_env`] reads from.
-const ENV: EnvVars = EnvVars {
-    url: URL_ENV,
-    default_url: None,
-    required: &[TOKEN_ENV],
-};
+const ENV: EnvVars<1> = EnvVars::new(URL_ENV, [TOKEN_ENV]);
 
 impl IaasConfig {
     /// Settings for the API at `base_url`, authenticated with `token`.
@@ -46,8 +42,8 @@ impl IaasConfig {
     /// Reads `ROSTER_IAAS_URL` and `ROSTER_IAAS_TOKEN`. Answers `None` when
     /// either is unset, so callers can fall back to an emulator.
     pub fn from_env() -> Option<Self> {
-        let (url, mut secrets) = ENV.read()?;
-        Some(IaasConfig::new(url, SecretString::from(secrets.remove(0))))
+        let (url, [token]) = ENV.read()?;
+        Some(IaasConfig::new(url, SecretString::from(token)))
     }
 }
 

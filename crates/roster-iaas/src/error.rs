@@ -51,29 +51,20 @@ fn validation_item(item: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderMap;
     use roster_core::Operation;
-
-    fn describe_body(body: &str) -> ErrorDetail {
-        describe(&ErrorResponse {
-            status: 422,
-            operation: Operation::CreateUser,
-            headers: &HeaderMap::new(),
-            body: body.as_bytes(),
-        })
-    }
+    use roster_testkit::error_bodies::{assert_no_detail, describe_body};
 
     #[test]
     fn reads_string_and_validation_details() {
+        // FastAPI answers a validation error with 422.
+        let message = |body| describe_body(describe, Operation::CreateUser, 422, body).message;
         assert_eq!(
-            describe_body(r#"{"detail":"User not found"}"#)
-                .message
-                .as_deref(),
+            message(r#"{"detail":"User not found"}"#).as_deref(),
             Some("User not found")
         );
         let body = r#"{"detail":[{"loc":["body","email"],"msg":"value is not a valid email address","type":"value_error"},{"loc":["body","users",0,"pubkey"],"msg":"Field required","type":"missing"}]}"#;
         assert_eq!(
-            describe_body(body).message.as_deref(),
+            message(body).as_deref(),
             Some(
                 "body.email: value is not a valid email address; body.users.0.pubkey: Field required"
             )
@@ -82,15 +73,14 @@ mod tests {
 
     #[test]
     fn anything_else_gives_no_detail() {
-        for body in [
+        let bodies = [
             "",
             "<html>502</html>",
             "{\"detail\": 5}",
             "[1,2]",
             "{\"detail\":[{}]}",
             "{\"det",
-        ] {
-            assert_eq!(describe_body(body), ErrorDetail::default(), "{body:?}");
-        }
+        ];
+        assert_no_detail(describe, Operation::CreateUser, 422, &bodies);
     }
 }

@@ -32,22 +32,12 @@ const ROLE_NAMES: &str = "\"operator\" or \"member\"";
 /// IaaS user ids are UUIDs; anything else cannot name a user, so it is
 /// refused before a request is sent.
 pub(crate) fn user_uuid(id: &UserId) -> Result<Uuid> {
-    Uuid::parse_str(id.as_str()).map_err(|_| {
-        Error::invalid_input(format!(
-            "IaaS user ids are UUIDs; {:?} is not one",
-            id.as_str()
-        ))
-    })
+    roster_http::parse_id("IaaS user", "UUIDs", id.as_str())
 }
 
 /// IaaS SSH key ids are UUIDs too.
 pub(crate) fn ssh_key_uuid(id: &SshKeyId) -> Result<Uuid> {
-    Uuid::parse_str(id.as_str()).map_err(|_| {
-        Error::invalid_input(format!(
-            "IaaS SSH key ids are UUIDs; {:?} is not one",
-            id.as_str()
-        ))
-    })
+    roster_http::parse_id("IaaS SSH key", "UUIDs", id.as_str())
 }
 
 /// The id the server uses for a user: the UUID's canonical lower-case,
@@ -198,8 +188,7 @@ pub(crate) fn memberships_from_api(tenant: ApiTenant) -> Result<Vec<Membership>>
 
 /// The members of tenant `id`, consuming the `users[]` entries.
 pub(crate) fn members_from_api(
-    id: &TenantId,
-    members: impl IntoIterator<Item = ApiMember>,
+    id: &TenantId, members: impl IntoIterator<Item = ApiMember>,
 ) -> Result<Vec<Membership>> {
     map_items(members, |member| {
         let (member, data) = member.into_parts();

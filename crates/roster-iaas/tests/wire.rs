@@ -864,9 +864,7 @@ async fn bad_input_is_refused_before_sending() {
 // ---------- status mapping ----------
 
 async fn status_error(
-    status: u16,
-    body: ResponseTemplate,
-    call: impl AsyncFnOnce(&IaasClient) -> roster_core::Error,
+    status: u16, body: ResponseTemplate, call: impl AsyncFnOnce(&IaasClient) -> roster_core::Error,
 ) -> roster_core::Error {
     let _ = status;
     let (server, client) = setup().await;

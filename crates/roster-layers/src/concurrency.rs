@@ -53,9 +53,7 @@ impl ConcurrencyLimit {
 impl ConcurrencyLimit {
     /// Waits for one permit; the operation holds it while the permit lives.
     pub(crate) async fn acquire(
-        &self,
-        provider: &'static str,
-        operation: roster_core::Operation,
+        &self, provider: &'static str, operation: roster_core::Operation,
     ) -> Result<SemaphorePermit<'_>> {
         // The semaphore is never closed, so this only fails if that
         // invariant is broken; say so rather than panic.
@@ -68,9 +66,7 @@ impl ConcurrencyLimit {
 
     /// Runs `work` holding one permit.
     pub(crate) async fn hold<T>(
-        &self,
-        provider: &'static str,
-        operation: roster_core::Operation,
+        &self, provider: &'static str, operation: roster_core::Operation,
         work: impl Future<Output = Result<T>>,
     ) -> Result<T> {
         let _permit = self.acquire(provider, operation).await?;
@@ -80,8 +76,7 @@ impl ConcurrencyLimit {
 
 impl Layer for ConcurrencyLimit {
     fn call<'a, T: Send + 'a>(
-        &'a self,
-        call: Call<'a, T>,
+        &'a self, call: Call<'a, T>,
     ) -> impl Future<Output = Result<T>> + Send + 'a {
         self.hold(call.provider(), call.operation(), call.attempt())
     }

@@ -91,8 +91,7 @@ pub trait Layer: Send + Sync {
     /// Runs `call`, in whatever way this layer does. The future is
     /// returned as it is, not boxed, so layers nest without a box each.
     fn call<'a, T: Send + 'a>(
-        &'a self,
-        call: Call<'a, T>,
+        &'a self, call: Call<'a, T>,
     ) -> impl Future<Output = Result<T>> + Send + 'a;
 }
 
@@ -123,9 +122,7 @@ impl<D, L> Layered<D, L> {
 
 impl<D: Provider, L: Layer> Layered<D, L> {
     fn run<'a, T: Send + 'a>(
-        &'a self,
-        operation: Operation,
-        attempt: &'a Attempt<'a, T>,
+        &'a self, operation: Operation, attempt: &'a Attempt<'a, T>,
         recover: Option<&'a Recover<'a, T>>,
     ) -> impl Future<Output = Result<T>> + Send + 'a {
         let mut call = Call::new(self.inner.provider_id(), operation, attempt);
@@ -142,9 +139,7 @@ impl<D: Provider, L: Layer> Layered<D, L> {
     /// ([`OperationFacts::removal`](roster_core::OperationFacts::removal)),
     /// not decided here.
     fn run_unit<'a>(
-        &'a self,
-        operation: Operation,
-        attempt: &'a Attempt<'a, ()>,
+        &'a self, operation: Operation, attempt: &'a Attempt<'a, ()>,
     ) -> impl Future<Output = Result<()>> + Send + 'a {
         let recover: Option<&'a Recover<'a, ()>> = if operation.is_removal() {
             Some(&already_gone)

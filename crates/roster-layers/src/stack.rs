@@ -185,9 +185,7 @@ impl PerRequest {
     /// client where its own request timeout is no longer; with no
     /// operation deadline either, no timer is armed at all.
     async fn attempt<'a, T: Send + 'a>(
-        &'a self,
-        call: Call<'a, T>,
-        operation_deadline: Option<Deadline>,
+        &'a self, call: Call<'a, T>, operation_deadline: Option<Deadline>,
     ) -> Result<T> {
         let attempt_deadline = self
             .attempt_timeout
@@ -244,10 +242,7 @@ impl Layer for PerRequest {
 
 /// Waits for `wait`, failing with the operation's `Timeout` at `deadline`.
 async fn until<F: Future>(
-    deadline: Option<Deadline>,
-    wait: F,
-    provider: &'static str,
-    operation: roster_core::Operation,
+    deadline: Option<Deadline>, wait: F, provider: &'static str, operation: roster_core::Operation,
 ) -> Result<F::Output> {
     match deadline {
         Some(deadline) => tokio::time::timeout_at(deadline.at, wait)
@@ -281,8 +276,7 @@ impl PerOperation {
 
 impl Layer for PerOperation {
     fn call<'a, T: Send + 'a>(
-        &'a self,
-        call: Call<'a, T>,
+        &'a self, call: Call<'a, T>,
     ) -> impl Future<Output = Result<T>> + Send + 'a {
         let (provider, operation) = (call.provider(), call.operation());
         // The deadline is a value the inner parts arm their one timer at,

@@ -88,8 +88,7 @@ pub(crate) fn operation_deadline() -> Option<Deadline> {
 /// the enclosing one, where that is earlier). No timer: the deadline is
 /// only a value, armed by whoever waits.
 pub(crate) fn within_deadline<F: Future>(
-    limit: Duration,
-    work: F,
+    limit: Duration, work: F,
 ) -> tokio::task::futures::TaskLocalFuture<Deadline, F> {
     let mut deadline = Deadline {
         at: Instant::now() + limit,
@@ -106,9 +105,7 @@ pub(crate) fn within_deadline<F: Future>(
 /// Sleeps for `wait`, unless that would pass the operation's deadline:
 /// then sleeps until the deadline and fails as the operation's timer did.
 pub(crate) async fn sleep_within_deadline(
-    wait: Duration,
-    provider: &'static str,
-    operation: roster_core::Operation,
+    wait: Duration, provider: &'static str, operation: roster_core::Operation,
 ) -> Result<()> {
     match operation_deadline() {
         Some(deadline) if Instant::now() + wait >= deadline.at => {
@@ -125,9 +122,7 @@ pub(crate) async fn sleep_within_deadline(
 /// The error of an operation (`whole_operation`) or an attempt that passed
 /// its `limit`.
 pub(crate) fn timed_out(
-    provider: &'static str,
-    operation: roster_core::Operation,
-    whole_operation: bool,
+    provider: &'static str, operation: roster_core::Operation, whole_operation: bool,
     limit: Duration,
 ) -> Error {
     let what = if whole_operation {
@@ -146,9 +141,7 @@ pub(crate) fn timed_out(
 impl Timeout {
     /// Runs `work`, failing with `Timeout` once the limit passes.
     pub(crate) async fn bound<T>(
-        &self,
-        provider: &'static str,
-        operation: roster_core::Operation,
+        &self, provider: &'static str, operation: roster_core::Operation,
         work: impl Future<Output = Result<T>>,
     ) -> Result<T> {
         match tokio::time::timeout(self.limit, work).await {
@@ -165,8 +158,7 @@ impl Timeout {
 
 impl Layer for Timeout {
     fn call<'a, T: Send + 'a>(
-        &'a self,
-        call: Call<'a, T>,
+        &'a self, call: Call<'a, T>,
     ) -> impl Future<Output = Result<T>> + Send + 'a {
         self.bound(call.provider(), call.operation(), call.attempt())
     }

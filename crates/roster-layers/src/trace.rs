@@ -36,8 +36,7 @@ pub struct Trace;
 impl Trace {
     /// Runs `work` inside the operation's span, recording its outcome.
     pub(crate) fn wrap<'a, T: Send + 'a>(
-        provider: &'static str,
-        operation: roster_core::Operation,
+        provider: &'static str, operation: roster_core::Operation,
         work: impl Future<Output = Result<T>> + Send + 'a,
     ) -> impl Future<Output = Result<T>> + Send + 'a {
         let span = tracing::info_span!(
@@ -87,8 +86,7 @@ impl Trace {
 
 impl Layer for Trace {
     fn call<'a, T: Send + 'a>(
-        &'a self,
-        call: Call<'a, T>,
+        &'a self, call: Call<'a, T>,
     ) -> impl Future<Output = Result<T>> + Send + 'a {
         Trace::wrap(call.provider(), call.operation(), call.attempt())
     }

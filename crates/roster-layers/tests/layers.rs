@@ -238,9 +238,7 @@ impl MembershipDirectory for Fake {
     /// Three pages, the middle one empty: `u0` on the first, `u2` on the
     /// last.
     async fn list_members_page(
-        &self,
-        tenant: &TenantId,
-        page: PageRequest,
+        &self, tenant: &TenantId, page: PageRequest,
     ) -> Result<Page<Membership>> {
         self.0
             .lock()
@@ -268,10 +266,7 @@ impl MembershipDirectory for Fake {
     }
 
     async fn add_member(
-        &self,
-        _tenant: &TenantId,
-        _user: &UserId,
-        _request: &MembershipRequest,
+        &self, _tenant: &TenantId, _user: &UserId, _request: &MembershipRequest,
     ) -> Result<Membership> {
         self.step(Operation::AddMember).await?;
         Err(Error::new(ErrorKind::Unexpected, "not scripted"))

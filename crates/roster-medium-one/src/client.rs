@@ -387,8 +387,7 @@ impl MediumOneService {
     /// Every user this client can see: all users for a system admin, the
     /// tenant's users for a tenant admin. One request.
     async fn visible_users(
-        &self,
-        operation: Operation,
+        &self, operation: Operation,
     ) -> Result<Vec<Raw<types::UserEntryFields>>> {
         let list = match self.own_tenant() {
             None => self.send(operation, || self.api.user_list()).await?,
@@ -467,10 +466,7 @@ impl MediumOneService {
     /// the user with this login: how the server reports them after a
     /// `/tenant_add_user`, which answers only `null`.
     async fn read_back_member(
-        &self,
-        tenant_id: Option<&str>,
-        user_name: &str,
-        operation: Operation,
+        &self, tenant_id: Option<&str>, user_name: &str, operation: Operation,
     ) -> Result<Raw<types::UserEntryFields>> {
         let list = self
             .send(operation, || self.api.user_list_in_tenant(tenant_id))
@@ -495,8 +491,7 @@ impl MediumOneService {
     }
 
     async fn all_tenants(
-        &self,
-        operation: Operation,
+        &self, operation: Operation,
     ) -> Result<Vec<Raw<types::TenantEntryFields>>> {
         Ok(self.send(operation, || self.api.tenant_list()).await?.0)
     }
@@ -579,10 +574,7 @@ impl MediumOneService {
     /// Tagged [`Operation::CreateUserInTenant`]. It is not retried here; a
     /// lost answer is found again by the user's email.
     pub async fn create_user_in_tenant(
-        &self,
-        tenant: &TenantId,
-        user: &NewUser,
-        request: &MembershipRequest,
+        &self, tenant: &TenantId, user: &NewUser, request: &MembershipRequest,
     ) -> Result<TenantUser> {
         let operation = Operation::CreateUserInTenant;
         let uuid = tenant_uuid(tenant).map_err(in_operation(PROVIDER, operation))?;
@@ -861,14 +853,11 @@ impl TenantService for MediumOneService {
     async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
         let operation = Operation::GetTenant;
         let uuid = tenant_uuid(id)?;
+        let tenants = self.all_tenants(operation).await?;
         let tenant = self
-            .all_tenants(operation)
-            .await?
-            .into_iter()
-            .find(|t| same_uuid(&t.tenant_id, uuid))
-            .ok_or_else(|| {
-                self.context()
-                    .error(ErrorKind::NotFound, operation, format!("no tenant {id}"))
+            .context()
+            .pick(operation, tenants, "tenant", id, |tenant| {
+                same_uuid(&tenant.tenant_id, uuid)
             })?;
         tenant_from_api(&tenant)
     }
@@ -915,9 +904,7 @@ impl MembershipService for MediumOneService {
     /// `raw_role`) and their entry as provider data. Only an entry without
     /// a `user_id` fails the list (`Decode`, naming its position).
     async fn list_members_page(
-        &self,
-        tenant: &TenantId,
-        _page: PageRequest,
+        &self, tenant: &TenantId, _page: PageRequest,
     ) -> Result<Page<Membership>> {
         let operation = Operation::ListMembers;
         let uuid = tenant_uuid(tenant)?;
@@ -955,10 +942,7 @@ impl MembershipService for MediumOneService {
     /// API creates a new one under the login, and the call answers
     /// `NotFound` naming it.
     async fn add_member(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        request: &MembershipRequest,
+        &self, tenant: &TenantId, user: &UserId, request: &MembershipRequest,
     ) -> Result<Membership> {
         let operation = Operation::AddMember;
         let tenant_uuid = tenant_uuid(tenant)?;

@@ -96,11 +96,8 @@ impl Credential for Login {
 
 /// Where [`MediumOneConfig::from_env`] reads from (the mode and session
 /// variables are read besides).
-const ENV: EnvVars = EnvVars {
-    url: URL_ENV,
-    default_url: Some(DEFAULT_BASE_URL),
-    required: &[LOGIN_ENV, PASSWORD_ENV, API_KEY_ENV],
-};
+const ENV: EnvVars<3> = EnvVars::new(URL_ENV, [LOGIN_ENV, PASSWORD_ENV, API_KEY_ENV])
+    .with_default_url(DEFAULT_BASE_URL);
 
 impl MediumOneConfig {
     /// A system-admin login against the production API, with a session
@@ -122,11 +119,9 @@ impl MediumOneConfig {
     /// login, password or API key is unset, so callers can fall back to an
     /// emulator, and an error when a variable is set to something invalid.
     pub fn from_env() -> Result<Option<Self>> {
-        let Some((url, values)) = ENV.read() else {
+        let Some((url, [login, password, api_key])) = ENV.read() else {
             return Ok(None);
         };
-        let [login, password, api_key] = <[String; 3]>::try_from(values)
-            .map_err(|_| Error::invalid_input("expected three login variables"))?;
         let mut config = MediumOneConfig::new(
             login,
             SecretString::from(password),

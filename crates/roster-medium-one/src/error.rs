@@ -70,16 +70,7 @@ fn json_message(value: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderMap;
-
-    fn describe_body(operation: Operation, status: u16, body: &str) -> ErrorDetail {
-        describe(&ErrorResponse {
-            status,
-            operation,
-            headers: &HeaderMap::new(),
-            body: body.as_bytes(),
-        })
-    }
+    use roster_testkit::error_bodies::{assert_no_detail, describe_body};
 
     #[test]
     fn reads_every_plausible_message_shape() {
@@ -95,14 +86,14 @@ mod tests {
             (r#""Exceeded bad login count""#, "Exceeded bad login count"),
             ("Exceeded bad login count", "Exceeded bad login count"),
         ] {
-            let detail = describe_body(Operation::ListUsers, 400, body);
+            let detail = describe_body(describe, Operation::ListUsers, 400, body);
             assert_eq!(detail.message.as_deref(), Some(expected), "{body}");
         }
     }
 
     #[test]
-    fn html_empty_and_odd_bodies_give_no_message() {
-        for body in [
+    fn html_empty_and_odd_bodies_give_no_detail() {
+        let bodies = [
             "",
             "  ",
             "<html>502</html>",
@@ -111,13 +102,8 @@ mod tests {
             "{}",
             "[1,2]",
             "{\"err",
-        ] {
-            assert_eq!(
-                describe_body(Operation::ListUsers, 502, body).message,
-                None,
-                "{body:?}"
-            );
-        }
+        ];
+        assert_no_detail(describe, Operation::ListUsers, 502, &bodies);
     }
 
     #[test]
@@ -128,7 +114,11 @@ mod tests {
             Operation::AddMember,
             Operation::UpdateUser,
         ] {
-            assert_eq!(describe_body(operation, 400, "").kind, None, "{operation}");
+            assert_eq!(
+                describe_body(describe, operation, 400, "").kind,
+                None,
+                "{operation}"
+            );
         }
     }
 
@@ -136,11 +126,14 @@ mod tests {
     fn rejected_logins_are_unauthenticated_and_lockouts_are_recognised() {
         for status in [400, 401, 403] {
             assert_eq!(
-                describe_body(Operation::Login, status, "").kind,
+                describe_body(describe, Operation::Login, status, "").kind,
                 Some(ErrorKind::Unauthenticated)
             );
         }
-        assert_eq!(describe_body(Operation::Login, 503, "").kind, None);
+        assert_eq!(
+            describe_body(describe, Operation::Login, 503, "").kind,
+            None
+        );
         assert!(is_lockout(br#"{"errors":["Exceeded bad login count"]}"#));
         assert!(!is_lockout(b"Invalid password"));
     }

@@ -11,22 +11,12 @@ use crate::generated::types;
 /// Medium One user ids are UUIDs; anything else cannot name a user, so it
 /// is refused before a request is sent.
 pub(crate) fn user_uuid(id: &UserId) -> Result<Uuid> {
-    Uuid::parse_str(id.as_str()).map_err(|_| {
-        Error::invalid_input(format!(
-            "Medium One user ids are UUIDs; {:?} is not one",
-            id.as_str()
-        ))
-    })
+    roster_http::parse_id("Medium One user", "UUIDs", id.as_str())
 }
 
 /// Medium One tenant ids are UUIDs too.
 pub(crate) fn tenant_uuid(id: &TenantId) -> Result<Uuid> {
-    Uuid::parse_str(id.as_str()).map_err(|_| {
-        Error::invalid_input(format!(
-            "Medium One tenant ids are UUIDs; {:?} is not one",
-            id.as_str()
-        ))
-    })
+    roster_http::parse_id("Medium One tenant", "UUIDs", id.as_str())
 }
 
 /// Whether a UUID the server sent names `id`, whatever spelling either uses.
@@ -156,8 +146,7 @@ pub(crate) fn user_from_api(raw: &Raw<types::UserEntryFields>) -> Result<User> {
 /// those in `tenant`. Each carries its `tenant_roles` entry as provider
 /// data.
 pub(crate) fn memberships_from_api(
-    user: &KnownUser,
-    tenant: Option<Uuid>,
+    user: &KnownUser, tenant: Option<Uuid>,
 ) -> Result<Vec<Membership>> {
     let id = server_user_id(&user.entry.user_id)?;
     let email = user.email();
@@ -179,9 +168,7 @@ pub(crate) fn memberships_from_api(
 /// carrying that entry as provider data. A user listed without a role
 /// entry for the tenant is still a member, with no role reported.
 pub(crate) fn members_from_api(
-    raw: &Raw<types::UserEntryFields>,
-    tenant: &TenantId,
-    uuid: Uuid,
+    raw: &Raw<types::UserEntryFields>, tenant: &TenantId, uuid: Uuid,
 ) -> Result<Vec<Membership>> {
     let id = server_user_id(&raw.user_id)?;
     let email = raw

@@ -3,14 +3,10 @@
 //! the `param_list` entries of `/user_update`, and the two-shaped user list.
 
 use std::fmt;
-use std::marker::PhantomData;
 
-use roster_core::Raw;
+use roster_core::{Envelope, ListBody, Raw, RawItems};
 use roster_http::{ExposeSecret, Redacted, SecretString};
-use serde::de::{
-    Deserialize, DeserializeOwned, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess,
-    Visitor,
-};
+use serde::de::{Deserialize, Deserializer};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::generated::types;
@@ -72,9 +68,9 @@ impl UpdateParam<'_> {
 /// text, and the `/user_list_in_tenant` sample) or a bare array (the
 /// `/user_list` sample). It replaces the generated untagged enum (see
 /// `xtask/src/providers.rs`): an untagged enum buffers the body, and
-/// [`Raw`] cannot keep its bytes from a buffer. This reads the first token
-/// instead and decodes the items straight from the body, each with its
-/// JSON as it arrived. Other keys of the envelope are ignored.
+/// [`Raw`] cannot keep its bytes from a buffer. [`ListBody`] reads the
+/// first token instead and decodes the items straight from the body, each
+/// with its JSON as it arrived. Other keys of the envelope are ignored.
 ///
 /// An item that cannot be decoded (one without `user_id`, say) fails the
 /// list with a message naming its position.
@@ -83,38 +79,20 @@ pub(crate) struct UserList(pub(crate) Vec<Raw<types::UserEntryFields>>);
 
 impl<'de> Deserialize<'de> for UserList {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ListVisitor)
+        let list = ListBody::<RawItems<types::UserEntryFields>, WrappedUserList>::deserialize(
+            deserializer,
+        )?;
+        Ok(UserList(list.items.0))
     }
 }
 
-struct ListVisitor;
+/// The `{"user_list": [...]}` form of a [`UserList`].
+#[derive(Default)]
+struct WrappedUserList;
 
-impl<'de> Visitor<'de> for ListVisitor {
-    type Value = UserList;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(r#"a user list: an array of users or {"user_list": [...]}"#)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<UserList, A::Error> {
-        items(seq).map(UserList)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UserList, A::Error> {
-        let mut list = None;
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if key == "user_list" {
-                if list.is_some() {
-                    return Err(A::Error::duplicate_field("user_list"));
-                }
-                list = Some(map.next_value::<Items<types::UserEntryFields>>()?.0);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        list.map(UserList)
-            .ok_or_else(|| A::Error::missing_field("user_list"))
-    }
+impl Envelope for WrappedUserList {
+    const ITEMS_KEY: &'static str = "user_list";
+    const EXPECTING: &'static str = r#"a user list: an array of users or {"user_list": [...]}"#;
 }
 
 /// The `/tenant_list` answer: an array of tenants, each with its JSON as it
@@ -125,42 +103,6 @@ pub(crate) struct TenantList(pub(crate) Vec<Raw<types::TenantEntryFields>>);
 
 impl<'de> Deserialize<'de> for TenantList {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Items::deserialize(deserializer).map(|items| TenantList(items.0))
-    }
-}
-
-/// The items of a list, decoded one by one so that a failure names the
-/// item's position.
-struct Items<T>(Vec<Raw<T>>);
-
-impl<'de, T: DeserializeOwned> Deserialize<'de> for Items<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ItemsVisitor<T>(PhantomData<T>);
-        impl<'de, T: DeserializeOwned> Visitor<'de> for ItemsVisitor<T> {
-            type Value = Items<T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an array")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Items<T>, A::Error> {
-                items(seq).map(Items)
-            }
-        }
-        deserializer.deserialize_seq(ItemsVisitor(PhantomData))
-    }
-}
-
-fn items<'de, T: DeserializeOwned, A: SeqAccess<'de>>(mut seq: A) -> Result<Vec<Raw<T>>, A::Error> {
-    let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-    loop {
-        match seq.next_element::<Raw<T>>() {
-            Ok(Some(item)) => items.push(item),
-            Ok(None) => return Ok(items),
-            Err(err) => {
-                return Err(A::Error::custom(format_args!(
-                    "item {} of the list: {err}",
-                    items.len()
-                )));
-            }
-        }
+        RawItems::deserialize(deserializer).map(|items| TenantList(items.0))
     }
 }

@@ -147,9 +147,7 @@ impl NetbirdService {
     /// role or `owner` (NetBird does not create owners) is `InvalidInput`
     /// and nothing is sent.
     pub async fn create_service_user(
-        &self,
-        name: &str,
-        role: Option<&RoleSpec>,
+        &self, name: &str, role: Option<&RoleSpec>,
     ) -> Result<Created<User>> {
         let operation = Operation::CreateUser;
         if name.trim().is_empty() {
@@ -292,9 +290,7 @@ impl NetbirdService {
     }
 
     async fn create(
-        &self,
-        operation: Operation,
-        body: &types::UserCreateRequest,
+        &self, operation: Operation, body: &types::UserCreateRequest,
     ) -> Result<Created<User>> {
         let created = match self
             .context()
@@ -337,9 +333,7 @@ impl NetbirdService {
     /// The API role for a new user; `owner` is refused because NetBird does
     /// not create owners (ownership is transferred instead).
     fn role_for_create(
-        &self,
-        role: Option<&RoleSpec>,
-        operation: Operation,
+        &self, role: Option<&RoleSpec>, operation: Operation,
     ) -> Result<&'static str> {
         let Some(role) = role else {
             return Ok(DEFAULT_ROLE);
@@ -363,22 +357,14 @@ impl NetbirdService {
 
     /// There is no `GET /api/users/{id}`: one list request, then a pick.
     async fn find_user(&self, id: &UserId, operation: Operation) -> Result<WireUser> {
-        self.all_users(operation)
-            .await?
-            .into_iter()
-            .find(|user| user.id == id.as_str())
-            .ok_or_else(|| {
-                self.context()
-                    .error(ErrorKind::NotFound, operation, format!("no user {id}"))
-            })
+        let users = self.all_users(operation).await?;
+        self.context()
+            .pick(operation, users, "user", id, |user| user.id == id.as_str())
     }
 
     /// Writes a user's role, groups and blocked flag back in one `PUT`.
     async fn put_user(
-        &self,
-        path: &str,
-        body: &types::UserRequest,
-        operation: Operation,
+        &self, path: &str, body: &types::UserRequest, operation: Operation,
     ) -> Result<WireUser> {
         self.context()
             .call(operation, self.api.update_user(path, body))
@@ -575,9 +561,7 @@ impl MembershipService for NetbirdService {
     /// does not paginate; a cursor is refused): two requests, one to check
     /// the group exists (`NotFound` otherwise) and one listing every user.
     async fn list_members_page(
-        &self,
-        tenant: &TenantId,
-        _page: PageRequest,
+        &self, tenant: &TenantId, _page: PageRequest,
     ) -> Result<Page<Membership>> {
         let operation = Operation::ListMembers;
         let path = group_path(tenant)?;
@@ -613,10 +597,7 @@ impl MembershipService for NetbirdService {
     /// this client are serialised. Tenant roles are `Unsupported`; an
     /// unknown group is refused by NetBird (`422`, `InvalidInput`).
     async fn add_member(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        _request: &MembershipRequest,
+        &self, tenant: &TenantId, user: &UserId, _request: &MembershipRequest,
     ) -> Result<Membership> {
         let operation = Operation::AddMember;
         let path = user_path(user)?;
@@ -660,11 +641,7 @@ impl MembershipService for NetbirdService {
     /// A user who is not in `from` is `NotFound`, and nothing is written;
     /// tenant roles are `Unsupported`.
     async fn move_natively(
-        &self,
-        user: &UserId,
-        from: &TenantId,
-        to: &TenantId,
-        _request: &MembershipRequest,
+        &self, user: &UserId, from: &TenantId, to: &TenantId, _request: &MembershipRequest,
     ) -> Option<Result<Membership>> {
         Some(self.move_in_one_put(user, from, to).await)
     }
@@ -672,10 +649,7 @@ impl MembershipService for NetbirdService {
 
 impl NetbirdService {
     async fn move_in_one_put(
-        &self,
-        user: &UserId,
-        from: &TenantId,
-        to: &TenantId,
+        &self, user: &UserId, from: &TenantId, to: &TenantId,
     ) -> Result<Membership> {
         let operation = Operation::MoveMember;
         let path = user_path(user)?;

@@ -82,11 +82,7 @@ pub struct NetbirdConfig {
 }
 
 /// Where [`NetbirdConfig::from_env`] reads from.
-const ENV: EnvVars = EnvVars {
-    url: URL_ENV,
-    default_url: Some(DEFAULT_BASE_URL),
-    required: &[TOKEN_ENV],
-};
+const ENV: EnvVars<1> = EnvVars::new(URL_ENV, [TOKEN_ENV]).with_default_url(DEFAULT_BASE_URL);
 
 impl NetbirdConfig {
     /// Settings for the server at `base_url`, authenticated with `credential`.
@@ -118,10 +114,10 @@ impl NetbirdConfig {
     /// NetBird's `nbp_...` personal access tokens, as `Token`. Build the
     /// config with [`NetbirdConfig::new`] to choose explicitly.
     pub fn from_env() -> Option<Self> {
-        let (url, mut secrets) = ENV.read()?;
+        let (url, [token]) = ENV.read()?;
         Some(NetbirdConfig::new(
             url,
-            credential_for(SecretString::from(secrets.remove(0))),
+            credential_for(SecretString::from(token)),
         ))
     }
 

@@ -37,20 +37,12 @@ pub(crate) fn describe(response: &ErrorResponse<'_>) -> ErrorDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderMap;
-
-    fn describe_body(operation: Operation, status: u16, body: &str) -> ErrorDetail {
-        describe(&ErrorResponse {
-            status,
-            operation,
-            headers: &HeaderMap::new(),
-            body: body.as_bytes(),
-        })
-    }
+    use roster_testkit::error_bodies::{assert_no_detail, describe_body};
 
     #[test]
     fn reads_the_message() {
         let detail = describe_body(
+            describe,
             Operation::CreateUser,
             409,
             r#"{"message":"can't invite a user with an existing NetBird account","code":409}"#,
@@ -60,7 +52,12 @@ mod tests {
             Some("can't invite a user with an existing NetBird account")
         );
         assert_eq!(detail.kind, None);
-        let no_code = describe_body(Operation::GetUser, 404, r#"{"message":"not found"}"#);
+        let no_code = describe_body(
+            describe,
+            Operation::GetUser,
+            404,
+            r#"{"message":"not found"}"#,
+        );
         assert_eq!(no_code.message.as_deref(), Some("not found"));
     }
 
@@ -68,6 +65,7 @@ mod tests {
     fn a_refused_group_delete_is_a_conflict() {
         for status in [400, 422] {
             let detail = describe_body(
+                describe,
                 Operation::DeleteTenant,
                 status,
                 r#"{"message":"group has been linked to user: alice","code":422}"#,
@@ -79,17 +77,21 @@ mod tests {
             );
         }
         assert_eq!(
-            describe_body(Operation::DeleteTenant, 404, "{}").kind,
+            describe_body(describe, Operation::DeleteTenant, 404, "{}").kind,
             None,
             "an unknown group stays NotFound"
         );
-        assert_eq!(describe_body(Operation::CreateTenant, 422, "{}").kind, None);
+        assert_eq!(
+            describe_body(describe, Operation::CreateTenant, 422, "{}").kind,
+            None
+        );
     }
 
     #[test]
     fn deciding_on_a_user_who_is_not_waiting_is_a_conflict() {
         for operation in [Operation::ApproveUser, Operation::RejectUser] {
             let detail = describe_body(
+                describe,
                 operation,
                 422,
                 r#"{"message":"user u1 is not pending approval","code":422}"#,
@@ -99,15 +101,18 @@ mod tests {
                 detail.message.as_deref(),
                 Some("user u1 is not pending approval")
             );
-            assert_eq!(describe_body(operation, 404, "{}").kind, None);
-            assert_eq!(describe_body(operation, 400, "{}").kind, None);
+            assert_eq!(describe_body(describe, operation, 404, "{}").kind, None);
+            assert_eq!(describe_body(describe, operation, 400, "{}").kind, None);
         }
-        assert_eq!(describe_body(Operation::UpdateUser, 422, "{}").kind, None);
+        assert_eq!(
+            describe_body(describe, Operation::UpdateUser, 422, "{}").kind,
+            None
+        );
     }
 
     #[test]
-    fn anything_else_gives_no_message() {
-        for body in [
+    fn anything_else_gives_no_detail() {
+        let bodies = [
             "",
             "<html>502</html>",
             r#"{"message": 5}"#,
@@ -115,12 +120,7 @@ mod tests {
             "[1,2]",
             r#"{"detail":"x"}"#,
             r#"{"mess"#,
-        ] {
-            assert_eq!(
-                describe_body(Operation::ListUsers, 500, body).message,
-                None,
-                "{body:?}"
-            );
-        }
+        ];
+        assert_no_detail(describe, Operation::ListUsers, 500, &bodies);
     }
 }

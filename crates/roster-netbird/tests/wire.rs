@@ -1205,8 +1205,7 @@ async fn bad_input_is_refused_before_sending() {
 // ---------- status mapping ----------
 
 async fn status_error(
-    body: ResponseTemplate,
-    call: impl AsyncFnOnce(&NetbirdClient) -> roster_core::Error,
+    body: ResponseTemplate, call: impl AsyncFnOnce(&NetbirdClient) -> roster_core::Error,
 ) -> roster_core::Error {
     let (server, client) = setup().await;
     Mock::given(wiremock::matchers::any())

@@ -48,8 +48,7 @@ impl Tokens {
 
     /// As [`Tokens::from_config`], reading variables through `env`.
     pub fn from_config_with_env(
-        auth: &AuthConfig,
-        env: impl Fn(&str) -> Option<String>,
+        auth: &AuthConfig, env: impl Fn(&str) -> Option<String>,
     ) -> Result<Tokens, ConfigError> {
         let mut tokens = Tokens::default();
         for hex in &auth.token_sha256 {

@@ -112,9 +112,7 @@ pub struct GroupFacts {
 ///   `password`, which is never stored;
 /// - booleans sent as strings (`"False"`) become booleans.
 pub fn normalize(
-    kind: Kind,
-    mut doc: Map<String, Value>,
-    extra_schemas: &[String],
+    kind: Kind, mut doc: Map<String, Value>, extra_schemas: &[String],
 ) -> Result<Map<String, Value>, ScimError> {
     let schemas = match doc.get("schemas") {
         Some(Value::Array(items)) => items
@@ -313,8 +311,7 @@ struct PatchOp {
 
 /// Applies a PATCH request body (`PatchOp` message) to `doc`.
 pub fn apply_patch(
-    doc: &mut Map<String, Value>,
-    body: &Map<String, Value>,
+    doc: &mut Map<String, Value>, body: &Map<String, Value>,
 ) -> Result<(), ScimError> {
     let schemas_ok = body
         .get("schemas")
@@ -486,10 +483,7 @@ fn same_value(a: &Value, b: &Value) -> bool {
 }
 
 fn apply_path(
-    doc: &mut Map<String, Value>,
-    op: &str,
-    path: &PatchPath,
-    value: Option<Value>,
+    doc: &mut Map<String, Value>, op: &str, path: &PatchPath, value: Option<Value>,
 ) -> Result<(), ScimError> {
     // The map the attribute lives in: the resource, or an extension object.
     let container: &mut Map<String, Value> = match &path.attr.urn {
@@ -602,11 +596,7 @@ fn apply_path(
 }
 
 fn apply_filtered(
-    container: &mut Map<String, Value>,
-    op: &str,
-    name: &str,
-    filter: &Filter,
-    sub: Option<&str>,
+    container: &mut Map<String, Value>, op: &str, name: &str, filter: &Filter, sub: Option<&str>,
     value: Option<Value>,
 ) -> Result<(), ScimError> {
     if op == "remove"
@@ -716,9 +706,7 @@ fn collect_equalities(filter: &Filter, into: &mut Map<String, Value>) {
 /// keeps only the named ones, `excludedAttributes` drops them; `id` and
 /// `schemas` are always returned.
 pub fn project(
-    mut resource: Map<String, Value>,
-    attributes: &[String],
-    excluded: &[String],
+    mut resource: Map<String, Value>, attributes: &[String], excluded: &[String],
 ) -> Map<String, Value> {
     let always = |k: &str| k == "id" || k == "schemas";
     if !attributes.is_empty() {

@@ -51,12 +51,7 @@ pub fn resource_types() -> Vec<Value> {
 }
 
 fn attr(
-    name: &str,
-    kind: &str,
-    multi: bool,
-    required: bool,
-    case_exact: bool,
-    mutability: &str,
+    name: &str, kind: &str, multi: bool, required: bool, case_exact: bool, mutability: &str,
     uniqueness: &str,
 ) -> Value {
     json!({

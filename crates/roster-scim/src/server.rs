@@ -121,11 +121,8 @@ fn if_match(headers: &HeaderMap) -> Option<String> {
 }
 
 fn resource_response(
-    state: &AppState,
-    headers: &HeaderMap,
-    status: StatusCode,
-    resource: &crate::store::StoredResource,
-    query: &ListQuery,
+    state: &AppState, headers: &HeaderMap, status: StatusCode,
+    resource: &crate::store::StoredResource, query: &ListQuery,
 ) -> Response {
     let base = base_url(state, headers);
     let doc = project(
@@ -150,11 +147,7 @@ fn resource_response(
 }
 
 async fn collection(
-    kind: Kind,
-    state: Shared,
-    method: Method,
-    headers: HeaderMap,
-    query: Option<String>,
+    kind: Kind, state: Shared, method: Method, headers: HeaderMap, query: Option<String>,
     body: Body,
 ) -> Result<Response, ScimError> {
     match method {
@@ -182,13 +175,8 @@ async fn collection(
 }
 
 async fn item(
-    kind: Kind,
-    id: String,
-    state: Shared,
-    method: Method,
-    headers: HeaderMap,
-    query: Option<String>,
-    body: Body,
+    kind: Kind, id: String, state: Shared, method: Method, headers: HeaderMap,
+    query: Option<String>, body: Body,
 ) -> Result<Response, ScimError> {
     let query = list_query(query.as_deref())?;
     let expected = if_match(&headers);
@@ -575,9 +563,7 @@ impl Server {
 }
 
 async fn accept_loop(
-    listener: TcpListener,
-    acceptor: Option<tokio_rustls::TlsAcceptor>,
-    app: Router,
+    listener: TcpListener, acceptor: Option<tokio_rustls::TlsAcceptor>, app: Router,
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut connections = tokio::task::JoinSet::new();

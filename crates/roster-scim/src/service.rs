@@ -71,10 +71,7 @@ impl Scim {
     /// A service over `store`, provisioning to `providers` (the fleet's
     /// names); `wake` is notified after each commit.
     pub fn new(
-        store: Store,
-        config: Arc<ScimConfig>,
-        providers: Vec<String>,
-        wake: Arc<Notify>,
+        store: Store, config: Arc<ScimConfig>, providers: Vec<String>, wake: Arc<Notify>,
     ) -> Self {
         Scim {
             store,
@@ -119,10 +116,7 @@ impl Scim {
 
     /// Lists resources (a SCIM ListResponse).
     pub async fn list(
-        &self,
-        kind: Kind,
-        query: &ListQuery,
-        base: &str,
+        &self, kind: Kind, query: &ListQuery, base: &str,
     ) -> Result<Value, ScimError> {
         let filter = query.filter.as_deref().map(Filter::parse).transpose()?;
         let start = query.start_index.unwrap_or(1).max(1);
@@ -189,9 +183,7 @@ impl Scim {
     }
 
     async fn snapshots(
-        &self,
-        tx: &mut Tx,
-        resource: &StoredResource,
+        &self, tx: &mut Tx, resource: &StoredResource,
     ) -> Result<Vec<(String, Operation)>, ScimError> {
         let facts = user_facts(&resource.body)?;
         let email = Self::email_of(&facts)?;
@@ -242,9 +234,7 @@ impl Scim {
 
     /// Creates a resource (POST).
     pub async fn create(
-        &self,
-        kind: Kind,
-        body: Map<String, Value>,
+        &self, kind: Kind, body: Map<String, Value>,
     ) -> Result<StoredResource, ScimError> {
         let doc = normalize(kind, body, &self.config.server.extension_schemas)?;
         let now = now_millis();
@@ -265,11 +255,7 @@ impl Scim {
 
     /// Replaces a resource (PUT).
     pub async fn replace(
-        &self,
-        kind: Kind,
-        id: &str,
-        body: Map<String, Value>,
-        if_match: Option<&str>,
+        &self, kind: Kind, id: &str, body: Map<String, Value>, if_match: Option<&str>,
     ) -> Result<StoredResource, ScimError> {
         let doc = normalize(kind, body, &self.config.server.extension_schemas)?;
         self.update(kind, id, if_match, move |_| Ok(doc)).await
@@ -277,11 +263,7 @@ impl Scim {
 
     /// Patches a resource (PATCH).
     pub async fn patch(
-        &self,
-        kind: Kind,
-        id: &str,
-        body: Map<String, Value>,
-        if_match: Option<&str>,
+        &self, kind: Kind, id: &str, body: Map<String, Value>, if_match: Option<&str>,
     ) -> Result<StoredResource, ScimError> {
         let extra = self.config.server.extension_schemas.clone();
         self.update(kind, id, if_match, move |current| {
@@ -293,10 +275,7 @@ impl Scim {
     }
 
     async fn update(
-        &self,
-        kind: Kind,
-        id: &str,
-        if_match: Option<&str>,
+        &self, kind: Kind, id: &str, if_match: Option<&str>,
         change: impl FnOnce(&Map<String, Value>) -> Result<Map<String, Value>, ScimError>,
     ) -> Result<StoredResource, ScimError> {
         let mut tx = self.store.begin().await?;
@@ -324,10 +303,7 @@ impl Scim {
 
     /// Stores `resource` (new, or replacing `old`) and enqueues what it causes.
     async fn write(
-        &self,
-        tx: &mut Tx,
-        old: Option<&StoredResource>,
-        resource: &StoredResource,
+        &self, tx: &mut Tx, old: Option<&StoredResource>, resource: &StoredResource,
     ) -> Result<(), ScimError> {
         match resource.kind {
             Kind::User => {
@@ -412,10 +388,7 @@ impl Scim {
     /// the resource now, the delivered operations' payloads once the
     /// providers' accounts are gone.
     pub async fn delete(
-        &self,
-        kind: Kind,
-        id: &str,
-        if_match: Option<&str>,
+        &self, kind: Kind, id: &str, if_match: Option<&str>,
     ) -> Result<(), ScimError> {
         let mut tx = self.store.begin().await?;
         let current = tx

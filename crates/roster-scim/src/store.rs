@@ -418,10 +418,7 @@ impl Store {
     /// The resources whose indexed column equals `value`: `name` (the
     /// lower-cased userName or displayName), `external_id` or `id`.
     pub async fn find(
-        &self,
-        kind: Kind,
-        column: IndexedColumn,
-        value: &str,
+        &self, kind: Kind, column: IndexedColumn, value: &str,
     ) -> Result<Vec<StoredResource>, StoreError> {
         let (column, value) = match column {
             IndexedColumn::Name => ("name_key", value.to_lowercase()),
@@ -451,10 +448,7 @@ impl Store {
 
     /// One page of `kind` (offset from 0) and the total count.
     pub async fn page(
-        &self,
-        kind: Kind,
-        offset: i64,
-        limit: i64,
+        &self, kind: Kind, offset: i64, limit: i64,
     ) -> Result<(Vec<StoredResource>, i64), StoreError> {
         let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM resources WHERE kind = $1")
             .bind(kind.as_str())
@@ -477,9 +471,7 @@ impl Store {
 
     /// The provider's id for a person, as a worker recorded it.
     pub async fn account(
-        &self,
-        user_id: &str,
-        provider: &str,
+        &self, user_id: &str, provider: &str,
     ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
             "SELECT provider_user_id FROM accounts WHERE user_id = $1 AND provider = $2",
@@ -493,9 +485,7 @@ impl Store {
 
     /// The SCIM user a provider account is recorded for, if any.
     pub async fn account_holder(
-        &self,
-        provider: &str,
-        provider_user_id: &str,
+        &self, provider: &str, provider_user_id: &str,
     ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
             "SELECT user_id FROM accounts WHERE provider = $1 AND provider_user_id = $2",
@@ -510,9 +500,7 @@ impl Store {
     /// The account-level facts last applied to the person's account on
     /// `provider` (see [`Store::set_applied`]).
     pub async fn applied(
-        &self,
-        user_id: &str,
-        provider: &str,
+        &self, user_id: &str, provider: &str,
     ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT applied FROM accounts WHERE user_id = $1 AND provider = $2")
             .bind(user_id)
@@ -528,10 +516,7 @@ impl Store {
     /// Records the account-level facts just applied (or `None` to make the
     /// next delivery read the account again).
     pub async fn set_applied(
-        &self,
-        user_id: &str,
-        provider: &str,
-        applied: Option<&str>,
+        &self, user_id: &str, provider: &str, applied: Option<&str>,
     ) -> Result<(), StoreError> {
         sqlx::query("UPDATE accounts SET applied = $3 WHERE user_id = $1 AND provider = $2")
             .bind(user_id)
@@ -556,10 +541,7 @@ impl Store {
 
     /// Records (or replaces) the provider's id for a person.
     pub async fn set_account(
-        &self,
-        user_id: &str,
-        provider: &str,
-        provider_user_id: &str,
+        &self, user_id: &str, provider: &str, provider_user_id: &str,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_on(&self.worker_pool).await?;
         sqlx::query("DELETE FROM accounts WHERE user_id = $1 AND provider = $2")
@@ -580,9 +562,7 @@ impl Store {
 
     /// The tenants (by name) a worker put the person in on `provider`.
     pub async fn managed_memberships(
-        &self,
-        user_id: &str,
-        provider: &str,
+        &self, user_id: &str, provider: &str,
     ) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query("SELECT tenant FROM managed_memberships WHERE user_id = $1 AND provider = $2 ORDER BY tenant")
             .bind(user_id)
@@ -595,11 +575,7 @@ impl Store {
     /// Records (`true`) or forgets (`false`) that a worker put the person
     /// in `tenant` on `provider`.
     pub async fn set_managed_membership(
-        &self,
-        user_id: &str,
-        provider: &str,
-        tenant: &str,
-        present: bool,
+        &self, user_id: &str, provider: &str, tenant: &str, present: bool,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "DELETE FROM managed_memberships WHERE user_id = $1 AND provider = $2 AND tenant = $3",
@@ -645,11 +621,7 @@ impl Store {
     /// instance. On PostgreSQL the rows are locked with
     /// `FOR UPDATE SKIP LOCKED`, so two instances never claim one row.
     pub async fn claim(
-        &self,
-        instance: &str,
-        limit: usize,
-        lease_ms: i64,
-        busy: &[String],
+        &self, instance: &str, limit: usize, lease_ms: i64, busy: &[String],
     ) -> Result<Vec<OutboxRow>, StoreError> {
         let now = now_millis();
         let mut skip = String::new();
@@ -736,10 +708,7 @@ impl Store {
     /// `instance`'s: `false` (nothing changed) when its lease lapsed and
     /// another instance took the row over, whose outcome then stands.
     pub async fn finish(
-        &self,
-        id: i64,
-        instance: &str,
-        note: Option<&str>,
+        &self, id: i64, instance: &str, note: Option<&str>,
     ) -> Result<bool, StoreError> {
         let result = sqlx::query("UPDATE outbox SET state = 'done', note = $2, finished = $3, claimed_by = NULL WHERE id = $1 AND claimed_by = $4")
             .bind(id)
@@ -754,11 +723,7 @@ impl Store {
     /// Puts a row `instance` claimed back for another attempt at
     /// `next_attempt_at`; `false` as for [`Store::finish`].
     pub async fn postpone(
-        &self,
-        id: i64,
-        instance: &str,
-        error: &str,
-        next_attempt_at: i64,
+        &self, id: i64, instance: &str, error: &str, next_attempt_at: i64,
     ) -> Result<bool, StoreError> {
         let result = sqlx::query("UPDATE outbox SET state = 'pending', last_error = $2, next_attempt_at = $3, claimed_by = NULL WHERE id = $1 AND claimed_by = $4")
             .bind(id)
@@ -972,9 +937,7 @@ impl fmt::Debug for Tx {
 impl Tx {
     /// Reads a resource inside the transaction.
     pub async fn get(
-        &mut self,
-        kind: Kind,
-        id: &str,
+        &mut self, kind: Kind, id: &str,
     ) -> Result<Option<StoredResource>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {RESOURCE_COLUMNS} FROM resources WHERE kind = $1 AND id = $2"
@@ -988,9 +951,7 @@ impl Tx {
 
     /// The id of the resource of `kind` named `name` (ignoring case), if any.
     pub async fn id_by_name(
-        &mut self,
-        kind: Kind,
-        name: &str,
+        &mut self, kind: Kind, name: &str,
     ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT id FROM resources WHERE kind = $1 AND name_key = $2")
             .bind(kind.as_str())
@@ -1002,9 +963,7 @@ impl Tx {
 
     /// The id of a resource of `kind` with this `externalId` (exactly), if any.
     pub async fn id_by_external_id(
-        &mut self,
-        kind: Kind,
-        external_id: &str,
+        &mut self, kind: Kind, external_id: &str,
     ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT id FROM resources WHERE kind = $1 AND external_id = $2")
             .bind(kind.as_str())
@@ -1016,10 +975,7 @@ impl Tx {
 
     /// Inserts or replaces a resource (the caller bumped the version).
     pub async fn put(
-        &mut self,
-        resource: &StoredResource,
-        name: &str,
-        external_id: Option<&str>,
+        &mut self, resource: &StoredResource, name: &str, external_id: Option<&str>,
     ) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM resources WHERE id = $1")
             .bind(&resource.id)
@@ -1053,9 +1009,7 @@ impl Tx {
 
     /// Sets a group's members.
     pub async fn set_members(
-        &mut self,
-        group_id: &str,
-        members: &[String],
+        &mut self, group_id: &str, members: &[String],
     ) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM group_members WHERE group_id = $1")
             .bind(group_id)
@@ -1129,9 +1083,7 @@ impl Tx {
     /// the whole desired state, so the new one does what the old one could
     /// not.
     pub async fn enqueue(
-        &mut self,
-        provider: &str,
-        operation: &Operation,
+        &mut self, provider: &str, operation: &Operation,
     ) -> Result<(), StoreError> {
         let now = now_millis();
         let subject = operation.subject();

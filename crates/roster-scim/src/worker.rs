@@ -216,11 +216,7 @@ impl Delivery {
     }
 
     async fn tenant_id(
-        &self,
-        provider: &str,
-        dir: &Arc<dyn Directory>,
-        name: &str,
-        create: bool,
+        &self, provider: &str, dir: &Arc<dyn Directory>, name: &str, create: bool,
     ) -> Result<Option<TenantId>, Outcome> {
         let mut cache = self.tenants.lock(provider).await;
         if let Some(id) = cache.get(name) {
@@ -267,10 +263,7 @@ impl Delivery {
     }
 
     async fn delete_user(
-        &self,
-        provider: &str,
-        user_id: &str,
-        subject: &str,
+        &self, provider: &str, user_id: &str, subject: &str,
     ) -> Result<Vec<String>, Outcome> {
         let dir = self.directory(provider)?;
         let store_err = |e: crate::store::StoreError| Outcome::Retry(e.to_string());
@@ -308,10 +301,7 @@ impl Delivery {
     /// The account with this email, from the provider's list (listed once
     /// per provider and kept up to date by this instance's own writes).
     async fn account_by_email(
-        &self,
-        provider: &str,
-        dir: &Arc<dyn Directory>,
-        email: &Email,
+        &self, provider: &str, dir: &Arc<dyn Directory>, email: &Email,
     ) -> Result<Option<UserId>, Outcome> {
         let mut emails = self.emails.lock(provider).await;
         if emails.is_none() {
@@ -342,10 +332,7 @@ impl Delivery {
     /// The person's account as the provider has it now, through the stored
     /// id; `None` when there is none (or it was deleted behind our back).
     async fn current_account(
-        &self,
-        provider: &str,
-        dir: &Arc<dyn Directory>,
-        person: &PersonSnapshot,
+        &self, provider: &str, dir: &Arc<dyn Directory>, person: &PersonSnapshot,
     ) -> Result<Option<User>, Outcome> {
         let store_err = |e: crate::store::StoreError| Outcome::Retry(e.to_string());
         let Some(account) = self
@@ -372,9 +359,7 @@ impl Delivery {
     }
 
     async fn sync_user(
-        &self,
-        provider: &str,
-        person: &PersonSnapshot,
+        &self, provider: &str, person: &PersonSnapshot,
     ) -> Result<Vec<String>, Outcome> {
         let dir = self.directory(provider)?;
         let caps = dir.capabilities();
@@ -511,10 +496,7 @@ impl Delivery {
     /// operation fails with a reason the status shows, for an operator to
     /// resolve (the emails clash), and waits for `retry`.
     async fn refuse_if_linked(
-        &self,
-        provider: &str,
-        user: &User,
-        person: &PersonSnapshot,
+        &self, provider: &str, user: &User, person: &PersonSnapshot,
     ) -> Result<(), Outcome> {
         match self.store.account_holder(provider, user.id.as_str()).await {
             Ok(Some(holder)) if holder != person.id => Err(Outcome::Failed(format!(
@@ -528,14 +510,8 @@ impl Delivery {
 
     #[allow(clippy::too_many_arguments)]
     async fn adopt_or_create(
-        &self,
-        provider: &str,
-        dir: &Arc<dyn Directory>,
-        caps: &Capabilities,
-        person: &PersonSnapshot,
-        email: &Email,
-        desired: &Desired,
-        notes: &mut Vec<String>,
+        &self, provider: &str, dir: &Arc<dyn Directory>, caps: &Capabilities,
+        person: &PersonSnapshot, email: &Email, desired: &Desired, notes: &mut Vec<String>,
     ) -> Result<User, Outcome> {
         if let Some(id) = self.account_by_email(provider, dir, email).await? {
             match dir.get_user(&id).await {
@@ -590,15 +566,8 @@ impl Delivery {
 
     #[allow(clippy::too_many_arguments)]
     async fn update_account(
-        &self,
-        provider: &str,
-        dir: &Arc<dyn Directory>,
-        caps: &Capabilities,
-        user: &User,
-        person: &PersonSnapshot,
-        email: &Email,
-        desired: &Desired,
-        notes: &mut Vec<String>,
+        &self, provider: &str, dir: &Arc<dyn Directory>, caps: &Capabilities, user: &User,
+        person: &PersonSnapshot, email: &Email, desired: &Desired, notes: &mut Vec<String>,
     ) -> Result<(), Outcome> {
         let mut update = UserUpdate::new();
         let email_differs = user
@@ -662,15 +631,9 @@ impl Delivery {
 
     #[allow(clippy::too_many_arguments)]
     async fn sync_memberships(
-        &self,
-        provider: &str,
-        dir: &Arc<dyn Directory>,
-        caps: &Capabilities,
-        mapping: &crate::config::ProviderMapping,
-        user: &UserId,
-        person: &PersonSnapshot,
-        desired: &Desired,
-        notes: &mut Vec<String>,
+        &self, provider: &str, dir: &Arc<dyn Directory>, caps: &Capabilities,
+        mapping: &crate::config::ProviderMapping, user: &UserId, person: &PersonSnapshot,
+        desired: &Desired, notes: &mut Vec<String>,
     ) -> Result<(), Outcome> {
         if desired.managed.is_empty()
             && desired.tenants.is_empty()
@@ -825,11 +788,7 @@ impl Delivery {
     /// can take it away again even when no config line names the tenant
     /// (`groups_as_tenants`, a deleted group).
     async fn track(
-        &self,
-        person: &PersonSnapshot,
-        provider: &str,
-        tenant: &str,
-        present: bool,
+        &self, person: &PersonSnapshot, provider: &str, tenant: &str, present: bool,
     ) -> Result<(), Outcome> {
         self.store
             .set_managed_membership(&person.id, provider, tenant, present)
@@ -839,10 +798,7 @@ impl Delivery {
 }
 
 async fn add(
-    dir: &Arc<dyn Directory>,
-    tenant: &TenantId,
-    user: &UserId,
-    request: &MembershipRequest,
+    dir: &Arc<dyn Directory>, tenant: &TenantId, user: &UserId, request: &MembershipRequest,
 ) -> Result<(), Outcome> {
     match dir.add_member(tenant, user, request).await {
         Ok(_) => Ok(()),
@@ -921,10 +877,7 @@ impl Workers {
     /// Starts draining the outbox; `wake` is notified after each accepted
     /// request so new operations start at once.
     pub fn start(
-        delivery: Arc<Delivery>,
-        store: Store,
-        settings: WorkerSettings,
-        wake: Arc<Notify>,
+        delivery: Arc<Delivery>, store: Store, settings: WorkerSettings, wake: Arc<Notify>,
     ) -> Workers {
         let (stop, stopped) = watch::channel(false);
         let done = tokio::spawn(run(delivery, store, settings, wake, stopped));
@@ -940,10 +893,7 @@ impl Workers {
 }
 
 async fn run(
-    delivery: Arc<Delivery>,
-    store: Store,
-    settings: WorkerSettings,
-    wake: Arc<Notify>,
+    delivery: Arc<Delivery>, store: Store, settings: WorkerSettings, wake: Arc<Notify>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let permits = Arc::new(Semaphore::new(settings.count));
@@ -1035,10 +985,7 @@ async fn run(
 /// while the delivery runs, so a slow provider does not let the claim lapse
 /// and another instance deliver the same operation alongside.
 async fn deliver_renewing(
-    delivery: &Delivery,
-    store: &Store,
-    row: &OutboxRow,
-    settings: &WorkerSettings,
+    delivery: &Delivery, store: &Store, row: &OutboxRow, settings: &WorkerSettings,
 ) -> Outcome {
     let period = (settings.lease / 3).max(Duration::from_millis(1));
     let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + period, period);

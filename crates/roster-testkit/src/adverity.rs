@@ -492,10 +492,7 @@ impl AdverityModel {
     /// The email in `value`, if valid and not taken by a user other than
     /// `except`; otherwise records the field error.
     fn check_email(
-        &self,
-        errors: &mut Map<String, Value>,
-        value: &Value,
-        except: Option<i64>,
+        &self, errors: &mut Map<String, Value>, value: &Value, except: Option<i64>,
     ) -> Option<String> {
         let Some(email) = value.as_str().filter(|e| Email::parse(*e).is_ok()) else {
             errors.insert("email".into(), json!(["Enter a valid email address."]));
@@ -517,10 +514,7 @@ impl AdverityModel {
     /// A list of primary keys that must all be in `known`, as DRF's
     /// `PrimaryKeyRelatedField(many=True)` checks them.
     fn id_list(
-        &self,
-        errors: &mut Map<String, Value>,
-        body: &Map<String, Value>,
-        field: &str,
+        &self, errors: &mut Map<String, Value>, body: &Map<String, Value>, field: &str,
         known: &[i64],
     ) -> Option<Vec<i64>> {
         let value = body.get(field)?;
@@ -872,9 +866,7 @@ impl AdverityModel {
 /// One page of `items` as DRF's `PageNumberPagination` serves it, or its
 /// `404 Invalid page.`.
 fn paginate(
-    request: &Request,
-    items: &[Value],
-    max_page_size: usize,
+    request: &Request, items: &[Value], max_page_size: usize,
 ) -> Result<Value, ResponseTemplate> {
     let param = |name: &str| {
         request
@@ -950,9 +942,7 @@ fn object_body(request: &Request) -> Result<Map<String, Value>, ResponseTemplate
 }
 
 fn name_field(
-    errors: &mut Map<String, Value>,
-    body: &Map<String, Value>,
-    field: &str,
+    errors: &mut Map<String, Value>, body: &Map<String, Value>, field: &str,
 ) -> Option<String> {
     match body.get(field)? {
         Value::String(name) if name.chars().count() > NAME_MAX_CHARS => {
@@ -971,9 +961,7 @@ fn name_field(
 }
 
 fn bool_field(
-    errors: &mut Map<String, Value>,
-    body: &Map<String, Value>,
-    field: &str,
+    errors: &mut Map<String, Value>, body: &Map<String, Value>, field: &str,
 ) -> Option<bool> {
     match body.get(field)? {
         Value::Bool(value) => Some(*value),

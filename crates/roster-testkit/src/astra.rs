@@ -414,9 +414,7 @@ impl AstraModel {
     /// `{name, policy: {description, resources, actions, effect}}`, as
     /// published: every part required, `effect` only `allow`.
     fn role_body(
-        &self,
-        request: &Request,
-        except: Option<&str>,
+        &self, request: &Request, except: Option<&str>,
     ) -> Result<(String, Value), ResponseTemplate> {
         let body = json_body(request).map_err(|_| errors(400, "invalid request body"))?;
         let name = match body.get("name").and_then(Value::as_str) {

@@ -48,8 +48,7 @@ fn path_and_query(request: &wiremock::Request) -> String {
 /// and checks the exact request (or that nothing was sent, where the
 /// adapter refuses the value).
 pub async fn tricky_values_reach_the_wire<M: Model>(
-    subject: &dyn WireSubject,
-    emulator: &Emulator<M>,
+    subject: &dyn WireSubject, emulator: &Emulator<M>,
 ) {
     let directory = subject
         .connect(&emulator.base_url(), HttpSettings::new())

@@ -377,10 +377,7 @@ impl Subject<'_> {
     /// Runs `f` and asserts that it failed with `kind` and that no request
     /// reached the server.
     async fn assert_refused_locally<T: std::fmt::Debug>(
-        &self,
-        what: &str,
-        kind: ErrorKind,
-        f: impl std::future::Future<Output = Result<T>>,
+        &self, what: &str, kind: ErrorKind, f: impl std::future::Future<Output = Result<T>>,
     ) {
         let before = self.requests.request_count().await;
         let result = f.await;
@@ -402,10 +399,7 @@ impl Subject<'_> {
     /// reads reached the server: for input only the provider's own lists
     /// can judge, such as a role name on a provider with custom roles.
     async fn assert_refused_without_writes<T: std::fmt::Debug>(
-        &self,
-        what: &str,
-        kind: ErrorKind,
-        f: impl std::future::Future<Output = Result<T>>,
+        &self, what: &str, kind: ErrorKind, f: impl std::future::Future<Output = Result<T>>,
     ) {
         let before = self.requests.write_count().await;
         let result = f.await;
@@ -477,8 +471,7 @@ async fn new_tenant(subject: &Subject<'_>, label: &str) -> Tenant {
 /// bound to one organization). When it can do neither, or lists none, the
 /// check is skipped with the reason.
 async fn member_tenant(
-    subject: &Subject<'_>,
-    label: &str,
+    subject: &Subject<'_>, label: &str,
 ) -> std::result::Result<Tenant, CheckOutcome> {
     let caps = subject.caps();
     if caps.create_tenant {
@@ -502,9 +495,7 @@ async fn member_tenant(
 /// `count` distinct tenants to put members in, made or listed as
 /// [`member_tenant`] does.
 async fn member_tenants(
-    subject: &Subject<'_>,
-    label: &str,
-    count: usize,
+    subject: &Subject<'_>, label: &str, count: usize,
 ) -> std::result::Result<Vec<Tenant>, CheckOutcome> {
     let caps = subject.caps();
     if caps.create_tenant {
@@ -840,10 +831,7 @@ pub async fn list_streams_all_pages(subject: &Subject<'_>) -> CheckOutcome {
 
 /// `listed` holds no id twice and holds every id in `expected`.
 fn assert_each_once<T: std::hash::Hash + Eq + std::fmt::Display>(
-    name: &str,
-    what: &str,
-    listed: &[T],
-    expected: &HashSet<T>,
+    name: &str, what: &str, listed: &[T], expected: &HashSet<T>,
 ) {
     let unique: HashSet<&T> = listed.iter().collect();
     assert_eq!(
@@ -1108,10 +1096,7 @@ pub async fn tenant_roles_of_memberships(subject: &Subject<'_>) -> CheckOutcome 
 
 /// The one membership in `list` that `is` picks.
 fn only_entry<'m>(
-    name: &str,
-    what: &str,
-    list: &'m [Membership],
-    is: impl Fn(&Membership) -> bool,
+    name: &str, what: &str, list: &'m [Membership], is: impl Fn(&Membership) -> bool,
 ) -> &'m Membership {
     let mut found = list.iter().filter(|m| is(m));
     let entry = found
@@ -1841,9 +1826,7 @@ mod tests {
     #[async_trait]
     impl MembershipDirectory for ListsMembersOnly {
         async fn list_members_page(
-            &self,
-            _: &TenantId,
-            _: PageRequest,
+            &self, _: &TenantId, _: PageRequest,
         ) -> Result<Page<Membership>> {
             unreachable!("list_members_page")
         }
@@ -1851,10 +1834,7 @@ mod tests {
             unreachable!("list_user_memberships")
         }
         async fn add_member(
-            &self,
-            _: &TenantId,
-            _: &UserId,
-            _: &MembershipRequest,
+            &self, _: &TenantId, _: &UserId, _: &MembershipRequest,
         ) -> Result<Membership> {
             unreachable!("add_member")
         }

@@ -203,10 +203,7 @@ impl<M: Model> Emulator<M> {
     /// once, but answers them `by` late: the server-side effect of a
     /// request whose response the client gave up waiting for.
     pub fn delay_responses(
-        &self,
-        count: usize,
-        by: Duration,
-        matches: impl Fn(&Request) -> bool + Send + 'static,
+        &self, count: usize, by: Duration, matches: impl Fn(&Request) -> bool + Send + 'static,
     ) {
         lock(&self.delays).push(Delay {
             remaining: count,
@@ -222,11 +219,7 @@ impl<M: Model> Emulator<M> {
     /// with a shorter timeout never waits for. The draws come from `seed`,
     /// so a run is reproducible up to the order requests arrive in.
     pub fn lose(
-        &self,
-        requests_per_mille: u32,
-        responses_per_mille: u32,
-        late_by: Duration,
-        seed: u64,
+        &self, requests_per_mille: u32, responses_per_mille: u32, late_by: Duration, seed: u64,
     ) {
         *lock(&self.loss) = Some(Loss {
             requests_per_mille: requests_per_mille.min(1000).into(),
@@ -380,8 +373,7 @@ impl EntryCache {
     /// kept under `key`, or the one `make` builds (then kept). `key` must
     /// hash everything `make` reads.
     pub fn array<K: std::hash::Hash, F: FnOnce() -> Value>(
-        &self,
-        items: impl IntoIterator<Item = (K, F)>,
+        &self, items: impl IntoIterator<Item = (K, F)>,
     ) -> String {
         use std::hash::{Hash, Hasher};
         let mut entries = self.entries.borrow_mut();

@@ -360,9 +360,7 @@ fn fault_body(fault: Fault) -> Option<&'static str> {
 /// The response wiremock serves for `fault`; `None` for the one fault a
 /// whole response cannot express ([`Fault::ClosedMidResponse`]).
 fn fault_response(
-    subject: &dyn WireSubject,
-    fault: Fault,
-    success: u16,
+    subject: &dyn WireSubject, fault: Fault, success: u16,
 ) -> Option<ResponseTemplate> {
     let json = |status: u16, body: &str| {
         ResponseTemplate::new(status).set_body_raw(body.as_bytes().to_vec(), "application/json")
@@ -455,8 +453,7 @@ impl Attempts {
 
 impl Layer for Attempts {
     fn call<'a, T: Send + 'a>(
-        &'a self,
-        call: Call<'a, T>,
+        &'a self, call: Call<'a, T>,
     ) -> impl std::future::Future<Output = Result<T>> + Send + 'a {
         self.0
             .lock()
@@ -479,9 +476,7 @@ pub fn timerless_http_client() -> reqwest::Client {
 
 /// Runs `operation` once against `directory` with the subject's inputs.
 pub(crate) async fn run_operation(
-    directory: &dyn Directory,
-    subject: &dyn WireSubject,
-    operation: Operation,
+    directory: &dyn Directory, subject: &dyn WireSubject, operation: Operation,
 ) -> Result<()> {
     let id = subject.user_id();
     match operation {
@@ -508,10 +503,7 @@ pub(crate) async fn run_operation(
 
 /// Runs one cell and describes every way it differs from `expected`.
 async fn run_cell(
-    subject: &dyn WireSubject,
-    fault: Fault,
-    operation: Operation,
-    expected: &Expected,
+    subject: &dyn WireSubject, fault: Fault, operation: Operation, expected: &Expected,
 ) -> Vec<String> {
     let mut _server = None;
     let mut _half = None;
@@ -745,8 +737,7 @@ pub async fn refused_connection_is_transport_without_the_url(subject: &dyn WireS
 /// Runs in real time (the emulator answers the create 3 s late; the client
 /// gives up after 0.5 s).
 pub async fn timed_out_create_is_adopted<M: Model>(
-    subject: &dyn WireSubject,
-    emulator: &Emulator<M>,
+    subject: &dyn WireSubject, emulator: &Emulator<M>,
 ) {
     let is_create = subject.create_user_request();
     emulator.delay_responses(1, Duration::from_secs(3), is_create);

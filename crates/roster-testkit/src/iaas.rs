@@ -549,10 +549,7 @@ impl IaasModel {
     }
 
     fn assign_user(
-        &mut self,
-        tenant_id: &str,
-        user_id: &str,
-        request: &Request,
+        &mut self, tenant_id: &str, user_id: &str, request: &Request,
     ) -> ResponseTemplate {
         let user_id = match path_uuid("user_id", user_id) {
             Ok(id) => id,

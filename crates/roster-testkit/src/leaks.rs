@@ -132,9 +132,7 @@ pub fn plain_http_is_refused_unless_opted_in(subject: &dyn WireSubject) {
 /// that no secret appears in the captured logs, in any error's `Display`,
 /// `Debug` or body snippet, or in the adapter's `Debug` views.
 pub async fn secrets_never_leak<M: Model>(
-    subject: &dyn WireSubject,
-    emulator: &Emulator<M>,
-    logs: &LogCapture,
+    subject: &dyn WireSubject, emulator: &Emulator<M>, logs: &LogCapture,
 ) {
     let mut rendered = subject.debug_views(&emulator.base_url());
 

@@ -14,7 +14,9 @@
 //!   adapter implements to run it; [`bad_input`] (awkward values reach the
 //!   wire exactly encoded), [`robustness`] (hostile bodies never panic) and
 //!   [`leaks`] (secrets never reach logs, errors or `Debug`) use the same
-//!   subject.
+//!   subject;
+//! - [`error_bodies`]: an adapter's error-body reader run on a bare body,
+//!   for the unit tests beside it.
 #![warn(missing_docs)]
 
 #[cfg(feature = "adverity")]
@@ -24,6 +26,7 @@ pub mod astra;
 pub mod bad_input;
 pub mod contract;
 pub mod emulator;
+pub mod error_bodies;
 pub mod faults;
 #[cfg(feature = "iaas")]
 pub mod iaas;

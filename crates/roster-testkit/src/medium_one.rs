@@ -329,9 +329,7 @@ impl MediumOneModel {
     /// The names of the tenants a user has roles in, as an entry shows
     /// them (part of its [`EntryCache`] key).
     fn role_tenant_names<'a>(
-        &self,
-        user: &MediumOneUser,
-        names: &HashMap<Uuid, &'a str>,
+        &self, user: &MediumOneUser, names: &HashMap<Uuid, &'a str>,
     ) -> Vec<&'a str> {
         user.tenant_roles
             .iter()
@@ -341,10 +339,7 @@ impl MediumOneModel {
 
     /// A user as the lists show them, with the roles in `only` or all.
     fn user_json(
-        &self,
-        user: &MediumOneUser,
-        only: Option<Uuid>,
-        names: &HashMap<Uuid, &str>,
+        &self, user: &MediumOneUser, only: Option<Uuid>, names: &HashMap<Uuid, &str>,
     ) -> Value {
         let roles: Vec<Value> = user
             .tenant_roles
@@ -455,9 +450,7 @@ impl MediumOneModel {
     /// The tenant a request is about: the `tenant_id` a system admin must
     /// give, or the tenant admin's own.
     fn target_tenant(
-        &self,
-        caller: &AccountKind,
-        params: &Params,
+        &self, caller: &AccountKind, params: &Params,
     ) -> Result<Uuid, ResponseTemplate> {
         let given = params.one("tenant_id");
         let tenant = match (caller, given) {
@@ -480,9 +473,7 @@ impl MediumOneModel {
     /// The user a request names by `user_name`; a tenant admin may only
     /// touch users of their tenant.
     fn target_user(
-        &self,
-        caller: &AccountKind,
-        params: &Params,
+        &self, caller: &AccountKind, params: &Params,
     ) -> Result<usize, ResponseTemplate> {
         let name = params
             .one("user_name")

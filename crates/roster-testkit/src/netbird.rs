@@ -991,8 +991,7 @@ fn role_field(body: &serde_json::Map<String, Value>) -> Result<String, ResponseT
 }
 
 fn string_list(
-    body: &serde_json::Map<String, Value>,
-    field: &str,
+    body: &serde_json::Map<String, Value>, field: &str,
 ) -> Result<Vec<String>, ResponseTemplate> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(Vec::new()),

@@ -78,9 +78,7 @@ impl<M: Model> Served for Running<M> {
 }
 
 async fn run<M: Model>(
-    provider: &'static str,
-    listener: std::net::TcpListener,
-    model: M,
+    provider: &'static str, listener: std::net::TcpListener, model: M,
 ) -> Box<dyn Served> {
     Box::new(Running {
         provider,
@@ -120,9 +118,7 @@ pub enum Mode {
 
 /// Serves `provider` on `listener` with `credentials`, in [`Mode::Plain`].
 pub async fn serve(
-    provider: &str,
-    listener: std::net::TcpListener,
-    credentials: &Credentials,
+    provider: &str, listener: std::net::TcpListener, credentials: &Credentials,
 ) -> Result<Box<dyn Served>, String> {
     serve_in(provider, listener, credentials, Mode::Plain).await
 }
@@ -130,10 +126,7 @@ pub async fn serve(
 /// Serves `provider` on `listener` with `credentials`, answering as `mode`
 /// says.
 pub async fn serve_in(
-    provider: &str,
-    listener: std::net::TcpListener,
-    credentials: &Credentials,
-    mode: Mode,
+    provider: &str, listener: std::net::TcpListener, credentials: &Credentials, mode: Mode,
 ) -> Result<Box<dyn Served>, String> {
     let faithful = mode == Mode::Faithful;
     match provider {
@@ -377,8 +370,7 @@ pub fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String
 /// the values they accept, in provider order. These are test credentials,
 /// published in this crate; printing them is the point.
 pub fn credential_env(
-    served: &[Box<dyn Served>],
-    credentials: &Credentials,
+    served: &[Box<dyn Served>], credentials: &Credentials,
 ) -> Vec<(String, String)> {
     let mut vars = Vec::new();
     for server in served {

@@ -128,12 +128,7 @@ impl Spec {
     }
 
     fn strategy(
-        &self,
-        schema: &Value,
-        mode: Mode,
-        key: Option<&str>,
-        depth: usize,
-        top: bool,
+        &self, schema: &Value, mode: Mode, key: Option<&str>, depth: usize, top: bool,
     ) -> BoxedStrategy<Value> {
         let schema = self.resolve(schema);
         if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
@@ -162,13 +157,7 @@ impl Spec {
     }
 
     fn typed(
-        &self,
-        schema: &Value,
-        ty: &str,
-        mode: Mode,
-        key: Option<&str>,
-        depth: usize,
-        top: bool,
+        &self, schema: &Value, ty: &str, mode: Mode, key: Option<&str>, depth: usize, top: bool,
     ) -> BoxedStrategy<Value> {
         match ty {
             "object" => self.object(schema, mode, depth),
@@ -324,10 +313,7 @@ fn types_of(schema: &Value) -> (Vec<String>, bool) {
 /// server and a client can be shared by every case. Call it from a plain
 /// `#[test]`, not from inside a tokio runtime.
 pub fn for_each_body<S>(
-    spec: &Spec,
-    schema: &Value,
-    cases: u32,
-    setup: impl AsyncFnOnce() -> S,
+    spec: &Spec, schema: &Value, cases: u32, setup: impl AsyncFnOnce() -> S,
     check: impl AsyncFn(&S, Mode, Value) -> Result<(), String>,
 ) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -375,10 +361,7 @@ pub fn kept_as_sent(data: Option<&roster_core::ProviderData>, item: &Value) -> R
 /// Checks that `records` are one per item, in order, and that each fits
 /// its item by `check`; the first misfit is the error.
 pub fn one_per_item<R>(
-    what: &str,
-    records: &[R],
-    items: &[Value],
-    check: impl Fn(&R, &Value) -> Result<(), String>,
+    what: &str, records: &[R], items: &[Value], check: impl Fn(&R, &Value) -> Result<(), String>,
 ) -> Result<(), String> {
     if records.len() != items.len() {
         return Err(format!(

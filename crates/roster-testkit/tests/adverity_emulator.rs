@@ -34,11 +34,7 @@ impl Api {
     }
 
     async fn send_raw(
-        &self,
-        token: Option<&str>,
-        method: &str,
-        path: &str,
-        body: Option<String>,
+        &self, token: Option<&str>, method: &str, path: &str, body: Option<String>,
     ) -> (u16, Value) {
         let url = format!("{}{path}", self.emulator.base_url());
         let mut request = self.http.request(method.parse().expect("method"), url);

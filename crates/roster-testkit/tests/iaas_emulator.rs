@@ -30,11 +30,7 @@ impl Api {
     }
 
     async fn send_as(
-        &self,
-        token: &str,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
+        &self, token: &str, method: &str, path: &str, body: Option<Value>,
     ) -> (u16, Value) {
         let url = format!("{}{path}", self.emulator.base_url());
         let mut request = self

@@ -30,11 +30,7 @@ impl Api {
     }
 
     async fn send_with(
-        &self,
-        authorization: Option<&str>,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
+        &self, authorization: Option<&str>, method: &str, path: &str, body: Option<Value>,
     ) -> (u16, Value) {
         let url = format!("{}{path}", self.emulator.base_url());
         let mut request = self.http.request(method.parse().expect("method"), url);

@@ -456,9 +456,7 @@ impl Fleet {
     /// person's outcome on each provider as it is known (for a progress
     /// bar: there are `emails.len()` × providers calls in all).
     pub async fn offboard_many_with(
-        &self,
-        emails: &[Email],
-        options: &BulkOptions,
+        &self, emails: &[Email], options: &BulkOptions,
     ) -> Result<Vec<OffboardReport>> {
         let wanted = email_index(emails.iter())?;
         let per_provider = join_all(self.providers.iter().map(|(name, directory)| {
@@ -489,8 +487,7 @@ impl Fleet {
     /// provider placed twice for one person, or an unknown provider is
     /// `InvalidInput` (`NotFound` for the provider), and nothing is sent.
     pub async fn onboard_many(
-        &self,
-        people: &[(Person, Vec<Placement>)],
+        &self, people: &[(Person, Vec<Placement>)],
     ) -> Result<Vec<OnboardReport>> {
         email_index(people.iter().map(|(person, _)| &person.email))?;
         for (_, placements) in people {
@@ -548,9 +545,7 @@ impl Fleet {
     /// Providers run concurrently; unknown provider names are refused
     /// before anything is sent.
     pub async fn onboard(
-        &self,
-        person: &Person,
-        placements: &[Placement],
+        &self, person: &Person, placements: &[Placement],
     ) -> Result<OnboardReport> {
         self.check_placements(placements)?;
         let mut outcomes = join_all(placements.iter().map(|placement| async move {
@@ -574,12 +569,7 @@ impl Fleet {
     /// `request`, which carries the WireGuard key so it is kept; others
     /// remove and add, putting the user back if the add fails.
     pub async fn move_user(
-        &self,
-        provider: &str,
-        email: &Email,
-        from: &str,
-        to: &str,
-        request: &MembershipRequest,
+        &self, provider: &str, email: &Email, from: &str, to: &str, request: &MembershipRequest,
     ) -> Result<Membership> {
         let directory = self.require(provider)?;
         let in_move = |e: Error| e.with_operation(Operation::MoveMember);
@@ -636,9 +626,7 @@ impl Fleet {
 /// Audits everyone in `emails` on one provider: one user-list read, then
 /// the tenants of each person found, a few at a time.
 async fn audit_all(
-    directory: &dyn Directory,
-    emails: &[Email],
-    wanted: &HashMap<String, usize>,
+    directory: &dyn Directory, emails: &[Email], wanted: &HashMap<String, usize>,
 ) -> Vec<AuditOutcome> {
     use futures::StreamExt;
     let mut found = match find_all(directory, wanted).await {
@@ -746,8 +734,7 @@ fn email_index<'a>(emails: impl Iterator<Item = &'a Email>) -> Result<HashMap<St
 /// The users of `directory` whose email is in `wanted`, by position, from
 /// one walk of the user list that keeps nothing else.
 async fn find_all(
-    directory: &dyn Directory,
-    wanted: &HashMap<String, usize>,
+    directory: &dyn Directory, wanted: &HashMap<String, usize>,
 ) -> Result<HashMap<usize, User>> {
     use futures::TryStreamExt;
     let mut found = HashMap::new();
@@ -782,11 +769,8 @@ fn for_each_person(error: &Error, what: &str) -> Error {
 
 /// Offboards everyone in `emails` from one provider.
 async fn offboard_all(
-    directory: &dyn Directory,
-    emails: &[Email],
-    wanted: &HashMap<String, usize>,
-    options: &BulkOptions,
-    provider: &str,
+    directory: &dyn Directory, emails: &[Email], wanted: &HashMap<String, usize>,
+    options: &BulkOptions, provider: &str,
 ) -> Vec<OffboardOutcome> {
     use futures::StreamExt;
     let mut found = match find_all(directory, wanted).await {
@@ -845,8 +829,7 @@ fn transpose<T>(emails: Vec<Email>, per_provider: Vec<(String, Vec<T>)>) -> Vec<
 /// Onboards everyone `placed` on one provider: one read of the users, one
 /// of the tenants and their members, then each person's writes.
 async fn onboard_all(
-    directory: &dyn Directory,
-    placed: &[(usize, &Person, &Placement)],
+    directory: &dyn Directory, placed: &[(usize, &Person, &Placement)],
 ) -> Vec<(usize, OnboardOutcome)> {
     use futures::StreamExt;
     if placed.is_empty() {
@@ -959,10 +942,7 @@ impl TenantsNow {
 
 /// One person's onboarding on one provider, with what was read for all.
 async fn onboard_found(
-    directory: &dyn Directory,
-    person: &Person,
-    placement: &Placement,
-    existing: Option<User>,
+    directory: &dyn Directory, person: &Person, placement: &Placement, existing: Option<User>,
     tenants: Option<&TenantsNow>,
 ) -> OnboardOutcome {
     let (new_user, mut notes) = new_user_for(directory, person, placement);
@@ -1013,12 +993,8 @@ async fn onboard_found(
 /// Adds the user to the tenant named `name` unless the read shows them in
 /// it; says whether anything was added.
 async fn join_known(
-    directory: &dyn Directory,
-    user: &roster_core::UserId,
-    email: &Email,
-    name: &str,
-    request: &MembershipRequest,
-    tenants: &TenantsNow,
+    directory: &dyn Directory, user: &roster_core::UserId, email: &Email, name: &str,
+    request: &MembershipRequest, tenants: &TenantsNow,
 ) -> Result<bool> {
     let by_name = tenants
         .by_name
@@ -1078,9 +1054,7 @@ async fn delete_found(directory: &dyn Directory, user: User) -> OffboardOutcome 
 }
 
 async fn onboard_one(
-    directory: &dyn Directory,
-    person: &Person,
-    placement: &Placement,
+    directory: &dyn Directory, person: &Person, placement: &Placement,
 ) -> OnboardOutcome {
     let (new_user, mut notes) = new_user_for(directory, person, placement);
     let (user, secret) = split_secret(directory.ensure_user(&new_user).await);
@@ -1135,9 +1109,7 @@ fn split_secret(
 /// The account to create for `person` on this provider, and notes on what
 /// it cannot keep.
 fn new_user_for(
-    directory: &dyn Directory,
-    person: &Person,
-    placement: &Placement,
+    directory: &dyn Directory, person: &Person, placement: &Placement,
 ) -> (NewUser, Vec<String>) {
     let caps = directory.capabilities();
     let mut notes = Vec::new();
@@ -1173,8 +1145,7 @@ fn role_note(user: &Result<(User, CreateOutcome)>, placement: &Placement, notes:
 /// The tenants the user is in; `None` where the provider cannot say (one
 /// request where it can).
 async fn current_tenants(
-    directory: &dyn Directory,
-    user: &roster_core::UserId,
+    directory: &dyn Directory, user: &roster_core::UserId,
 ) -> Result<Option<Vec<TenantId>>> {
     if !directory.capabilities().list_user_memberships {
         return Ok(None);
@@ -1186,10 +1157,7 @@ async fn current_tenants(
 /// Adds the user to the tenant named `name` unless they are in it; says
 /// whether anything was added.
 async fn join_tenant(
-    directory: &dyn Directory,
-    user: &roster_core::UserId,
-    name: &str,
-    request: &MembershipRequest,
+    directory: &dyn Directory, user: &roster_core::UserId, name: &str, request: &MembershipRequest,
     current: &Option<Vec<TenantId>>,
 ) -> Result<bool> {
     let tenant = find_tenant(directory, name).await?;

@@ -726,8 +726,7 @@ impl Fleet {
     /// name order. A name the fleet does not have is still an error for the
     /// whole call, before anything is read.
     pub async fn plan_each(
-        &self,
-        desired: &DesiredState,
+        &self, desired: &DesiredState,
     ) -> Result<Vec<(String, Result<ProviderPlan>)>> {
         for name in desired.providers.keys() {
             self.require(name)?;
@@ -1006,10 +1005,7 @@ impl Snapshot {
 /// The members of the tenants planning needs: those listed, or every
 /// tenant on a provider that allows one tenant per user.
 async fn read_members(
-    directory: &dyn Directory,
-    tenants: &[Tenant],
-    caps: &Capabilities,
-    needs: &ReadNeeds,
+    directory: &dyn Directory, tenants: &[Tenant], caps: &Capabilities, needs: &ReadNeeds,
 ) -> Result<Vec<roster_core::Membership>> {
     let single_tenant = caps.single_tenant_per_user();
     let read: Vec<TenantId> = tenants
@@ -1081,9 +1077,7 @@ fn plan_reading(name: &str, reading: Reading, desired: &ProviderDesired) -> Resu
 }
 
 async fn plan_provider(
-    name: &str,
-    directory: &dyn Directory,
-    desired: &ProviderDesired,
+    name: &str, directory: &dyn Directory, desired: &ProviderDesired,
 ) -> Result<ProviderPlan> {
     desired.check()?;
     let reading = read_provider(directory, &ReadNeeds::of(desired)).await?;
@@ -1191,10 +1185,7 @@ async fn current_account(directory: &dyn Directory, caps: &Capabilities) -> Opti
 
 /// With `prune`: delete unlisted users, never the account the plan runs as.
 fn prune_users(
-    snapshot: &Snapshot,
-    desired: &ProviderDesired,
-    me: Option<&EmailKey>,
-    draft: &mut Draft,
+    snapshot: &Snapshot, desired: &ProviderDesired, me: Option<&EmailKey>, draft: &mut Draft,
 ) {
     let wanted: HashSet<Cow<'_, str>> = desired
         .users
@@ -1222,9 +1213,7 @@ fn prune_users(
 /// in one tenant only), change tenant roles in one write; with `prune`,
 /// remove unlisted memberships of listed tenants.
 fn plan_memberships<'a>(
-    snapshot: &'a Snapshot,
-    desired: &'a ProviderDesired,
-    draft: &mut Draft,
+    snapshot: &'a Snapshot, desired: &'a ProviderDesired, draft: &mut Draft,
 ) -> Result<()> {
     let caps = &snapshot.caps;
     // Every listed membership, built only once something needs it (a move
@@ -1289,11 +1278,8 @@ fn plan_memberships<'a>(
 
 /// Only in listed tenants: an unlisted one is deleted whole, or kept.
 fn prune_memberships(
-    snapshot: &Snapshot,
-    desired: &ProviderDesired,
-    wanted: &HashSet<PairKey<'_>>,
-    moved_out: &HashSet<PairKey<'_>>,
-    draft: &mut Draft,
+    snapshot: &Snapshot, desired: &ProviderDesired, wanted: &HashSet<PairKey<'_>>,
+    moved_out: &HashSet<PairKey<'_>>, draft: &mut Draft,
 ) -> Result<()> {
     let listed_tenants: HashSet<&str> = desired.tenants.iter().map(|t| t.name.as_str()).collect();
     let listed_users: HashSet<Cow<'_, str>> = desired
@@ -1388,10 +1374,7 @@ fn joins_a_tenant(change: &Change) -> bool {
 }
 
 async fn apply_change(
-    directory: &dyn Directory,
-    ids: &Ids,
-    whereabouts: Option<&Whereabouts>,
-    change: &Change,
+    directory: &dyn Directory, ids: &Ids, whereabouts: Option<&Whereabouts>, change: &Change,
 ) -> Result<Made> {
     match change {
         Change::CreateTenant { name } => {
@@ -1500,9 +1483,7 @@ async fn apply_change(
 }
 
 async fn apply_provider(
-    directory: &dyn Directory,
-    plan: &ProviderPlan,
-    options: &ApplyOptions,
+    directory: &dyn Directory, plan: &ProviderPlan, options: &ApplyOptions,
 ) -> Vec<JournalEntry> {
     let mut ids = Ids {
         users: plan.users.clone(),

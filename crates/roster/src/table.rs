@@ -4,9 +4,7 @@ use std::fmt;
 
 /// Writes `rows` under `headers`, each column as wide as its widest cell.
 pub(crate) fn write_table(
-    f: &mut fmt::Formatter<'_>,
-    headers: &[&str],
-    rows: &[Vec<String>],
+    f: &mut fmt::Formatter<'_>, headers: &[&str], rows: &[Vec<String>],
 ) -> fmt::Result {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {

@@ -39,8 +39,7 @@ impl Whereabouts {
 
     /// Where everyone is, from the members of every tenant.
     pub(crate) fn from_members(
-        directory: &dyn Directory,
-        members: Vec<roster_core::Membership>,
+        directory: &dyn Directory, members: Vec<roster_core::Membership>,
     ) -> Whereabouts {
         let mut tenants_of: HashMap<UserId, Vec<TenantId>> = HashMap::new();
         for member in members {
@@ -83,11 +82,7 @@ impl Whereabouts {
     /// tenant now) and records them there; answers where they were, for the
     /// request and for [`Whereabouts::undo`].
     pub(crate) fn add(
-        &self,
-        user: &UserId,
-        tenant: &TenantId,
-        email: &Email,
-        name: &str,
+        &self, user: &UserId, tenant: &TenantId, email: &Email, name: &str,
     ) -> Result<Vec<TenantId>> {
         let mut map = self.lock();
         let now = map.get(user).cloned().unwrap_or_default();
@@ -107,12 +102,7 @@ impl Whereabouts {
     /// Checks that `user` is still in `from` alone, as planned, and records
     /// them in `to`; answers where they were.
     pub(crate) fn mv(
-        &self,
-        user: &UserId,
-        from: &TenantId,
-        to: &TenantId,
-        email: &Email,
-        names: (&str, &str),
+        &self, user: &UserId, from: &TenantId, to: &TenantId, email: &Email, names: (&str, &str),
     ) -> Result<Vec<TenantId>> {
         let mut map = self.lock();
         let now = map.get(user).cloned().unwrap_or_default();

@@ -163,9 +163,7 @@ impl Client {
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
     pub fn new_with_client(
-        baseurl: &str,
-        client: reqwest::Client,
-        inner: roster_http::ClientContext,
+        baseurl: &str, client: reqwest::Client, inner: roster_http::ClientContext,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -206,9 +204,7 @@ impl Client {
     ///- `page`: The 1-based page number (default 1).
     ///- `page_size`: Items per page (default 50).
     pub async fn list_stacks<'a>(
-        &'a self,
-        page: Option<i64>,
-        page_size: Option<i64>,
+        &'a self, page: Option<i64>, page_size: Option<i64>,
     ) -> Result<ResponseValue<crate::wire::ItemList>, Error<()>> {
         let url = format!("{}/api/stacks/", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -244,8 +240,7 @@ impl Client {
     ///
     ///Sends a `POST` request to `/api/stacks/`
     pub async fn create_stack<'a>(
-        &'a self,
-        body: &'a types::StackCreate,
+        &'a self, body: &'a types::StackCreate,
     ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::StackFields>>, Error<()>>
     {
         let url = format!("{}/api/stacks/", self.baseurl,);
@@ -285,8 +280,7 @@ impl Client {
     ///Arguments:
     ///- `slug`: The workspace's slug (not its numeric id).
     pub async fn get_stack<'a>(
-        &'a self,
-        slug: &'a str,
+        &'a self, slug: &'a str,
     ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::StackFields>>, Error<()>>
     {
         let url = format!(
@@ -360,9 +354,7 @@ impl Client {
     ///- `page`: The 1-based page number (default 1).
     ///- `page_size`: Items per page (default 50).
     pub async fn list_users<'a>(
-        &'a self,
-        page: Option<i64>,
-        page_size: Option<i64>,
+        &'a self, page: Option<i64>, page_size: Option<i64>,
     ) -> Result<ResponseValue<crate::wire::ItemList>, Error<()>> {
         let url = format!("{}/api/v1/users/", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -398,8 +390,7 @@ impl Client {
     ///
     ///Sends a `POST` request to `/api/v1/users/`
     pub async fn create_user<'a>(
-        &'a self,
-        body: &'a types::UserCreate,
+        &'a self, body: &'a types::UserCreate,
     ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::UserFields>>, Error<()>>
     {
         let url = format!("{}/api/v1/users/", self.baseurl,);
@@ -439,8 +430,7 @@ impl Client {
     ///Arguments:
     ///- `id`: The numeric user id.
     pub async fn get_user<'a>(
-        &'a self,
-        id: i64,
+        &'a self, id: i64,
     ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::UserFields>>, Error<()>>
     {
         let url = format!(
@@ -514,9 +504,7 @@ impl Client {
     ///- `id`: The numeric user id.
     ///- `body`
     pub async fn patch_user<'a>(
-        &'a self,
-        id: i64,
-        body: &'a types::UserPatch,
+        &'a self, id: i64, body: &'a types::UserPatch,
     ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::UserFields>>, Error<()>>
     {
         let url = format!(

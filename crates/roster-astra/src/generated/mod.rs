@@ -122,9 +122,7 @@ impl Client {
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
     pub fn new_with_client(
-        baseurl: &str,
-        client: reqwest::Client,
-        inner: roster_http::ClientContext,
+        baseurl: &str, client: reqwest::Client, inner: roster_http::ClientContext,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -230,8 +228,7 @@ impl Client {
     ///
     ///Sends a `POST` request to `/v2/organizations/roles`
     pub async fn add_organization_role<'a>(
-        &'a self,
-        body: &'a types::CreateRoleRequest,
+        &'a self, body: &'a types::CreateRoleRequest,
     ) -> Result<ResponseValue<roster_core::Raw<crate::wire::Role>>, Error<()>> {
         let url = format!("{}/v2/organizations/roles", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -269,8 +266,7 @@ impl Client {
     ///Arguments:
     ///- `role_id`: The role's id
     pub async fn get_organization_role<'a>(
-        &'a self,
-        role_id: &'a str,
+        &'a self, role_id: &'a str,
     ) -> Result<ResponseValue<roster_core::Raw<crate::wire::Role>>, Error<()>> {
         let url = format!(
             "{}/v2/organizations/roles/{}",
@@ -312,9 +308,7 @@ impl Client {
     ///- `role_id`: The role's id
     ///- `body`
     pub async fn update_role<'a>(
-        &'a self,
-        role_id: &'a str,
-        body: &'a types::UpdateRoleRequest,
+        &'a self, role_id: &'a str, body: &'a types::UpdateRoleRequest,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
             "{}/v2/organizations/roles/{}",
@@ -352,8 +346,7 @@ impl Client {
     ///Arguments:
     ///- `role_id`: The role's id
     pub async fn delete_organization_role<'a>(
-        &'a self,
-        role_id: &'a str,
+        &'a self, role_id: &'a str,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
             "{}/v2/organizations/roles/{}",
@@ -417,8 +410,7 @@ impl Client {
     ///
     ///Sends a `PUT` request to `/v2/organizations/users`
     pub async fn invite_user_to_organization<'a>(
-        &'a self,
-        body: &'a types::UserInvite,
+        &'a self, body: &'a types::UserInvite,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!("{}/v2/organizations/users", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -452,8 +444,7 @@ impl Client {
     ///Arguments:
     ///- `user_id`: The user's id
     pub async fn get_organization_user<'a>(
-        &'a self,
-        user_id: &'a str,
+        &'a self, user_id: &'a str,
     ) -> Result<ResponseValue<roster_core::Raw<crate::wire::OrgUser>>, Error<()>> {
         let url = format!(
             "{}/v2/organizations/users/{}",
@@ -494,8 +485,7 @@ impl Client {
     ///Arguments:
     ///- `user_id`: The user's id
     pub async fn remove_user_from_organization<'a>(
-        &'a self,
-        user_id: &'a str,
+        &'a self, user_id: &'a str,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
             "{}/v2/organizations/users/{}",
@@ -529,9 +519,7 @@ impl Client {
     ///- `user_id`: The user's id
     ///- `body`
     pub async fn update_roles_for_user_in_organization<'a>(
-        &'a self,
-        user_id: &'a str,
-        body: &'a types::RoleInviteRequest,
+        &'a self, user_id: &'a str, body: &'a types::RoleInviteRequest,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
             "{}/v2/organizations/users/{}/roles",

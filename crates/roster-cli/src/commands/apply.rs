@@ -305,9 +305,7 @@ fn print_journal(out: &crate::output::Out, plan: &Plan, journal: &Journal) {
 }
 
 fn write_journal(
-    path: &Path,
-    desired: &DesiredState,
-    entries: &[JournalEntry],
+    path: &Path, desired: &DesiredState, entries: &[JournalEntry],
 ) -> roster::Result<()> {
     let file = JournalFile {
         version: 1,
@@ -337,9 +335,7 @@ fn write_journal(
 /// `provider email secret` line each; without it the operator is told they
 /// were not kept.
 fn keep_secrets(
-    app: &App,
-    file: Option<(&Path, std::fs::File)>,
-    journal: &Journal,
+    app: &App, file: Option<(&Path, std::fs::File)>, journal: &Journal,
 ) -> roster::Result<()> {
     let secrets = journal.entries.iter().filter_map(|entry| {
         let secret = entry.secret.as_ref()?;
@@ -355,8 +351,7 @@ fn keep_secrets(
 /// Writes `provider who secret` lines to the opened `--one-time-secrets`
 /// file, or warns that they were not kept.
 pub(crate) fn write_secrets<'a>(
-    app: &App,
-    file: Option<(&Path, std::fs::File)>,
+    app: &App, file: Option<(&Path, std::fs::File)>,
     secrets: impl Iterator<Item = (&'a str, String, &'a roster::http::SecretString)>,
 ) -> roster::Result<()> {
     use roster::http::ExposeSecret;

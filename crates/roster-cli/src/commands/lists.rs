@@ -17,8 +17,7 @@ use crate::cli::{ImportArgs, MembersListArgs, ProviderFilter};
 use crate::output::stream_row;
 
 fn providers(
-    app: &App,
-    filter: &ProviderFilter,
+    app: &App, filter: &ProviderFilter,
 ) -> roster::Result<Vec<(String, Arc<dyn Directory>)>> {
     let fleet = app.fleet(&filter.providers)?;
     Ok(fleet
@@ -189,9 +188,7 @@ impl<T: serde::Serialize> Records<'_, T> {
     /// no list is ever held whole. A stream that fails is reported and
     /// ends there; the answer says whether it did.
     async fn print_stream(
-        &self,
-        app: &App,
-        name: &str,
+        &self, app: &App, name: &str,
         mut records: futures::stream::BoxStream<'_, roster::Result<T>>,
     ) -> bool {
         let out = app.out();
@@ -222,9 +219,7 @@ impl<T: serde::Serialize> Records<'_, T> {
 /// ([`Records::print_stream`]). A provider whose stream fails is reported
 /// and counted, and the others go on.
 async fn stream_each<T: serde::Serialize>(
-    app: &App,
-    filter: &ProviderFilter,
-    records: &Records<'_, T>,
+    app: &App, filter: &ProviderFilter, records: &Records<'_, T>,
     list: impl Fn(&dyn Directory) -> futures::stream::BoxStream<'_, roster::Result<T>>,
 ) -> roster::Result<Exit> {
     let providers = providers(app, filter)?;

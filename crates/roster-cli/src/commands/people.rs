@@ -112,10 +112,7 @@ fn read_email_file(path: &Path) -> roster::Result<Vec<Email>> {
 /// provider, ticking `progress` as each person's outcome on each provider
 /// is known; reports come back in the order given.
 async fn offboard_many(
-    fleet: &Fleet,
-    emails: &[Email],
-    writes: usize,
-    progress: &ProgressBar,
+    fleet: &Fleet, emails: &[Email], writes: usize, progress: &ProgressBar,
 ) -> roster::Result<Vec<OffboardReport>> {
     let ticks = progress.clone();
     let options = BulkOptions::default()

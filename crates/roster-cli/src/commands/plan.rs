@@ -58,9 +58,7 @@ fn unreachable(error: &Error) -> bool {
 /// the plan (naming it); with `skip_unreachable`, unreachable providers
 /// are listed and left out.
 pub async fn plan_desired(
-    fleet: &Fleet,
-    mut desired: DesiredState,
-    skip_unreachable: bool,
+    fleet: &Fleet, mut desired: DesiredState, skip_unreachable: bool,
 ) -> roster::Result<Planned> {
     if !skip_unreachable {
         let plan = fleet.plan(&desired).await?;

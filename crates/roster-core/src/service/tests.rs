@@ -29,9 +29,7 @@ impl Fake {
     }
 
     fn failing(
-        kind: ErrorKind,
-        message: &'static str,
-        operation: Option<Operation>,
+        kind: ErrorKind, message: &'static str, operation: Option<Operation>,
     ) -> Checked<Fake> {
         let mut fake = Fake::new(everything()).into_service();
         fake.fail = Some((kind, message, operation));
@@ -141,10 +139,7 @@ impl MembershipService for Fake {
         self.answer("list_user_memberships", vec![membership()])
     }
     async fn add_member(
-        &self,
-        _: &TenantId,
-        _: &UserId,
-        _: &MembershipRequest,
+        &self, _: &TenantId, _: &UserId, _: &MembershipRequest,
     ) -> Result<Membership> {
         self.answer("add_member", membership())
     }
@@ -152,11 +147,7 @@ impl MembershipService for Fake {
         self.answer("remove_member", ())
     }
     async fn move_natively(
-        &self,
-        _: &UserId,
-        _: &TenantId,
-        _: &TenantId,
-        _: &MembershipRequest,
+        &self, _: &UserId, _: &TenantId, _: &TenantId, _: &MembershipRequest,
     ) -> Option<Result<Membership>> {
         self.native_move
             .then(|| self.answer("move_natively", membership()))

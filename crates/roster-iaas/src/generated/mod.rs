@@ -229,9 +229,7 @@ impl Client {
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
     pub fn new_with_client(
-        baseurl: &str,
-        client: reqwest::Client,
-        inner: roster_http::ClientContext,
+        baseurl: &str, client: reqwest::Client, inner: roster_http::ClientContext,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -309,8 +307,7 @@ impl Client {
     ///
     ///Sends a `POST` request to `/sshkeys`
     pub async fn create_ssh_key_sshkeys_post<'a>(
-        &'a self,
-        body: &'a types::SshKeysRequestDto,
+        &'a self, body: &'a types::SshKeysRequestDto,
     ) -> Result<
         ResponseValue<roster_core::Raw<crate::generated::types::SshKeysResponseDtoFields>>,
         Error<()>,
@@ -350,8 +347,7 @@ impl Client {
     ///
     ///Sends a `DELETE` request to `/sshkeys/{key_id}`
     pub async fn delete_ssh_key_sshkeys_key_id_delete<'a>(
-        &'a self,
-        key_id: &'a ::uuid::Uuid,
+        &'a self, key_id: &'a ::uuid::Uuid,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
             "{}/sshkeys/{}",
@@ -422,8 +418,7 @@ impl Client {
     ///
     ///Sends a `POST` request to `/tenants`
     pub async fn post_tenant_tenants_post<'a>(
-        &'a self,
-        body: &'a types::TenantPostRequestDto,
+        &'a self, body: &'a types::TenantPostRequestDto,
     ) -> Result<
         ResponseValue<roster_core::Raw<crate::generated::types::TenantResponseDtoFields>>,
         Error<()>,
@@ -461,8 +456,7 @@ impl Client {
     ///
     ///Sends a `DELETE` request to `/tenants/{tenant_id}`
     pub async fn delete_tenant_tenants_tenant_id_delete<'a>(
-        &'a self,
-        tenant_id: &'a str,
+        &'a self, tenant_id: &'a str,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
             "{}/tenants/{}",
@@ -494,9 +488,7 @@ impl Client {
     ///
     ///Sends a `PUT` request to `/tenants/{tenant_id}/users/{user_id}`
     pub async fn assign_user_to_tenant_tenants_tenant_id_users_user_id_put<'a>(
-        &'a self,
-        tenant_id: &'a str,
-        user_id: &'a ::uuid::Uuid,
+        &'a self, tenant_id: &'a str, user_id: &'a ::uuid::Uuid,
         body: &'a types::TenantUserAssignRequestDto,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
@@ -533,9 +525,7 @@ impl Client {
     ///
     ///Sends a `DELETE` request to `/tenants/{tenant_id}/users/{user_id}`
     pub async fn remove_user_from_tenant_tenants_tenant_id_users_user_id_delete<'a>(
-        &'a self,
-        tenant_id: &'a str,
-        user_id: &'a ::uuid::Uuid,
+        &'a self, tenant_id: &'a str, user_id: &'a ::uuid::Uuid,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
             "{}/tenants/{}/users/{}",
@@ -605,8 +595,7 @@ impl Client {
     ///
     ///Sends a `POST` request to `/users`
     pub async fn create_user_users_post<'a>(
-        &'a self,
-        body: &'a types::UserPostRequestDto,
+        &'a self, body: &'a types::UserPostRequestDto,
     ) -> Result<
         ResponseValue<roster_core::Raw<crate::generated::types::UserGetResponseDtoFields>>,
         Error<()>,
@@ -683,9 +672,7 @@ impl Client {
     ///
     ///Sends a `PUT` request to `/users/{user_id}`
     pub async fn update_user_users_user_id_put<'a>(
-        &'a self,
-        user_id: &'a ::uuid::Uuid,
-        body: &'a types::UserPostRequestDto,
+        &'a self, user_id: &'a ::uuid::Uuid, body: &'a types::UserPostRequestDto,
     ) -> Result<
         ResponseValue<roster_core::Raw<crate::generated::types::UserGetResponseDtoFields>>,
         Error<()>,
@@ -729,8 +716,7 @@ impl Client {
     ///
     ///Sends a `DELETE` request to `/users/{user_id}`
     pub async fn delete_user_users_user_id_delete<'a>(
-        &'a self,
-        user_id: &'a ::uuid::Uuid,
+        &'a self, user_id: &'a ::uuid::Uuid,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
             "{}/users/{}",

@@ -161,9 +161,7 @@ impl Client {
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
     pub fn new_with_client(
-        baseurl: &str,
-        client: reqwest::Client,
-        inner: roster_http::ClientContext,
+        baseurl: &str, client: reqwest::Client, inner: roster_http::ClientContext,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -204,9 +202,7 @@ impl Client {
     ///- `no_cookies`: Present to ask for a token in the body instead of a session cookie; the value is not used.
     ///- `body`
     pub async fn login<'a>(
-        &'a self,
-        no_cookies: Option<&'a str>,
-        body: &'a crate::wire::LoginRequest,
+        &'a self, no_cookies: Option<&'a str>, body: &'a crate::wire::LoginRequest,
     ) -> Result<ResponseValue<::serde_json::Value>, Error<()>> {
         let url = format!("{}/login/", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -249,11 +245,8 @@ impl Client {
     ///- `tenant_id`: Required by SA; implied (and left out) for TA.
     ///- `user_name`: The user's login, an email address.
     pub async fn tenant_add_user<'a>(
-        &'a self,
-        full_name: Option<&'a str>,
-        role: types::TenantRoleName,
-        tenant_id: Option<&'a str>,
-        user_name: &'a str,
+        &'a self, full_name: Option<&'a str>, role: types::TenantRoleName,
+        tenant_id: Option<&'a str>, user_name: &'a str,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!("{}/tenant_add_user", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -287,8 +280,7 @@ impl Client {
     ///
     ///Sends a `GET` request to `/tenant_create`
     pub async fn tenant_create<'a>(
-        &'a self,
-        tenant_name: &'a str,
+        &'a self, tenant_name: &'a str,
     ) -> Result<ResponseValue<::std::string::String>, Error<()>> {
         let url = format!("{}/tenant_create", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -360,9 +352,7 @@ impl Client {
     ///- `tenant_id`: Required by SA; implied (and left out) for TA.
     ///- `user_name`: The user's login, an email address.
     pub async fn tenant_remove_user<'a>(
-        &'a self,
-        tenant_id: Option<&'a str>,
-        user_name: &'a str,
+        &'a self, tenant_id: Option<&'a str>, user_name: &'a str,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!("{}/tenant_remove_user", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -397,10 +387,7 @@ impl Client {
     ///- `language`
     ///- `user_name`: The user's login, an email address.
     pub async fn user_create<'a>(
-        &'a self,
-        full_name: &'a str,
-        language: Option<&'a str>,
-        user_name: &'a str,
+        &'a self, full_name: &'a str, language: Option<&'a str>, user_name: &'a str,
     ) -> Result<ResponseValue<::std::string::String>, Error<()>> {
         let url = format!("{}/user_create", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -472,8 +459,7 @@ impl Client {
     ///Arguments:
     ///- `tenant_id`: Required by SA; implied (and left out) for TA.
     pub async fn user_list_in_tenant<'a>(
-        &'a self,
-        tenant_id: Option<&'a str>,
+        &'a self, tenant_id: Option<&'a str>,
     ) -> Result<ResponseValue<crate::wire::UserList>, Error<()>> {
         let url = format!("{}/user_list_in_tenant", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -509,8 +495,7 @@ impl Client {
     ///Arguments:
     ///- `user_name`: The user's login, an email address.
     pub async fn user_remove<'a>(
-        &'a self,
-        user_name: &'a str,
+        &'a self, user_name: &'a str,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!("{}/user_remove", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -543,8 +528,7 @@ impl Client {
     ///- `param_list`: One per field, each the JSON text `{"field": ..., "value": ...}`; sent as repeated keys.
     ///- `user_name`: The user's login, an email address.
     pub async fn user_update<'a>(
-        &'a self,
-        param_list: Option<&'a ::std::vec::Vec<::std::string::String>>,
+        &'a self, param_list: Option<&'a ::std::vec::Vec<::std::string::String>>,
         user_name: &'a str,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!("{}/user_update", self.baseurl,);

@@ -224,9 +224,7 @@ impl Client {
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
     pub fn new_with_client(
-        baseurl: &str,
-        client: reqwest::Client,
-        inner: roster_http::ClientContext,
+        baseurl: &str, client: reqwest::Client, inner: roster_http::ClientContext,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -266,8 +264,7 @@ impl Client {
     ///Arguments:
     ///- `name`: Exact group name; no group with it answers 404
     pub async fn list_groups<'a>(
-        &'a self,
-        name: Option<&'a str>,
+        &'a self, name: Option<&'a str>,
     ) -> Result<
         ResponseValue<::std::vec::Vec<roster_core::Raw<crate::generated::types::GroupFields>>>,
         Error<()>,
@@ -305,8 +302,7 @@ impl Client {
     ///
     ///Sends a `POST` request to `/api/groups`
     pub async fn create_group<'a>(
-        &'a self,
-        body: &'a types::GroupRequest,
+        &'a self, body: &'a types::GroupRequest,
     ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::GroupFields>>, Error<()>>
     {
         let url = format!("{}/api/groups", self.baseurl,);
@@ -342,8 +338,7 @@ impl Client {
     ///
     ///Sends a `GET` request to `/api/groups/{groupId}`
     pub async fn get_group<'a>(
-        &'a self,
-        group_id: &'a str,
+        &'a self, group_id: &'a str,
     ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::GroupFields>>, Error<()>>
     {
         let url = format!(
@@ -382,9 +377,7 @@ impl Client {
     ///
     ///Sends a `PUT` request to `/api/groups/{groupId}`
     pub async fn update_group<'a>(
-        &'a self,
-        group_id: &'a str,
-        body: &'a types::GroupRequest,
+        &'a self, group_id: &'a str, body: &'a types::GroupRequest,
     ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::GroupFields>>, Error<()>>
     {
         let url = format!(
@@ -424,8 +417,7 @@ impl Client {
     ///
     ///Sends a `DELETE` request to `/api/groups/{groupId}`
     pub async fn delete_group<'a>(
-        &'a self,
-        group_id: &'a str,
+        &'a self, group_id: &'a str,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
             "{}/api/groups/{}",
@@ -458,8 +450,7 @@ impl Client {
     ///Arguments:
     ///- `service_user`: true for service users only, false for regular users only
     pub async fn list_users<'a>(
-        &'a self,
-        service_user: Option<bool>,
+        &'a self, service_user: Option<bool>,
     ) -> Result<
         ResponseValue<::std::vec::Vec<roster_core::Raw<crate::generated::types::UserFields>>>,
         Error<()>,
@@ -500,8 +491,7 @@ impl Client {
     ///
     ///Sends a `POST` request to `/api/users`
     pub async fn create_user<'a>(
-        &'a self,
-        body: &'a types::UserCreateRequest,
+        &'a self, body: &'a types::UserCreateRequest,
     ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::UserFields>>, Error<()>>
     {
         let url = format!("{}/api/users", self.baseurl,);
@@ -572,9 +562,7 @@ impl Client {
     ///
     ///Sends a `PUT` request to `/api/users/{userId}`
     pub async fn update_user<'a>(
-        &'a self,
-        user_id: &'a str,
-        body: &'a types::UserRequest,
+        &'a self, user_id: &'a str, body: &'a types::UserRequest,
     ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::UserFields>>, Error<()>>
     {
         let url = format!(
@@ -614,8 +602,7 @@ impl Client {
     ///
     ///Sends a `DELETE` request to `/api/users/{userId}`
     pub async fn delete_user<'a>(
-        &'a self,
-        user_id: &'a str,
+        &'a self, user_id: &'a str,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
             "{}/api/users/{}",
@@ -645,8 +632,7 @@ impl Client {
     ///
     ///Sends a `POST` request to `/api/users/{userId}/approve`
     pub async fn approve_user<'a>(
-        &'a self,
-        user_id: &'a str,
+        &'a self, user_id: &'a str,
     ) -> Result<ResponseValue<roster_core::Raw<crate::generated::types::UserFields>>, Error<()>>
     {
         let url = format!(
@@ -685,8 +671,7 @@ impl Client {
     ///
     ///Sends a `POST` request to `/api/users/{userId}/invite`
     pub async fn resend_user_invite<'a>(
-        &'a self,
-        user_id: &'a str,
+        &'a self, user_id: &'a str,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
             "{}/api/users/{}/invite",
@@ -716,8 +701,7 @@ impl Client {
     ///
     ///Sends a `DELETE` request to `/api/users/{userId}/reject`
     pub async fn reject_user<'a>(
-        &'a self,
-        user_id: &'a str,
+        &'a self, user_id: &'a str,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
             "{}/api/users/{}/reject",

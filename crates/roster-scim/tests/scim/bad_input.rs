@@ -6,11 +6,7 @@ use serde_json::{Value, json};
 use crate::harness::{Harness, TOKEN, okta_user};
 
 async fn raw(
-    h: &Harness,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Vec<u8>>,
+    h: &Harness, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Vec<u8>>,
 ) -> (u16, Value, reqwest::header::HeaderMap) {
     let mut request = h.http.request(method, h.url(path));
     if let Some(token) = token {

@@ -134,10 +134,7 @@ impl Harness {
     }
 
     pub async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
+        &self, method: reqwest::Method, path: &str, body: Option<Value>,
     ) -> (u16, Value, reqwest::header::HeaderMap) {
         let mut request = self.http.request(method, self.url(path)).bearer_auth(TOKEN);
         if let Some(body) = body {
@@ -265,8 +262,7 @@ pub async fn accounts(
 
 /// The tenant names a person is in, per provider.
 pub async fn memberships_of(
-    sandbox: &Sandbox,
-    email: &str,
+    sandbox: &Sandbox, email: &str,
 ) -> std::collections::BTreeMap<&'static str, Vec<String>> {
     let mut out = std::collections::BTreeMap::new();
     for (name, dir) in sandbox.clients() {
