@@ -246,7 +246,12 @@ async fn a_dropped_worker_pool_stops_claiming() {
         store.clone(),
     ));
     let wake = Arc::new(Notify::new());
-    drop(Workers::start(delivery, store.clone(), settings, wake.clone()));
+    drop(Workers::start(
+        delivery,
+        store.clone(),
+        settings,
+        wake.clone(),
+    ));
     // Give the pool's task a chance to see the closed channel.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let id = enqueue_person(&store).await;
