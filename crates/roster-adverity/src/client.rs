@@ -438,7 +438,8 @@ fn page_position(page: &PageRequest) -> Result<(i64, u32)> {
 /// Where a member list goes on: the next page of users to read, and the
 /// workspace whose members they are, by its numeric id (so a later page
 /// needs no second read of the workspace) and by the slug it was asked
-/// for (so a cursor cannot carry one workspace's id into another's list).
+/// for (so a cursor of another workspace's list is refused; the id itself
+/// is taken as the first page read it).
 /// Written `PAGE:ID:SLUG`.
 struct MemberCursor {
     users_page: i64,
@@ -697,12 +698,13 @@ impl MembershipService for AdverityService {
     ) -> Result<Page<Membership>> {
         let operation = Operation::ListMembers;
         let slug = workspace_slug(tenant)?;
-        // The slug the memberships name (the server's, on the first page)
-        // and the numeric id users' `workspaces` hold.
+        // The slug the memberships name (the one asked for, on every page,
+        // so one list names its tenant one way) and the numeric id users'
+        // `workspaces` hold.
         let (member_of, workspace, mut users_page) = match page.cursor.as_deref() {
             None => {
                 let stack = self.raw_stack(slug, operation).await?;
-                (stack.slug.clone(), stack.id, PageRequest::first())
+                (slug.to_owned(), stack.id, PageRequest::first())
             }
             Some(cursor) => {
                 let cursor = MemberCursor::parse(cursor, slug)?;

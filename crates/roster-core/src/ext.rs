@@ -218,7 +218,7 @@ pub async fn remove_then_add<D: MembershipDirectory + ?Sized>(
                 .with_operation(Operation::MoveMember)
         })?;
     // Where tenant roles exist, a restore must bring back the old role,
-    // not the new one: read it first (one request).
+    // not the new one: read it first (the member pages up to the user).
     let mut restore = request.clone();
     if directory.capabilities().membership_roles {
         let old = directory.find_member(from, user).await?;

@@ -847,8 +847,9 @@ pub struct WorkerSettings {
     /// Longest retry delay.
     pub retry_max: Duration,
     /// How long a claim lasts; a running delivery renews it every third of
-    /// this. Not zero: such a claim lapses as it is made, and the next
-    /// claim (this pool's own included) takes the row again.
+    /// this. At least a second ([`Workers::start`] raises a shorter one):
+    /// a zero lease lapses as it is made, and the next claim (this pool's
+    /// own included) would take the row again.
     pub lease: Duration,
     /// Idle polling interval.
     pub poll: Duration,
@@ -877,8 +878,13 @@ impl Workers {
     /// Starts draining the outbox; `wake` is notified after each accepted
     /// request so new operations start at once.
     pub fn start(
-        delivery: Arc<Delivery>, store: Store, settings: WorkerSettings, wake: Arc<Notify>,
+        delivery: Arc<Delivery>, store: Store, mut settings: WorkerSettings, wake: Arc<Notify>,
     ) -> Workers {
+        // A zero lease lapses as it is taken, so the next claim, even this
+        // pool's own, would take a running row again (and deliver it
+        // twice); the config refuses it, and settings made in code get the
+        // shortest lease the config allows.
+        settings.lease = settings.lease.max(Duration::from_secs(1));
         let (stop, stopped) = watch::channel(false);
         let done = tokio::spawn(run(delivery, store, settings, wake, stopped));
         Workers { stop, done }
@@ -901,7 +907,9 @@ async fn run(
     let finished = Arc::new(Notify::new());
     let mut last_purge = 0i64;
     loop {
-        if *stopped.borrow() {
+        // Stopped by `shutdown`, or the handle was dropped (the channel
+        // closed): claim nothing more.
+        if *stopped.borrow() || stopped.has_changed().is_err() {
             break;
         }
         if !settings.retention.is_zero() && now_millis() - last_purge > 3_600_000 {

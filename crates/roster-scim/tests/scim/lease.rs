@@ -230,7 +230,7 @@ async fn a_dead_instances_claim_lapses_and_another_instance_delivers_it() {
 }
 
 /// Dropping a pool's handle stops it claiming, as `shutdown` does: an
-/// operation queued afterwards stays pending and reaches no provider.
+/// operation waiting in the outbox stays pending and reaches no provider.
 /// (A dropped handle used to leave the pool polling in a tight loop, still
 /// claiming and delivering.)
 #[tokio::test]
@@ -245,19 +245,23 @@ async fn a_dropped_worker_pool_stops_claiming() {
         Arc::new(config),
         store.clone(),
     ));
-    let wake = Arc::new(Notify::new());
+    let id = enqueue_person(&store).await;
+    // The test's runtime runs one task at a time, so the pool's task first
+    // runs after the handle is gone: its first look at the stop channel
+    // finds it closed, before any claim. (Before the fix it claimed and
+    // delivered the row.)
     drop(Workers::start(
         delivery,
         store.clone(),
         settings,
-        wake.clone(),
+        Arc::new(Notify::new()),
     ));
-    // Give the pool's task a chance to see the closed channel.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let id = enqueue_person(&store).await;
-    wake.notify_one();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let still = row(&store, id).await;
-    assert_eq!(still.state, "pending", "{still:?}");
+    assert_eq!(
+        (still.state.as_str(), still.attempts),
+        ("pending", 0),
+        "{still:?}"
+    );
     assert_eq!(sandbox.adverity.write_count().await, 0);
 }
