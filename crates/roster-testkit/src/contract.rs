@@ -999,6 +999,9 @@ pub async fn member_list_streams_all_pages(subject: &Subject<'_>) -> CheckOutcom
     assert_each_once(name, "the member stream", &streamed, &members);
 
     let pages = std::sync::atomic::AtomicUsize::new(0);
+    // Pages with no member that still name a next page: the run of
+    // outsiders makes at least one where the provider pages.
+    let empty_pages = std::sync::atomic::AtomicUsize::new(0);
     let small: Vec<UserId> = paginate_through_empty_pages(|cursor| {
         pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let request = match cursor {
@@ -1006,7 +1009,15 @@ pub async fn member_list_streams_all_pages(subject: &Subject<'_>) -> CheckOutcom
             None => PageRequest::first(),
         }
         .with_page_size(SMALL_PAGE);
-        dir.list_members_page(&tenant.id, request)
+        let empty_pages = &empty_pages;
+        let read = dir.list_members_page(&tenant.id, request);
+        async move {
+            let page = read.await?;
+            if page.items.is_empty() && page.next.is_some() {
+                empty_pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(page)
+        }
     })
     .map_ok(|m| m.user)
     .try_collect()
@@ -1019,6 +1030,11 @@ pub async fn member_list_streams_all_pages(subject: &Subject<'_>) -> CheckOutcom
             fetched >= 3,
             "{name}: {} members in {fetched} page(s) of {SMALL_PAGE}: fewer than two boundaries",
             small.len()
+        );
+        assert!(
+            empty_pages.into_inner() >= 1,
+            "{name}: no empty member page with a next one in {fetched} pages of {SMALL_PAGE}: \
+             the stream was never shown to go on through one"
         );
     } else {
         assert_eq!(
