@@ -108,6 +108,16 @@ fn stack_json(id: i64, slug: &str) -> Value {
     json!({"id": id, "name": format!("Workspace {slug}"), "slug": slug, "parent_id": null})
 }
 
+/// Serves workspace `slug` (numeric id `id`) at `GET /api/stacks/{slug}/`,
+/// expected exactly once.
+async fn mount_stack(server: &MockServer, id: i64, slug: &str) {
+    plain("GET", &format!("/api/stacks/{slug}/"))
+        .respond_with(ok(stack_json(id, slug)))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
 fn users(range: std::ops::Range<i64>) -> Vec<Value> {
     range.map(|id| user_json(id, &[])).collect()
 }
@@ -621,11 +631,7 @@ async fn create_tenant_sends_the_configured_datalake() {
 #[tokio::test]
 async fn create_workspace_takes_a_per_call_datalake_and_parent() {
     let (server, client) = setup().await;
-    plain("GET", "/api/stacks/marketing/")
-        .respond_with(ok(stack_json(3, "marketing")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_stack(&server, 3, "marketing").await;
     with_json_body(
         plain("POST", "/api/stacks/"),
         json!({"datalake_id": 9, "name": "EMEA", "parent_id": 3}),
@@ -688,11 +694,7 @@ async fn delete_tenant_is_one_delete_of_the_slug() {
 #[tokio::test]
 async fn add_member_reads_the_workspace_and_user_then_patches_only_workspaces() {
     let (server, client) = setup().await;
-    plain("GET", "/api/stacks/marketing-emea/")
-        .respond_with(ok(stack_json(8, "marketing-emea")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_stack(&server, 8, "marketing-emea").await;
     plain("GET", "/api/v1/users/42/")
         .respond_with(ok(user_json(42, &[3])))
         .expect(1)
@@ -839,11 +841,7 @@ async fn add_member_to_an_unknown_workspace_is_not_found_and_reads_no_user() {
 #[tokio::test]
 async fn list_members_maps_the_slug_to_its_id_and_filters_every_page() {
     let (server, client) = setup().await;
-    plain("GET", "/api/stacks/marketing/")
-        .respond_with(ok(stack_json(3, "marketing")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_stack(&server, 3, "marketing").await;
     let mut first: Vec<Value> = (1..51).map(|id| user_json(id, &[])).collect();
     first[9] = user_json(10, &[3, 8]);
     page_of("/api/v1/users/", 1, 50)
@@ -887,11 +885,7 @@ fn get(path: &str, query: Option<&str>) -> (String, String, Option<String>) {
 #[tokio::test]
 async fn the_member_stream_reads_page_by_page_through_an_empty_middle_page() {
     let (server, client) = setup().await;
-    plain("GET", "/api/stacks/marketing/")
-        .respond_with(ok(stack_json(3, "marketing")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_stack(&server, 3, "marketing").await;
     // Workspace 3's members: users 10 and 20 on page 1, none of the 50 on
     // page 2, user 105 on page 3 (the last).
     let mut first = users(1..51);
@@ -947,11 +941,7 @@ async fn the_member_stream_reads_page_by_page_through_an_empty_middle_page() {
 
     // Collected, it is the same list, read the same way.
     server.reset().await;
-    plain("GET", "/api/stacks/marketing/")
-        .respond_with(ok(stack_json(3, "marketing")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_stack(&server, 3, "marketing").await;
     let mut first = users(1..51);
     first[9] = user_json(10, &[3]);
     page_of("/api/v1/users/", 1, 50)
@@ -976,11 +966,7 @@ async fn the_member_stream_reads_page_by_page_through_an_empty_middle_page() {
 #[tokio::test]
 async fn member_pages_carry_the_workspace_on_in_their_cursor() {
     let (server, client) = setup().await;
-    plain("GET", "/api/stacks/marketing/")
-        .respond_with(ok(stack_json(3, "marketing")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_stack(&server, 3, "marketing").await;
     // Bare arrays of two: a full page may have more, a short one is the
     // last.
     page_of("/api/v1/users/", 1, 2)
