@@ -3,13 +3,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use futures::TryStreamExt;
 use futures::stream::BoxStream;
+use roster_core::service::op;
 use roster_core::{
-    Capabilities, Checked, Connect, Created, Error, ErrorKind, Membership, MembershipRequest,
-    MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, ProviderFields, Result,
-    Tenant, TenantId, TenantService, User, UserId, UserService, UserUpdate, in_operation, paginate,
+    Capabilities, Checked, Connect, Created, Error, ErrorKind, Membership, MembershipService,
+    NewTenant, Operation, Page, PageRequest, ProviderFields, Result, Tenant, TenantId,
+    TenantService, User, UserId, UserService, in_operation, paginate,
 };
 use roster_http::{ClientContext, KeyedLocks};
 
@@ -30,8 +30,9 @@ pub const PROVIDER: &str = "adverity";
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 
 /// The provider-specific fields [`UserDirectory::create_user`](roster_core::UserDirectory::create_user) and
-/// [`UserDirectory::update_user`](roster_core::UserDirectory::update_user) accept (in [`NewUser::fields`] and
-/// [`UserUpdate::fields`]):
+/// [`UserDirectory::update_user`](roster_core::UserDirectory::update_user) accept (in
+/// [`NewUser::fields`](roster_core::NewUser::fields) and
+/// [`UserUpdate::fields`](roster_core::UserUpdate::fields)):
 ///
 /// - `groups`: a list of integer group ids, the user's whole group list;
 /// - `active`: `true` or `false`; on create it says whether the new
@@ -549,7 +550,6 @@ pub fn capabilities() -> Capabilities {
     }
 }
 
-#[async_trait]
 impl UserService for AdverityService {
     /// Adverity's user ids are numbers.
     fn check_user_id(&self, id: &UserId) -> Result<()> {
@@ -558,8 +558,8 @@ impl UserService for AdverityService {
 
     /// One page (`GET /api/v1/users/?page=N&page_size=S`); see the type's
     /// docs for how the end of the list is found.
-    async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
-        let page = self.raw_users_page(Operation::ListUsers, page).await?;
+    async fn list_users_page(&self, args: op::ListUsers) -> Result<Page<User>> {
+        let page = self.raw_users_page(args.operation(), args.page).await?;
         Ok(Page {
             items: page.items.into_iter().map(user_from_decoded).collect(),
             next: page.next,
@@ -567,10 +567,11 @@ impl UserService for AdverityService {
     }
 
     /// `GET /api/v1/users/{id}/`.
-    async fn get_user(&self, id: &UserId) -> Result<User> {
-        let operation = Operation::GetUser;
-        let id = user_number(id)?;
-        Ok(user_from_decoded(self.raw_user(id, operation).await?))
+    async fn get_user(&self, args: op::GetUser<'_>) -> Result<User> {
+        let id = user_number(args.id)?;
+        Ok(user_from_decoded(
+            self.raw_user(id, args.operation()).await?,
+        ))
     }
 
     /// `POST /api/v1/users/` with the documented body: the display name
@@ -578,16 +579,16 @@ impl UserService for AdverityService {
     /// workspaces, and the [`USER_FIELDS`] `groups` and `active` as given,
     /// or the documented defaults `[]` and `true` when not given. Roles
     /// are `Unsupported`; other fields are `InvalidInput`.
-    async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
-        let operation = Operation::CreateUser;
-        let fields = field_values(&user.fields)?;
-        let (first_name, last_name) = user
+    async fn create_user(&self, args: op::CreateUser<'_>) -> Result<Created<User>> {
+        let fields = field_values(&args.user.fields)?;
+        let (first_name, last_name) = args
+            .user
             .display_name
             .as_deref()
             .map(split_display_name)
             .unwrap_or_default();
         let body = types::UserCreate {
-            email: user.email.as_str().to_owned(),
+            email: args.user.email.as_str().to_owned(),
             first_name,
             last_name,
             groups: fields.groups.unwrap_or_default(),
@@ -596,7 +597,7 @@ impl UserService for AdverityService {
         };
         let created = self
             .context()
-            .call(operation, self.api.create_user(&body))
+            .call(args.operation(), self.api.create_user(&body))
             .await?;
         Ok(Created::new(user_from_decoded(created.into())))
     }
@@ -608,16 +609,15 @@ impl UserService for AdverityService {
     /// list) and `active` (which must agree with a status given too).
     /// Roles are `Unsupported`; other fields are `InvalidInput`. An empty
     /// update reads the user instead.
-    async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
-        let operation = Operation::UpdateUser;
-        let id = user_number(id)?;
-        let status_active = update.status.map(active_for_status).transpose()?;
-        let fields = field_values(&update.fields)?;
+    async fn update_user(&self, args: op::UpdateUser<'_>) -> Result<User> {
+        let id = user_number(args.id)?;
+        let status_active = args.update.status.map(active_for_status).transpose()?;
+        let fields = field_values(&args.update.fields)?;
         let active = match (status_active, fields.active) {
             (Some(status), Some(field)) if status != field => {
                 return Err(self.context().error(
                     ErrorKind::InvalidInput,
-                    operation,
+                    args.operation(),
                     format!(
                         "the status asks for active: {status} and the `active` field for \
                          active: {field}"
@@ -626,15 +626,18 @@ impl UserService for AdverityService {
             }
             (status, field) => status.or(field),
         };
-        if update.is_empty() {
-            return Ok(user_from_decoded(self.raw_user(id, operation).await?));
+        if args.update.is_empty() {
+            return Ok(user_from_decoded(
+                self.raw_user(id, args.operation()).await?,
+            ));
         }
-        let (first_name, last_name) = match update.display_name.as_deref().map(split_display_name) {
-            Some((first, last)) => (Some(first), Some(last)),
-            None => (None, None),
-        };
+        let (first_name, last_name) =
+            match args.update.display_name.as_deref().map(split_display_name) {
+                Some((first, last)) => (Some(first), Some(last)),
+                None => (None, None),
+            };
         let patch = types::UserPatch {
-            email: update.email.as_ref().map(|e| e.as_str().to_owned()),
+            email: args.update.email.as_ref().map(|e| e.as_str().to_owned()),
             first_name,
             last_name,
             active,
@@ -642,24 +645,22 @@ impl UserService for AdverityService {
             workspaces: None,
         };
         Ok(user_from_decoded(
-            self.patch_user(id, &patch, operation).await?,
+            self.patch_user(id, &patch, args.operation()).await?,
         ))
     }
 
     /// `DELETE /api/v1/users/{id}/`: a real delete.
-    async fn delete_user(&self, id: &UserId) -> Result<()> {
-        let call = self.api.delete_user(user_number(id)?);
-        self.context().call(Operation::DeleteUser, call).await
+    async fn delete_user(&self, args: op::DeleteUser<'_>) -> Result<()> {
+        let call = self.api.delete_user(user_number(args.id)?);
+        self.context().call(args.operation(), call).await
     }
 }
 
-#[async_trait]
 impl TenantService for AdverityService {
     /// One page of workspaces (`GET /api/stacks/?page=N&page_size=S`),
     /// with slugs as ids.
-    async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
-        let operation = Operation::ListTenants;
-        let page = self.raw_stacks_page(operation, page).await?;
+    async fn list_tenants_page(&self, args: op::ListTenants) -> Result<Page<Tenant>> {
+        let page = self.raw_stacks_page(args.operation(), args.page).await?;
         Ok(Page {
             items: tenants_from_api(page.items)?,
             next: page.next,
@@ -667,25 +668,24 @@ impl TenantService for AdverityService {
     }
 
     /// `GET /api/stacks/{slug}/`.
-    async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
-        Ok(self.workspace(id).await?.tenant)
+    async fn get_tenant(&self, args: op::GetTenant<'_>) -> Result<Tenant> {
+        Ok(self.workspace(args.id).await?.tenant)
     }
 
     /// `POST /api/stacks/` with the config's datalake id; see
     /// [`AdverityService::create_workspace`] for per-call settings.
-    async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
-        self.create_workspace(tenant, &WorkspaceOptions::new())
+    async fn create_tenant(&self, args: op::CreateTenant<'_>) -> Result<Created<Tenant>> {
+        self.create_workspace(args.tenant, &WorkspaceOptions::new())
             .await
     }
 
     /// `DELETE /api/stacks/{slug}/`.
-    async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
-        let call = self.api.delete_stack(workspace_slug(id)?);
-        self.context().call(Operation::DeleteTenant, call).await
+    async fn delete_tenant(&self, args: op::DeleteTenant<'_>) -> Result<()> {
+        let call = self.api.delete_stack(args.id.as_str());
+        self.context().call(args.operation(), call).await
     }
 }
 
-#[async_trait]
 impl MembershipService for AdverityService {
     /// One page of users (`GET /api/v1/users/?page=N&page_size=S`),
     /// keeping those whose `workspaces` hold the workspace; the first page
@@ -693,17 +693,14 @@ impl MembershipService for AdverityService {
     /// first, and the cursor carries that id on. `page_size` counts users,
     /// so a page holds at most that many members, and it may hold none
     /// while a next page follows. The list ends where the user list does.
-    async fn list_members_page(
-        &self, tenant: &TenantId, page: PageRequest,
-    ) -> Result<Page<Membership>> {
-        let operation = Operation::ListMembers;
-        let slug = workspace_slug(tenant)?;
+    async fn list_members_page(&self, args: op::ListMembers<'_>) -> Result<Page<Membership>> {
+        let slug = args.tenant.as_str();
         // The slug the memberships name (the one asked for, on every page,
         // so one list names its tenant one way) and the numeric id users'
         // `workspaces` hold.
-        let (member_of, workspace, mut users_page) = match page.cursor.as_deref() {
+        let (member_of, workspace, mut users_page) = match args.page.cursor.as_deref() {
             None => {
-                let stack = self.raw_stack(slug, operation).await?;
+                let stack = self.raw_stack(slug, args.operation()).await?;
                 (slug.to_owned(), stack.id, PageRequest::first())
             }
             Some(cursor) => {
@@ -715,8 +712,8 @@ impl MembershipService for AdverityService {
                 )
             }
         };
-        users_page.page_size = page.page_size;
-        let users = self.raw_users_page(operation, users_page).await?;
+        users_page.page_size = args.page.page_size;
+        let users = self.raw_users_page(args.operation(), users_page).await?;
         let members = users
             .items
             .iter()
@@ -736,13 +733,14 @@ impl MembershipService for AdverityService {
     /// `workspaces` has its slug. Ids the API key cannot see in the
     /// workspace list have no slug to name them by; they are left out and
     /// logged at `warn`.
-    async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
-        let operation = Operation::ListUserMemberships;
-        let id = user_number(user)?;
-        let raw = self.raw_user(id, operation).await?;
+    async fn list_user_memberships(
+        &self, args: op::ListUserMemberships<'_>,
+    ) -> Result<Vec<Membership>> {
+        let id = user_number(args.user)?;
+        let raw = self.raw_user(id, args.operation()).await?;
         let mut wanted: HashSet<i64> = workspace_ids(&raw).iter().copied().collect();
         let mut memberships = Vec::new();
-        let mut stacks = self.raw_stacks(operation);
+        let mut stacks = self.raw_stacks(args.operation());
         while !wanted.is_empty() {
             let Some(stack) = stacks.try_next().await? else {
                 break;
@@ -767,15 +765,13 @@ impl MembershipService for AdverityService {
     /// Reads the workspace (its numeric id), then the user, and `PATCH`es
     /// the user's `workspaces` with the id added; nothing is written when
     /// the user is already a member. Tenant roles are `Unsupported`.
-    async fn add_member(
-        &self, tenant: &TenantId, user: &UserId, _request: &MembershipRequest,
-    ) -> Result<Membership> {
-        let operation = Operation::AddMember;
-        let slug = workspace_slug(tenant)?;
-        let user_id = user_number(user)?;
-        let stack = self.raw_stack(slug, operation).await?;
+    async fn add_member(&self, args: op::AddMember<'_>) -> Result<Membership> {
+        let user_id = user_number(args.user)?;
+        let stack = self
+            .raw_stack(args.tenant.as_str(), args.operation())
+            .await?;
         let (updated, _) = self
-            .change_workspaces(user_id, stack.id, true, operation)
+            .change_workspaces(user_id, stack.id, true, args.operation())
             .await?;
         membership(&stack.slug, &updated)
     }
@@ -783,19 +779,22 @@ impl MembershipService for AdverityService {
     /// Reads the workspace, then the user, and `PATCH`es the user's
     /// `workspaces` without it. A user who is not a member is `NotFound`,
     /// and nothing is written.
-    async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
-        let operation = Operation::RemoveMember;
-        let slug = workspace_slug(tenant)?;
-        let user_id = user_number(user)?;
-        let stack = self.raw_stack(slug, operation).await?;
+    async fn remove_member(&self, args: op::RemoveMember<'_>) -> Result<()> {
+        let user_id = user_number(args.user)?;
+        let stack = self
+            .raw_stack(args.tenant.as_str(), args.operation())
+            .await?;
         let (_, changed) = self
-            .change_workspaces(user_id, stack.id, false, operation)
+            .change_workspaces(user_id, stack.id, false, args.operation())
             .await?;
         if !changed {
             return Err(self.context().error(
                 ErrorKind::NotFound,
-                operation,
-                format!("user {user_id} is not a member of workspace {slug}"),
+                args.operation(),
+                format!(
+                    "user {user_id} is not a member of workspace {}",
+                    args.tenant
+                ),
             ));
         }
         Ok(())

@@ -2,12 +2,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
+use roster_core::service::op;
 use roster_core::{
     Capabilities, Checked, Connect, CreateOutcome, Created, Email, Error, ErrorKind, Membership,
-    MembershipRequest, MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Raw,
-    Result, RoleSpec, Tenant, TenantId, TenantService, User, UserId, UserService, UserUpdate,
-    in_operation,
+    MembershipService, Operation, Page, Raw, Result, RoleSpec, Tenant, TenantId, TenantService,
+    User, UserService, in_operation,
 };
 use roster_http::ClientContext;
 
@@ -51,15 +50,18 @@ roster_http::impl_client_hooks!(generated::Client);
 ///   case-insensitive, or a role UUID) or as a neutral role (see
 ///   [`neutral_role_name`](crate::neutral_role_name)); without one, users
 ///   get [`DEFAULT_ROLE`](crate::DEFAULT_ROLE). An invitation carries every
-///   role asked for ([`NewUser::role`] and [`NewUser::additional_roles`]).
+///   role asked for ([`NewUser::role`](roster_core::NewUser::role) and
+///   [`NewUser::additional_roles`](roster_core::NewUser::additional_roles)).
 ///   Names are resolved to UUIDs from `GET /v2/organizations/roles`, cached
 ///   per client (clones share it) and reloaded once when a name is missing.
 ///   An unknown name is [`InvalidInput`](ErrorKind::InvalidInput) and
 ///   nothing is written.
-/// - **Updating** with [`UserUpdate::role`] replaces only the user's roles
-///   that stand for a neutral role (Organization Administrator, R/W User,
-///   Read Only User, Billing Administrator) and keeps every other role they
-///   hold; [`UserUpdate::roles`] (`replace_roles`) replaces them all.
+/// - **Updating** with [`UserUpdate::role`](roster_core::UserUpdate::role)
+///   replaces only the user's roles that stand for a neutral role
+///   (Organization Administrator, R/W User, Read Only User, Billing
+///   Administrator) and keeps every other role they hold;
+///   [`UserUpdate::roles`](roster_core::UserUpdate::roles) (`replace_roles`)
+///   replaces them all.
 ///   Either way the whole new set goes out in one `PUT …/roles`. Email,
 ///   display name and status are [`Unsupported`](ErrorKind::Unsupported);
 ///   Astra takes no provider-specific `fields` (`InvalidInput`).
@@ -467,95 +469,100 @@ pub fn capabilities() -> Capabilities {
     }
 }
 
-#[async_trait]
 impl UserService for AstraService {
     /// Active and invited users, in one page (the API does not paginate).
-    async fn list_users_page(&self, _page: PageRequest) -> Result<Page<User>> {
-        let operation = Operation::ListUsers;
-        let users = self.org_users(operation).await?;
+    async fn list_users_page(&self, args: op::ListUsers) -> Result<Page<User>> {
+        let users = self.org_users(args.operation()).await?;
         Ok(Page::complete(
-            users_from_api(&users.users).map_err(self.decoded(operation))?,
+            users_from_api(&users.users).map_err(self.decoded(args.operation()))?,
         ))
     }
 
-    async fn get_user(&self, id: &UserId) -> Result<User> {
-        let operation = Operation::GetUser;
-        let id = path_id("user id", id.as_str())?;
-        let user = self.org_user(id, operation).await?;
-        user_from_api(&user).map_err(self.decoded(operation))
+    async fn get_user(&self, args: op::GetUser<'_>) -> Result<User> {
+        let id = args.id.as_str();
+        let user = self.org_user(id, args.operation()).await?;
+        user_from_api(&user).map_err(self.decoded(args.operation()))
     }
 
-    /// Invites the user with every role asked for ([`NewUser::role`] then
-    /// [`NewUser::additional_roles`]; [`DEFAULT_ROLE`](crate::DEFAULT_ROLE)
-    /// when neither names one) and returns them as listed afterwards. See
+    /// Invites the user with every role asked for
+    /// ([`NewUser::role`](roster_core::NewUser::role) then
+    /// [`NewUser::additional_roles`](roster_core::NewUser::additional_roles);
+    /// [`DEFAULT_ROLE`](crate::DEFAULT_ROLE) when neither names one) and
+    /// returns them as listed afterwards. See
     /// the type's rustdoc for re-sent invitations and existing members.
-    async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
-        let operation = Operation::CreateUser;
-        let names = if user.roles().next().is_none() {
+    async fn create_user(&self, args: op::CreateUser<'_>) -> Result<Created<User>> {
+        let names = if args.user.roles().next().is_none() {
             vec![crate::DEFAULT_ROLE.to_owned()]
         } else {
-            requested_names(user.roles(), operation)?
+            requested_names(args.user.roles(), args.operation())?
         };
-        let role_ids = self.role_ids(&names, operation).await?;
-        let before = self.org_users(operation).await?;
-        let outcome = match find_by_email(&before.users, &user.email) {
+        let role_ids = self.role_ids(&names, args.operation()).await?;
+        let before = self.org_users(args.operation()).await?;
+        let outcome = match find_by_email(&before.users, &args.user.email) {
             Some(existing) if is_invited(existing) => CreateOutcome::InvitationResent,
             Some(existing) => {
                 return Err(self.context().error(
                     ErrorKind::AlreadyExists,
-                    operation,
+                    args.operation(),
                     format!(
                         "{} is already a member of the organization (user {})",
-                        user.email,
+                        args.user.email,
                         existing.id().unwrap_or("without an id")
                     ),
                 ));
             }
             None => CreateOutcome::Created,
         };
-        self.invite(user.email.as_str(), &before.org_id, role_ids, operation)
-            .await?;
-        let after = self.org_users(operation).await?;
-        let invited = find_by_email(&after.users, &user.email).ok_or_else(|| {
+        self.invite(
+            args.user.email.as_str(),
+            &before.org_id,
+            role_ids,
+            args.operation(),
+        )
+        .await?;
+        let after = self.org_users(args.operation()).await?;
+        let invited = find_by_email(&after.users, &args.user.email).ok_or_else(|| {
             self.context().error(
                 ErrorKind::Unexpected,
-                operation,
+                args.operation(),
                 format!(
                     "the invitation for {} was accepted, but the user is not listed",
-                    user.email
+                    args.user.email
                 ),
             )
         })?;
         Ok(Created::with_outcome(
-            user_from_api(invited).map_err(self.decoded(operation))?,
+            user_from_api(invited).map_err(self.decoded(args.operation()))?,
             outcome,
         ))
     }
 
     /// Changes the user's roles, then reads the user back.
     ///
-    /// - [`UserUpdate::role`]: reads the user (one request), drops the roles
-    ///   they hold that stand for a neutral role, and sends the new role
-    ///   first, then every other role they hold, in their order. A held role
-    ///   the server sent without an id is resolved by name; one with
-    ///   neither is `Conflict`, and nothing is written. When the set would
-    ///   not change, nothing is written either.
-    /// - [`UserUpdate::roles`]: sends exactly these roles (at least one).
+    /// - [`UserUpdate::role`](roster_core::UserUpdate::role): reads the user
+    ///   (one request), drops the roles they hold that stand for a neutral
+    ///   role, and sends the new role first, then every other role they
+    ///   hold, in their order. A held role the server sent without an id is
+    ///   resolved by name; one with neither is `Conflict`, and nothing is
+    ///   written. When the set would not change, nothing is written either.
+    /// - [`UserUpdate::roles`](roster_core::UserUpdate::roles): sends exactly
+    ///   these roles (at least one).
     ///
     /// Giving both is `InvalidInput`; email, display name and status are
     /// `Unsupported`; any `fields` are `InvalidInput`. All of it is checked
     /// before anything is sent.
-    async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
-        let operation = Operation::UpdateUser;
-        let role_name = update
+    async fn update_user(&self, args: op::UpdateUser<'_>) -> Result<User> {
+        let role_name = args
+            .update
             .role
             .as_ref()
             .map(|role| requested_role_name(Some(role)))
             .transpose()?;
-        let every_role = update
+        let every_role = args
+            .update
             .roles
             .as_ref()
-            .map(|roles| requested_names(roles, operation))
+            .map(|roles| requested_names(roles, args.operation()))
             .transpose()?;
         if role_name.is_some() && every_role.is_some() {
             return Err(Error::invalid_input(
@@ -568,13 +575,13 @@ impl UserService for AstraService {
                 "an Astra user holds at least one role; the set of roles is empty",
             ));
         }
-        let id = path_id("user id", id.as_str())?;
+        let id = args.id.as_str();
         let role_ids = match (role_name, every_role) {
             (None, None) => None,
-            (_, Some(names)) => Some(self.role_ids(&names, operation).await?),
+            (_, Some(names)) => Some(self.role_ids(&names, args.operation()).await?),
             (Some(name), None) => {
-                let new_role = self.role_id(&name, operation).await?;
-                let current = self.org_user(id, operation).await?;
+                let new_role = self.role_id(&name, args.operation()).await?;
+                let current = self.org_user(id, args.operation()).await?;
                 let kept: Vec<wire::Role> = current
                     .roles
                     .iter()
@@ -582,14 +589,14 @@ impl UserService for AstraService {
                     .cloned()
                     .collect();
                 let mut ids = vec![new_role];
-                for kept_id in self.held_role_ids(id, &kept, operation).await? {
+                for kept_id in self.held_role_ids(id, &kept, args.operation()).await? {
                     push_unique(&mut ids, kept_id);
                 }
                 let unchanged = self.known_role_ids(&current.roles).is_some_and(|held| {
                     held.len() == ids.len() && held.iter().all(|h| ids.contains(h))
                 });
                 if unchanged {
-                    return user_from_api(&current).map_err(self.decoded(operation));
+                    return user_from_api(&current).map_err(self.decoded(args.operation()));
                 }
                 Some(ids)
             }
@@ -598,57 +605,54 @@ impl UserService for AstraService {
             let body = types::RoleInviteRequest { roles };
             self.context()
                 .call(
-                    operation,
+                    args.operation(),
                     self.api.update_roles_for_user_in_organization(id, &body),
                 )
                 .await?;
         }
-        let user = self.org_user(id, operation).await?;
-        user_from_api(&user).map_err(self.decoded(operation))
+        let user = self.org_user(id, args.operation()).await?;
+        user_from_api(&user).map_err(self.decoded(args.operation()))
     }
 
     /// Removes the user from the organization, or withdraws their invitation.
-    async fn delete_user(&self, id: &UserId) -> Result<()> {
-        let call = self
-            .api
-            .remove_user_from_organization(path_id("user id", id.as_str())?);
-        self.context().call(Operation::DeleteUser, call).await
+    async fn delete_user(&self, args: op::DeleteUser<'_>) -> Result<()> {
+        let call = self.api.remove_user_from_organization(args.id.as_str());
+        self.context().call(args.operation(), call).await
     }
 }
 
-#[async_trait]
 impl TenantService for AstraService {
     /// The token's organization (`GET /v2/currentOrg`). When that answer
     /// carries no name, the name comes from the user list (one more request).
     /// The tenant's provider data is the `currentOrg` answer.
-    async fn list_tenants_page(&self, _page: PageRequest) -> Result<Page<Tenant>> {
-        let operation = Operation::ListTenants;
-        Ok(Page::complete(vec![self.current_org(operation).await?]))
+    async fn list_tenants_page(&self, args: op::ListTenants) -> Result<Page<Tenant>> {
+        Ok(Page::complete(vec![
+            self.current_org(args.operation()).await?,
+        ]))
     }
 
     /// The token's organization, when `id` is its id; any other id is
     /// `NotFound`.
-    async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
-        let operation = Operation::GetTenant;
-        let org = self.current_org(operation).await?;
-        if &org.id != id {
-            return Err(self.not_this_org(id, operation));
+    async fn get_tenant(&self, args: op::GetTenant<'_>) -> Result<Tenant> {
+        let org = self.current_org(args.operation()).await?;
+        if &org.id != args.id {
+            return Err(self.not_this_org(args.id, args.operation()));
         }
         Ok(org)
     }
 
     /// `Unsupported`: organizations are created in the Astra portal.
-    async fn create_tenant(&self, _tenant: &NewTenant) -> Result<Created<Tenant>> {
+    async fn create_tenant(&self, args: op::CreateTenant<'_>) -> Result<Created<Tenant>> {
         Err(self
             .context()
-            .unsupported(Operation::CreateTenant, "creating organizations"))
+            .unsupported(args.operation(), "creating organizations"))
     }
 
     /// `Unsupported`: organizations are deleted in the Astra portal.
-    async fn delete_tenant(&self, _id: &TenantId) -> Result<()> {
+    async fn delete_tenant(&self, args: op::DeleteTenant<'_>) -> Result<()> {
         Err(self
             .context()
-            .unsupported(Operation::DeleteTenant, "deleting organizations"))
+            .unsupported(args.operation(), "deleting organizations"))
     }
 }
 
@@ -666,32 +670,32 @@ impl AstraService {
     }
 }
 
-#[async_trait]
 impl MembershipService for AstraService {
     /// The organization's users (one request), in one page: the API does
     /// not paginate, and a cursor is refused. Another tenant id is
     /// `NotFound`. Each membership's provider data is the user's entry.
-    async fn list_members_page(
-        &self, tenant: &TenantId, _page: PageRequest,
-    ) -> Result<Page<Membership>> {
-        let operation = Operation::ListMembers;
-        let users = self.users_of(tenant, operation).await?;
-        memberships_from_api(tenant, &users.users)
+    async fn list_members_page(&self, args: op::ListMembers<'_>) -> Result<Page<Membership>> {
+        let users = self.users_of(args.tenant, args.operation()).await?;
+        memberships_from_api(args.tenant, &users.users)
             .map(Page::complete)
-            .map_err(self.decoded(operation))
+            .map_err(self.decoded(args.operation()))
     }
 
     /// The organization, when the user is one of its users (one request);
     /// otherwise none.
-    async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
-        let operation = Operation::ListUserMemberships;
-        let users = self.org_users(operation).await?;
-        let org = org_id(&users.org_id).map_err(self.decoded(operation))?;
+    async fn list_user_memberships(
+        &self, args: op::ListUserMemberships<'_>,
+    ) -> Result<Vec<Membership>> {
+        let users = self.org_users(args.operation()).await?;
+        let org = org_id(&users.org_id).map_err(self.decoded(args.operation()))?;
         memberships_from_api(
             &org,
-            users.users.iter().filter(|u| u.id() == Some(user.as_str())),
+            users
+                .users
+                .iter()
+                .filter(|u| u.id() == Some(args.user.as_str())),
         )
-        .map_err(self.decoded(operation))
+        .map_err(self.decoded(args.operation()))
     }
 
     /// Reads the users (one request). A pending invitation is sent again
@@ -699,18 +703,20 @@ impl MembershipService for AstraService {
     /// sent no id); an active member is left as they are. An unknown
     /// organization or user is `NotFound`, and tenant roles are
     /// `Unsupported`; either way nothing is written.
-    async fn add_member(
-        &self, tenant: &TenantId, user: &UserId, _request: &MembershipRequest,
-    ) -> Result<Membership> {
-        let operation = Operation::AddMember;
-        let users = self.users_of(tenant, operation).await?;
-        let Some(member) = users.users.iter().find(|u| u.id() == Some(user.as_str())) else {
+    async fn add_member(&self, args: op::AddMember<'_>) -> Result<Membership> {
+        let users = self.users_of(args.tenant, args.operation()).await?;
+        let Some(member) = users
+            .users
+            .iter()
+            .find(|u| u.id() == Some(args.user.as_str()))
+        else {
             return Err(self.context().error(
                 ErrorKind::NotFound,
-                operation,
+                args.operation(),
                 format!(
-                    "no user {user} in the organization; invite new people by email with \
-                     create_user"
+                    "no user {} in the organization; invite new people by email with \
+                     create_user",
+                    args.user
                 ),
             ));
         };
@@ -718,36 +724,39 @@ impl MembershipService for AstraService {
             let email = member.email.as_deref().ok_or_else(|| {
                 self.context().error(
                     ErrorKind::Unexpected,
-                    operation,
-                    format!("invited user {user} has no email to re-send the invitation to"),
+                    args.operation(),
+                    format!(
+                        "invited user {} has no email to re-send the invitation to",
+                        args.user
+                    ),
                 )
             })?;
             let mut roles = self
-                .held_role_ids(user.as_str(), &member.roles, operation)
+                .held_role_ids(args.user.as_str(), &member.roles, args.operation())
                 .await?;
             if roles.is_empty() {
-                roles.push(self.role_id(crate::DEFAULT_ROLE, operation).await?);
+                roles.push(self.role_id(crate::DEFAULT_ROLE, args.operation()).await?);
             }
-            self.invite(email, &users.org_id, roles, operation).await?;
+            self.invite(email, &users.org_id, roles, args.operation())
+                .await?;
         }
-        membership_from_api(tenant, member).map_err(self.decoded(operation))
+        membership_from_api(args.tenant, member).map_err(self.decoded(args.operation()))
     }
 
     /// Checks the organization and the user (one request), then deletes
     /// the user from the organization.
-    async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
-        let operation = Operation::RemoveMember;
-        let id = path_id("user id", user.as_str())?;
-        let users = self.users_of(tenant, operation).await?;
+    async fn remove_member(&self, args: op::RemoveMember<'_>) -> Result<()> {
+        let id = args.user.as_str();
+        let users = self.users_of(args.tenant, args.operation()).await?;
         if !users.users.iter().any(|u| u.id() == Some(id)) {
             return Err(self.context().error(
                 ErrorKind::NotFound,
-                operation,
-                format!("user {user} is not in the organization"),
+                args.operation(),
+                format!("user {} is not in the organization", args.user),
             ));
         }
         self.context()
-            .call(operation, self.api.remove_user_from_organization(id))
+            .call(args.operation(), self.api.remove_user_from_organization(id))
             .await
     }
 }

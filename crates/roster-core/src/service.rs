@@ -20,26 +20,31 @@
 //! | a cursor where the provider does not paginate | `InvalidInput` |
 //! | a membership request the provider refuses ([`Capabilities::check_membership_request`]), also before `move_user`'s first write | `InvalidInput` / `Unsupported` |
 //!
-//! Then it calls the service and tags whatever error comes back with the
-//! provider and the operation, once, so adapters do not tag their own.
+//! Then it calls the service with the call's arguments in one [`op`] struct,
+//! which names the operation, and tags whatever error comes back with the
+//! provider and that operation, once, so adapters neither name nor tag
+//! their own operation.
 //!
 //! ```
-//! use roster_core::service::{Checked, UserService};
-//! # use roster_core::{async_trait, Capabilities, Created, NewUser, Page, PageRequest, Provider,
-//! #     Result, User, UserId, UserUpdate, Email, ErrorKind, UserDirectory};
+//! use roster_core::service::{op, Checked, UserService};
+//! # use roster_core::{Capabilities, Created, NewUser, Page, Provider, Result, User, Email,
+//! #     ErrorKind, UserDirectory};
 //! # struct Mine;
 //! # impl Provider for Mine {
 //! #     fn provider_id(&self) -> &'static str { "mine" }
 //! #     fn capabilities(&self) -> Capabilities { Capabilities::default() }
 //! # }
-//! # #[async_trait]
-//! # impl UserService for Mine {
-//! #     async fn list_users_page(&self, _: PageRequest) -> Result<Page<User>> { unreachable!() }
-//! #     async fn get_user(&self, _: &UserId) -> Result<User> { unreachable!() }
-//! #     async fn create_user(&self, _: &NewUser) -> Result<Created<User>> { unreachable!() }
-//! #     async fn update_user(&self, _: &UserId, _: &UserUpdate) -> Result<User> { unreachable!() }
-//! #     async fn delete_user(&self, _: &UserId) -> Result<()> { unreachable!() }
-//! # }
+//! // Each method takes its arguments as one `op` struct, which also names
+//! // the operation (`args.operation()`) for the errors that depend on it.
+//! impl UserService for Mine {
+//!     async fn create_user(&self, args: op::CreateUser<'_>) -> Result<Created<User>> {
+//!         unreachable!("never called: {} is refused first", args.operation())
+//!     }
+//! #     async fn list_users_page(&self, _: op::ListUsers) -> Result<Page<User>> { unreachable!() }
+//! #     async fn get_user(&self, _: op::GetUser<'_>) -> Result<User> { unreachable!() }
+//! #     async fn update_user(&self, _: op::UpdateUser<'_>) -> Result<User> { unreachable!() }
+//! #     async fn delete_user(&self, _: op::DeleteUser<'_>) -> Result<()> { unreachable!() }
+//! }
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! // `Mine` supports nothing, so the create never reaches it.
 //! let client = Checked::from_service(Mine);
@@ -50,6 +55,7 @@
 //! ```
 
 use std::fmt;
+use std::future::Future;
 use std::ops::Deref;
 
 use async_trait::async_trait;
@@ -61,6 +67,8 @@ use crate::model::{
     Created, Membership, MembershipRequest, NewTenant, NewUser, Page, PageRequest, Principal,
     Tenant, TenantId, TenantsWithMembers, User, UserId, UserUpdate,
 };
+
+pub mod op;
 
 /// Checks that an identifier can travel as one URL path segment.
 ///
@@ -87,23 +95,30 @@ pub fn path_segment<'a>(what: &str, id: &'a str) -> Result<&'a str> {
 }
 
 /// Users, as an adapter implements them: the operations of
-/// [`UserDirectory`], called only after [`Checked`]'s checks passed.
-#[async_trait]
+/// [`UserDirectory`], called only after [`Checked`]'s checks passed, with
+/// their arguments in one [`op`] struct each.
+///
+/// The methods return `Send` futures, so an implementation writes plain
+/// `async fn`s (no `#[async_trait]`, and no box per call).
 pub trait UserService: Provider {
     /// One page of users; see [`UserDirectory::list_users_page`].
-    async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>>;
+    fn list_users_page(
+        &self, args: op::ListUsers,
+    ) -> impl Future<Output = Result<Page<User>>> + Send;
 
     /// One user; see [`UserDirectory::get_user`].
-    async fn get_user(&self, id: &UserId) -> Result<User>;
+    fn get_user(&self, args: op::GetUser<'_>) -> impl Future<Output = Result<User>> + Send;
 
     /// Creates a user; see [`UserDirectory::create_user`].
-    async fn create_user(&self, user: &NewUser) -> Result<Created<User>>;
+    fn create_user(
+        &self, args: op::CreateUser<'_>,
+    ) -> impl Future<Output = Result<Created<User>>> + Send;
 
     /// Changes a user; see [`UserDirectory::update_user`].
-    async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User>;
+    fn update_user(&self, args: op::UpdateUser<'_>) -> impl Future<Output = Result<User>> + Send;
 
     /// Deletes a user; see [`UserDirectory::delete_user`].
-    async fn delete_user(&self, id: &UserId) -> Result<()>;
+    fn delete_user(&self, args: op::DeleteUser<'_>) -> impl Future<Output = Result<()>> + Send;
 
     /// Refuses a user id this provider can never have (Adverity's are
     /// numbers, the IaaS API's UUIDs) with `InvalidInput`. [`Checked`]
@@ -119,85 +134,102 @@ pub trait UserService: Provider {
     /// [`UserDirectory::current_user`]. Called only where
     /// [`Capabilities::current_user`] is set; the default answers
     /// `Unsupported`.
-    async fn current_user(&self) -> Result<Principal> {
-        Err(Error::new(
+    fn current_user(
+        &self, args: op::CurrentUser,
+    ) -> impl Future<Output = Result<Principal>> + Send {
+        let _ = args;
+        std::future::ready(Err(Error::new(
             ErrorKind::Unsupported,
             "reading the current user is not implemented",
-        ))
+        )))
     }
 }
 
 /// Tenants, as an adapter implements them: the operations of
-/// [`TenantDirectory`], called only after [`Checked`]'s checks passed.
-#[async_trait]
+/// [`TenantDirectory`], called only after [`Checked`]'s checks passed, with
+/// their arguments in one [`op`] struct each.
 pub trait TenantService: Provider {
     /// One page of tenants; see [`TenantDirectory::list_tenants_page`].
-    async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>>;
+    fn list_tenants_page(
+        &self, args: op::ListTenants,
+    ) -> impl Future<Output = Result<Page<Tenant>>> + Send;
 
     /// One tenant; see [`TenantDirectory::get_tenant`].
-    async fn get_tenant(&self, id: &TenantId) -> Result<Tenant>;
+    fn get_tenant(&self, args: op::GetTenant<'_>) -> impl Future<Output = Result<Tenant>> + Send;
 
     /// Creates a tenant; see [`TenantDirectory::create_tenant`].
-    async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>>;
+    fn create_tenant(
+        &self, args: op::CreateTenant<'_>,
+    ) -> impl Future<Output = Result<Created<Tenant>>> + Send;
 
     /// Deletes a tenant; see [`TenantDirectory::delete_tenant`].
-    async fn delete_tenant(&self, id: &TenantId) -> Result<()>;
+    fn delete_tenant(&self, args: op::DeleteTenant<'_>) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Memberships, as an adapter implements them: the operations of
-/// [`MembershipDirectory`], called only after [`Checked`]'s checks passed.
-#[async_trait]
+/// [`MembershipDirectory`], called only after [`Checked`]'s checks passed,
+/// with their arguments in one [`op`] struct each.
 pub trait MembershipService: Provider {
     /// One page of a tenant's members; see
     /// [`MembershipDirectory::list_members_page`]. A page may be empty and
     /// still name a next one. [`Checked`] has already refused a cursor
     /// where [`Capabilities::server_side_pagination`] is off.
-    async fn list_members_page(
-        &self, tenant: &TenantId, page: PageRequest,
-    ) -> Result<Page<Membership>>;
+    fn list_members_page(
+        &self, args: op::ListMembers<'_>,
+    ) -> impl Future<Output = Result<Page<Membership>>> + Send;
 
     /// The tenants of a user; see
     /// [`MembershipDirectory::list_user_memberships`].
-    async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>>;
+    fn list_user_memberships(
+        &self, args: op::ListUserMemberships<'_>,
+    ) -> impl Future<Output = Result<Vec<Membership>>> + Send;
 
     /// Adds a user to a tenant; see [`MembershipDirectory::add_member`].
-    async fn add_member(
-        &self, tenant: &TenantId, user: &UserId, request: &MembershipRequest,
-    ) -> Result<Membership>;
+    fn add_member(
+        &self, args: op::AddMember<'_>,
+    ) -> impl Future<Output = Result<Membership>> + Send;
 
     /// Removes a user from a tenant; see
     /// [`MembershipDirectory::remove_member`].
-    async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()>;
+    fn remove_member(&self, args: op::RemoveMember<'_>) -> impl Future<Output = Result<()>> + Send;
 
     /// The members of several tenants; see
     /// [`MembershipDirectory::list_members_of`]. The default reads every
     /// page of each tenant's members, several tenants at a time.
-    async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
+    fn list_members_of(
+        &self, args: op::ListMembersOf<'_>,
+    ) -> impl Future<Output = Result<Vec<Membership>>> + Send {
         use futures::{FutureExt, TryStreamExt};
-        let reads = tenants
-            .iter()
-            .map(|tenant| {
-                crate::pagination::paginate_through_empty_pages(move |cursor| {
-                    self.list_members_page(
-                        tenant,
-                        PageRequest {
-                            cursor,
-                            page_size: None,
-                        },
-                    )
+        async move {
+            let reads = args
+                .tenants
+                .iter()
+                .map(|tenant| {
+                    crate::pagination::paginate_through_empty_pages(move |cursor| {
+                        self.list_members_page(op::ListMembers {
+                            tenant,
+                            page: PageRequest {
+                                cursor,
+                                page_size: None,
+                            },
+                        })
+                    })
+                    .try_collect()
+                    .boxed()
                 })
-                .try_collect()
-                .boxed()
-            })
-            .collect();
-        crate::ext::members_of_each(reads).await
+                .collect();
+            crate::ext::members_of_each(reads).await
+        }
     }
 
     /// Every tenant with its members in one read, where the provider has
     /// one; see [`MembershipDirectory::list_tenants_with_members`]. The
     /// default is `None`.
-    async fn list_tenants_with_members(&self) -> Result<Option<TenantsWithMembers>> {
-        Ok(None)
+    fn list_tenants_with_members(
+        &self, args: op::ListTenantsWithMembers,
+    ) -> impl Future<Output = Result<Option<TenantsWithMembers>>> + Send {
+        let _ = args;
+        std::future::ready(Ok(None))
     }
 
     /// A move the provider does natively (one write), or `None` where it
@@ -209,11 +241,11 @@ pub trait MembershipService: Provider {
     /// checked `remove_member` and `add_member`; it is an `Option` rather
     /// than a default body because that fallback needs the checked
     /// directory, which the service cannot name.
-    async fn move_natively(
-        &self, user: &UserId, from: &TenantId, to: &TenantId, request: &MembershipRequest,
-    ) -> Option<Result<Membership>> {
-        let _ = (user, from, to, request);
-        None
+    fn move_natively(
+        &self, args: op::MoveMember<'_>,
+    ) -> impl Future<Output = Option<Result<Membership>>> + Send {
+        let _ = args;
+        std::future::ready(None)
     }
 }
 
@@ -436,75 +468,87 @@ impl Gate {
 #[async_trait]
 impl<S: UserService> UserDirectory for Checked<S> {
     async fn list_users_page(&self, page: PageRequest) -> Result<Page<User>> {
-        let gate = Gate::new(self, Operation::ListUsers);
+        let gate = Gate::new(self, op::ListUsers::OPERATION);
         gate.require(gate.caps.list_users, "listing users")?
             .page(&page)?;
-        gate.done(self.service.list_users_page(page).await)
+        gate.done(self.service.list_users_page(op::ListUsers { page }).await)
     }
 
     async fn get_user(&self, id: &UserId) -> Result<User> {
-        let gate = Gate::new(self, Operation::GetUser);
+        let gate = Gate::new(self, op::GetUser::OPERATION);
         gate.require(gate.caps.get_user, "reading a user")?
             .user_id(&self.service, id)?;
-        gate.done(self.service.get_user(id).await)
+        gate.done(self.service.get_user(op::GetUser { id }).await)
     }
 
     async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
-        let gate = Gate::new(self, Operation::CreateUser);
+        let gate = Gate::new(self, op::CreateUser::OPERATION);
         gate.create_user(user, self.user_fields())?;
-        gate.done(self.service.create_user(user).await)
+        gate.done(self.service.create_user(op::CreateUser { user }).await)
     }
 
     async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
-        let gate = Gate::new(self, Operation::UpdateUser);
+        let gate = Gate::new(self, op::UpdateUser::OPERATION);
         // The id first: a bad id is reported as such, whatever the update.
         gate.require(gate.caps.update_user, "updating users")?
             .user_id(&self.service, id)?
             .update_user(update, self.user_fields())?;
-        gate.done(self.service.update_user(id, update).await)
+        gate.done(
+            self.service
+                .update_user(op::UpdateUser { id, update })
+                .await,
+        )
     }
 
     async fn delete_user(&self, id: &UserId) -> Result<()> {
-        let gate = Gate::new(self, Operation::DeleteUser);
+        let gate = Gate::new(self, op::DeleteUser::OPERATION);
         gate.require(gate.caps.delete_user, "deleting users")?
             .user_id(&self.service, id)?;
-        gate.done(self.service.delete_user(id).await)
+        gate.done(self.service.delete_user(op::DeleteUser { id }).await)
     }
 
     async fn current_user(&self) -> Result<Principal> {
-        let gate = Gate::new(self, Operation::CurrentUser);
+        let gate = Gate::new(self, op::CurrentUser::OPERATION);
         gate.require(gate.caps.current_user, "reading the current user")?;
-        gate.done(self.service.current_user().await)
+        gate.done(self.service.current_user(op::CurrentUser {}).await)
     }
 }
 
 #[async_trait]
 impl<S: TenantService> TenantDirectory for Checked<S> {
     async fn list_tenants_page(&self, page: PageRequest) -> Result<Page<Tenant>> {
-        let gate = Gate::new(self, Operation::ListTenants);
+        let gate = Gate::new(self, op::ListTenants::OPERATION);
         gate.require(gate.caps.list_tenants, "listing tenants")?
             .page(&page)?;
-        gate.done(self.service.list_tenants_page(page).await)
+        gate.done(
+            self.service
+                .list_tenants_page(op::ListTenants { page })
+                .await,
+        )
     }
 
     async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
-        let gate = Gate::new(self, Operation::GetTenant);
+        let gate = Gate::new(self, op::GetTenant::OPERATION);
         gate.require(gate.caps.get_tenant, "reading a tenant")?
             .segment("tenant id", id.as_str())?;
-        gate.done(self.service.get_tenant(id).await)
+        gate.done(self.service.get_tenant(op::GetTenant { id }).await)
     }
 
     async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
-        let gate = Gate::new(self, Operation::CreateTenant);
+        let gate = Gate::new(self, op::CreateTenant::OPERATION);
         gate.create_tenant(tenant)?;
-        gate.done(self.service.create_tenant(tenant).await)
+        gate.done(
+            self.service
+                .create_tenant(op::CreateTenant { tenant })
+                .await,
+        )
     }
 
     async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
-        let gate = Gate::new(self, Operation::DeleteTenant);
+        let gate = Gate::new(self, op::DeleteTenant::OPERATION);
         gate.require(gate.caps.delete_tenant, "deleting tenants")?
             .segment("tenant id", id.as_str())?;
-        gate.done(self.service.delete_tenant(id).await)
+        gate.done(self.service.delete_tenant(op::DeleteTenant { id }).await)
     }
 }
 
@@ -513,60 +557,73 @@ impl<S: MembershipService + UserService> MembershipDirectory for Checked<S> {
     async fn list_members_page(
         &self, tenant: &TenantId, page: PageRequest,
     ) -> Result<Page<Membership>> {
-        let gate = Gate::new(self, Operation::ListMembers);
+        let gate = Gate::new(self, op::ListMembers::OPERATION);
         gate.require(gate.caps.list_members, "listing a tenant's members")?
             .segment("tenant id", tenant.as_str())?
             .page(&page)?;
-        gate.done(self.service.list_members_page(tenant, page).await)
+        let args = op::ListMembers { tenant, page };
+        gate.done(self.service.list_members_page(args).await)
     }
 
     async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
-        let gate = Gate::new(self, Operation::ListUserMemberships);
+        let gate = Gate::new(self, op::ListUserMemberships::OPERATION);
         gate.require(gate.caps.list_user_memberships, "listing a user's tenants")?
             .user_id(&self.service, user)?;
-        gate.done(self.service.list_user_memberships(user).await)
+        let args = op::ListUserMemberships { user };
+        gate.done(self.service.list_user_memberships(args).await)
     }
 
     async fn add_member(
         &self, tenant: &TenantId, user: &UserId, request: &MembershipRequest,
     ) -> Result<Membership> {
-        let gate = Gate::new(self, Operation::AddMember);
+        let gate = Gate::new(self, op::AddMember::OPERATION);
         gate.require(gate.caps.add_member, "adding members")?
             .segment("tenant id", tenant.as_str())?
             .user_id(&self.service, user)?
             .membership(request)?;
-        gate.done(self.service.add_member(tenant, user, request).await)
+        let args = op::AddMember {
+            tenant,
+            user,
+            request,
+        };
+        gate.done(self.service.add_member(args).await)
     }
 
     async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
-        let gate = Gate::new(self, Operation::RemoveMember);
+        let gate = Gate::new(self, op::RemoveMember::OPERATION);
         gate.require(gate.caps.remove_member, "removing members")?
             .segment("tenant id", tenant.as_str())?
             .user_id(&self.service, user)?;
-        gate.done(self.service.remove_member(tenant, user).await)
+        let args = op::RemoveMember { tenant, user };
+        gate.done(self.service.remove_member(args).await)
     }
 
     async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
-        let gate = Gate::new(self, Operation::ListMembers);
+        let gate = Gate::new(self, op::ListMembersOf::OPERATION);
         gate.require(gate.caps.list_members, "listing a tenant's members")?;
         for tenant in tenants {
             gate.segment("tenant id", tenant.as_str())?;
         }
-        gate.done(self.service.list_members_of(tenants).await)
+        gate.done(
+            self.service
+                .list_members_of(op::ListMembersOf { tenants })
+                .await,
+        )
     }
 
     async fn list_tenants_with_members(&self) -> Result<Option<TenantsWithMembers>> {
-        let gate = Gate::new(self, Operation::ListTenants);
+        let args = op::ListTenantsWithMembers {};
+        let gate = Gate::new(self, args.operation());
         if !(gate.caps.list_tenants && gate.caps.list_members) {
             return Ok(None);
         }
-        gate.done(self.service.list_tenants_with_members().await)
+        gate.done(self.service.list_tenants_with_members(args).await)
     }
 
     async fn move_user(
         &self, user: &UserId, from: &TenantId, to: &TenantId, request: &MembershipRequest,
     ) -> Result<Membership> {
-        let gate = Gate::new(self, Operation::MoveMember);
+        let gate = Gate::new(self, op::MoveMember::OPERATION);
         let caps = gate.caps;
         gate.require(caps.add_member && caps.remove_member, "moving members")?
             .user_id(&self.service, user)?
@@ -581,7 +638,13 @@ impl<S: MembershipService + UserService> MembershipDirectory for Checked<S> {
                  add_member changes a membership in place"
             ))));
         }
-        let moved = match self.service.move_natively(user, from, to, request).await {
+        let args = op::MoveMember {
+            user,
+            from,
+            to,
+            request,
+        };
+        let moved = match self.service.move_natively(args).await {
             Some(moved) => moved,
             None => crate::ext::remove_then_add(self, user, from, to, request).await,
         };

@@ -3,12 +3,11 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use async_trait::async_trait;
+use roster_core::service::op;
 use roster_core::{
     Capabilities, Checked, Connect, Created, Error, ErrorKind, Membership, MembershipRequest,
-    MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Principal, ProviderFields,
-    Result, Tenant, TenantId, TenantService, TenantsWithMembers, User, UserId, UserService,
-    UserUpdate, in_operation,
+    MembershipService, Operation, Page, Principal, ProviderFields, Result, Tenant, TenantId,
+    TenantService, TenantsWithMembers, User, UserId, UserService, in_operation,
 };
 use roster_http::ClientContext;
 use serde_json::Value;
@@ -394,49 +393,46 @@ pub fn capabilities() -> Capabilities {
     }
 }
 
-#[async_trait]
 impl UserService for IaasService {
     /// The API does not paginate: the first page holds every user, and there
     /// is never a next page. A cursor (which this adapter never hands out)
     /// is refused.
-    async fn list_users_page(&self, _page: PageRequest) -> Result<Page<User>> {
-        let operation = Operation::ListUsers;
-        let users = self.all_users(operation).await?;
+    async fn list_users_page(&self, args: op::ListUsers) -> Result<Page<User>> {
+        let users = self.all_users(args.operation()).await?;
         Ok(Page::complete(
-            users_from_api(users).map_err(self.decoded(operation))?,
+            users_from_api(users).map_err(self.decoded(args.operation()))?,
         ))
     }
 
     /// There is no `GET /users/{id}`: this lists all users (one request) and
     /// picks the one asked for.
-    async fn get_user(&self, id: &UserId) -> Result<User> {
-        let operation = Operation::GetUser;
-        let id = user_uuid(id)?;
-        user_from_api(self.find_user(id, operation).await?).map_err(self.decoded(operation))
+    async fn get_user(&self, args: op::GetUser<'_>) -> Result<User> {
+        let id = user_uuid(args.id)?;
+        user_from_api(self.find_user(id, args.operation()).await?)
+            .map_err(self.decoded(args.operation()))
     }
 
     /// Creates a user. The role defaults to `member`; the provider field
     /// `ssh_key_id` assigns an SSH key in the same request (no key
     /// otherwise). A display name or several roles are `Unsupported` (the
     /// API stores neither).
-    async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
-        let operation = Operation::CreateUser;
-        let role = match &user.role {
+    async fn create_user(&self, args: op::CreateUser<'_>) -> Result<Created<User>> {
+        let role = match &args.user.role {
             Some(role) => role_to_api(role)?,
             None => types::UserRole::Member,
         };
-        let ssh_key_id = ssh_key_field(&user.fields)?.flatten();
+        let ssh_key_id = ssh_key_field(&args.user.fields)?.flatten();
         let body = types::UserPostRequestDto {
-            email: user.email.as_str().to_owned(),
+            email: args.user.email.as_str().to_owned(),
             role,
             ssh_key_id,
         };
         let created = self
             .context()
-            .call(operation, self.api.create_user_users_post(&body))
+            .call(args.operation(), self.api.create_user_users_post(&body))
             .await?;
         Ok(Created::new(
-            user_from_api(created).map_err(self.decoded(operation))?,
+            user_from_api(created).map_err(self.decoded(args.operation()))?,
         ))
     }
 
@@ -448,60 +444,57 @@ impl UserService for IaasService {
     /// API documents no request value for can only be updated together
     /// with a new role (`Unsupported` otherwise, nothing sent). Display
     /// name, status and several roles are `Unsupported`.
-    async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
-        let operation = Operation::UpdateUser;
-        let role = update.role.as_ref().map(role_to_api).transpose()?;
-        let ssh_key = ssh_key_field(&update.fields)?;
-        let uuid = user_uuid(id)?;
-        let current = self.find_user(uuid, operation).await?;
-        if update.is_empty() {
-            return user_from_api(current).map_err(self.decoded(operation));
+    async fn update_user(&self, args: op::UpdateUser<'_>) -> Result<User> {
+        let role = args.update.role.as_ref().map(role_to_api).transpose()?;
+        let ssh_key = ssh_key_field(&args.update.fields)?;
+        let uuid = user_uuid(args.id)?;
+        let current = self.find_user(uuid, args.operation()).await?;
+        if args.update.is_empty() {
+            return user_from_api(current).map_err(self.decoded(args.operation()));
         }
         let change = UserChange {
-            email: update.email.as_ref().map(|e| e.as_str().to_owned()),
+            email: args.update.email.as_ref().map(|e| e.as_str().to_owned()),
             role,
             ssh_key,
         };
-        self.put_user(uuid, &current, change, operation).await
+        self.put_user(uuid, &current, change, args.operation())
+            .await
     }
 
     /// Deletes the user; the server also removes them from their tenant.
-    async fn delete_user(&self, id: &UserId) -> Result<()> {
-        let operation = Operation::DeleteUser;
-        let uuid = user_uuid(id)?;
+    async fn delete_user(&self, args: op::DeleteUser<'_>) -> Result<()> {
+        let uuid = user_uuid(args.id)?;
         self.context()
-            .call(operation, self.api.delete_user_users_user_id_delete(&uuid))
+            .call(
+                args.operation(),
+                self.api.delete_user_users_user_id_delete(&uuid),
+            )
             .await
     }
 
     /// `GET /users/me`. The API reports no id for the current user.
-    async fn current_user(&self) -> Result<Principal> {
+    async fn current_user(&self, args: op::CurrentUser) -> Result<Principal> {
         let me = self
             .context()
-            .call(
-                Operation::CurrentUser,
-                self.api.get_current_user_users_me_get(),
-            )
+            .call(args.operation(), self.api.get_current_user_users_me_get())
             .await?;
         Ok(principal_from_api(&me))
     }
 }
 
-#[async_trait]
 impl TenantService for IaasService {
     /// The API does not paginate: the first page holds every tenant.
-    async fn list_tenants_page(&self, _page: PageRequest) -> Result<Page<Tenant>> {
-        let operation = Operation::ListTenants;
-        let tenants = self.all_tenants(operation).await?;
+    async fn list_tenants_page(&self, args: op::ListTenants) -> Result<Page<Tenant>> {
+        let tenants = self.all_tenants(args.operation()).await?;
         Ok(Page::complete(
-            tenants_from_api(&tenants).map_err(self.decoded(operation))?,
+            tenants_from_api(&tenants).map_err(self.decoded(args.operation()))?,
         ))
     }
 
     /// There is no `GET /tenants/{id}`: this lists all tenants (one request).
-    async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
-        let operation = Operation::GetTenant;
-        tenant_from_api(&self.find_tenant(id, operation).await?).map_err(self.decoded(operation))
+    async fn get_tenant(&self, args: op::GetTenant<'_>) -> Result<Tenant> {
+        tenant_from_api(&self.find_tenant(args.id, args.operation()).await?)
+            .map_err(self.decoded(args.operation()))
     }
 
     /// Creates a tenant, optionally with its team. Each member needs a
@@ -518,48 +511,46 @@ impl TenantService for IaasService {
     /// the create answer as received. If one of those additions fails, the
     /// error (tagged `AddMember`) says so; the tenant exists, with the
     /// members added before it.
-    async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
-        let operation = Operation::CreateTenant;
-        let mut users = Vec::with_capacity(tenant.members.len());
+    async fn create_tenant(&self, args: op::CreateTenant<'_>) -> Result<Created<Tenant>> {
+        let mut users = Vec::with_capacity(args.tenant.members.len());
         let mut seen = HashSet::new();
-        for member in &tenant.members {
+        for member in &args.tenant.members {
             let user_id = user_uuid(&member.user)?;
             if !seen.insert(user_id) {
                 return Err(self.context().error(
                     ErrorKind::InvalidInput,
-                    operation,
+                    args.operation(),
                     format!("user {user_id} is listed twice"),
                 ));
             }
-            let pubkey = self.membership_key(&member.membership, operation)?;
+            let pubkey = self.membership_key(&member.membership, args.operation())?;
             users.push(types::TenantUserRequestDto { user_id, pubkey });
         }
         if !users.is_empty() {
-            let tenants = self.all_tenants(operation).await?;
+            let tenants = self.all_tenants(args.operation()).await?;
             for user in &users {
-                self.check_single_tenant(&tenants, user.user_id, None, operation)?;
+                self.check_single_tenant(&tenants, user.user_id, None, args.operation())?;
             }
         }
         let body = types::TenantPostRequestDto {
-            name: tenant.name().to_owned(),
+            name: args.tenant.name().to_owned(),
             users,
         };
         let created = self
             .context()
-            .call(operation, self.api.post_tenant_tenants_post(&body))
+            .call(args.operation(), self.api.post_tenant_tenants_post(&body))
             .await?;
-        let mapped = tenant_from_api(&created).map_err(self.decoded(operation))?;
+        let mapped = tenant_from_api(&created).map_err(self.decoded(args.operation()))?;
         self.add_ignored_members(&mapped, &created, body.users)
             .await?;
         Ok(Created::new(mapped))
     }
 
-    async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
-        let operation = Operation::DeleteTenant;
-        let path = tenant_path(id)?;
+    async fn delete_tenant(&self, args: op::DeleteTenant<'_>) -> Result<()> {
+        let path = tenant_path(args.id)?;
         self.context()
             .call(
-                operation,
+                args.operation(),
                 self.api.delete_tenant_tenants_tenant_id_delete(path),
             )
             .await
@@ -599,65 +590,63 @@ impl IaasService {
     }
 }
 
-#[async_trait]
 impl MembershipService for IaasService {
     /// Lists all tenants (one request) and returns this one's members, in
     /// one page: the API does not paginate. A cursor (which this adapter
     /// never hands out) is refused.
-    async fn list_members_page(
-        &self, tenant: &TenantId, _page: PageRequest,
-    ) -> Result<Page<Membership>> {
-        let operation = Operation::ListMembers;
-        memberships_from_api(self.find_tenant(tenant, operation).await?)
+    async fn list_members_page(&self, args: op::ListMembers<'_>) -> Result<Page<Membership>> {
+        memberships_from_api(self.find_tenant(args.tenant, args.operation()).await?)
             .map(Page::complete)
-            .map_err(self.decoded(operation))
+            .map_err(self.decoded(args.operation()))
     }
 
     /// One request for any number of tenants: the tenant list carries the
     /// members. An id that is no tenant is `NotFound`.
-    async fn list_members_of(&self, tenants: &[TenantId]) -> Result<Vec<Membership>> {
-        let operation = Operation::ListMembers;
-        let all = self.all_tenants(operation).await?;
+    async fn list_members_of(&self, args: op::ListMembersOf<'_>) -> Result<Vec<Membership>> {
+        let all = self.all_tenants(args.operation()).await?;
         let mut members = Vec::new();
-        for wanted in tenants {
+        for wanted in args.tenants {
             let tenant = all
                 .iter()
                 .find(|t| t.id == wanted.as_str())
                 .ok_or_else(|| {
                     self.context().error(
                         ErrorKind::NotFound,
-                        operation,
+                        args.operation(),
                         format!("no tenant {wanted}"),
                     )
                 })?;
             members.extend(
                 tenant_id(tenant)
                     .and_then(|id| members_from_api(&id, tenant.users.iter().cloned()))
-                    .map_err(self.decoded(operation))?,
+                    .map_err(self.decoded(args.operation()))?,
             );
         }
         Ok(members)
     }
 
     /// One request: the tenant list carries every tenant's members.
-    async fn list_tenants_with_members(&self) -> Result<Option<TenantsWithMembers>> {
-        let operation = Operation::ListTenants;
-        let all = self.all_tenants(operation).await?;
+    async fn list_tenants_with_members(
+        &self, args: op::ListTenantsWithMembers,
+    ) -> Result<Option<TenantsWithMembers>> {
+        let all = self.all_tenants(args.operation()).await?;
         let (tenants, members) =
-            tenants_with_members_from_api(all).map_err(self.decoded(operation))?;
+            tenants_with_members_from_api(all).map_err(self.decoded(args.operation()))?;
         Ok(Some(TenantsWithMembers::new(tenants, members)))
     }
 
     /// Lists all tenants (one request) and returns the user's (at most one).
-    async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
-        let operation = Operation::ListUserMemberships;
-        let uuid = user_uuid(user)?;
+    async fn list_user_memberships(
+        &self, args: op::ListUserMemberships<'_>,
+    ) -> Result<Vec<Membership>> {
+        let uuid = user_uuid(args.user)?;
         let user = canonical_user_id(uuid);
         let mut memberships = Vec::new();
-        for tenant in self.all_tenants(operation).await? {
+        for tenant in self.all_tenants(args.operation()).await? {
             // The mapped ids are canonical, so any accepted spelling of the
             // caller's id (upper case, no hyphens) matches.
-            let mut members = memberships_from_api(tenant).map_err(self.decoded(operation))?;
+            let mut members =
+                memberships_from_api(tenant).map_err(self.decoded(args.operation()))?;
             members.retain(|member| member.user == user);
             memberships.extend(members);
         }
@@ -676,47 +665,51 @@ impl MembershipService for IaasService {
     /// snapshot) is checked against that instead, and the tenants are not
     /// read: a user known to be in another tenant is `Conflict` and nothing
     /// is sent; an unknown tenant is the server's 404, `NotFound`.
-    async fn add_member(
-        &self, tenant: &TenantId, user: &UserId, request: &MembershipRequest,
-    ) -> Result<Membership> {
-        let operation = Operation::AddMember;
-        let pubkey = self.membership_key(request, operation)?;
-        let path = tenant_path(tenant)?;
-        let uuid = user_uuid(user)?;
-        if let Some(known) = &request.known_tenants {
-            if let Some(other) = known.iter().find(|t| *t != tenant) {
+    async fn add_member(&self, args: op::AddMember<'_>) -> Result<Membership> {
+        let pubkey = self.membership_key(args.request, args.operation())?;
+        let path = tenant_path(args.tenant)?;
+        let uuid = user_uuid(args.user)?;
+        if let Some(known) = &args.request.known_tenants {
+            if let Some(other) = known.iter().find(|t| *t != args.tenant) {
                 return Err(self.context().error(
                     ErrorKind::Conflict,
-                    operation,
+                    args.operation(),
                     format!(
                         "user {uuid} already belongs to tenant {other}; a user can be in one \
                          tenant at a time, so move them with move_user"
                     ),
                 ));
             }
-            self.put_member(path, uuid, pubkey, operation).await?;
-            return Ok(Membership::new(tenant.clone(), canonical_user_id(uuid)));
-        }
-        let tenants = self.all_tenants(operation).await?;
-        if !tenants.iter().any(|t| t.id == tenant.as_str()) {
-            return Err(self.context().error(
-                ErrorKind::NotFound,
-                operation,
-                format!("no tenant {tenant}"),
+            self.put_member(path, uuid, pubkey, args.operation())
+                .await?;
+            return Ok(Membership::new(
+                args.tenant.clone(),
+                canonical_user_id(uuid),
             ));
         }
-        self.check_single_tenant(&tenants, uuid, Some(tenant.as_str()), operation)?;
-        self.put_member(path, uuid, pubkey, operation).await?;
-        Ok(Membership::new(tenant.clone(), canonical_user_id(uuid)))
+        let tenants = self.all_tenants(args.operation()).await?;
+        if !tenants.iter().any(|t| t.id == args.tenant.as_str()) {
+            return Err(self.context().error(
+                ErrorKind::NotFound,
+                args.operation(),
+                format!("no tenant {}", args.tenant),
+            ));
+        }
+        self.check_single_tenant(&tenants, uuid, Some(args.tenant.as_str()), args.operation())?;
+        self.put_member(path, uuid, pubkey, args.operation())
+            .await?;
+        Ok(Membership::new(
+            args.tenant.clone(),
+            canonical_user_id(uuid),
+        ))
     }
 
-    async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
-        let operation = Operation::RemoveMember;
-        let path = tenant_path(tenant)?;
-        let uuid = user_uuid(user)?;
+    async fn remove_member(&self, args: op::RemoveMember<'_>) -> Result<()> {
+        let path = tenant_path(args.tenant)?;
+        let uuid = user_uuid(args.user)?;
         self.context()
             .call(
-                operation,
+                args.operation(),
                 self.api
                     .remove_user_from_tenant_tenants_tenant_id_users_user_id_delete(path, &uuid),
             )

@@ -5,15 +5,14 @@ use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use futures::lock::Mutex as AsyncMutex;
 use progenitor_client::ResponseValue;
 use reqwest::header::{HeaderValue, SET_COOKIE};
+use roster_core::service::op;
 use roster_core::{
     Capabilities, Checked, Connect, Created, Email, Error, ErrorKind, Membership,
-    MembershipRequest, MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Raw,
-    Result, Tenant, TenantId, TenantService, User, UserId, UserService, UserStatus, UserUpdate,
-    in_operation, map_items,
+    MembershipRequest, MembershipService, NewUser, Operation, Page, Raw, Result, Tenant, TenantId,
+    TenantService, User, UserId, UserService, UserStatus, UserUpdate, in_operation, map_items,
 };
 use roster_http::{ClientContext, SecretString};
 use serde_json::Value;
@@ -709,26 +708,22 @@ fn full_name_for(user: &NewUser) -> String {
     }
 }
 
-#[async_trait]
 impl UserService for MediumOneService {
     /// `/user_list` (SA only; `Unsupported` for a tenant admin). Not
     /// paginated: the first page holds every user. Both answer shapes are
     /// read: `{"user_list": [...]}` and a bare array. Each user carries
     /// their object as provider data; only an item without a `user_id`
     /// fails the list (`Decode`, naming its position).
-    async fn list_users_page(&self, _page: PageRequest) -> Result<Page<User>> {
-        let operation = Operation::ListUsers;
-        let users = self.visible_users(operation).await?;
-        let users = map_items(&users, user_from_api)?;
-        Ok(Page::complete(users))
+    async fn list_users_page(&self, args: op::ListUsers) -> Result<Page<User>> {
+        let users = self.visible_users(args.operation()).await?;
+        map_items(&users, user_from_api).map(Page::complete)
     }
 
     /// There is no "get one user" endpoint: this reads the user list (one
     /// request) and picks the user.
-    async fn get_user(&self, id: &UserId) -> Result<User> {
-        let operation = Operation::GetUser;
-        let uuid = user_uuid(id)?;
-        self.find_user(uuid, operation).await?.user()
+    async fn get_user(&self, args: op::GetUser<'_>) -> Result<User> {
+        let uuid = user_uuid(args.id)?;
+        self.find_user(uuid, args.operation()).await?.user()
     }
 
     /// `/user_create` with the email as `user_name`, a `full_name` and a
@@ -754,20 +749,19 @@ impl UserService for MediumOneService {
     /// The answer is only the new id, so the user has no provider data; a
     /// tenant admin's client remembers the user (in memory) so that
     /// `add_member` can find them.
-    async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
-        let operation = Operation::CreateUser;
-        let language = self.create_language(user, operation)?;
-        let full_name = full_name_for(user);
-        let email = user.email.as_str();
+    async fn create_user(&self, args: op::CreateUser<'_>) -> Result<Created<User>> {
+        let language = self.create_language(args.user, args.operation())?;
+        let full_name = full_name_for(args.user);
+        let email = args.user.email.as_str();
         let answer: Result<String> = self
-            .send(operation, || {
+            .send(args.operation(), || {
                 self.api.user_create(&full_name, Some(language), email)
             })
             .await;
         let id = match answer {
             Ok(id) => id,
             Err(err) if err.status() == Some(400) => {
-                return Err(self.confirm_exists(err, &user.email).await);
+                return Err(self.confirm_exists(err, &args.user.email).await);
             }
             Err(err) => return Err(err),
         };
@@ -786,7 +780,7 @@ impl UserService for MediumOneService {
                 .insert(id, KnownUser { entry, data: None });
         }
         let created = User::new(UserId::new(id.to_string())?, UserStatus::Active)
-            .with_email(user.email.clone())
+            .with_email(args.user.email.clone())
             .with_display_name(full_name);
         Ok(Created::new(created))
     }
@@ -803,19 +797,20 @@ impl UserService for MediumOneService {
     /// Email, role and status changes are `Unsupported`; a blank display
     /// name, `language`, an unknown field or a non-string value is
     /// `InvalidInput`. Nothing is sent for any of them.
-    async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
-        let operation = Operation::UpdateUser;
-        let uuid = user_uuid(id)?;
-        let params = self.update_params(update, operation)?;
-        let current = self.find_user(uuid, operation).await?;
+    async fn update_user(&self, args: op::UpdateUser<'_>) -> Result<User> {
+        let uuid = user_uuid(args.id)?;
+        let params = self.update_params(args.update, args.operation())?;
+        let current = self.find_user(uuid, args.operation()).await?;
         let mut user = current.user()?;
         if params.is_empty() {
             return Ok(user);
         }
         let user_name = current.user_name()?;
-        self.send(operation, || self.api.user_update(Some(&params), user_name))
-            .await?;
-        if let Some(name) = update.display_name.as_deref() {
+        self.send(args.operation(), || {
+            self.api.user_update(Some(&params), user_name)
+        })
+        .await?;
+        if let Some(name) = args.update.display_name.as_deref() {
             user.display_name = Some(name.to_owned());
         }
         Ok(user)
@@ -823,12 +818,11 @@ impl UserService for MediumOneService {
 
     /// Reads the user list (one request) to find the user's name, then
     /// `/user_remove`. Their tenant roles go with them.
-    async fn delete_user(&self, id: &UserId) -> Result<()> {
-        let operation = Operation::DeleteUser;
-        let uuid = user_uuid(id)?;
-        let user = self.find_user(uuid, operation).await?;
+    async fn delete_user(&self, args: op::DeleteUser<'_>) -> Result<()> {
+        let uuid = user_uuid(args.id)?;
+        let user = self.find_user(uuid, args.operation()).await?;
         let user_name = user.user_name()?;
-        self.send(operation, || self.api.user_remove(user_name))
+        self.send(args.operation(), || self.api.user_remove(user_name))
             .await?;
         self.created_by_tenant_admin
             .lock()
@@ -838,27 +832,24 @@ impl UserService for MediumOneService {
     }
 }
 
-#[async_trait]
 impl TenantService for MediumOneService {
     /// `/tenant_list`; the first page holds every tenant, each with its
     /// object as provider data.
-    async fn list_tenants_page(&self, _page: PageRequest) -> Result<Page<Tenant>> {
-        let operation = Operation::ListTenants;
-        let tenants = self.all_tenants(operation).await?;
+    async fn list_tenants_page(&self, args: op::ListTenants) -> Result<Page<Tenant>> {
+        let tenants = self.all_tenants(args.operation()).await?;
         let tenants = map_items(&tenants, tenant_from_api)?;
         Ok(Page::complete(tenants))
     }
 
     /// Reads the tenant list (one request) and picks the tenant.
-    async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
-        let operation = Operation::GetTenant;
-        let uuid = tenant_uuid(id)?;
-        let tenants = self.all_tenants(operation).await?;
-        let tenant = self
-            .context()
-            .pick(operation, tenants, "tenant", id, |tenant| {
-                same_uuid(&tenant.tenant_id, uuid)
-            })?;
+    async fn get_tenant(&self, args: op::GetTenant<'_>) -> Result<Tenant> {
+        let uuid = tenant_uuid(args.id)?;
+        let tenants = self.all_tenants(args.operation()).await?;
+        let tenant =
+            self.context()
+                .pick(args.operation(), tenants, "tenant", args.id, |tenant| {
+                    same_uuid(&tenant.tenant_id, uuid)
+                })?;
         tenant_from_api(&tenant)
     }
 
@@ -868,15 +859,14 @@ impl TenantService for MediumOneService {
     /// that read fails or does not show the tenant yet, the tenant is
     /// returned as created, without provider data (the create succeeded).
     /// Members are `Unsupported`: add them with `add_member` afterwards.
-    async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
-        let operation = Operation::CreateTenant;
-        let name = tenant.name();
+    async fn create_tenant(&self, args: op::CreateTenant<'_>) -> Result<Created<Tenant>> {
+        let name = args.tenant.name();
         let id: String = self
-            .send(operation, || self.api.tenant_create(name))
+            .send(args.operation(), || self.api.tenant_create(name))
             .await?;
         let id = created_id(&id, "tenant")?;
         let listed = self
-            .all_tenants(operation)
+            .all_tenants(args.operation())
             .await
             .ok()
             .and_then(|tenants| tenants.into_iter().find(|t| same_uuid(&t.tenant_id, id)))
@@ -889,41 +879,38 @@ impl TenantService for MediumOneService {
     }
 
     /// Medium One has no endpoint to delete a tenant.
-    async fn delete_tenant(&self, _id: &TenantId) -> Result<()> {
+    async fn delete_tenant(&self, args: op::DeleteTenant<'_>) -> Result<()> {
         Err(self
             .context()
-            .unsupported(Operation::DeleteTenant, "deleting tenants"))
+            .unsupported(args.operation(), "deleting tenants"))
     }
 }
 
-#[async_trait]
 impl MembershipService for MediumOneService {
     /// `/user_list_in_tenant` (one request), in one page (the API does not
     /// paginate; a cursor is refused), with each member's role in this
     /// tenant (an unknown role name is `TenantRole::Other`, the name in
     /// `raw_role`) and their entry as provider data. Only an entry without
     /// a `user_id` fails the list (`Decode`, naming its position).
-    async fn list_members_page(
-        &self, tenant: &TenantId, _page: PageRequest,
-    ) -> Result<Page<Membership>> {
-        let operation = Operation::ListMembers;
-        let uuid = tenant_uuid(tenant)?;
-        let tenant_id = self.tenant_param(uuid, operation)?;
+    async fn list_members_page(&self, args: op::ListMembers<'_>) -> Result<Page<Membership>> {
+        let uuid = tenant_uuid(args.tenant)?;
+        let tenant_id = self.tenant_param(uuid, args.operation())?;
         let list = self
-            .send(operation, || {
+            .send(args.operation(), || {
                 self.api.user_list_in_tenant(tenant_id.as_deref())
             })
             .await?;
-        let members = map_items(&list.0, |user| members_from_api(user, tenant, uuid))?;
+        let members = map_items(&list.0, |user| members_from_api(user, args.tenant, uuid))?;
         Ok(Page::complete(members.into_iter().flatten().collect()))
     }
 
     /// Reads the user list (one request) and returns the user's
     /// `tenant_roles`, each with its entry as provider data.
-    async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
-        let operation = Operation::ListUserMemberships;
-        let uuid = user_uuid(user)?;
-        let entry = self.find_user(uuid, operation).await?;
+    async fn list_user_memberships(
+        &self, args: op::ListUserMemberships<'_>,
+    ) -> Result<Vec<Membership>> {
+        let uuid = user_uuid(args.user)?;
+        let entry = self.find_user(uuid, args.operation()).await?;
         memberships_from_api(&entry, None)
     }
 
@@ -941,18 +928,15 @@ impl MembershipService for MediumOneService {
     /// directly, so two. Should that user have been deleted meanwhile, the
     /// API creates a new one under the login, and the call answers
     /// `NotFound` naming it.
-    async fn add_member(
-        &self, tenant: &TenantId, user: &UserId, request: &MembershipRequest,
-    ) -> Result<Membership> {
-        let operation = Operation::AddMember;
-        let tenant_uuid = tenant_uuid(tenant)?;
-        let user_uuid = user_uuid(user)?;
-        self.check_membership(request, operation)?;
-        let role = role_to_api(request.role)?;
-        let tenant_id = self.tenant_param(tenant_uuid, operation)?;
+    async fn add_member(&self, args: op::AddMember<'_>) -> Result<Membership> {
+        let tenant_uuid = tenant_uuid(args.tenant)?;
+        let user_uuid = user_uuid(args.user)?;
+        self.check_membership(args.request, args.operation())?;
+        let role = role_to_api(args.request.role)?;
+        let tenant_id = self.tenant_param(tenant_uuid, args.operation())?;
         let known = match self.own_tenant().and_then(|_| self.created_here(user_uuid)) {
             Some(known) => known,
-            None => self.find_user(user_uuid, operation).await?,
+            None => self.find_user(user_uuid, args.operation()).await?,
         };
         let user_name = known.user_name()?;
         let full_name = match self.own_tenant() {
@@ -971,37 +955,36 @@ impl MembershipService for MediumOneService {
             ),
             None => None,
         };
-        self.send(operation, || {
+        self.send(args.operation(), || {
             self.api
                 .tenant_add_user(full_name.as_deref(), role, tenant_id.as_deref(), user_name)
         })
         .await?;
         let entry = self
-            .read_back_member(tenant_id.as_deref(), user_name, operation)
+            .read_back_member(tenant_id.as_deref(), user_name, args.operation())
             .await?;
         if !same_uuid(&entry.user_id, user_uuid) {
             return Err(self.context().error(
                 ErrorKind::NotFound,
-                operation,
+                args.operation(),
                 format!(
                     "no user {user_uuid}: {user_name} is now user {} in the tenant",
                     entry.user_id
                 ),
             ));
         }
-        members_from_api(&entry, tenant, tenant_uuid).map(|mut found| found.swap_remove(0))
+        members_from_api(&entry, args.tenant, tenant_uuid).map(|mut found| found.swap_remove(0))
     }
 
     /// Reads the user list (one request) to find the user's name, then
     /// `/tenant_remove_user`. The user stays in the portal.
-    async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
-        let operation = Operation::RemoveMember;
-        let tenant_uuid = tenant_uuid(tenant)?;
-        let user_uuid = user_uuid(user)?;
-        let tenant_id = self.tenant_param(tenant_uuid, operation)?;
-        let entry = self.find_user(user_uuid, operation).await?;
+    async fn remove_member(&self, args: op::RemoveMember<'_>) -> Result<()> {
+        let tenant_uuid = tenant_uuid(args.tenant)?;
+        let user_uuid = user_uuid(args.user)?;
+        let tenant_id = self.tenant_param(tenant_uuid, args.operation())?;
+        let entry = self.find_user(user_uuid, args.operation()).await?;
         let user_name = entry.user_name()?;
-        self.send(operation, || {
+        self.send(args.operation(), || {
             self.api.tenant_remove_user(tenant_id.as_deref(), user_name)
         })
         .await

@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
+use roster_core::service::op;
 use roster_core::{
-    Capabilities, Checked, Connect, Created, Error, ErrorKind, Membership, MembershipRequest,
-    MembershipService, NewTenant, NewUser, Operation, Page, PageRequest, Principal, Result,
-    RoleSpec, Tenant, TenantId, TenantService, User, UserId, UserService, UserStatus, UserUpdate,
-    in_operation, map_items,
+    Capabilities, Checked, Connect, Created, Error, ErrorKind, Membership, MembershipService,
+    Operation, Page, Principal, Result, RoleSpec, Tenant, TenantId, TenantService, User, UserId,
+    UserService, UserStatus, in_operation, map_items,
 };
 use roster_http::{ClientContext, KeyedLocks, StaticToken};
 
@@ -395,24 +394,20 @@ pub fn capabilities() -> Capabilities {
     }
 }
 
-#[async_trait]
 impl UserService for NetbirdService {
     /// Every user, regular and service users alike, in one page: the API
     /// does not paginate. A cursor (which this adapter never hands out) is
     /// refused.
-    async fn list_users_page(&self, _page: PageRequest) -> Result<Page<User>> {
-        let operation = Operation::ListUsers;
-        let users = self.all_users(operation).await?;
-        let users = map_items(&users, user_from_api)?;
-        Ok(Page::complete(users))
+    async fn list_users_page(&self, args: op::ListUsers) -> Result<Page<User>> {
+        let users = self.all_users(args.operation()).await?;
+        map_items(&users, user_from_api).map(Page::complete)
     }
 
     /// There is no `GET /api/users/{id}`: this lists every user of the
     /// account (one request, however many users there are) and picks the
     /// one asked for.
-    async fn get_user(&self, id: &UserId) -> Result<User> {
-        let operation = Operation::GetUser;
-        user_from_api(&self.find_user(id, operation).await?)
+    async fn get_user(&self, args: op::GetUser<'_>) -> Result<User> {
+        user_from_api(&self.find_user(args.id, args.operation()).await?)
     }
 
     /// Invites a user (`is_service_user: false`); they start as
@@ -431,18 +426,17 @@ impl UserService for NetbirdService {
     /// NetBird users hold one role, and this adapter takes no
     /// provider-specific fields: `additional_roles` is `Unsupported` and
     /// any `fields` are `InvalidInput`, and nothing is sent.
-    async fn create_user(&self, user: &NewUser) -> Result<Created<User>> {
-        let operation = Operation::CreateUser;
+    async fn create_user(&self, args: op::CreateUser<'_>) -> Result<Created<User>> {
         let body = types::UserCreateRequest {
-            email: Some(user.email.as_str().to_owned()),
-            name: user.display_name.clone(),
+            email: Some(args.user.email.as_str().to_owned()),
+            name: args.user.display_name.clone(),
             role: self
-                .role_for_create(user.role.as_ref(), operation)?
+                .role_for_create(args.user.role.as_ref(), args.operation())?
                 .to_owned(),
             auto_groups: Vec::new(),
             is_service_user: false,
         };
-        self.create(operation, &body).await
+        self.create(args.operation(), &body).await
     }
 
     /// Changes the role and/or blocks ([`UserStatus::Blocked`]) or unblocks
@@ -453,24 +447,23 @@ impl UserService for NetbirdService {
     /// `Decode`, and nothing is written. Email, display name, the other
     /// statuses and replacing several roles (`roles`) are `Unsupported`;
     /// provider-specific `fields` are `InvalidInput`.
-    async fn update_user(&self, id: &UserId, update: &UserUpdate) -> Result<User> {
-        let operation = Operation::UpdateUser;
-        let block = match update.status {
+    async fn update_user(&self, args: op::UpdateUser<'_>) -> Result<User> {
+        let block = match args.update.status {
             None => None,
             Some(UserStatus::Blocked) => Some(true),
             Some(UserStatus::Active) => Some(false),
             Some(other) => {
                 return Err(self.context().unsupported(
-                    operation,
+                    args.operation(),
                     &format!("setting status {other}; NetBird can block or unblock"),
                 ));
             }
         };
-        let role = update.role.as_ref().map(role_to_api).transpose()?;
-        let path = user_path(id)?;
-        let _guard = self.user_locks.lock(id.as_str()).await;
-        let current = self.find_user(id, operation).await?;
-        if update.is_empty() {
+        let role = args.update.role.as_ref().map(role_to_api).transpose()?;
+        let path = args.id.as_str();
+        let _guard = self.user_locks.lock(path).await;
+        let current = self.find_user(args.id, args.operation()).await?;
+        if args.update.is_empty() {
             return user_from_api(&current);
         }
         let mut body = write_back(&current)?;
@@ -480,48 +473,43 @@ impl UserService for NetbirdService {
         if let Some(block) = block {
             body.is_blocked = block;
         }
-        let updated = self.put_user(path, &body, operation).await?;
+        let updated = self.put_user(path, &body, args.operation()).await?;
         user_from_api(&updated)
     }
 
     /// Deletes the user; their memberships (`auto_groups`) go with them.
-    async fn delete_user(&self, id: &UserId) -> Result<()> {
-        let call = self.api.delete_user(user_path(id)?);
-        self.context().call(Operation::DeleteUser, call).await
+    async fn delete_user(&self, args: op::DeleteUser<'_>) -> Result<()> {
+        let call = self.api.delete_user(args.id.as_str());
+        self.context().call(args.operation(), call).await
     }
 
     /// `GET /api/users/current`, with the user's id; its provider data is
     /// NetBird's object, `permissions` included.
-    async fn current_user(&self) -> Result<Principal> {
-        let operation = Operation::CurrentUser;
+    async fn current_user(&self, args: op::CurrentUser) -> Result<Principal> {
         let me = self
             .context()
-            .call(operation, self.api.get_current_user())
+            .call(args.operation(), self.api.get_current_user())
             .await?;
         principal_from_api(&me)
     }
 }
 
-#[async_trait]
 impl TenantService for NetbirdService {
     /// Every group, in one page (the API does not paginate), including
     /// NetBird's built-in `All` group.
-    async fn list_tenants_page(&self, _page: PageRequest) -> Result<Page<Tenant>> {
-        let operation = Operation::ListTenants;
+    async fn list_tenants_page(&self, args: op::ListTenants) -> Result<Page<Tenant>> {
         let groups = self
             .context()
-            .call(operation, self.api.list_groups(None))
+            .call(args.operation(), self.api.list_groups(None))
             .await?;
         let tenants = map_items(&groups, tenant_from_api)?;
         Ok(Page::complete(tenants))
     }
 
-    async fn get_tenant(&self, id: &TenantId) -> Result<Tenant> {
-        let operation = Operation::GetTenant;
-        let path = group_path(id)?;
+    async fn get_tenant(&self, args: op::GetTenant<'_>) -> Result<Tenant> {
         let group = self
             .context()
-            .call(operation, self.api.get_group(path))
+            .call(args.operation(), self.api.get_group(args.id.as_str()))
             .await?;
         tenant_from_api(&group)
     }
@@ -531,16 +519,15 @@ impl TenantService for NetbirdService {
     /// group, so a tenant with members is `Unsupported`: create it, then
     /// [`add_member`](roster_core::MembershipDirectory::add_member). A duplicate name is
     /// `AlreadyExists`.
-    async fn create_tenant(&self, tenant: &NewTenant) -> Result<Created<Tenant>> {
-        let operation = Operation::CreateTenant;
+    async fn create_tenant(&self, args: op::CreateTenant<'_>) -> Result<Created<Tenant>> {
         let body = types::GroupRequest {
-            name: tenant.name().to_owned(),
+            name: args.tenant.name().to_owned(),
             peers: Vec::new(),
             resources: Vec::new(),
         };
         let created = self
             .context()
-            .call(operation, self.api.create_group(&body))
+            .call(args.operation(), self.api.create_group(&body))
             .await?;
         Ok(Created::new(tenant_from_api(&created)?))
     }
@@ -549,40 +536,36 @@ impl TenantService for NetbirdService {
     /// still in a user's `auto_groups`, a policy, a route, DNS settings or a
     /// setup key) is [`Conflict`](ErrorKind::Conflict) with NetBird's
     /// message.
-    async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
-        let call = self.api.delete_group(group_path(id)?);
-        self.context().call(Operation::DeleteTenant, call).await
+    async fn delete_tenant(&self, args: op::DeleteTenant<'_>) -> Result<()> {
+        let call = self.api.delete_group(args.id.as_str());
+        self.context().call(args.operation(), call).await
     }
 }
 
-#[async_trait]
 impl MembershipService for NetbirdService {
     /// The users whose `auto_groups` hold this group, in one page (the API
     /// does not paginate; a cursor is refused): two requests, one to check
     /// the group exists (`NotFound` otherwise) and one listing every user.
-    async fn list_members_page(
-        &self, tenant: &TenantId, _page: PageRequest,
-    ) -> Result<Page<Membership>> {
-        let operation = Operation::ListMembers;
-        let path = group_path(tenant)?;
+    async fn list_members_page(&self, args: op::ListMembers<'_>) -> Result<Page<Membership>> {
         self.context()
-            .call(operation, self.api.get_group(path))
+            .call(args.operation(), self.api.get_group(args.tenant.as_str()))
             .await?;
-        let users = self.all_users(operation).await?;
+        let users = self.all_users(args.operation()).await?;
         let members = map_items(&users, |user| {
             user.auto_groups
                 .iter()
-                .any(|g| g == tenant.as_str())
-                .then(|| membership(tenant, user))
+                .any(|g| g == args.tenant.as_str())
+                .then(|| membership(args.tenant, user))
                 .transpose()
         })?;
         Ok(Page::complete(members.into_iter().flatten().collect()))
     }
 
     /// The user's `auto_groups`, from one request listing every user.
-    async fn list_user_memberships(&self, user: &UserId) -> Result<Vec<Membership>> {
-        let operation = Operation::ListUserMemberships;
-        let found = self.find_user(user, operation).await?;
+    async fn list_user_memberships(
+        &self, args: op::ListUserMemberships<'_>,
+    ) -> Result<Vec<Membership>> {
+        let found = self.find_user(args.user, args.operation()).await?;
         map_items(&found.auto_groups, |group| {
             let tenant = TenantId::new(group.as_str())
                 .map_err(|_| Error::new(ErrorKind::Decode, "the server sent an empty group id"))?;
@@ -596,40 +579,44 @@ impl MembershipService for NetbirdService {
     /// flag exactly as read. Concurrent changes to the same user through
     /// this client are serialised. Tenant roles are `Unsupported`; an
     /// unknown group is refused by NetBird (`422`, `InvalidInput`).
-    async fn add_member(
-        &self, tenant: &TenantId, user: &UserId, _request: &MembershipRequest,
-    ) -> Result<Membership> {
-        let operation = Operation::AddMember;
-        let path = user_path(user)?;
-        let _guard = self.user_locks.lock(user.as_str()).await;
-        let current = self.find_user(user, operation).await?;
-        if current.auto_groups.iter().any(|g| g == tenant.as_str()) {
-            return membership(tenant, &current);
+    async fn add_member(&self, args: op::AddMember<'_>) -> Result<Membership> {
+        let path = args.user.as_str();
+        let _guard = self.user_locks.lock(path).await;
+        let current = self.find_user(args.user, args.operation()).await?;
+        if current
+            .auto_groups
+            .iter()
+            .any(|g| g == args.tenant.as_str())
+        {
+            return membership(args.tenant, &current);
         }
         let mut body = write_back(&current)?;
-        body.auto_groups.push(tenant.as_str().to_owned());
-        let updated = self.put_user(path, &body, operation).await?;
-        membership(tenant, &updated)
+        body.auto_groups.push(args.tenant.as_str().to_owned());
+        let updated = self.put_user(path, &body, args.operation()).await?;
+        membership(args.tenant, &updated)
     }
 
     /// Takes the group out of the user's `auto_groups`, the same way as
     /// [`add_member`](roster_core::MembershipDirectory::add_member). A user who is not in
     /// the group is `NotFound`, and nothing is written.
-    async fn remove_member(&self, tenant: &TenantId, user: &UserId) -> Result<()> {
-        let operation = Operation::RemoveMember;
-        let path = user_path(user)?;
-        let _guard = self.user_locks.lock(user.as_str()).await;
-        let current = self.find_user(user, operation).await?;
-        if !current.auto_groups.iter().any(|g| g == tenant.as_str()) {
+    async fn remove_member(&self, args: op::RemoveMember<'_>) -> Result<()> {
+        let path = args.user.as_str();
+        let _guard = self.user_locks.lock(path).await;
+        let current = self.find_user(args.user, args.operation()).await?;
+        if !current
+            .auto_groups
+            .iter()
+            .any(|g| g == args.tenant.as_str())
+        {
             return Err(self.context().error(
                 ErrorKind::NotFound,
-                operation,
-                format!("user {user} is not in group {tenant}"),
+                args.operation(),
+                format!("user {} is not in group {}", args.user, args.tenant),
             ));
         }
         let mut body = write_back(&current)?;
-        body.auto_groups.retain(|g| g != tenant.as_str());
-        self.put_user(path, &body, operation).await?;
+        body.auto_groups.retain(|g| g != args.tenant.as_str());
+        self.put_user(path, &body, args.operation()).await?;
         Ok(())
     }
 
@@ -640,20 +627,17 @@ impl MembershipService for NetbirdService {
     /// put back if it refuses (an unknown `to` answers 422, `InvalidInput`).
     /// A user who is not in `from` is `NotFound`, and nothing is written;
     /// tenant roles are `Unsupported`.
-    async fn move_natively(
-        &self, user: &UserId, from: &TenantId, to: &TenantId, _request: &MembershipRequest,
-    ) -> Option<Result<Membership>> {
-        Some(self.move_in_one_put(user, from, to).await)
+    async fn move_natively(&self, args: op::MoveMember<'_>) -> Option<Result<Membership>> {
+        Some(self.move_in_one_put(args).await)
     }
 }
 
 impl NetbirdService {
-    async fn move_in_one_put(
-        &self, user: &UserId, from: &TenantId, to: &TenantId,
-    ) -> Result<Membership> {
-        let operation = Operation::MoveMember;
-        let path = user_path(user)?;
-        let _guard = self.user_locks.lock(user.as_str()).await;
+    async fn move_in_one_put(&self, args: op::MoveMember<'_>) -> Result<Membership> {
+        let op::MoveMember { user, from, to, .. } = args;
+        let operation = args.operation();
+        let path = user.as_str();
+        let _guard = self.user_locks.lock(path).await;
         let current = self.find_user(user, operation).await?;
         if !current.auto_groups.iter().any(|g| g == from.as_str()) {
             return Err(self.context().error(

@@ -86,9 +86,8 @@ impl Provider for Fake {
     }
 }
 
-#[async_trait]
 impl UserService for Fake {
-    async fn list_users_page(&self, _: PageRequest) -> Result<Page<User>> {
+    async fn list_users_page(&self, _: op::ListUsers) -> Result<Page<User>> {
         self.answer("list_users_page", Page::complete(vec![user()]))
     }
     fn check_user_id(&self, id: &UserId) -> Result<()> {
@@ -97,58 +96,54 @@ impl UserService for Fake {
             _ => Ok(()),
         }
     }
-    async fn get_user(&self, _: &UserId) -> Result<User> {
+    async fn get_user(&self, _: op::GetUser<'_>) -> Result<User> {
         self.answer("get_user", user())
     }
-    async fn create_user(&self, _: &NewUser) -> Result<Created<User>> {
+    async fn create_user(&self, _: op::CreateUser<'_>) -> Result<Created<User>> {
         self.answer("create_user", Created::new(user()))
     }
-    async fn update_user(&self, _: &UserId, _: &UserUpdate) -> Result<User> {
+    async fn update_user(&self, _: op::UpdateUser<'_>) -> Result<User> {
         self.answer("update_user", user())
     }
-    async fn delete_user(&self, _: &UserId) -> Result<()> {
+    async fn delete_user(&self, _: op::DeleteUser<'_>) -> Result<()> {
         self.answer("delete_user", ())
     }
-    async fn current_user(&self) -> Result<Principal> {
+    async fn current_user(&self, _: op::CurrentUser) -> Result<Principal> {
         self.answer("current_user", Principal::new())
     }
 }
 
-#[async_trait]
 impl TenantService for Fake {
-    async fn list_tenants_page(&self, _: PageRequest) -> Result<Page<Tenant>> {
+    async fn list_tenants_page(&self, _: op::ListTenants) -> Result<Page<Tenant>> {
         self.answer("list_tenants_page", Page::complete(vec![tenant()]))
     }
-    async fn get_tenant(&self, _: &TenantId) -> Result<Tenant> {
+    async fn get_tenant(&self, _: op::GetTenant<'_>) -> Result<Tenant> {
         self.answer("get_tenant", tenant())
     }
-    async fn create_tenant(&self, _: &NewTenant) -> Result<Created<Tenant>> {
+    async fn create_tenant(&self, _: op::CreateTenant<'_>) -> Result<Created<Tenant>> {
         self.answer("create_tenant", Created::new(tenant()))
     }
-    async fn delete_tenant(&self, _: &TenantId) -> Result<()> {
+    async fn delete_tenant(&self, _: op::DeleteTenant<'_>) -> Result<()> {
         self.answer("delete_tenant", ())
     }
 }
 
-#[async_trait]
 impl MembershipService for Fake {
-    async fn list_members_page(&self, _: &TenantId, _: PageRequest) -> Result<Page<Membership>> {
+    async fn list_members_page(&self, _: op::ListMembers<'_>) -> Result<Page<Membership>> {
         self.answer("list_members_page", Page::complete(vec![membership()]))
     }
-    async fn list_user_memberships(&self, _: &UserId) -> Result<Vec<Membership>> {
+    async fn list_user_memberships(
+        &self, _: op::ListUserMemberships<'_>,
+    ) -> Result<Vec<Membership>> {
         self.answer("list_user_memberships", vec![membership()])
     }
-    async fn add_member(
-        &self, _: &TenantId, _: &UserId, _: &MembershipRequest,
-    ) -> Result<Membership> {
+    async fn add_member(&self, _: op::AddMember<'_>) -> Result<Membership> {
         self.answer("add_member", membership())
     }
-    async fn remove_member(&self, _: &TenantId, _: &UserId) -> Result<()> {
+    async fn remove_member(&self, _: op::RemoveMember<'_>) -> Result<()> {
         self.answer("remove_member", ())
     }
-    async fn move_natively(
-        &self, _: &UserId, _: &TenantId, _: &TenantId, _: &MembershipRequest,
-    ) -> Option<Result<Membership>> {
+    async fn move_natively(&self, _: op::MoveMember<'_>) -> Option<Result<Membership>> {
         self.native_move
             .then(|| self.answer("move_natively", membership()))
     }
