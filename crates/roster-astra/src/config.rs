@@ -6,8 +6,6 @@ use roster_http::{Endpoint, EnvVars, SecretString};
 pub const URL_ENV: &str = "ROSTER_ASTRA_URL";
 /// Environment variable with the application token (`AstraCS:...`).
 pub const TOKEN_ENV: &str = "ROSTER_ASTRA_TOKEN";
-/// The public DevOps API root.
-pub const DEFAULT_URL: &str = "https://api.astra.datastax.com";
 
 /// Connection settings for [`AstraClient`](crate::AstraClient).
 ///
@@ -27,6 +25,9 @@ pub const DEFAULT_URL: &str = "https://api.astra.datastax.com";
 pub struct AstraConfig {
     pub(crate) endpoint: Endpoint<SecretString>,
 }
+
+/// The public DevOps API root.
+pub const DEFAULT_URL: &str = "https://api.astra.datastax.com";
 
 /// Where [`AstraConfig::from_env`] reads from.
 const ENV: EnvVars<1> = EnvVars::new(URL_ENV, [TOKEN_ENV]).with_default_url(DEFAULT_URL);

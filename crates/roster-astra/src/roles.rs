@@ -38,9 +38,11 @@ impl OrgRole {
     }
 
     /// Sets the policy.
-    pub fn with_policy(mut self, policy: RolePolicy) -> Self {
-        self.policy = Some(policy);
-        self
+    pub fn with_policy(self, policy: RolePolicy) -> Self {
+        OrgRole {
+            policy: Some(policy),
+            ..self
+        }
     }
 
     /// Attaches the role's JSON.
