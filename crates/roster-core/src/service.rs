@@ -288,7 +288,9 @@ impl<S> Checked<S> {
         Checked { service }
     }
 
-    /// The service underneath, whose calls skip the checks.
+    /// The service underneath, for its own (provider-specific) methods.
+    /// Its service-trait methods take [`op`] structs, which only `Checked`
+    /// builds, so they are reached only through the checks.
     pub fn service(&self) -> &S {
         &self.service
     }

@@ -6,8 +6,17 @@
 //! errors depend on it, and the checking step has already decided it once.
 //! The structs are `#[non_exhaustive]`, so a new argument is a new field
 //! that existing services need not read, rather than a changed signature.
-//! Only [`Checked`](super::Checked) builds them; to exercise a service on
-//! its own, call it through `Checked::from_service`.
+//! Only [`Checked`](super::Checked) builds them, so a service's methods are
+//! reached only through the checks, and a service may rely on them (an id
+//! is a path segment, a cursor comes only where it paginates). To exercise
+//! a service on its own, call it through `Checked::from_service`.
+//!
+//! ```compile_fail
+//! // Outside roster-core the structs cannot be built (`#[non_exhaustive]`),
+//! // so no caller reaches a service method around the checks.
+//! let id = roster_core::UserId::new("..").unwrap();
+//! let _ = roster_core::service::op::GetUser { id: &id };
+//! ```
 
 use crate::error::Operation;
 use crate::model::{
