@@ -559,7 +559,9 @@ impl UserService for AdverityService {
     /// One page (`GET /api/v1/users/?page=N&page_size=S`); see the type's
     /// docs for how the end of the list is found.
     async fn list_users_page(&self, args: op::ListUsers) -> Result<Page<User>> {
-        let page = self.raw_users_page(args.operation(), args.page).await?;
+        let page = self
+            .raw_users_page(args.operation(), args.page().clone())
+            .await?;
         Ok(Page {
             items: page.items.into_iter().map(user_from_decoded).collect(),
             next: page.next,
@@ -568,7 +570,7 @@ impl UserService for AdverityService {
 
     /// `GET /api/v1/users/{id}/`.
     async fn get_user(&self, args: op::GetUser<'_>) -> Result<User> {
-        let id = user_number(args.id)?;
+        let id = user_number(args.id())?;
         Ok(user_from_decoded(
             self.raw_user(id, args.operation()).await?,
         ))
@@ -580,15 +582,15 @@ impl UserService for AdverityService {
     /// or the documented defaults `[]` and `true` when not given. Roles
     /// are `Unsupported`; other fields are `InvalidInput`.
     async fn create_user(&self, args: op::CreateUser<'_>) -> Result<Created<User>> {
-        let fields = field_values(&args.user.fields)?;
+        let fields = field_values(&args.user().fields)?;
         let (first_name, last_name) = args
-            .user
+            .user()
             .display_name
             .as_deref()
             .map(split_display_name)
             .unwrap_or_default();
         let body = types::UserCreate {
-            email: args.user.email.as_str().to_owned(),
+            email: args.user().email.as_str().to_owned(),
             first_name,
             last_name,
             groups: fields.groups.unwrap_or_default(),
@@ -610,9 +612,9 @@ impl UserService for AdverityService {
     /// Roles are `Unsupported`; other fields are `InvalidInput`. An empty
     /// update reads the user instead.
     async fn update_user(&self, args: op::UpdateUser<'_>) -> Result<User> {
-        let id = user_number(args.id)?;
-        let status_active = args.update.status.map(active_for_status).transpose()?;
-        let fields = field_values(&args.update.fields)?;
+        let id = user_number(args.id())?;
+        let status_active = args.update().status.map(active_for_status).transpose()?;
+        let fields = field_values(&args.update().fields)?;
         let active = match (status_active, fields.active) {
             (Some(status), Some(field)) if status != field => {
                 return Err(self.context().error(
@@ -626,18 +628,22 @@ impl UserService for AdverityService {
             }
             (status, field) => status.or(field),
         };
-        if args.update.is_empty() {
+        if args.update().is_empty() {
             return Ok(user_from_decoded(
                 self.raw_user(id, args.operation()).await?,
             ));
         }
-        let (first_name, last_name) =
-            match args.update.display_name.as_deref().map(split_display_name) {
-                Some((first, last)) => (Some(first), Some(last)),
-                None => (None, None),
-            };
+        let (first_name, last_name) = match args
+            .update()
+            .display_name
+            .as_deref()
+            .map(split_display_name)
+        {
+            Some((first, last)) => (Some(first), Some(last)),
+            None => (None, None),
+        };
         let patch = types::UserPatch {
-            email: args.update.email.as_ref().map(|e| e.as_str().to_owned()),
+            email: args.update().email.as_ref().map(|e| e.as_str().to_owned()),
             first_name,
             last_name,
             active,
@@ -651,7 +657,7 @@ impl UserService for AdverityService {
 
     /// `DELETE /api/v1/users/{id}/`: a real delete.
     async fn delete_user(&self, args: op::DeleteUser<'_>) -> Result<()> {
-        let call = self.api.delete_user(user_number(args.id)?);
+        let call = self.api.delete_user(user_number(args.id())?);
         self.context().call(args.operation(), call).await
     }
 }
@@ -660,7 +666,9 @@ impl TenantService for AdverityService {
     /// One page of workspaces (`GET /api/stacks/?page=N&page_size=S`),
     /// with slugs as ids.
     async fn list_tenants_page(&self, args: op::ListTenants) -> Result<Page<Tenant>> {
-        let page = self.raw_stacks_page(args.operation(), args.page).await?;
+        let page = self
+            .raw_stacks_page(args.operation(), args.page().clone())
+            .await?;
         Ok(Page {
             items: tenants_from_api(page.items)?,
             next: page.next,
@@ -669,19 +677,19 @@ impl TenantService for AdverityService {
 
     /// `GET /api/stacks/{slug}/`.
     async fn get_tenant(&self, args: op::GetTenant<'_>) -> Result<Tenant> {
-        Ok(self.workspace(args.id).await?.tenant)
+        Ok(self.workspace(args.id()).await?.tenant)
     }
 
     /// `POST /api/stacks/` with the config's datalake id; see
     /// [`AdverityService::create_workspace`] for per-call settings.
     async fn create_tenant(&self, args: op::CreateTenant<'_>) -> Result<Created<Tenant>> {
-        self.create_workspace(args.tenant, &WorkspaceOptions::new())
+        self.create_workspace(args.tenant(), &WorkspaceOptions::new())
             .await
     }
 
     /// `DELETE /api/stacks/{slug}/`.
     async fn delete_tenant(&self, args: op::DeleteTenant<'_>) -> Result<()> {
-        let call = self.api.delete_stack(args.id.as_str());
+        let call = self.api.delete_stack(args.id().as_str());
         self.context().call(args.operation(), call).await
     }
 }
@@ -694,11 +702,11 @@ impl MembershipService for AdverityService {
     /// so a page holds at most that many members, and it may hold none
     /// while a next page follows. The list ends where the user list does.
     async fn list_members_page(&self, args: op::ListMembers<'_>) -> Result<Page<Membership>> {
-        let slug = args.tenant.as_str();
+        let slug = args.tenant().as_str();
         // The slug the memberships name (the one asked for, on every page,
         // so one list names its tenant one way) and the numeric id users'
         // `workspaces` hold.
-        let (member_of, workspace, mut users_page) = match args.page.cursor.as_deref() {
+        let (member_of, workspace, mut users_page) = match args.page().cursor.as_deref() {
             None => {
                 let stack = self.raw_stack(slug, args.operation()).await?;
                 (slug.to_owned(), stack.id, PageRequest::first())
@@ -712,7 +720,7 @@ impl MembershipService for AdverityService {
                 )
             }
         };
-        users_page.page_size = args.page.page_size;
+        users_page.page_size = args.page().page_size;
         let users = self.raw_users_page(args.operation(), users_page).await?;
         let members = users
             .items
@@ -736,7 +744,7 @@ impl MembershipService for AdverityService {
     async fn list_user_memberships(
         &self, args: op::ListUserMemberships<'_>,
     ) -> Result<Vec<Membership>> {
-        let id = user_number(args.user)?;
+        let id = user_number(args.user())?;
         let raw = self.raw_user(id, args.operation()).await?;
         let mut wanted: HashSet<i64> = workspace_ids(&raw).iter().copied().collect();
         let mut memberships = Vec::new();
@@ -766,9 +774,9 @@ impl MembershipService for AdverityService {
     /// the user's `workspaces` with the id added; nothing is written when
     /// the user is already a member. Tenant roles are `Unsupported`.
     async fn add_member(&self, args: op::AddMember<'_>) -> Result<Membership> {
-        let user_id = user_number(args.user)?;
+        let user_id = user_number(args.user())?;
         let stack = self
-            .raw_stack(args.tenant.as_str(), args.operation())
+            .raw_stack(args.tenant().as_str(), args.operation())
             .await?;
         let (updated, _) = self
             .change_workspaces(user_id, stack.id, true, args.operation())
@@ -780,9 +788,9 @@ impl MembershipService for AdverityService {
     /// `workspaces` without it. A user who is not a member is `NotFound`,
     /// and nothing is written.
     async fn remove_member(&self, args: op::RemoveMember<'_>) -> Result<()> {
-        let user_id = user_number(args.user)?;
+        let user_id = user_number(args.user())?;
         let stack = self
-            .raw_stack(args.tenant.as_str(), args.operation())
+            .raw_stack(args.tenant().as_str(), args.operation())
             .await?;
         let (_, changed) = self
             .change_workspaces(user_id, stack.id, false, args.operation())
@@ -793,7 +801,7 @@ impl MembershipService for AdverityService {
                 args.operation(),
                 format!(
                     "user {user_id} is not a member of workspace {}",
-                    args.tenant
+                    args.tenant()
                 ),
             ));
         }

@@ -437,14 +437,11 @@ fn has_policy(role: &OrgRole) -> bool {
 }
 
 /// The Astra role names asked for, checked before anything is sent.
-fn requested_names<'a>(
-    roles: impl IntoIterator<Item = &'a RoleSpec>, operation: Operation,
-) -> Result<Vec<String>> {
+fn requested_names<'a>(roles: impl IntoIterator<Item = &'a RoleSpec>) -> Result<Vec<String>> {
     roles
         .into_iter()
         .map(|role| requested_role_name(Some(role)))
-        .collect::<Result<_>>()
-        .map_err(in_operation(PROVIDER, operation))
+        .collect()
 }
 
 roster_core::impl_provider! { AstraService, id: PROVIDER, capabilities: |_| capabilities(),
@@ -479,7 +476,7 @@ impl UserService for AstraService {
     }
 
     async fn get_user(&self, args: op::GetUser<'_>) -> Result<User> {
-        let id = args.id.as_str();
+        let id = args.id().as_str();
         let user = self.org_user(id, args.operation()).await?;
         user_from_api(&user).map_err(self.decoded(args.operation()))
     }
@@ -491,14 +488,14 @@ impl UserService for AstraService {
     /// returns them as listed afterwards. See
     /// the type's rustdoc for re-sent invitations and existing members.
     async fn create_user(&self, args: op::CreateUser<'_>) -> Result<Created<User>> {
-        let names = if args.user.roles().next().is_none() {
+        let names = if args.user().roles().next().is_none() {
             vec![crate::DEFAULT_ROLE.to_owned()]
         } else {
-            requested_names(args.user.roles(), args.operation())?
+            requested_names(args.user().roles())?
         };
         let role_ids = self.role_ids(&names, args.operation()).await?;
         let before = self.org_users(args.operation()).await?;
-        let outcome = match find_by_email(&before.users, &args.user.email) {
+        let outcome = match find_by_email(&before.users, &args.user().email) {
             Some(existing) if is_invited(existing) => CreateOutcome::InvitationResent,
             Some(existing) => {
                 return Err(self.context().error(
@@ -506,7 +503,7 @@ impl UserService for AstraService {
                     args.operation(),
                     format!(
                         "{} is already a member of the organization (user {})",
-                        args.user.email,
+                        args.user().email,
                         existing.id().unwrap_or("without an id")
                     ),
                 ));
@@ -514,20 +511,20 @@ impl UserService for AstraService {
             None => CreateOutcome::Created,
         };
         self.invite(
-            args.user.email.as_str(),
+            args.user().email.as_str(),
             &before.org_id,
             role_ids,
             args.operation(),
         )
         .await?;
         let after = self.org_users(args.operation()).await?;
-        let invited = find_by_email(&after.users, &args.user.email).ok_or_else(|| {
+        let invited = find_by_email(&after.users, &args.user().email).ok_or_else(|| {
             self.context().error(
                 ErrorKind::Unexpected,
                 args.operation(),
                 format!(
                     "the invitation for {} was accepted, but the user is not listed",
-                    args.user.email
+                    args.user().email
                 ),
             )
         })?;
@@ -553,16 +550,16 @@ impl UserService for AstraService {
     /// before anything is sent.
     async fn update_user(&self, args: op::UpdateUser<'_>) -> Result<User> {
         let role_name = args
-            .update
+            .update()
             .role
             .as_ref()
             .map(|role| requested_role_name(Some(role)))
             .transpose()?;
         let every_role = args
-            .update
+            .update()
             .roles
             .as_ref()
-            .map(|roles| requested_names(roles, args.operation()))
+            .map(requested_names)
             .transpose()?;
         if role_name.is_some() && every_role.is_some() {
             return Err(Error::invalid_input(
@@ -575,7 +572,7 @@ impl UserService for AstraService {
                 "an Astra user holds at least one role; the set of roles is empty",
             ));
         }
-        let id = args.id.as_str();
+        let id = args.id().as_str();
         let role_ids = match (role_name, every_role) {
             (None, None) => None,
             (_, Some(names)) => Some(self.role_ids(&names, args.operation()).await?),
@@ -616,7 +613,7 @@ impl UserService for AstraService {
 
     /// Removes the user from the organization, or withdraws their invitation.
     async fn delete_user(&self, args: op::DeleteUser<'_>) -> Result<()> {
-        let call = self.api.remove_user_from_organization(args.id.as_str());
+        let call = self.api.remove_user_from_organization(args.id().as_str());
         self.context().call(args.operation(), call).await
     }
 }
@@ -635,8 +632,8 @@ impl TenantService for AstraService {
     /// `NotFound`.
     async fn get_tenant(&self, args: op::GetTenant<'_>) -> Result<Tenant> {
         let org = self.current_org(args.operation()).await?;
-        if &org.id != args.id {
-            return Err(self.not_this_org(args.id, args.operation()));
+        if &org.id != args.id() {
+            return Err(self.not_this_org(args.id(), args.operation()));
         }
         Ok(org)
     }
@@ -675,8 +672,8 @@ impl MembershipService for AstraService {
     /// not paginate, and a cursor is refused. Another tenant id is
     /// `NotFound`. Each membership's provider data is the user's entry.
     async fn list_members_page(&self, args: op::ListMembers<'_>) -> Result<Page<Membership>> {
-        let users = self.users_of(args.tenant, args.operation()).await?;
-        memberships_from_api(args.tenant, &users.users)
+        let users = self.users_of(args.tenant(), args.operation()).await?;
+        memberships_from_api(args.tenant(), &users.users)
             .map(Page::complete)
             .map_err(self.decoded(args.operation()))
     }
@@ -693,7 +690,7 @@ impl MembershipService for AstraService {
             users
                 .users
                 .iter()
-                .filter(|u| u.id() == Some(args.user.as_str())),
+                .filter(|u| u.id() == Some(args.user().as_str())),
         )
         .map_err(self.decoded(args.operation()))
     }
@@ -704,11 +701,11 @@ impl MembershipService for AstraService {
     /// organization or user is `NotFound`, and tenant roles are
     /// `Unsupported`; either way nothing is written.
     async fn add_member(&self, args: op::AddMember<'_>) -> Result<Membership> {
-        let users = self.users_of(args.tenant, args.operation()).await?;
+        let users = self.users_of(args.tenant(), args.operation()).await?;
         let Some(member) = users
             .users
             .iter()
-            .find(|u| u.id() == Some(args.user.as_str()))
+            .find(|u| u.id() == Some(args.user().as_str()))
         else {
             return Err(self.context().error(
                 ErrorKind::NotFound,
@@ -716,7 +713,7 @@ impl MembershipService for AstraService {
                 format!(
                     "no user {} in the organization; invite new people by email with \
                      create_user",
-                    args.user
+                    args.user()
                 ),
             ));
         };
@@ -727,12 +724,12 @@ impl MembershipService for AstraService {
                     args.operation(),
                     format!(
                         "invited user {} has no email to re-send the invitation to",
-                        args.user
+                        args.user()
                     ),
                 )
             })?;
             let mut roles = self
-                .held_role_ids(args.user.as_str(), &member.roles, args.operation())
+                .held_role_ids(args.user().as_str(), &member.roles, args.operation())
                 .await?;
             if roles.is_empty() {
                 roles.push(self.role_id(crate::DEFAULT_ROLE, args.operation()).await?);
@@ -740,19 +737,19 @@ impl MembershipService for AstraService {
             self.invite(email, &users.org_id, roles, args.operation())
                 .await?;
         }
-        membership_from_api(args.tenant, member).map_err(self.decoded(args.operation()))
+        membership_from_api(args.tenant(), member).map_err(self.decoded(args.operation()))
     }
 
     /// Checks the organization and the user (one request), then deletes
     /// the user from the organization.
     async fn remove_member(&self, args: op::RemoveMember<'_>) -> Result<()> {
-        let id = args.user.as_str();
-        let users = self.users_of(args.tenant, args.operation()).await?;
+        let id = args.user().as_str();
+        let users = self.users_of(args.tenant(), args.operation()).await?;
         if !users.users.iter().any(|u| u.id() == Some(id)) {
             return Err(self.context().error(
                 ErrorKind::NotFound,
                 args.operation(),
-                format!("user {} is not in the organization", args.user),
+                format!("user {} is not in the organization", args.user()),
             ));
         }
         self.context()

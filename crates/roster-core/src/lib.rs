@@ -15,8 +15,8 @@
 //! cursors, membership rules), which also tags every error with its
 //! provider and operation. See [`service`].
 //!
-//! This crate has no HTTP dependency. Adapters live in their own crates and
-//! the `roster` facade re-exports everything here.
+//! This crate has no HTTP dependency. Adapters live in their own crates, and
+//! the `roster` facade re-exports what its users need (see its prelude).
 //!
 //! ```
 //! use roster_core::{Email, ErrorKind, NewUser, Role};
@@ -57,6 +57,6 @@ pub use pagination::{paginate, paginate_through_empty_pages};
 pub use provider_data::{ProviderData, ProviderFields, Raw, map_items};
 pub use service::{Checked, Connect, MembershipService, TenantService, UserService, path_segment};
 
-/// Re-exported so adapters and layers implement the traits with the same
-/// macro version.
+/// Re-exported so custom directories and layers implement the directory
+/// traits with the same macro version (the service traits need none).
 pub use async_trait::async_trait;

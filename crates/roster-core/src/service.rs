@@ -21,9 +21,10 @@
 //! | a membership request the provider refuses ([`Capabilities::check_membership_request`]), also before `move_user`'s first write | `InvalidInput` / `Unsupported` |
 //!
 //! Then it calls the service with the call's arguments in one [`op`] struct,
-//! which names the operation, and tags whatever error comes back with the
-//! provider and that operation, once, so adapters neither name nor tag
-//! their own operation.
+//! which names the operation, so an adapter reads the operation from its
+//! arguments instead of naming it. Whatever error comes back gets the
+//! provider, and the operation where it has none yet (an adapter's inner
+//! step, such as the member added after a create, keeps its own).
 //!
 //! ```
 //! use roster_core::service::{op, Checked, UserService};

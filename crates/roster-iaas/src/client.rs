@@ -407,7 +407,7 @@ impl UserService for IaasService {
     /// There is no `GET /users/{id}`: this lists all users (one request) and
     /// picks the one asked for.
     async fn get_user(&self, args: op::GetUser<'_>) -> Result<User> {
-        let id = user_uuid(args.id)?;
+        let id = user_uuid(args.id())?;
         user_from_api(self.find_user(id, args.operation()).await?)
             .map_err(self.decoded(args.operation()))
     }
@@ -417,13 +417,13 @@ impl UserService for IaasService {
     /// otherwise). A display name or several roles are `Unsupported` (the
     /// API stores neither).
     async fn create_user(&self, args: op::CreateUser<'_>) -> Result<Created<User>> {
-        let role = match &args.user.role {
+        let role = match &args.user().role {
             Some(role) => role_to_api(role)?,
             None => types::UserRole::Member,
         };
-        let ssh_key_id = ssh_key_field(&args.user.fields)?.flatten();
+        let ssh_key_id = ssh_key_field(&args.user().fields)?.flatten();
         let body = types::UserPostRequestDto {
-            email: args.user.email.as_str().to_owned(),
+            email: args.user().email.as_str().to_owned(),
             role,
             ssh_key_id,
         };
@@ -445,15 +445,15 @@ impl UserService for IaasService {
     /// with a new role (`Unsupported` otherwise, nothing sent). Display
     /// name, status and several roles are `Unsupported`.
     async fn update_user(&self, args: op::UpdateUser<'_>) -> Result<User> {
-        let role = args.update.role.as_ref().map(role_to_api).transpose()?;
-        let ssh_key = ssh_key_field(&args.update.fields)?;
-        let uuid = user_uuid(args.id)?;
+        let role = args.update().role.as_ref().map(role_to_api).transpose()?;
+        let ssh_key = ssh_key_field(&args.update().fields)?;
+        let uuid = user_uuid(args.id())?;
         let current = self.find_user(uuid, args.operation()).await?;
-        if args.update.is_empty() {
+        if args.update().is_empty() {
             return user_from_api(current).map_err(self.decoded(args.operation()));
         }
         let change = UserChange {
-            email: args.update.email.as_ref().map(|e| e.as_str().to_owned()),
+            email: args.update().email.as_ref().map(|e| e.as_str().to_owned()),
             role,
             ssh_key,
         };
@@ -463,7 +463,7 @@ impl UserService for IaasService {
 
     /// Deletes the user; the server also removes them from their tenant.
     async fn delete_user(&self, args: op::DeleteUser<'_>) -> Result<()> {
-        let uuid = user_uuid(args.id)?;
+        let uuid = user_uuid(args.id())?;
         self.context()
             .call(
                 args.operation(),
@@ -493,7 +493,7 @@ impl TenantService for IaasService {
 
     /// There is no `GET /tenants/{id}`: this lists all tenants (one request).
     async fn get_tenant(&self, args: op::GetTenant<'_>) -> Result<Tenant> {
-        tenant_from_api(&self.find_tenant(args.id, args.operation()).await?)
+        tenant_from_api(&self.find_tenant(args.id(), args.operation()).await?)
             .map_err(self.decoded(args.operation()))
     }
 
@@ -512,9 +512,9 @@ impl TenantService for IaasService {
     /// error (tagged `AddMember`) says so; the tenant exists, with the
     /// members added before it.
     async fn create_tenant(&self, args: op::CreateTenant<'_>) -> Result<Created<Tenant>> {
-        let mut users = Vec::with_capacity(args.tenant.members.len());
+        let mut users = Vec::with_capacity(args.tenant().members.len());
         let mut seen = HashSet::new();
-        for member in &args.tenant.members {
+        for member in &args.tenant().members {
             let user_id = user_uuid(&member.user)?;
             if !seen.insert(user_id) {
                 return Err(self.context().error(
@@ -533,7 +533,7 @@ impl TenantService for IaasService {
             }
         }
         let body = types::TenantPostRequestDto {
-            name: args.tenant.name().to_owned(),
+            name: args.tenant().name().to_owned(),
             users,
         };
         let created = self
@@ -547,7 +547,7 @@ impl TenantService for IaasService {
     }
 
     async fn delete_tenant(&self, args: op::DeleteTenant<'_>) -> Result<()> {
-        let path = tenant_path(args.id)?;
+        let path = tenant_path(args.id())?;
         self.context()
             .call(
                 args.operation(),
@@ -595,7 +595,7 @@ impl MembershipService for IaasService {
     /// one page: the API does not paginate. A cursor (which this adapter
     /// never hands out) is refused.
     async fn list_members_page(&self, args: op::ListMembers<'_>) -> Result<Page<Membership>> {
-        memberships_from_api(self.find_tenant(args.tenant, args.operation()).await?)
+        memberships_from_api(self.find_tenant(args.tenant(), args.operation()).await?)
             .map(Page::complete)
             .map_err(self.decoded(args.operation()))
     }
@@ -605,7 +605,7 @@ impl MembershipService for IaasService {
     async fn list_members_of(&self, args: op::ListMembersOf<'_>) -> Result<Vec<Membership>> {
         let all = self.all_tenants(args.operation()).await?;
         let mut members = Vec::new();
-        for wanted in args.tenants {
+        for wanted in args.tenants() {
             let tenant = all
                 .iter()
                 .find(|t| t.id == wanted.as_str())
@@ -639,7 +639,7 @@ impl MembershipService for IaasService {
     async fn list_user_memberships(
         &self, args: op::ListUserMemberships<'_>,
     ) -> Result<Vec<Membership>> {
-        let uuid = user_uuid(args.user)?;
+        let uuid = user_uuid(args.user())?;
         let user = canonical_user_id(uuid);
         let mut memberships = Vec::new();
         for tenant in self.all_tenants(args.operation()).await? {
@@ -666,11 +666,11 @@ impl MembershipService for IaasService {
     /// read: a user known to be in another tenant is `Conflict` and nothing
     /// is sent; an unknown tenant is the server's 404, `NotFound`.
     async fn add_member(&self, args: op::AddMember<'_>) -> Result<Membership> {
-        let pubkey = self.membership_key(args.request, args.operation())?;
-        let path = tenant_path(args.tenant)?;
-        let uuid = user_uuid(args.user)?;
-        if let Some(known) = &args.request.known_tenants {
-            if let Some(other) = known.iter().find(|t| *t != args.tenant) {
+        let pubkey = self.membership_key(args.request(), args.operation())?;
+        let path = tenant_path(args.tenant())?;
+        let uuid = user_uuid(args.user())?;
+        if let Some(known) = &args.request().known_tenants {
+            if let Some(other) = known.iter().find(|t| *t != args.tenant()) {
                 return Err(self.context().error(
                     ErrorKind::Conflict,
                     args.operation(),
@@ -683,30 +683,35 @@ impl MembershipService for IaasService {
             self.put_member(path, uuid, pubkey, args.operation())
                 .await?;
             return Ok(Membership::new(
-                args.tenant.clone(),
+                args.tenant().clone(),
                 canonical_user_id(uuid),
             ));
         }
         let tenants = self.all_tenants(args.operation()).await?;
-        if !tenants.iter().any(|t| t.id == args.tenant.as_str()) {
+        if !tenants.iter().any(|t| t.id == args.tenant().as_str()) {
             return Err(self.context().error(
                 ErrorKind::NotFound,
                 args.operation(),
-                format!("no tenant {}", args.tenant),
+                format!("no tenant {}", args.tenant()),
             ));
         }
-        self.check_single_tenant(&tenants, uuid, Some(args.tenant.as_str()), args.operation())?;
+        self.check_single_tenant(
+            &tenants,
+            uuid,
+            Some(args.tenant().as_str()),
+            args.operation(),
+        )?;
         self.put_member(path, uuid, pubkey, args.operation())
             .await?;
         Ok(Membership::new(
-            args.tenant.clone(),
+            args.tenant().clone(),
             canonical_user_id(uuid),
         ))
     }
 
     async fn remove_member(&self, args: op::RemoveMember<'_>) -> Result<()> {
-        let path = tenant_path(args.tenant)?;
-        let uuid = user_uuid(args.user)?;
+        let path = tenant_path(args.tenant())?;
+        let uuid = user_uuid(args.user())?;
         self.context()
             .call(
                 args.operation(),

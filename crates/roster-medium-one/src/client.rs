@@ -722,7 +722,7 @@ impl UserService for MediumOneService {
     /// There is no "get one user" endpoint: this reads the user list (one
     /// request) and picks the user.
     async fn get_user(&self, args: op::GetUser<'_>) -> Result<User> {
-        let uuid = user_uuid(args.id)?;
+        let uuid = user_uuid(args.id())?;
         self.find_user(uuid, args.operation()).await?.user()
     }
 
@@ -750,9 +750,9 @@ impl UserService for MediumOneService {
     /// tenant admin's client remembers the user (in memory) so that
     /// `add_member` can find them.
     async fn create_user(&self, args: op::CreateUser<'_>) -> Result<Created<User>> {
-        let language = self.create_language(args.user, args.operation())?;
-        let full_name = full_name_for(args.user);
-        let email = args.user.email.as_str();
+        let language = self.create_language(args.user(), args.operation())?;
+        let full_name = full_name_for(args.user());
+        let email = args.user().email.as_str();
         let answer: Result<String> = self
             .send(args.operation(), || {
                 self.api.user_create(&full_name, Some(language), email)
@@ -761,7 +761,7 @@ impl UserService for MediumOneService {
         let id = match answer {
             Ok(id) => id,
             Err(err) if err.status() == Some(400) => {
-                return Err(self.confirm_exists(err, &args.user.email).await);
+                return Err(self.confirm_exists(err, &args.user().email).await);
             }
             Err(err) => return Err(err),
         };
@@ -780,7 +780,7 @@ impl UserService for MediumOneService {
                 .insert(id, KnownUser { entry, data: None });
         }
         let created = User::new(UserId::new(id.to_string())?, UserStatus::Active)
-            .with_email(args.user.email.clone())
+            .with_email(args.user().email.clone())
             .with_display_name(full_name);
         Ok(Created::new(created))
     }
@@ -798,8 +798,8 @@ impl UserService for MediumOneService {
     /// name, `language`, an unknown field or a non-string value is
     /// `InvalidInput`. Nothing is sent for any of them.
     async fn update_user(&self, args: op::UpdateUser<'_>) -> Result<User> {
-        let uuid = user_uuid(args.id)?;
-        let params = self.update_params(args.update, args.operation())?;
+        let uuid = user_uuid(args.id())?;
+        let params = self.update_params(args.update(), args.operation())?;
         let current = self.find_user(uuid, args.operation()).await?;
         let mut user = current.user()?;
         if params.is_empty() {
@@ -810,7 +810,7 @@ impl UserService for MediumOneService {
             self.api.user_update(Some(&params), user_name)
         })
         .await?;
-        if let Some(name) = args.update.display_name.as_deref() {
+        if let Some(name) = args.update().display_name.as_deref() {
             user.display_name = Some(name.to_owned());
         }
         Ok(user)
@@ -819,7 +819,7 @@ impl UserService for MediumOneService {
     /// Reads the user list (one request) to find the user's name, then
     /// `/user_remove`. Their tenant roles go with them.
     async fn delete_user(&self, args: op::DeleteUser<'_>) -> Result<()> {
-        let uuid = user_uuid(args.id)?;
+        let uuid = user_uuid(args.id())?;
         let user = self.find_user(uuid, args.operation()).await?;
         let user_name = user.user_name()?;
         self.send(args.operation(), || self.api.user_remove(user_name))
@@ -843,11 +843,11 @@ impl TenantService for MediumOneService {
 
     /// Reads the tenant list (one request) and picks the tenant.
     async fn get_tenant(&self, args: op::GetTenant<'_>) -> Result<Tenant> {
-        let uuid = tenant_uuid(args.id)?;
+        let uuid = tenant_uuid(args.id())?;
         let tenants = self.all_tenants(args.operation()).await?;
         let tenant =
             self.context()
-                .pick(args.operation(), tenants, "tenant", args.id, |tenant| {
+                .pick(args.operation(), tenants, "tenant", args.id(), |tenant| {
                     same_uuid(&tenant.tenant_id, uuid)
                 })?;
         tenant_from_api(&tenant)
@@ -860,7 +860,7 @@ impl TenantService for MediumOneService {
     /// returned as created, without provider data (the create succeeded).
     /// Members are `Unsupported`: add them with `add_member` afterwards.
     async fn create_tenant(&self, args: op::CreateTenant<'_>) -> Result<Created<Tenant>> {
-        let name = args.tenant.name();
+        let name = args.tenant().name();
         let id: String = self
             .send(args.operation(), || self.api.tenant_create(name))
             .await?;
@@ -893,14 +893,14 @@ impl MembershipService for MediumOneService {
     /// `raw_role`) and their entry as provider data. Only an entry without
     /// a `user_id` fails the list (`Decode`, naming its position).
     async fn list_members_page(&self, args: op::ListMembers<'_>) -> Result<Page<Membership>> {
-        let uuid = tenant_uuid(args.tenant)?;
+        let uuid = tenant_uuid(args.tenant())?;
         let tenant_id = self.tenant_param(uuid, args.operation())?;
         let list = self
             .send(args.operation(), || {
                 self.api.user_list_in_tenant(tenant_id.as_deref())
             })
             .await?;
-        let members = map_items(&list.0, |user| members_from_api(user, args.tenant, uuid))?;
+        let members = map_items(&list.0, |user| members_from_api(user, args.tenant(), uuid))?;
         Ok(Page::complete(members.into_iter().flatten().collect()))
     }
 
@@ -909,7 +909,7 @@ impl MembershipService for MediumOneService {
     async fn list_user_memberships(
         &self, args: op::ListUserMemberships<'_>,
     ) -> Result<Vec<Membership>> {
-        let uuid = user_uuid(args.user)?;
+        let uuid = user_uuid(args.user())?;
         let entry = self.find_user(uuid, args.operation()).await?;
         memberships_from_api(&entry, None)
     }
@@ -929,10 +929,10 @@ impl MembershipService for MediumOneService {
     /// API creates a new one under the login, and the call answers
     /// `NotFound` naming it.
     async fn add_member(&self, args: op::AddMember<'_>) -> Result<Membership> {
-        let tenant_uuid = tenant_uuid(args.tenant)?;
-        let user_uuid = user_uuid(args.user)?;
-        self.check_membership(args.request, args.operation())?;
-        let role = role_to_api(args.request.role)?;
+        let tenant_uuid = tenant_uuid(args.tenant())?;
+        let user_uuid = user_uuid(args.user())?;
+        self.check_membership(args.request(), args.operation())?;
+        let role = role_to_api(args.request().role)?;
         let tenant_id = self.tenant_param(tenant_uuid, args.operation())?;
         let known = match self.own_tenant().and_then(|_| self.created_here(user_uuid)) {
             Some(known) => known,
@@ -973,14 +973,14 @@ impl MembershipService for MediumOneService {
                 ),
             ));
         }
-        members_from_api(&entry, args.tenant, tenant_uuid).map(|mut found| found.swap_remove(0))
+        members_from_api(&entry, args.tenant(), tenant_uuid).map(|mut found| found.swap_remove(0))
     }
 
     /// Reads the user list (one request) to find the user's name, then
     /// `/tenant_remove_user`. The user stays in the portal.
     async fn remove_member(&self, args: op::RemoveMember<'_>) -> Result<()> {
-        let tenant_uuid = tenant_uuid(args.tenant)?;
-        let user_uuid = user_uuid(args.user)?;
+        let tenant_uuid = tenant_uuid(args.tenant())?;
+        let user_uuid = user_uuid(args.user())?;
         let tenant_id = self.tenant_param(tenant_uuid, args.operation())?;
         let entry = self.find_user(user_uuid, args.operation()).await?;
         let user_name = entry.user_name()?;

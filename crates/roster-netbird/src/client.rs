@@ -407,7 +407,7 @@ impl UserService for NetbirdService {
     /// account (one request, however many users there are) and picks the
     /// one asked for.
     async fn get_user(&self, args: op::GetUser<'_>) -> Result<User> {
-        user_from_api(&self.find_user(args.id, args.operation()).await?)
+        user_from_api(&self.find_user(args.id(), args.operation()).await?)
     }
 
     /// Invites a user (`is_service_user: false`); they start as
@@ -428,10 +428,10 @@ impl UserService for NetbirdService {
     /// any `fields` are `InvalidInput`, and nothing is sent.
     async fn create_user(&self, args: op::CreateUser<'_>) -> Result<Created<User>> {
         let body = types::UserCreateRequest {
-            email: Some(args.user.email.as_str().to_owned()),
-            name: args.user.display_name.clone(),
+            email: Some(args.user().email.as_str().to_owned()),
+            name: args.user().display_name.clone(),
             role: self
-                .role_for_create(args.user.role.as_ref(), args.operation())?
+                .role_for_create(args.user().role.as_ref(), args.operation())?
                 .to_owned(),
             auto_groups: Vec::new(),
             is_service_user: false,
@@ -448,7 +448,7 @@ impl UserService for NetbirdService {
     /// statuses and replacing several roles (`roles`) are `Unsupported`;
     /// provider-specific `fields` are `InvalidInput`.
     async fn update_user(&self, args: op::UpdateUser<'_>) -> Result<User> {
-        let block = match args.update.status {
+        let block = match args.update().status {
             None => None,
             Some(UserStatus::Blocked) => Some(true),
             Some(UserStatus::Active) => Some(false),
@@ -459,11 +459,11 @@ impl UserService for NetbirdService {
                 ));
             }
         };
-        let role = args.update.role.as_ref().map(role_to_api).transpose()?;
-        let path = args.id.as_str();
+        let role = args.update().role.as_ref().map(role_to_api).transpose()?;
+        let path = args.id().as_str();
         let _guard = self.user_locks.lock(path).await;
-        let current = self.find_user(args.id, args.operation()).await?;
-        if args.update.is_empty() {
+        let current = self.find_user(args.id(), args.operation()).await?;
+        if args.update().is_empty() {
             return user_from_api(&current);
         }
         let mut body = write_back(&current)?;
@@ -479,7 +479,7 @@ impl UserService for NetbirdService {
 
     /// Deletes the user; their memberships (`auto_groups`) go with them.
     async fn delete_user(&self, args: op::DeleteUser<'_>) -> Result<()> {
-        let call = self.api.delete_user(args.id.as_str());
+        let call = self.api.delete_user(args.id().as_str());
         self.context().call(args.operation(), call).await
     }
 
@@ -509,7 +509,7 @@ impl TenantService for NetbirdService {
     async fn get_tenant(&self, args: op::GetTenant<'_>) -> Result<Tenant> {
         let group = self
             .context()
-            .call(args.operation(), self.api.get_group(args.id.as_str()))
+            .call(args.operation(), self.api.get_group(args.id().as_str()))
             .await?;
         tenant_from_api(&group)
     }
@@ -521,7 +521,7 @@ impl TenantService for NetbirdService {
     /// `AlreadyExists`.
     async fn create_tenant(&self, args: op::CreateTenant<'_>) -> Result<Created<Tenant>> {
         let body = types::GroupRequest {
-            name: args.tenant.name().to_owned(),
+            name: args.tenant().name().to_owned(),
             peers: Vec::new(),
             resources: Vec::new(),
         };
@@ -537,7 +537,7 @@ impl TenantService for NetbirdService {
     /// setup key) is [`Conflict`](ErrorKind::Conflict) with NetBird's
     /// message.
     async fn delete_tenant(&self, args: op::DeleteTenant<'_>) -> Result<()> {
-        let call = self.api.delete_group(args.id.as_str());
+        let call = self.api.delete_group(args.id().as_str());
         self.context().call(args.operation(), call).await
     }
 }
@@ -548,14 +548,14 @@ impl MembershipService for NetbirdService {
     /// the group exists (`NotFound` otherwise) and one listing every user.
     async fn list_members_page(&self, args: op::ListMembers<'_>) -> Result<Page<Membership>> {
         self.context()
-            .call(args.operation(), self.api.get_group(args.tenant.as_str()))
+            .call(args.operation(), self.api.get_group(args.tenant().as_str()))
             .await?;
         let users = self.all_users(args.operation()).await?;
         let members = map_items(&users, |user| {
             user.auto_groups
                 .iter()
-                .any(|g| g == args.tenant.as_str())
-                .then(|| membership(args.tenant, user))
+                .any(|g| g == args.tenant().as_str())
+                .then(|| membership(args.tenant(), user))
                 .transpose()
         })?;
         Ok(Page::complete(members.into_iter().flatten().collect()))
@@ -565,7 +565,7 @@ impl MembershipService for NetbirdService {
     async fn list_user_memberships(
         &self, args: op::ListUserMemberships<'_>,
     ) -> Result<Vec<Membership>> {
-        let found = self.find_user(args.user, args.operation()).await?;
+        let found = self.find_user(args.user(), args.operation()).await?;
         map_items(&found.auto_groups, |group| {
             let tenant = TenantId::new(group.as_str())
                 .map_err(|_| Error::new(ErrorKind::Decode, "the server sent an empty group id"))?;
@@ -580,42 +580,42 @@ impl MembershipService for NetbirdService {
     /// this client are serialised. Tenant roles are `Unsupported`; an
     /// unknown group is refused by NetBird (`422`, `InvalidInput`).
     async fn add_member(&self, args: op::AddMember<'_>) -> Result<Membership> {
-        let path = args.user.as_str();
+        let path = args.user().as_str();
         let _guard = self.user_locks.lock(path).await;
-        let current = self.find_user(args.user, args.operation()).await?;
+        let current = self.find_user(args.user(), args.operation()).await?;
         if current
             .auto_groups
             .iter()
-            .any(|g| g == args.tenant.as_str())
+            .any(|g| g == args.tenant().as_str())
         {
-            return membership(args.tenant, &current);
+            return membership(args.tenant(), &current);
         }
         let mut body = write_back(&current)?;
-        body.auto_groups.push(args.tenant.as_str().to_owned());
+        body.auto_groups.push(args.tenant().as_str().to_owned());
         let updated = self.put_user(path, &body, args.operation()).await?;
-        membership(args.tenant, &updated)
+        membership(args.tenant(), &updated)
     }
 
     /// Takes the group out of the user's `auto_groups`, the same way as
     /// [`add_member`](roster_core::MembershipDirectory::add_member). A user who is not in
     /// the group is `NotFound`, and nothing is written.
     async fn remove_member(&self, args: op::RemoveMember<'_>) -> Result<()> {
-        let path = args.user.as_str();
+        let path = args.user().as_str();
         let _guard = self.user_locks.lock(path).await;
-        let current = self.find_user(args.user, args.operation()).await?;
+        let current = self.find_user(args.user(), args.operation()).await?;
         if !current
             .auto_groups
             .iter()
-            .any(|g| g == args.tenant.as_str())
+            .any(|g| g == args.tenant().as_str())
         {
             return Err(self.context().error(
                 ErrorKind::NotFound,
                 args.operation(),
-                format!("user {} is not in group {}", args.user, args.tenant),
+                format!("user {} is not in group {}", args.user(), args.tenant()),
             ));
         }
         let mut body = write_back(&current)?;
-        body.auto_groups.retain(|g| g != args.tenant.as_str());
+        body.auto_groups.retain(|g| g != args.tenant().as_str());
         self.put_user(path, &body, args.operation()).await?;
         Ok(())
     }
@@ -634,7 +634,7 @@ impl MembershipService for NetbirdService {
 
 impl NetbirdService {
     async fn move_in_one_put(&self, args: op::MoveMember<'_>) -> Result<Membership> {
-        let op::MoveMember { user, from, to, .. } = args;
+        let (user, from, to) = (args.user(), args.from(), args.to());
         let operation = args.operation();
         let path = user.as_str();
         let _guard = self.user_locks.lock(path).await;

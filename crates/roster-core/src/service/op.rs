@@ -3,17 +3,25 @@
 //!
 //! Each struct names its [`Operation`], so a service never spells out which
 //! operation it is in: it passes `args.operation()` to the calls whose
-//! errors depend on it, and the checking step has already decided it once.
-//! The structs are `#[non_exhaustive]`, so a new argument is a new field
-//! that existing services need not read, rather than a changed signature.
-//! Only [`Checked`](super::Checked) builds them, so a service's methods are
-//! reached only through the checks, and a service may rely on them (an id
-//! is a path segment, a cursor comes only where it paginates). To exercise
-//! a service on its own, call it through `Checked::from_service`.
+//! errors depend on it, and the checking step has decided it once. The
+//! arguments are read through accessors (`args.id()`, `args.page()`), so a
+//! new argument is a new method that existing services need not call,
+//! rather than a changed signature.
 //!
-//! ```compile_fail
-//! // Outside roster-core the structs cannot be built (`#[non_exhaustive]`),
-//! // so no caller reaches a service method around the checks.
+//! Only roster-core builds them: [`Checked`](super::Checked), after its
+//! checks, and the default
+//! [`list_members_of`](super::MembershipService::list_members_of), from
+//! checked tenants and the cursors the provider itself handed out. Their
+//! fields cannot be set from outside, so a service's methods are reached
+//! only with checked arguments, and a service may rely on the checks (an
+//! id is a path segment, a cursor comes only where it paginates). A
+//! service therefore cannot call its own trait methods either; it shares
+//! code between them through its own helpers. To exercise a service on its
+//! own, call it through `Checked::from_service`.
+//!
+//! ```compile_fail,E0451
+//! // Outside roster-core the structs cannot be built, nor their fields
+//! // changed, so no caller reaches a service method around the checks.
 //! let id = roster_core::UserId::new("..").unwrap();
 //! let _ = roster_core::service::op::GetUser { id: &id };
 //! ```
@@ -24,19 +32,21 @@ use crate::model::{
 };
 
 /// Declares one argument struct per operation, each with the operation it
-/// is, so the table of calls and their operations stands in one place.
+/// is, so the table of calls and their operations stands in one place. The
+/// borrowed arguments come first; `; page` adds the page request.
 macro_rules! call_args {
     ($(
         $(#[doc = $doc:literal])*
         $name:ident $(<$lt:lifetime>)? => $operation:ident {
-            $( $(#[doc = $field_doc:literal])* $field:ident : $ty:ty ),* $(,)?
+            $( $(#[doc = $field_doc:literal])* $field:ident : &$field_lt:lifetime $field_ty:ty ),* $(,)?
+            $(; $(#[doc = $page_doc:literal])* $page:ident)?
         }
     )*) => {$(
         $(#[doc = $doc])*
         #[derive(Debug, Clone)]
-        #[non_exhaustive]
         pub struct $name $(<$lt>)? {
-            $( $(#[doc = $field_doc])* pub $field: $ty, )*
+            $( pub(crate) $field: &$field_lt $field_ty, )*
+            $( pub(crate) $page: PageRequest, )?
         }
 
         impl $(<$lt>)? $name $(<$lt>)? {
@@ -47,6 +57,20 @@ macro_rules! call_args {
             pub const fn operation(&self) -> Operation {
                 Self::OPERATION
             }
+
+            $(
+                $(#[doc = $field_doc])*
+                pub fn $field(&self) -> &$field_lt $field_ty {
+                    self.$field
+                }
+            )*
+
+            $(
+                $(#[doc = $page_doc])*
+                pub fn $page(&self) -> &PageRequest {
+                    &self.$page
+                }
+            )?
         }
     )*};
 }
@@ -54,8 +78,9 @@ macro_rules! call_args {
 call_args! {
     /// [`UserService::list_users_page`](super::UserService::list_users_page).
     ListUsers => ListUsers {
+        ;
         /// Which page; a cursor only where the provider paginates.
-        page: PageRequest,
+        page
     }
 
     /// [`UserService::get_user`](super::UserService::get_user).
@@ -90,8 +115,9 @@ call_args! {
 
     /// [`TenantService::list_tenants_page`](super::TenantService::list_tenants_page).
     ListTenants => ListTenants {
+        ;
         /// Which page; a cursor only where the provider paginates.
-        page: PageRequest,
+        page
     }
 
     /// [`TenantService::get_tenant`](super::TenantService::get_tenant).
@@ -115,9 +141,9 @@ call_args! {
     /// [`MembershipService::list_members_page`](super::MembershipService::list_members_page).
     ListMembers<'a> => ListMembers {
         /// Whose members.
-        tenant: &'a TenantId,
+        tenant: &'a TenantId;
         /// Which page; a cursor only where the provider paginates.
-        page: PageRequest,
+        page
     }
 
     /// [`MembershipService::list_user_memberships`](super::MembershipService::list_user_memberships).
