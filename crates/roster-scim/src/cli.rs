@@ -1,7 +1,7 @@
 //! The `roster scim …` commands, as clap derive types and one `run`
 //! function, so the `roster` CLI adds them with one enum variant:
 //!
-//! ```ignore
+//! ```text
 //! #[derive(clap::Subcommand)]
 //! enum Command {
 //!     /// Serve SCIM 2.0 in front of the fleet.
