@@ -308,9 +308,9 @@ impl AdverityService {
 
     /// One page of users as the server sent them.
     async fn raw_users_page(
-        &self, operation: Operation, page: PageRequest,
+        &self, operation: Operation, page: &PageRequest,
     ) -> Result<Page<ApiUser>> {
-        let (number, size) = page_position(&page).map_err(in_operation(PROVIDER, operation))?;
+        let (number, size) = page_position(page).map_err(in_operation(PROVIDER, operation))?;
         let answer = self
             .context()
             .call(
@@ -327,9 +327,9 @@ impl AdverityService {
 
     /// One page of workspaces as the server sent them.
     async fn raw_stacks_page(
-        &self, operation: Operation, page: PageRequest,
+        &self, operation: Operation, page: &PageRequest,
     ) -> Result<Page<ApiStack>> {
-        let (number, size) = page_position(&page).map_err(in_operation(PROVIDER, operation))?;
+        let (number, size) = page_position(page).map_err(in_operation(PROVIDER, operation))?;
         let answer = self
             .context()
             .call(
@@ -346,14 +346,12 @@ impl AdverityService {
 
     /// Every workspace as the server sent them, one page at a time, lazily.
     fn raw_stacks(&self, operation: Operation) -> BoxStream<'_, Result<ApiStack>> {
-        paginate(move |cursor| {
-            self.raw_stacks_page(
-                operation,
-                match cursor {
-                    Some(cursor) => PageRequest::after(cursor),
-                    None => PageRequest::first(),
-                },
-            )
+        paginate(move |cursor| async move {
+            let page = match cursor {
+                Some(cursor) => PageRequest::after(cursor),
+                None => PageRequest::first(),
+            };
+            self.raw_stacks_page(operation, &page).await
         })
     }
 
@@ -559,9 +557,7 @@ impl UserService for AdverityService {
     /// One page (`GET /api/v1/users/?page=N&page_size=S`); see the type's
     /// docs for how the end of the list is found.
     async fn list_users_page(&self, args: op::ListUsers) -> Result<Page<User>> {
-        let page = self
-            .raw_users_page(args.operation(), args.page().clone())
-            .await?;
+        let page = self.raw_users_page(args.operation(), args.page()).await?;
         Ok(Page {
             items: page.items.into_iter().map(user_from_decoded).collect(),
             next: page.next,
@@ -666,9 +662,7 @@ impl TenantService for AdverityService {
     /// One page of workspaces (`GET /api/stacks/?page=N&page_size=S`),
     /// with slugs as ids.
     async fn list_tenants_page(&self, args: op::ListTenants) -> Result<Page<Tenant>> {
-        let page = self
-            .raw_stacks_page(args.operation(), args.page().clone())
-            .await?;
+        let page = self.raw_stacks_page(args.operation(), args.page()).await?;
         Ok(Page {
             items: tenants_from_api(page.items)?,
             next: page.next,
@@ -721,7 +715,7 @@ impl MembershipService for AdverityService {
             }
         };
         users_page.page_size = args.page().page_size;
-        let users = self.raw_users_page(args.operation(), users_page).await?;
+        let users = self.raw_users_page(args.operation(), &users_page).await?;
         let members = users
             .items
             .iter()

@@ -19,11 +19,16 @@
 //! code between them through its own helpers. To exercise a service on its
 //! own, call it through `Checked::from_service`.
 //!
-//! ```compile_fail,E0451
+//! ```compile_fail,E0639
 //! // Outside roster-core the structs cannot be built, nor their fields
 //! // changed, so no caller reaches a service method around the checks.
 //! let id = roster_core::UserId::new("..").unwrap();
 //! let _ = roster_core::service::op::GetUser { id: &id };
+//! ```
+//!
+//! ```compile_fail,E0639
+//! // Not even the ones without arguments (`#[non_exhaustive]`).
+//! let _ = roster_core::service::op::CurrentUser {};
 //! ```
 
 use crate::error::Operation;
@@ -44,6 +49,9 @@ macro_rules! call_args {
     )*) => {$(
         $(#[doc = $doc])*
         #[derive(Debug, Clone)]
+        // Also on the structs without fields, so that none of them can be
+        // written as a literal outside roster-core.
+        #[non_exhaustive]
         pub struct $name $(<$lt>)? {
             $( pub(crate) $field: &$field_lt $field_ty, )*
             $( pub(crate) $page: PageRequest, )?
